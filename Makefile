@@ -1,0 +1,46 @@
+# mlv — the two commands for a fresh machine: `make demo` (the main job) and `make test`.
+# Each installs what it needs by itself (Debian packages through apt, Python tools in a venv).
+
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+SWIFT ?= swift
+VENV := .venv
+APT_PACKAGES := libgit2-dev libssl-dev libcurl4-openssl-dev libopenblas-dev libpng-dev libsqlite3-dev
+PKG_MODULES := libgit2 libcrypto libcurl openblas libpng sqlite3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build release test demo install bench clean
+
+all: build
+
+# Installs the Debian -dev packages when any pkg-config module is missing.
+deps:
+	@missing=0; for m in $(PKG_MODULES); do pkg-config --exists $$m || missing=1; done; \
+	if ! command -v pkg-config >/dev/null; then missing=1; fi; \
+	if [ $$missing = 1 ]; then \
+	  echo "==> installing Debian packages: $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pkg-config $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: release
+	@bash scripts/demo.sh "$$(pwd)/.build/release/mlv"
+
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 .build/release/mlv "$(DESTDIR)$(PREFIX)/bin/mlv"
+
+bench: release
+	@bash bench/run.sh
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,49 @@
+import ArgumentParser
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct MLV: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "mlv",
+        abstract: "Data versioning and reproducible pipelines, with a built-in conv-net engine.",
+        discussion: """
+        mlv tracks data too large for git: `mlv add` moves it into a content-addressed cache and \
+        writes a small pointer file that git tracks instead.
+        """,
+        version: MLV.version,
+        subcommands: [
+            Doctor.self, Version.self,
+        ]
+    )
+
+    public init() {}
+}
+
+/// The process entry point: the only place that prints `mlv: error: …` and picks the exit code.
+public enum MLVMain {
+    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        do {
+            var command = try MLV.parseAsRoot(arguments)
+            try command.run()
+            exit(0)
+        } catch let error as UserFacingError {
+            fail(error)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            MLV.exit(withError: error)
+        }
+    }
+
+    static func fail(_ error: UserFacingError) -> Never {
+        Terminal.clearProgressLine()
+        var text = "mlv: error: \(error.message)\n"
+        if let hint = error.hint { text += "hint: \(hint)\n" }
+        Terminal.writeError(text)
+        exit(error.exitCode)
+    }
+}

@@ -1,0 +1,332 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `lstat` says about a path, reduced to what the cache and the state index need.
+public struct FileStatus: Equatable, Sendable {
+    public enum Kind: Sendable { case file, directory, symlink, other }
+    public var kind: Kind
+    public var inode: UInt64
+    public var device: UInt64
+    public var size: Int64
+    /// Modification time in nanoseconds since the epoch.
+    public var mtimeNs: Int64
+    public var mode: UInt32
+    public var linkCount: UInt64
+}
+
+/// Thin, checked wrappers over the POSIX calls mlv uses. Every failure becomes a `FileSystemError`
+/// naming the operation and the path; EINTR is retried.
+public enum FS {
+    /// `lstat`; nil when the path does not exist.
+    public static func status(_ path: String) throws -> FileStatus? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let e = errno
+            if e == ENOENT || e == ENOTDIR { return nil }
+            throw FileSystemError.posix("stat", path, errno: e)
+        }
+        return FileStatus(st)
+    }
+
+    /// `stat` following symlinks; nil when missing.
+    public static func statusFollowingLinks(_ path: String) throws -> FileStatus? {
+        var st = stat()
+        if stat(path, &st) != 0 {
+            let e = errno
+            if e == ENOENT || e == ENOTDIR { return nil }
+            throw FileSystemError.posix("stat", path, errno: e)
+        }
+        return FileStatus(st)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 || ((try? status(path)) ?? nil) != nil }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        (try? statusFollowingLinks(path))??.kind == .directory
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if mkdir(path, mode) == 0 { return }
+        let e = errno
+        if e == EEXIST {
+            if isDirectory(path) { return }
+            throw FileSystemError.posix("create directory", path, errno: ENOTDIR)
+        }
+        if e == ENOENT {
+            let parent = Path.parent(path)
+            if parent != path && !parent.isEmpty {
+                try makeDirectories(parent, mode: mode)
+                if mkdir(path, mode) == 0 || errno == EEXIST { return }
+                throw FileSystemError.posix("create directory", path, errno: errno)
+            }
+        }
+        throw FileSystemError.posix("create directory", path, errno: e)
+    }
+
+    /// Entries of a directory (no "." or ".."), unsorted, with the kind when `readdir` knows it.
+    public static func list(_ path: String) throws -> [(name: String, kind: FileStatus.Kind?)] {
+        guard let dir = opendir(path) else { throw FileSystemError.posix("open directory", path, errno: errno) }
+        defer { closedir(dir) }
+        var out: [(String, FileStatus.Kind?)] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: FileStatus.Kind?
+            switch Int32(ent.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_UNKNOWN): kind = nil
+            default: kind = .other
+            }
+            out.append((name, kind))
+        }
+        return out
+    }
+
+    public static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw FileSystemError.posix("remove", path, errno: errno) }
+    }
+
+    /// `rm -rf`, not following symlinks.
+    public static func removeTree(_ path: String) throws {
+        guard let st = try status(path) else { return }
+        if st.kind == .directory {
+            for entry in try list(path) { try removeTree(path + "/" + entry.name) }
+            if rmdir(path) != 0 && errno != ENOENT { throw FileSystemError.posix("remove directory", path, errno: errno) }
+        } else {
+            try remove(path)
+        }
+    }
+
+    public static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw FileSystemError.posix("rename to '\(to)'", from, errno: errno) }
+    }
+
+    public static func chmod(_ path: String, _ mode: mode_t) throws {
+        if Glibc.chmod(path, mode) != 0 { throw FileSystemError.posix("chmod", path, errno: errno) }
+    }
+
+    public static func readLink(_ path: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buf, buf.count - 1)
+        if n < 0 { throw FileSystemError.posix("read link", path, errno: errno) }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func currentDirectory() -> String {
+        guard let p = getcwd(nil, 0) else { return "." }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = try openFile(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix("read", path, errno: errno)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    public static func readText(_ path: String) throws -> String {
+        String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    public static func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+        while true {
+            let fd = open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw FileSystemError.posix(flags & O_CREAT != 0 ? "create" : "open", path, errno: errno)
+        }
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix("write", path, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    public static func fsync(_ fd: Int32, path: String) throws {
+        if Glibc.fsync(fd) != 0 { throw FileSystemError.posix("sync", path, errno: errno) }
+    }
+
+    public static func fsyncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { _ = Glibc.fsync(fd); close(fd) }
+    }
+
+    /// How a file was copied: by sharing extents (reflink) or by copying bytes.
+    public enum CopyMethod: Sendable { case reflink, bytes }
+
+    /// Copies `from` to a new file `to` (which must not exist): reflink (FICLONE) when the file
+    /// system shares extents, else `sendfile` in the kernel, else read/write.
+    @discardableResult
+    public static func copyFile(from: String, to: String, mode: mode_t = 0o644, sync: Bool = false) throws -> CopyMethod {
+        let src = try openFile(from, O_RDONLY)
+        defer { close(src) }
+        let dst = try openFile(to, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        var ok = false
+        defer {
+            close(dst)
+            if !ok { unlink(to) }
+        }
+        let method = try copyContents(src: src, dst: dst, from: from, to: to)
+        if sync { try fsync(dst, path: to) }
+        ok = true
+        return method
+    }
+
+    static let FICLONE: UInt = 0x4004_9409
+
+    static func copyContents(src: Int32, dst: Int32, from: String, to: String) throws -> CopyMethod {
+        if ioctl(dst, FICLONE, src) == 0 { return .reflink }
+        var st = stat()
+        fstat(src, &st)
+        var remaining = Int(st.st_size)
+        var useSendfile = true
+        while remaining > 0 {
+            if useSendfile {
+                let n = sendfile(dst, src, nil, min(remaining, 1 << 30))
+                if n > 0 { remaining -= n; continue }
+                if n == 0 { break }
+                if errno == EINTR { continue }
+                if errno == EINVAL || errno == ENOSYS { useSendfile = false; continue }
+                throw FileSystemError.posix("copy to '\(to)'", from, errno: errno)
+            }
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(src, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; throw FileSystemError.posix("read", from, errno: errno) }
+                if n == 0 { break }
+                try buf.withUnsafeBytes { try writeAll(dst, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: to) }
+            }
+            remaining = 0
+        }
+        return .bytes
+    }
+
+    /// True when this file system supports reflinks between `directory` files.
+    public static func supportsReflink(in directory: String) -> Bool {
+        let a = directory + "/.mlv-probe-\(getpid())-a", b = directory + "/.mlv-probe-\(getpid())-b"
+        defer { unlink(a); unlink(b) }
+        let fa = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fa >= 0 else { return false }
+        _ = write(fa, "x", 1)
+        close(fa)
+        let src = open(a, O_RDONLY | O_CLOEXEC)
+        let dst = open(b, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { if src >= 0 { close(src) }; if dst >= 0 { close(dst) } }
+        guard src >= 0, dst >= 0 else { return false }
+        return ioctl(dst, FICLONE, src) == 0
+    }
+
+    public static func supportsHardlink(in directory: String) -> Bool {
+        let a = directory + "/.mlv-probe-\(getpid())-h", b = a + "2"
+        defer { unlink(a); unlink(b) }
+        let fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return link(a, b) == 0
+    }
+
+    public static func supportsSymlink(in directory: String) -> Bool {
+        let a = directory + "/.mlv-probe-\(getpid())-s"
+        defer { unlink(a) }
+        return symlink("target", a) == 0
+    }
+
+    public static func hardlink(_ target: String, _ path: String) throws {
+        if link(target, path) != 0 { throw FileSystemError.posix("hard-link to '\(target)'", path, errno: errno) }
+    }
+
+    public static func makeSymlink(_ target: String, _ path: String) throws {
+        if symlink(target, path) != 0 { throw FileSystemError.posix("symlink to '\(target)'", path, errno: errno) }
+    }
+}
+
+extension FileStatus {
+    init(_ st: stat) {
+        let fmt = st.st_mode & S_IFMT
+        kind = fmt == S_IFREG ? .file : fmt == S_IFDIR ? .directory : fmt == S_IFLNK ? .symlink : .other
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+        size = Int64(st.st_size)
+        mtimeNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        mode = UInt32(st.st_mode)
+        linkCount = UInt64(st.st_nlink)
+    }
+}
+
+/// String path helpers (POSIX, "/"-separated).
+public enum Path {
+    public static func join(_ a: String, _ b: String) -> String {
+        if a.isEmpty || a == "." { return b }
+        if b.isEmpty { return a }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+
+    public static func parent(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return "." }
+        if i == path.startIndex { return "/" }
+        return String(path[..<i])
+    }
+
+    public static func base(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: i)...])
+    }
+
+    public static func absolute(_ path: String, relativeTo cwd: String = FS.currentDirectory()) -> String {
+        normalize(path.hasPrefix("/") ? path : join(cwd, path))
+    }
+
+    /// Removes "." components, resolves ".." lexically, drops duplicate and trailing slashes.
+    public static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." {
+                if let last = parts.last, last != ".." { parts.removeLast(); continue }
+                if absolute { continue }
+            }
+            parts.append(c)
+        }
+        let joined = parts.joined(separator: "/")
+        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// `path` relative to `root` when inside it (both absolute and normalized), else nil.
+    public static func relative(_ path: String, to root: String) -> String? {
+        if path == root { return "." }
+        let prefix = root == "/" ? "/" : root + "/"
+        guard path.hasPrefix(prefix) else { return nil }
+        return String(path.dropFirst(prefix.count))
+    }
+}

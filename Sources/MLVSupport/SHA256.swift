@@ -1,0 +1,92 @@
+import CCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streaming SHA-256 through OpenSSL's EVP interface, which uses the CPU's SHA extensions.
+public final class SHA256Hasher {
+    private let context: OpaquePointer
+
+    public init() {
+        guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
+        self.context = context
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func reset() { EVP_DigestInit_ex(context, EVP_sha256(), nil) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        EVP_DigestUpdate(context, base, bytes.count)
+    }
+
+    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    public func update(_ string: String) { update(Array(string.utf8)) }
+
+    /// The digest as 64 lowercase hex digits; the hasher is reset afterwards.
+    public func finalizeHex() -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        reset()
+        return Hex.encode(digest)
+    }
+
+    public func finalizeBytes() -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        reset()
+        return digest
+    }
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let h = SHA256Hasher()
+        h.update(bytes)
+        return h.finalizeHex()
+    }
+
+    public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
+}
+
+/// HMAC-SHA256 (for request signing).
+public enum HMACSHA256 {
+    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
+            }
+        }
+        return out
+    }
+}
+
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var chars = [UInt8]()
+        chars.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            chars.append(digits[Int(b >> 4)])
+            chars.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: chars, as: UTF8.self)
+    }
+
+    /// True for exactly `count` lowercase hex digits.
+    public static func isLowercaseHex(_ s: String, count: Int) -> Bool {
+        let u = s.utf8
+        guard u.count == count else { return false }
+        return u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+}
+
+public enum CryptoLibrary {
+    /// e.g. "OpenSSL 3.0.19 27 Jan 2026".
+    public static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+}

@@ -1,0 +1,4 @@
+// The mlv executable: parse, run, and print any error once.
+import MLVCommands
+
+MLVMain.run()

@@ -1,0 +1,32 @@
+import MLVTestSupport
+import Testing
+
+@Suite struct CLITests {
+    @Test func helpListsCommands() throws {
+        try withTemporaryDirectory { dir in
+            let r = try runMLV(["--help"], cwd: dir.path)
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("USAGE: mlv <subcommand>"))
+            #expect(r.stdout.contains("doctor"))
+        }
+    }
+
+    @Test func doctorNamesEveryLinkedLibrary() throws {
+        try withTemporaryDirectory { dir in
+            let r = try runMLV(["doctor"], cwd: dir.path)
+            #expect(r.status == 0, "\(r)")
+            for lib in ["libgit2    1.", "libcrypto  OpenSSL 3", "libcurl    libcurl/7", "OpenBLAS   OpenBLAS 0.3", "libpng     1.6", "SQLite     3."] {
+                #expect(r.stdout.contains(lib), "missing \(lib) in \(r.stdout)")
+            }
+            #expect(r.stdout.contains("workspace  none"))
+        }
+    }
+
+    @Test func unknownCommandFails() throws {
+        try withTemporaryDirectory { dir in
+            let r = try runMLV(["frobnicate"], cwd: dir.path)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("frobnicate"))
+        }
+    }
+}

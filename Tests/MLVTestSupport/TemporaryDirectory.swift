@@ -1,0 +1,38 @@
+import Foundation
+import MLVSupport
+
+/// A fresh directory under the system temp dir, removed by `remove()`.
+/// `gen` writes files from a map of relative path → contents, like DVC's `tmp_dir.gen`.
+public struct TemporaryDirectory {
+    public let path: String
+
+    public init(prefix: String = "mlv-test") throws {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw MessageError("mkdtemp failed") }
+        path = String(cString: p)
+    }
+
+    public func remove() { try? FS.removeTree(path) }
+
+    public func url(_ relative: String) -> String { Path.join(path, relative) }
+
+    public func gen(_ files: [String: String]) throws {
+        for (relative, text) in files {
+            let full = url(relative)
+            try FS.makeDirectories(Path.parent(full))
+            try AtomicFile.write(text, to: full)
+        }
+    }
+
+    public func read(_ relative: String) throws -> String { try FS.readText(url(relative)) }
+
+    public func exists(_ relative: String) -> Bool { (try? FS.status(url(relative))) ?? nil != nil }
+}
+
+/// Runs `body` with a temporary directory that is removed afterwards.
+public func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    return try body(dir)
+}
