@@ -42,6 +42,7 @@ let package = Package(
 
         .target(name: "MLVTestSupport", dependencies: ["MLVSupport"], path: "Tests/MLVTestSupport"),
         .testTarget(name: "MLVSupportTests", dependencies: ["MLVSupport", "MLVTestSupport"]),
+        .testTarget(name: "MLVGitTests", dependencies: ["MLVGit", "MLVTestSupport"]),
         .testTarget(name: "MLVCommandsTests", dependencies: ["MLVTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,117 @@
+import CGit2
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension GitRepository {
+    /// Stages `paths` (relative to the working tree, or absolute inside it), like `git add -A -- paths`:
+    /// an existing file is added (even when ignored), a missing one is removed from the index, and a
+    /// directory is staged recursively (its ignored files left out). The index is written once.
+    public func stage(_ paths: [String]) throws {
+        let index = try self.index()
+        for path in paths {
+            let relative = try relativePath(path).trimmingTrailingSlashes
+            let status = try FS.status(Path.join(workdir, relative))
+            switch status?.kind {
+            case .directory?:
+                try withStrings([relative]) { pathspec in
+                    try check("git_index_add_all", git_index_add_all(index.pointer, pathspec, 0, nil, nil))
+                    try check("git_index_update_all", git_index_update_all(index.pointer, pathspec, nil, nil))
+                }
+            case nil:
+                try check("git_index_remove_bypath", git_index_remove_bypath(index.pointer, relative))
+                try check("git_index_remove_directory", git_index_remove_directory(index.pointer, relative, 0))
+            default:
+                try check("git_index_add_bypath", git_index_add_bypath(index.pointer, relative))
+            }
+        }
+        try check("git_index_write", git_index_write(index.pointer))
+    }
+
+    /// True when the index differs from HEAD's tree (on an unborn HEAD: when the index has entries).
+    public func hasStagedChanges() throws -> Bool {
+        let index = try self.index()
+        let tree = try headCommit().map { try self.tree(of: $0) }
+        var options = git_diff_options()
+        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        let diff = try Handle.make("git_diff_tree_to_index", free: git_diff_free) {
+            git_diff_tree_to_index(&$0, pointer, tree?.pointer, index.pointer, &options)
+        }
+        return withExtendedLifetime((tree, index)) { git_diff_num_deltas(diff.pointer) > 0 }
+    }
+
+    /// Commits the index exactly as it is, as the user's identity (author and committer), and
+    /// moves the branch HEAD points to (creating it on an unborn HEAD). Returns the new commit id.
+    @discardableResult
+    public func commit(message: String) throws -> String {
+        let (name, email) = try identity()
+        let text = try withGitBuffer("git_message_prettify") {
+            git_message_prettify($0, message, 0, CChar(UInt8(ascii: "#")))
+        }
+        guard !text.isEmpty else { throw GitError("cannot commit with an empty message") }
+
+        let signature = try GitHandle<UnsafeMutablePointer<git_signature>>.make(
+            "git_signature_now", free: git_signature_free
+        ) { git_signature_now(&$0, name, email) }
+        let index = try self.index()
+        var treeId = git_oid()
+        try check("git_index_write_tree", git_index_write_tree(&treeId, index.pointer))
+        let tree = try Handle.make("git_tree_lookup", free: git_tree_free) {
+            git_tree_lookup(&$0, pointer, &treeId)
+        }
+        let parent = try headCommit()
+        var parents: [OpaquePointer?] = parent.map { [$0.pointer] } ?? []
+
+        var commitId = git_oid()
+        try withExtendedLifetime(parent) {
+            _ = try check("git_commit_create", git_commit_create(
+                &commitId, pointer, "HEAD", signature.pointer, signature.pointer,
+                nil, text, tree.pointer, parents.count, &parents))
+        }
+        return hex(commitId)
+    }
+
+    /// The repository's index, re-read from disk when another process changed it.
+    func index() throws -> Handle {
+        let index = try Handle.make("git_repository_index", free: git_index_free) {
+            git_repository_index(&$0, pointer)
+        }
+        try check("git_index_read", git_index_read(index.pointer, 0))
+        return index
+    }
+
+    /// The commit HEAD points to; nil on an unborn HEAD (a repository without commits).
+    func headCommit() throws -> Handle? {
+        var id = git_oid()
+        let code = git_reference_name_to_id(&id, pointer, "HEAD")
+        if isNotFound(code) || code == GIT_EUNBORNBRANCH.rawValue { return nil }
+        try check("git_reference_name_to_id", code)
+        return try Handle.make("git_commit_lookup", free: git_commit_free) {
+            git_commit_lookup(&$0, pointer, &id)
+        }
+    }
+
+    /// The root tree of a commit.
+    func tree(of commit: Handle) throws -> Handle {
+        try Handle.make("git_commit_tree", free: git_tree_free) { git_commit_tree(&$0, commit.pointer) }
+    }
+}
+
+/// Runs `body` with `strings` as a `git_strarray` whose C strings live for the call.
+func withStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<git_strarray>) throws -> R) rethrows -> R {
+    var pointers = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return try pointers.withUnsafeMutableBufferPointer { buffer in
+        var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+        return try body(&array)
+    }
+}
+
+extension String {
+    var trimmingTrailingSlashes: String {
+        var s = self
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+}
