@@ -16,6 +16,7 @@ public struct MLV: ParsableCommand {
         """,
         version: MLV.version,
         subcommands: [
+            Init.self, Add.self, Status.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self,
             Doctor.self, Version.self,
         ]
     )

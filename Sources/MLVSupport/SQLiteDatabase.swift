@@ -71,6 +71,7 @@ public final class SQLiteDatabase {
         public enum Value {
             case int(Int64)
             case text(String)
+            case blob([UInt8])
             case null
         }
 
@@ -85,6 +86,9 @@ public final class SQLiteDatabase {
                     // SQLITE_TRANSIENT: sqlite copies the bytes.
                     let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
                     try db.check(sqlite3_bind_text(stmt, idx, s, -1, transient), "sqlite3_bind_text")
+                case .blob(let b):
+                    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+                    try db.check(b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), transient) }, "sqlite3_bind_blob")
                 case .null: try db.check(sqlite3_bind_null(stmt, idx), "sqlite3_bind_null")
                 }
             }
@@ -115,6 +119,10 @@ public final class SQLiteDatabase {
     public struct Row {
         let stmt: OpaquePointer
         public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+        public func blob(_ column: Int32) -> [UInt8]? {
+            guard let p = sqlite3_column_blob(stmt, column) else { return nil }
+            return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column))))
+        }
         public func text(_ column: Int32) -> String? {
             guard let p = sqlite3_column_text(stmt, column) else { return nil }
             return String(cString: p)

@@ -1,0 +1,21 @@
+import ArgumentParser
+import MLVKit
+
+struct Checkout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the workspace match the pointer files.",
+        discussion: "Refuses to overwrite changes that are not in the cache unless --force is given.")
+
+    @Argument(help: "Tracked paths (default: all).", completion: .file())
+    var paths: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Overwrite or remove changes that are not in the cache.")
+    var force = false
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let r = try ws.checkout(paths, force: force, progress: ProgressBar.renderer())
+        ProgressBar.finish()
+        print("\(Format.plural(r.restored, "file")) restored (\(Format.bytes(r.bytes))), \(r.removed) removed, \(r.unchanged) unchanged in \(Format.seconds(r.seconds))")
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import MLVKit
+
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove cache objects that current pointers do not reference.",
+        discussion: "Without -f, only reports what would be removed.")
+
+    @Flag(name: .shortAndLong, help: "Keep only what the workspace's current pointers reference.")
+    var workspace = false
+
+    @Flag(name: .shortAndLong, help: "Remove the objects (default: dry run).")
+    var force = false
+
+    func validate() throws {
+        guard workspace else { throw ValidationError("choose what to keep: --workspace") }
+    }
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let r = try ws.gc(force: force)
+        if r.dryRun {
+            print("would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), keep \(r.kept); run `mlv gc --workspace -f` to remove them")
+        } else {
+            print("removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), kept \(r.kept)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MLVKit
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show tracked paths whose workspace content differs from their pointers.")
+
+    @Argument(help: "Tracked paths (default: all).", completion: .file())
+    var paths: [String] = []
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Exit with status 1 when anything differs (for CI).")
+    var check = false
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let changed = try ws.status(paths).filter { !$0.isClean }
+        if json {
+            var obj: [String: Any] = [:]
+            for s in changed {
+                var e: [String: Any] = ["deleted": s.deleted, "not_in_cache": s.notInCache]
+                e["modified"] = s.modified
+                if s.isDirectory {
+                    e["modified_files"] = s.modifiedFiles
+                    e["added_files"] = s.addedFiles
+                    e["deleted_files"] = s.deletedFiles
+                }
+                obj[s.target] = e
+            }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else if changed.isEmpty {
+            print("Data is up to date.")
+        } else {
+            for s in changed { print("\(s.target): \(Self.describe(s))") }
+        }
+        if check && !changed.isEmpty { throw ExitCode(1) }
+    }
+
+    static func describe(_ s: PathStatus) -> String {
+        var parts: [String] = []
+        if s.deleted { parts.append("deleted") } else if s.modified { parts.append("modified") }
+        if !s.modifiedFiles.isEmpty { parts.append("\(s.modifiedFiles.count) modified") }
+        if !s.addedFiles.isEmpty { parts.append("\(s.addedFiles.count) added") }
+        if !s.deletedFiles.isEmpty { parts.append("\(s.deletedFiles.count) deleted") }
+        if s.notInCache { parts.append("not in cache") }
+        return parts.joined(separator: ", ")
+    }
+}

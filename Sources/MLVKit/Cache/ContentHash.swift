@@ -1,0 +1,84 @@
+import MLVSupport
+
+/// A SHA-256 digest held as four words, so that millions of them compare and hash cheaply.
+public struct Digest: Hashable, Sendable, Comparable {
+    public var w0, w1, w2, w3: UInt64
+
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 32)
+        func word(_ i: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for k in 0..<8 { w = (w << 8) | UInt64(bytes[i * 8 + k]) }
+            return w
+        }
+        w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
+    }
+
+    public init(raw pointer: UnsafeRawPointer) {
+        self.init(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: 32)))
+    }
+
+    /// Parses exactly 64 lowercase hex digits.
+    public init?<S: Collection>(hexUTF8 s: S) where S.Element == UInt8 {
+        guard s.count == 64 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        var i = 0
+        for c in s {
+            let v: UInt64
+            switch c {
+            case 48...57: v = UInt64(c - 48)
+            case 97...102: v = UInt64(c - 87)
+            default: return nil
+            }
+            words[i / 16] = (words[i / 16] << 4) | v
+            i += 1
+        }
+        w0 = words[0]; w1 = words[1]; w2 = words[2]; w3 = words[3]
+    }
+
+    public init?(hex: String) { self.init(hexUTF8: Array(hex.utf8)) }
+
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for w in [w0, w1, w2, w3] { for k in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: w >> (UInt64(k) * 8))) } }
+        return out
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+
+    public static func < (a: Digest, b: Digest) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+}
+
+/// The identity of tracked content: a file's SHA-256, or a directory manifest's SHA-256 marked `.dir`.
+public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
+    public var digest: Digest
+    public var isDirectory: Bool
+
+    public init(_ digest: Digest, isDirectory: Bool = false) {
+        self.digest = digest
+        self.isDirectory = isDirectory
+    }
+
+    /// "<64 hex>" or "<64 hex>.dir".
+    public init?(string: String) {
+        var s = Substring(string)
+        var dir = false
+        if s.hasSuffix(".dir") { s = s.dropLast(4); dir = true }
+        guard let d = Digest(hexUTF8: Array(s.utf8)) else { return nil }
+        self.init(d, isDirectory: dir)
+    }
+
+    public var description: String { digest.hex + (isDirectory ? ".dir" : "") }
+
+    /// The object's path below the cache's `sha256/` folder: "ab/cdef…[.dir]".
+    public var objectName: String {
+        let h = description
+        return String(h.prefix(2)) + "/" + String(h.dropFirst(2))
+    }
+
+    /// For messages: the first 12 hex digits.
+    public var short: String { String(digest.hex.prefix(12)) }
+}

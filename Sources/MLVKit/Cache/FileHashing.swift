@@ -1,0 +1,86 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Per-worker state for hashing and copying files: one hasher and one buffer, reused for every
+/// file, so memory stays bounded whatever the number or size of files.
+public final class HashWorker {
+    let hasher = SHA256Hasher()
+    let buffer: UnsafeMutableRawBufferPointer
+
+    public static let bufferSize = 1 << 20
+    /// `MLV_TRACE_HASHING=1` prints every file read for hashing to stderr (a debugging aid, used by the
+    /// tests that prove unchanged files are never rehashed).
+    static let trace = Environment.get("MLV_TRACE_HASHING") != nil
+
+    func traceHashing(_ path: String) {
+        var line = "mlv: trace: hashing \(path)\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    public init() {
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Streams a file through SHA-256.
+    public func hashFile(_ path: String) throws -> (Digest, Int64) {
+        if Self.trace { traceHashing(path) }
+        let fd = try FS.openFile(path, O_RDONLY)
+        defer { close(fd) }
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var total: Int64 = 0
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix("read", path, errno: errno)
+            }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+            total += Int64(n)
+        }
+        return (Digest(bytes: hasher.finalizeBytes()), total)
+    }
+
+    /// Hashes a file and returns the status it had, when it did not change while being read
+    /// (only then may the digest be remembered in the state index).
+    public func hashFileStable(_ path: String) throws -> (Digest, Int64, FileStatus?) {
+        let before = try FS.status(path)
+        let (d, n) = try hashFile(path)
+        let after = try FS.status(path)
+        return (d, n, before == after && after?.size == n ? after : nil)
+    }
+
+    /// Copies `source` to the new file `destination` in one pass, hashing what it copies
+    /// (so the digest always describes exactly the bytes written).
+    public func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64) {
+        if Self.trace { traceHashing(source) }
+        let src = try FS.openFile(source, O_RDONLY)
+        defer { close(src) }
+        let dst = try FS.openFile(destination, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        var ok = false
+        defer {
+            close(dst)
+            if !ok { unlink(destination) }
+        }
+        posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var total: Int64 = 0
+        while true {
+            let n = read(src, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix("read", source, errno: errno)
+            }
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
+            hasher.update(chunk)
+            try FS.writeAll(dst, chunk, path: destination)
+            total += Int64(n)
+        }
+        ok = true
+        return (Digest(bytes: hasher.finalizeBytes()), total)
+    }
+}

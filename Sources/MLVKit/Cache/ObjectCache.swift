@@ -1,0 +1,97 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How workspace files relate to cache objects.
+public enum LinkType: String, Sendable, CaseIterable {
+    case reflink, copy, hardlink, symlink
+}
+
+/// The content-addressed object store: `.mlv/cache/sha256/ab/cdef…`. Objects are written to
+/// `.mlv/tmp`, checked, then renamed into place, so an interrupted run never leaves a partial
+/// object under a final name; writing an object that exists is a no-op in effect (git's rule).
+public struct ObjectCache: Sendable {
+    public let root: String        // .mlv/cache
+    public let tmp: String         // .mlv/tmp
+    public var objectsRoot: String { Path.join(root, "sha256") }
+    public var quarantine: String { Path.join(root, "quarantine") }
+
+    public init(root: String, tmp: String) {
+        self.root = root
+        self.tmp = tmp
+    }
+
+    public func path(_ hash: ContentHash) -> String { objectsRoot + "/" + hash.objectName }
+
+    public func contains(_ hash: ContentHash) -> Bool {
+        var st = stat()
+        return lstat(path(hash), &st) == 0
+    }
+
+    /// A unique temporary path inside `.mlv/tmp`.
+    public func temporaryPath(_ tag: String) -> String {
+        Path.join(tmp, "\(tag).\(getpid()).\(UInt64.random(in: 0...UInt64.max))")
+    }
+
+    /// Moves a fully written temporary file to its object path (read-only).
+    public func install(temporary: String, as hash: ContentHash) throws {
+        _ = Glibc.chmod(temporary, 0o444)
+        let dest = path(hash)
+        if Glibc.rename(temporary, dest) == 0 { return }
+        if errno == ENOENT {
+            try FS.makeDirectories(Path.parent(dest))
+            try FS.rename(temporary, dest)
+            return
+        }
+        let e = errno
+        unlink(temporary)
+        throw FileSystemError.posix("store object", dest, errno: e)
+    }
+
+    /// Stores small bytes (a manifest) as an object and returns its hash.
+    public func store(bytes: [UInt8], isDirectory: Bool) throws -> ContentHash {
+        let hash = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)), isDirectory: isDirectory)
+        if contains(hash) { return hash }
+        let t = temporaryPath("obj")
+        try AtomicFile.write(bytes, to: t, mode: 0o444)
+        try install(temporary: t, as: hash)
+        return hash
+    }
+
+    public func read(_ hash: ContentHash) throws -> [UInt8]? {
+        guard contains(hash) else { return nil }
+        return try FS.readFile(path(hash))
+    }
+
+    /// Reads a `.dir` object and checks that its bytes still hash to its name.
+    public func manifest(_ hash: ContentHash) throws -> DirectoryManifest? {
+        guard let bytes = try read(hash) else { return nil }
+        guard Digest(bytes: SHA256Hasher.hexBytes(bytes)) == hash.digest else {
+            throw WorkspaceError.corruptedObject(path: path(hash), hash: hash)
+        }
+        return try DirectoryManifest.parse(bytes, source: "'\(hash.short)…'")
+    }
+
+    /// Every object in the cache (not following anything odd; skips stray files).
+    public func allObjects() throws -> [ContentHash] {
+        var out: [ContentHash] = []
+        guard FS.isDirectory(objectsRoot) else { return [] }
+        for prefix in try FS.list(objectsRoot) where prefix.name.utf8.count == 2 {
+            let dir = Path.join(objectsRoot, prefix.name)
+            guard FS.isDirectory(dir) else { continue }
+            for entry in try FS.list(dir) {
+                if let h = ContentHash(string: prefix.name + entry.name) { out.append(h) }
+            }
+        }
+        return out
+    }
+}
+
+extension SHA256Hasher {
+    static func hexBytes(_ bytes: [UInt8]) -> [UInt8] {
+        let h = SHA256Hasher()
+        h.update(bytes)
+        return h.finalizeBytes()
+    }
+}

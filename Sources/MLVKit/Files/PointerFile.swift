@@ -1,0 +1,83 @@
+import MLVSupport
+import Yams
+
+/// `PATH.mlv`: what `mlv add` recorded for PATH (a file or a directory).
+///
+///     outs:
+///     - path: images
+///       hash: sha256
+///       sha256: 3f2a…e1.dir
+///       size: 1048576
+///       nfiles: 120
+public struct PointerFile: Equatable, Sendable {
+    /// The tracked path, relative to the pointer file's folder.
+    public var path: String
+    public var hash: ContentHash
+    public var size: Int64
+    /// For directories: the number of files.
+    public var fileCount: Int?
+
+    public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?) {
+        self.path = path
+        self.hash = hash
+        self.size = size
+        self.fileCount = fileCount
+    }
+
+    public static let suffix = ".mlv"
+
+    public func serialized() throws -> String {
+        var pairs: [(Node, Node)] = [
+            ("path", Node(path)),
+            ("hash", "sha256"),
+            ("sha256", Node(hash.description)),
+            ("size", Node(String(size), Tag(.int))),
+        ]
+        if let fileCount { pairs.append(("nfiles", Node(String(fileCount), Tag(.int)))) }
+        let out = Node(pairs, Tag(.map), .block)
+        let outs = Node([out], Tag(.seq), .block)
+        let root = Node([(Node("outs"), outs)], Tag(.map), .block)
+        return try YAMLText.serialize(root)
+    }
+
+    /// Parses and validates a pointer file's text; `file` names it in errors (file:line:col).
+    public static func parse(_ text: String, file: String) throws -> PointerFile {
+        guard let doc = try YAMLNode.parse(text, file: file) else {
+            throw YAMLError(file: file, line: 1, column: 1, problem: "empty pointer file", hint: "restore it with `git checkout -- \(file)`")
+        }
+        let top = try doc.mapping("a pointer file")
+        try doc.checkKeys(top, allowed: ["outs"], in: "a pointer file")
+        guard let outsNode = top.first(where: { $0.key == "outs" })?.value else { throw doc.error("missing 'outs'") }
+        let outs = try outsNode.sequence("'outs'")
+        guard outs.count == 1 else { throw outsNode.error("'outs' must hold exactly one entry") }
+        let out = outs[0]
+        let fields = try out.mapping("an 'outs' entry")
+        try out.checkKeys(fields, allowed: ["path", "hash", "sha256", "size", "nfiles"], in: "an 'outs' entry")
+        func field(_ name: String) throws -> YAMLNode {
+            guard let v = fields.first(where: { $0.key == name })?.value else { throw out.error("missing '\(name)'") }
+            return v
+        }
+        let pathNode = try field("path")
+        let path = try pathNode.string("'path'")
+        guard WorkspacePath.isSafeRelative(path) else {
+            throw pathNode.error("path '\(path)' escapes the workspace", hint: "a pointer's path must be relative to its folder, without '..'")
+        }
+        if let algo = fields.first(where: { $0.key == "hash" })?.value {
+            guard try algo.string("'hash'") == "sha256" else { throw algo.error("unsupported hash algorithm '\(try algo.string("'hash'"))' (only sha256)") }
+        }
+        let hashNode = try field("sha256")
+        let hashText = try hashNode.string("'sha256'")
+        guard let hash = ContentHash(string: hashText) else {
+            throw hashNode.error("'\(hashText)' is not a SHA-256 hash (64 lowercase hex digits, '.dir' for a directory)")
+        }
+        let sizeNode = try field("size")
+        let size = try sizeNode.int("'size'")
+        guard size >= 0 else { throw sizeNode.error("'size' must not be negative") }
+        var count: Int?
+        if let n = fields.first(where: { $0.key == "nfiles" })?.value {
+            count = try n.int("'nfiles'")
+            guard count! >= 0 else { throw n.error("'nfiles' must not be negative") }
+        }
+        return PointerFile(path: path, hash: hash, size: Int64(size), fileCount: count)
+    }
+}

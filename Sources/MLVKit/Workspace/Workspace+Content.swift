@@ -1,0 +1,197 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file inside a tracked path, as found on disk.
+struct WorkspaceFile {
+    /// Path relative to the tracked directory (or the file's own name for a tracked file).
+    var path: String
+    var status: FileStatus
+    /// Set when the workspace entry is a symlink into the cache (symlink mode): its object.
+    var cacheLink: ContentHash?
+}
+
+extension Workspace {
+    /// The link type to use: the first of `cache.type` this file system supports.
+    func effectiveLinkType() -> LinkType {
+        for t in config.linkTypes {
+            switch t {
+            case .copy: return .copy
+            case .reflink: if FS.supportsReflink(in: cache.tmp) { return .reflink }
+            case .hardlink: if FS.supportsHardlink(in: cache.tmp) { return .hardlink }
+            case .symlink: if FS.supportsSymlink(in: cache.tmp) { return .symlink }
+            }
+        }
+        return .copy
+    }
+
+    /// Describes one workspace entry (file, or symlink into the cache / to a file in the workspace).
+    func describe(_ abs: String, shownAs: String, relativePath: String, status st: FileStatus) throws -> WorkspaceFile {
+        switch st.kind {
+        case .file:
+            return WorkspaceFile(path: relativePath, status: st, cacheLink: nil)
+        case .symlink:
+            if pointsIntoCache(abs), let target = try? FS.readLink(abs),
+               let rel = Path.relative(Path.normalize(target), to: cache.objectsRoot),
+               let hash = ContentHash(string: rel.replacingOccurrences(of: "/", with: "")) {
+                return WorkspaceFile(path: relativePath, status: st, cacheLink: hash)
+            }
+            guard let real = FS.realPath(abs), Path.relative(real, to: root) != nil else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
+            guard let target = try FS.statusFollowingLinks(abs), target.kind == .file else { throw WorkspaceError.unsupportedFileType(path: shownAs) }
+            return WorkspaceFile(path: relativePath, status: target, cacheLink: nil)
+        default:
+            throw WorkspaceError.unsupportedFileType(path: shownAs)
+        }
+    }
+
+    /// Every file below a tracked directory (workspace-relative `dir`), recursively.
+    func walkDirectory(_ dir: String) throws -> [WorkspaceFile] {
+        var out: [WorkspaceFile] = []
+        var stack: [String] = [""]
+        let base = absolute(dir)
+        while let sub = stack.popLast() {
+            let absDir = sub.isEmpty ? base : base + "/" + sub
+            for e in try FS.list(absDir) {
+                let rel = sub.isEmpty ? e.name : sub + "/" + e.name
+                let abs = base + "/" + rel
+                if e.kind == .directory { stack.append(rel); continue }
+                guard let st = try FS.status(abs) else { continue }
+                if st.kind == .directory { stack.append(rel); continue }
+                out.append(try describe(abs, shownAs: dir + "/" + rel, relativePath: rel, status: st))
+            }
+        }
+        return out
+    }
+
+    /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
+    func currentDigest(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest {
+        if let link = file.cacheLink { return link.digest }
+        if let d = state.lookup(file.status) { return d }
+        let (d, _, stable) = try worker.hashFileStable(abs)
+        if let stable { state.record(stable, d) }
+        return d
+    }
+
+    /// Records a workspace file in the cache (per `mode`) and returns its digest.
+    func ingest(_ abs: String, _ file: WorkspaceFile, mode: LinkType, _ worker: HashWorker) throws -> Digest {
+        if let link = file.cacheLink { return link.digest }
+        if let known = state.lookup(file.status), cache.contains(ContentHash(known)) {
+            try ensureLinked(abs, file, known, mode: mode)
+            return known
+        }
+        switch mode {
+        case .copy, .reflink:
+            let tmp = cache.temporaryPath("obj")
+            let digest: Digest
+            if mode == .reflink {
+                let (d, _, _) = try worker.hashFileStable(abs)
+                digest = d
+                if !cache.contains(ContentHash(d)) { try FS.copyFile(from: abs, to: tmp, mode: 0o444) }
+            } else {
+                (digest, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
+            }
+            let hash = ContentHash(digest)
+            if FS.exists(tmp) {
+                if cache.contains(hash) { unlink(tmp) } else { try cache.install(temporary: tmp, as: hash) }
+            }
+            if let after = try FS.status(abs), after == file.status { state.record(after, digest) }
+            return digest
+        case .hardlink, .symlink:
+            let (digest, _, stable) = try worker.hashFileStable(abs)
+            let hash = ContentHash(digest)
+            if !cache.contains(hash) {
+                let tmp = cache.temporaryPath("obj")
+                if link(abs, tmp) != 0 {
+                    (_, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
+                }
+                try cache.install(temporary: tmp, as: hash)
+            }
+            try ensureLinked(abs, file, digest, mode: mode)
+            if mode == .hardlink, let st = try FS.status(abs), stable != nil { state.record(st, digest) }
+            return digest
+        }
+    }
+
+    /// In hardlink or symlink mode, replaces a workspace copy by a link to its cache object.
+    func ensureLinked(_ abs: String, _ file: WorkspaceFile, _ digest: Digest, mode: LinkType) throws {
+        let object = cache.path(ContentHash(digest))
+        switch mode {
+        case .copy, .reflink:
+            return
+        case .hardlink:
+            if let now = try FS.status(abs), now.kind == .file, let o = try FS.status(object), o.inode == now.inode { return }
+            try replace(abs, with: { tmp in link(object, tmp) == 0 ? nil : errno }, what: "hard-link")
+            if let st = try FS.status(abs) { state.record(st, digest) }
+        case .symlink:
+            if file.status.kind == .symlink { return }
+            try replace(abs, with: { tmp in symlink(object, tmp) == 0 ? nil : errno }, what: "symlink")
+        }
+    }
+
+    /// Atomically replaces `abs` by what `make` creates at a temporary name beside it.
+    func replace(_ abs: String, with make: (String) -> Int32?, what: String) throws {
+        let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        if let e = make(tmp) { throw FileSystemError.posix(what, abs, errno: e) }
+        if Glibc.rename(tmp, abs) != 0 {
+            let e = errno
+            unlink(tmp)
+            throw FileSystemError.posix("replace", abs, errno: e)
+        }
+        // rename() does nothing when both names are links to one inode.
+        unlink(tmp)
+    }
+
+    /// Checks that a cache object still hashes to its name (trusting the state index for
+    /// unchanged objects); throws `corruptedObject` otherwise.
+    func verifyObject(_ digest: Digest, for shown: String, _ worker: HashWorker) throws {
+        let hash = ContentHash(digest)
+        let path = cache.path(hash)
+        guard let st = try FS.status(path) else { throw WorkspaceError.missingFromCache(path: shown, hash: hash) }
+        if state.lookup(st) == digest { return }
+        let (d, _, stable) = try worker.hashFileStable(path)
+        guard d == digest else { throw WorkspaceError.corruptedObject(path: shown, hash: hash) }
+        if let stable { state.record(stable, d) }
+    }
+
+    /// Writes a cache object to `abs` (replacing what is there) per `mode`; copies are checked
+    /// against the digest while they are written, so a corrupted object never reaches the workspace.
+    func materialize(_ digest: Digest, to abs: String, shownAs: String, mode: LinkType, _ worker: HashWorker) throws {
+        let hash = ContentHash(digest)
+        let object = cache.path(hash)
+        try FS.makeDirectories(Path.parent(abs))
+        if let st = try FS.status(abs), st.kind == .directory { try FS.removeTree(abs) }
+        let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        var done = false
+        defer { if !done { unlink(tmp) } }
+        switch mode {
+        case .copy, .reflink:
+            guard FS.exists(object) else { throw WorkspaceError.missingFromCache(path: shownAs, hash: hash) }
+            var method = FS.CopyMethod.bytes
+            if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
+            if method == .reflink {
+                let (d, _) = try worker.hashFile(tmp)
+                guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+            } else {
+                if mode == .reflink { unlink(tmp) }
+                let (d, _) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
+                guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+            }
+        case .hardlink:
+            try verifyObject(digest, for: shownAs, worker)
+            if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", abs, errno: errno) }
+        case .symlink:
+            try verifyObject(digest, for: shownAs, worker)
+            if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", abs, errno: errno) }
+        }
+        try FS.rename(tmp, abs)
+        done = true
+        if mode != .symlink, let st = try FS.status(abs) { state.record(st, digest, written: true) }
+    }
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
+    }
+}

@@ -1,0 +1,77 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct GCResult: Sendable {
+    public var removed = 0
+    public var removedBytes: Int64 = 0
+    public var kept = 0
+    public var dryRun = true
+}
+
+extension Workspace {
+    /// Every object the current pointers need (pointer hashes and, for directories, their files).
+    func referencedObjects() throws -> Set<ContentHash> {
+        var keep = Set<ContentHash>()
+        for t in try allPointers() {
+            keep.insert(t.pointer.hash)
+            if t.pointer.hash.isDirectory, let m = try? cache.manifest(t.pointer.hash) {
+                for e in m.entries { keep.insert(ContentHash(e.digest)) }
+            }
+        }
+        return keep
+    }
+
+    /// `mlv gc --workspace`: removes cache objects no current pointer references
+    /// (only counts them unless `force`).
+    public func gc(force: Bool) throws -> GCResult {
+        try withLock {
+            let keep = try referencedObjects()
+            var result = GCResult(dryRun: !force)
+            for h in try cache.allObjects() {
+                if keep.contains(h) { result.kept += 1; continue }
+                let path = cache.path(h)
+                result.removed += 1
+                result.removedBytes += (try FS.status(path))?.size ?? 0
+                if force { try FS.remove(path) }
+            }
+            return result
+        }
+    }
+}
+
+public struct VerifyResult: Sendable {
+    public var checked = 0
+    public var bytes: Int64 = 0
+    /// Objects whose content no longer matches their name, moved to `.mlv/cache/quarantine/`.
+    public var corrupted: [ContentHash] = []
+    public var seconds = 0.0
+}
+
+extension Workspace {
+    /// `mlv cache verify`: rehashes every object in parallel and quarantines the corrupted ones.
+    public func verifyCache(progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> VerifyResult {
+        try withLock {
+            let start = Clock.monotonicSeconds()
+            let objects = try cache.allObjects()
+            let sizes = try objects.map { (try FS.status(cache.path($0)))?.size ?? 0 }
+            let counter = ProgressCounter(label: "verify", totalFiles: objects.count, totalBytes: sizes.reduce(0, +), render: progress)
+            let lock = NSLockLike()
+            var bad: [ContentHash] = []
+            try Parallel.forEach(count: objects.count, makeContext: { HashWorker() }) { i, w in
+                let (d, _) = try w.hashFile(cache.path(objects[i]))
+                if d != objects[i].digest {
+                    lock.lock(); bad.append(objects[i]); lock.unlock()
+                }
+                counter.advance(bytes: sizes[i])
+            }
+            bad.sort { $0.digest < $1.digest }
+            if !bad.isEmpty { try FS.makeDirectories(cache.quarantine) }
+            for h in bad {
+                try FS.rename(cache.path(h), Path.join(cache.quarantine, h.description))
+            }
+            return VerifyResult(checked: objects.count, bytes: sizes.reduce(0, +), corrupted: bad, seconds: Clock.monotonicSeconds() - start)
+        }
+    }
+}

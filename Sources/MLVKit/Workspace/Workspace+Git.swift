@@ -1,0 +1,50 @@
+import MLVGit
+import MLVSupport
+
+extension Workspace {
+    /// Adds `/name` to the `.gitignore` beside a tracked path; returns that file (workspace-relative)
+    /// when it changed.
+    func ensureGitignored(_ target: String) throws -> String? {
+        let dir = Path.parent(target)
+        let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
+        let entry = "/" + Workspace.gitignoreEscape(Path.base(target))
+        let path = absolute(ignoreRel)
+        var text = FS.exists(path) ? try FS.readText(path) : ""
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        if lines.contains(entry) { return nil }
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        text += entry + "\n"
+        try AtomicFile.write(text, to: path)
+        return ignoreRel
+    }
+
+    static func gitignoreEscape(_ name: String) -> String {
+        var out = ""
+        for (i, c) in name.enumerated() {
+            if "*?[]\\".contains(c) || (i == 0 && (c == "#" || c == "!")) { out.append("\\") }
+            out.append(c)
+        }
+        if out.hasSuffix(" ") { out.removeLast(); out += "\\ " }
+        return out
+    }
+
+    /// Before any change: a commit was asked for, so there must be a repository and an identity.
+    func checkCanCommit(_ message: String?) throws {
+        guard message != nil else { return }
+        guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
+        _ = try git.identity()
+    }
+
+    /// Stages workspace-relative paths in git (when the workspace is in a repository) and, with a
+    /// message, commits them. Returns the new commit's id.
+    func stageAndCommit(_ paths: [String], message: String?) throws -> String? {
+        guard let git = try git() else {
+            if message != nil { throw WorkspaceError.commitNeedsGit }
+            return nil
+        }
+        let repoPaths = paths.compactMap { Path.relative(absolute($0), to: git.workdir) }
+        if !repoPaths.isEmpty { try git.stage(repoPaths) }
+        guard let message else { return nil }
+        return try git.commit(message: message)
+    }
+}

@@ -1,0 +1,99 @@
+import MLVSupport
+
+/// A pointer file found in the workspace, with the path it tracks.
+public struct TrackedPath: Equatable, Sendable {
+    /// Workspace-relative path of the `.mlv` file.
+    public var pointerPath: String
+    /// Workspace-relative path of the tracked file or directory.
+    public var target: String
+    public var pointer: PointerFile
+}
+
+extension Workspace {
+    /// Folders never searched for pointer files.
+    static let skippedFolders: Set<String> = ["node_modules", "__pycache__"]
+
+    /// Reads and validates one pointer file (workspace-relative path).
+    public func loadPointer(_ pointerPath: String) throws -> TrackedPath {
+        let text = try FS.readText(absolute(pointerPath))
+        let pointer = try PointerFile.parse(text, file: pointerPath)
+        let target = Path.join(Path.parent(pointerPath), pointer.path)
+        guard Path.normalize(target) == target, WorkspacePath.isSafeRelative(target),
+              !target.hasPrefix(".mlv/"), !target.hasPrefix(".git/")
+        else { throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path) }
+        do {
+            try checkNoSymlinkEscape(target, shownAs: target)
+        } catch {
+            throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
+        }
+        if let st = try FS.status(absolute(target)), st.kind == .symlink, !pointsIntoCache(absolute(target)) {
+            guard let real = FS.realPath(absolute(target)), Path.relative(real, to: root) != nil else {
+                throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
+            }
+        }
+        return TrackedPath(pointerPath: pointerPath, target: target, pointer: pointer)
+    }
+
+    /// Every pointer file in the workspace, sorted by path. Hidden folders, tracked folders and
+    /// nested workspaces are not searched.
+    public func allPointers() throws -> [TrackedPath] {
+        var out: [TrackedPath] = []
+        func visit(_ dir: String) throws {
+            let entries = try FS.list(absolute(dir))
+            var tracked = Set<String>()
+            for e in entries where e.name.hasSuffix(PointerFile.suffix) && e.name.count > PointerFile.suffix.count {
+                let rel = dir == "." ? e.name : dir + "/" + e.name
+                if e.kind == .directory { continue }
+                let t = try loadPointer(rel)
+                out.append(t)
+                if Path.parent(t.target) == dir || (dir == "." && !t.target.contains("/")) { tracked.insert(Path.base(t.target)) }
+            }
+            for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
+                let rel = dir == "." ? e.name : dir + "/" + e.name
+                let kind = try e.kind ?? FS.status(absolute(rel))?.kind
+                guard kind == .directory else { continue }
+                if FS.exists(Path.join(absolute(rel), ".mlv")) { continue }
+                try visit(rel)
+            }
+        }
+        try visit(".")
+        return out.sorted { $0.target < $1.target }
+    }
+
+    /// The pointers for the given user paths: a tracked path, its pointer file, or a folder
+    /// (every pointer below it). No targets → all pointers.
+    public func pointers(for targets: [String], cwd: String = FS.currentDirectory()) throws -> [TrackedPath] {
+        let all = try allPointers()
+        if targets.isEmpty { return all }
+        var out: [TrackedPath] = []
+        for arg in targets {
+            var rel = try relativeTarget(arg, cwd: cwd)
+            if rel.hasSuffix(PointerFile.suffix), FS.exists(absolute(rel)) { rel = String(rel.dropLast(PointerFile.suffix.count)) }
+            let matches = all.filter { $0.target == rel || $0.target.hasPrefix(rel + "/") }
+            if matches.isEmpty {
+                if let parent = all.first(where: { rel.hasPrefix($0.target + "/") }) {
+                    throw WorkspaceError.trackedByParent(path: arg, pointer: parent.target)
+                }
+                throw WorkspaceError.notTracked(path: arg)
+            }
+            for m in matches where !out.contains(m) { out.append(m) }
+        }
+        return out
+    }
+
+    /// True when `path` is a symlink whose target is an object in this workspace's cache.
+    func pointsIntoCache(_ path: String) -> Bool {
+        guard let target = try? FS.readLink(path) else { return false }
+        return Path.relative(Path.normalize(target), to: cache.objectsRoot) != nil
+    }
+
+    /// The pointer of a parent folder that already tracks `rel`, if any.
+    func trackingParent(of rel: String) -> String? {
+        var dir = Path.parent(rel)
+        while dir != "." {
+            if FS.exists(absolute(Workspace.pointerPath(for: dir))) { return dir }
+            dir = Path.parent(dir)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,134 @@
+import MLVGit
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An mlv workspace: a folder with `.mlv/` (config, cache, temporary files, lock) whose data
+/// is tracked by `*.mlv` pointer files, usually inside a git repository.
+public final class Workspace {
+    /// Absolute, symlink-free path of the folder holding `.mlv/`.
+    public let root: String
+    public let mlvDir: String
+    public let cache: ObjectCache
+    public private(set) var config: WorkspaceConfig
+    /// Called once when another mlv process holds the lock and this one starts waiting.
+    public var onLockWait: (() -> Void)?
+
+    init(root: String) throws {
+        self.root = root
+        mlvDir = Path.join(root, ".mlv")
+        cache = ObjectCache(root: Path.join(mlvDir, "cache"), tmp: Path.join(mlvDir, "tmp"))
+        config = try Workspace.loadConfig(mlvDir: mlvDir)
+    }
+
+    static func loadConfig(mlvDir: String) throws -> WorkspaceConfig {
+        var merged = try WorkspaceConfig.load(Path.join(mlvDir, "config.yaml"), displayName: ".mlv/config.yaml")
+        let local = try WorkspaceConfig.load(Path.join(mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
+        merged.values.merge(local.values) { _, l in l }
+        return merged
+    }
+
+    /// The workspace containing `cwd`.
+    public static func open(from cwd: String = FS.currentDirectory()) throws -> Workspace {
+        guard let root = findRoot(from: cwd) else { throw WorkspaceError.notAWorkspace(cwd: cwd) }
+        return try Workspace(root: root)
+    }
+
+    /// The nearest ancestor of `start` (inclusive) holding a `.mlv` directory, symlinks resolved.
+    public static func findRoot(from start: String) -> String? {
+        var dir = FS.realPath(start) ?? Path.absolute(start)
+        while true {
+            if FS.isDirectory(Path.join(dir, ".mlv")) { return dir }
+            let parent = Path.parent(dir)
+            if parent == dir { return nil }
+            dir = parent
+        }
+    }
+
+    // MARK: - Shared state
+
+    private var _state: StateIndex?
+    /// The (inode, size, mtime) → hash index in `.mlv/tmp/state.db`.
+    var state: StateIndex {
+        if let s = _state { return s }
+        try? FS.makeDirectories(cache.tmp)
+        let s = StateIndex(path: Path.join(cache.tmp, "state.db"))
+        _state = s
+        return s
+    }
+
+    private var gitLookedUp = false
+    private var _git: GitRepository?
+    /// The git repository holding the workspace, if any.
+    public func git() throws -> GitRepository? {
+        if !gitLookedUp {
+            _git = try GitRepository.discover(from: root)
+            gitLookedUp = true
+        }
+        return _git
+    }
+
+    /// Runs `body` holding the workspace lock (`.mlv/lock`); a second mlv process waits, then fails.
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        let timeout = Double(Environment.get("MLV_LOCK_TIMEOUT") ?? config.values["core.lock_timeout"] ?? "") ?? 30
+        let lock = try FileLock(path: Path.join(mlvDir, "lock"), timeout: timeout, onWait: { onLockWait?() })
+        defer { lock.unlock() }
+        try FS.makeDirectories(cache.tmp)
+        cleanTemporaryFiles()
+        return try body()
+    }
+
+    /// Leftovers of an interrupted run (we hold the lock, so nobody else is writing them).
+    private func cleanTemporaryFiles() {
+        guard let entries = try? FS.list(cache.tmp) else { return }
+        for e in entries where e.name.hasPrefix("obj.") || e.name.hasPrefix("link.") {
+            unlink(Path.join(cache.tmp, e.name))
+        }
+    }
+
+    /// Saves one config file (`local` → `.mlv/config.local.yaml`).
+    public func setConfig(_ key: String, _ value: String?, local: Bool) throws {
+        try WorkspaceConfig.validate(key: key, value: value)
+        try withLock {
+            let path = Path.join(mlvDir, local ? "config.local.yaml" : "config.yaml")
+            var file = try WorkspaceConfig.load(path, displayName: local ? ".mlv/config.local.yaml" : ".mlv/config.yaml")
+            if let value { file.values[key] = value } else {
+                guard file.values.removeValue(forKey: key) != nil else { throw WorkspaceError.missingConfigKey(key) }
+            }
+            try AtomicFile.write(try file.serialized(), to: path, mode: local ? 0o600 : 0o644)
+            config = try Workspace.loadConfig(mlvDir: mlvDir)
+        }
+    }
+
+    // MARK: - Paths
+
+    /// Absolute path of a workspace-relative path.
+    public func absolute(_ relative: String) -> String { relative == "." ? root : Path.join(root, relative) }
+
+    /// Turns a user-given path into a workspace-relative one, refusing paths outside the
+    /// workspace, inside `.mlv/`, the root itself, or reached through a symlink that leads out.
+    public func relativeTarget(_ argument: String, cwd: String = FS.currentDirectory()) throws -> String {
+        let abs = Path.absolute(argument, relativeTo: FS.realPath(cwd) ?? cwd)
+        guard let rel = Path.relative(abs, to: root) else { throw WorkspaceError.outsideWorkspace(path: argument) }
+        if rel == "." { throw WorkspaceError.isWorkspaceRoot }
+        let first = rel.split(separator: "/").first.map(String.init) ?? rel
+        if first == ".mlv" { throw WorkspaceError.insideMLVDirectory(path: argument) }
+        if first == ".git" { throw WorkspaceError.outsideWorkspace(path: argument) }
+        try checkNoSymlinkEscape(rel, shownAs: argument)
+        return rel
+    }
+
+    /// The parent folder of `rel` must resolve (symlinks followed) inside the workspace.
+    func checkNoSymlinkEscape(_ rel: String, shownAs: String) throws {
+        var dir = Path.parent(rel)
+        // Walk up to the first existing ancestor: new folders will be created inside it.
+        while dir != "." && !FS.exists(absolute(dir)) { dir = Path.parent(dir) }
+        guard let real = FS.realPath(absolute(dir)), Path.relative(real, to: root) != nil else {
+            throw WorkspaceError.symlinkEscapes(path: shownAs)
+        }
+    }
+
+    /// The pointer file path for a tracked path.
+    static func pointerPath(for target: String) -> String { target + PointerFile.suffix }
+}

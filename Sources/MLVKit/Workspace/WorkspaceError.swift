@@ -1,0 +1,81 @@
+import MLVSupport
+
+/// Everything that can go wrong in a workspace command, written for the user.
+public enum WorkspaceError: UserFacingError, Equatable {
+    case notAWorkspace(cwd: String)
+    case notAGitRepository(cwd: String)
+    case alreadyInitialized(root: String)
+    case outsideWorkspace(path: String)
+    case insideMLVDirectory(path: String)
+    case isWorkspaceRoot
+    case missingPath(path: String)
+    case trackedByParent(path: String, pointer: String)
+    case containsTrackedData(path: String, pointer: String)
+    case isPointerFile(path: String)
+    case symlinkEscapes(path: String)
+    case unsupportedFileType(path: String)
+    case notTracked(path: String)
+    case missingFromCache(path: String, hash: ContentHash)
+    case corruptedObject(path: String, hash: ContentHash)
+    case corruptedObjects(paths: [String])
+    case uncommittedChanges(paths: [String])
+    case pointerPathEscapes(pointer: String, path: String)
+    case unknownConfigKey(String, hint: String?)
+    case invalidConfigValue(key: String, value: String, expected: String)
+    case missingConfigKey(String)
+    case commitNeedsGit
+    case noTargets(command: String)
+
+    public var message: String {
+        switch self {
+        case .notAWorkspace(let cwd): return "'\(cwd)' is not inside an mlv workspace"
+        case .notAGitRepository(let cwd): return "'\(cwd)' is not inside a git repository"
+        case .alreadyInitialized(let root): return "'\(root)' is already an mlv workspace"
+        case .outsideWorkspace(let p): return "'\(p)' is outside the workspace"
+        case .insideMLVDirectory(let p): return "'\(p)' is inside .mlv/, which mlv manages itself"
+        case .isWorkspaceRoot: return "cannot track the workspace root itself"
+        case .missingPath(let p): return "'\(p)' does not exist"
+        case .trackedByParent(let p, let ptr): return "'\(p)' is already tracked as part of '\(ptr)'"
+        case .containsTrackedData(let p, let ptr): return "'\(p)' contains data tracked by '\(ptr)'"
+        case .isPointerFile(let p): return "'\(p)' is an mlv pointer file"
+        case .symlinkEscapes(let p): return "'\(p)' leads outside the workspace through a symbolic link"
+        case .unsupportedFileType(let p): return "'\(p)' is not a regular file or directory"
+        case .notTracked(let p): return "'\(p)' is not tracked by mlv"
+        case .missingFromCache(let p, let h): return "'\(p)': object \(h.short)… is not in the cache"
+        case .corruptedObject(let p, let h): return "cache object \(h.short)… for '\(p)' is corrupted (its content no longer matches its hash)"
+        case .corruptedObjects(let ps): return "\(ps.count) corrupted cache object\(ps.count == 1 ? "" : "s") were not checked out: \(Self.list(ps))"
+        case .uncommittedChanges(let ps): return "checkout would overwrite changes that are not in the cache: \(Self.list(ps))"
+        case .pointerPathEscapes(let ptr, let p): return "\(ptr): path '\(p)' escapes the workspace"
+        case .unknownConfigKey(let k, _): return "unknown config key '\(k)'"
+        case .invalidConfigValue(let k, let v, let e): return "invalid value '\(v)' for '\(k)': expected \(e)"
+        case .missingConfigKey(let k): return "config key '\(k)' is not set"
+        case .commitNeedsGit: return "-m needs a git repository, and this workspace was initialised with --no-git"
+        case .noTargets(let c): return "nothing to \(c)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .notAWorkspace: return "run `mlv init` at the root of your git repository first"
+        case .notAGitRepository: return "run `git init` first, or `mlv init --no-git` to use mlv without git"
+        case .alreadyInitialized: return "use `mlv init --force` to re-create the configuration (the cache is kept)"
+        case .outsideWorkspace, .symlinkEscapes: return "mlv tracks only paths inside the workspace"
+        case .trackedByParent(_, let ptr): return "run `mlv commit \(ptr)` to record changes inside it"
+        case .containsTrackedData: return "track the parts separately, or stop tracking the inner path first"
+        case .isPointerFile(let p): return "did you mean '\(String(p.dropLast(PointerFile.suffix.count)))'?"
+        case .notTracked(let p): return "track it first with `mlv add \(p)`"
+        case .missingFromCache: return "fetch it from a remote with `mlv pull`, or re-create it and run `mlv commit`"
+        case .corruptedObject, .corruptedObjects: return "run `mlv cache verify` to quarantine corrupted objects, then restore them with `mlv pull`"
+        case .uncommittedChanges: return "record them with `mlv commit`, or discard them with `mlv checkout --force`"
+        case .pointerPathEscapes: return "a pointer's path must be relative to its folder, without '..' or symbolic links leading out"
+        case .unknownConfigKey(_, let h): return h
+        case .commitNeedsGit: return "run `git init` and `mlv init --force`, or drop -m"
+        default: return nil
+        }
+    }
+
+    static func list(_ paths: [String]) -> String {
+        let shown = paths.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+        return paths.count > 5 ? shown + " and \(paths.count - 5) more" : shown
+    }
+}

@@ -1,0 +1,91 @@
+import Dispatch
+import Foundation
+
+/// Runs `body` over `count` items on `workers` threads, each worker pulling the next index.
+/// `makeContext` builds one context per worker (buffers, hashers), so nothing is allocated per item.
+/// The first error stops the remaining work and is rethrown.
+public enum Parallel {
+    public static var defaultWorkers: Int {
+        if let s = Environment.get("MLV_JOBS"), let n = Int(s), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    public static func forEach<Context>(
+        count: Int, workers: Int = defaultWorkers,
+        makeContext: () -> Context,
+        _ body: (Int, inout Context) throws -> Void
+    ) throws {
+        if count == 0 { return }
+        let n = max(1, min(workers, count))
+        if n == 1 {
+            var ctx = makeContext()
+            for i in 0..<count { try body(i, &ctx) }
+            return
+        }
+        let lock = NSLock()
+        var next = 0
+        var firstError: Error?
+        var contexts = (0..<n).map { _ in makeContext() }
+        contexts.withUnsafeMutableBufferPointer { ctxs in
+            DispatchQueue.concurrentPerform(iterations: n) { w in
+                while true {
+                    lock.lock()
+                    if firstError != nil || next >= count { lock.unlock(); return }
+                    let i = next
+                    next += 1
+                    lock.unlock()
+                    do {
+                        try body(i, &ctxs[w])
+                    } catch {
+                        lock.lock()
+                        if firstError == nil { firstError = error }
+                        lock.unlock()
+                        return
+                    }
+                }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+}
+
+/// Thread-safe counters for a long operation; `render` is called at most every 100 ms.
+public final class ProgressCounter: @unchecked Sendable {
+    public struct Snapshot: Sendable {
+        public var label: String
+        public var files: Int
+        public var totalFiles: Int
+        public var bytes: Int64
+        public var totalBytes: Int64
+        public var elapsed: Double
+    }
+
+    private let lock = NSLock()
+    private var snapshot: Snapshot
+    private let start = Clock.monotonicSeconds()
+    private var lastRender = 0.0
+    private let render: ((Snapshot) -> Void)?
+
+    public init(label: String, totalFiles: Int, totalBytes: Int64, render: ((Snapshot) -> Void)?) {
+        snapshot = Snapshot(label: label, files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes, elapsed: 0)
+        self.render = render
+    }
+
+    public func advance(files: Int = 1, bytes: Int64) {
+        guard let render else { return }
+        lock.lock()
+        snapshot.files += files
+        snapshot.bytes += bytes
+        let now = Clock.monotonicSeconds()
+        var toRender: Snapshot?
+        if now - lastRender >= 0.1 {
+            lastRender = now
+            snapshot.elapsed = now - start
+            toRender = snapshot
+        }
+        lock.unlock()
+        if let toRender { render(toRender) }
+    }
+
+    public var elapsed: Double { Clock.monotonicSeconds() - start }
+}

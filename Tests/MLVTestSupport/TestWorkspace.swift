@@ -1,0 +1,65 @@
+import Foundation
+import MLVSupport
+
+/// A temporary git repository with an mlv workspace, driven through the real `mlv` binary.
+/// HOME points into the test folder, so git identity and config are the test's own.
+public final class TestWorkspace {
+    public let dir: TemporaryDirectory
+    public var root: String { dir.path + "/repo" }
+    public var home: String { dir.path + "/home" }
+    public var env: [String: String]
+
+    public init(git: Bool = true, identity: Bool = true, initialize: Bool = true) throws {
+        dir = try TemporaryDirectory(prefix: "mlv-ws")
+        try FS.makeDirectories(dir.path + "/repo")
+        try FS.makeDirectories(dir.path + "/home")
+        env = ["HOME": dir.path + "/home", "XDG_CONFIG_HOME": dir.path + "/home/.config", "GIT_CONFIG_NOSYSTEM": "1"]
+        if identity {
+            try AtomicFile.write("[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n", to: home + "/.gitconfig")
+        }
+        if git { try self.git(["init", "-q", "."]) }
+        if initialize {
+            let r = try mlv(git ? ["init"] : ["init", "--no-git"])
+            guard r.status == 0 else { throw MessageError("mlv init failed: \(r)") }
+        }
+    }
+
+    deinit { dir.remove() }
+
+    @discardableResult
+    public func mlv(_ args: [String], cwd: String? = nil, env extra: [String: String] = [:]) throws -> MLVResult {
+        try runMLV(args, cwd: cwd.map { root + "/" + $0 } ?? root, env: env.merging(extra) { _, b in b })
+    }
+
+    @discardableResult
+    public func git(_ args: [String]) throws -> MLVResult {
+        try runProcess("/usr/bin/git", args, cwd: root, env: env)
+    }
+
+    public func path(_ rel: String) -> String { root + "/" + rel }
+
+    public func write(_ rel: String, _ text: String) throws {
+        try FS.makeDirectories(Path.parent(path(rel)))
+        if FS.exists(path(rel)) { try FS.remove(path(rel)) }
+        try AtomicFile.write(text, to: path(rel))
+    }
+
+    public func read(_ rel: String) throws -> String { try FS.readText(path(rel)) }
+
+    public func exists(_ rel: String) -> Bool { ((try? FS.status(path(rel))) ?? nil) != nil }
+
+    public func gen(_ files: [String: String]) throws {
+        for (k, v) in files { try write(k, v) }
+    }
+
+    public func snapshot() throws -> TreeSnapshot { try TreeSnapshot.take(root) }
+
+    /// Paths of every object in the cache (relative to `.mlv/cache/sha256`).
+    public func cacheObjects() throws -> [String] {
+        let base = path(".mlv/cache/sha256")
+        guard FS.isDirectory(base) else { return [] }
+        var out: [String] = []
+        for p in try FS.list(base) { for o in try FS.list(base + "/" + p.name) { out.append(p.name + "/" + o.name) } }
+        return out.sorted()
+    }
+}
