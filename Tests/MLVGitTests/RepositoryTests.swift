@@ -27,6 +27,7 @@ import Testing
             #expect(repo.workdir == FS.realPath(dir.url("project")))
             let top = try git("rev-parse", "--show-toplevel", in: dir.url("project"))
             #expect(top == repo.workdir + "\n")
+            #expect(try repo.allCommits().isEmpty)
             #expect(try repo.hasStagedChanges() == false)
         }
     }
