@@ -1,4 +1,4 @@
-import CGit2
+internal import CGit2
 
 /// libgit2 is initialised once per process, before the first call.
 public enum GitLibrary {

@@ -1,4 +1,4 @@
-import CGit2
+internal import CGit2
 import MLVSupport
 
 /// A git repository with a working tree, opened through libgit2.
@@ -38,9 +38,23 @@ public final class GitRepository {
     /// Opens the repository whose `.git` directory (or working tree) is exactly `path`.
     public static func open(_ path: String) throws -> GitRepository {
         GitLibrary.ensureInitialized()
-        return try GitRepository(Handle.make("git_repository_open", free: git_repository_free) {
-            git_repository_open(&$0, path)
-        })
+        var out: OpaquePointer?
+        git_error_clear()
+        let code = git_repository_open(&out, path)
+        // libgit2 1.5.1 reports a failed ownership check as GIT_ENOTFOUND with the stale message
+        // "config value 'safe.directory' was not found" rather than GIT_EOWNER; accept both.
+        let lastMessage = git_error_last()?.pointee.message.map { String(cString: $0) } ?? ""
+        if code == GIT_EOWNER.rawValue || (code < 0 && lastMessage.contains("safe.directory")) {
+            var shown = trimmed(path)
+            if shown.hasSuffix("/.git") { shown.removeLast(5) }
+            throw GitError(
+                "the repository at '\(shown)' is owned by another user",
+                hint: "if you trust it, run: git config --global --add safe.directory '\(shown)'",
+                call: "git_repository_open")
+        }
+        try check("git_repository_open", code)
+        guard let out else { throw GitError("git_repository_open returned no repository", call: "git_repository_open") }
+        return try GitRepository(Handle(out, free: git_repository_free))
     }
 
     /// `git init` at `path` (created when missing); the first branch follows `init.defaultBranch`.

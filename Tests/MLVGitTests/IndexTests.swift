@@ -44,7 +44,7 @@ import Testing
                           message: "setup", in: dir)
             try FS.remove(dir.url("gone.mlv"))
             try FS.removeTree(dir.url("old"))
-            try repo.stage(["gone.mlv", "old"])
+            try repo.stage(["gone.mlv", "old", "never-existed.txt"])
             #expect(try repo.hasStagedChanges())
             try repo.commit(message: "Remove")
             #expect(try git("ls-tree", "-r", "--name-only", "HEAD", in: dir.path) == "keep.txt\n")

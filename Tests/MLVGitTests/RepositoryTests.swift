@@ -2,6 +2,9 @@ import MLVGit
 import MLVSupport
 import MLVTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct RepositoryTests {
     @Test func discoverFindsTheRepositoryFromASubdirectory() throws {
@@ -27,6 +30,7 @@ import Testing
             #expect(repo.workdir == FS.realPath(dir.url("project")))
             let top = try git("rev-parse", "--show-toplevel", in: dir.url("project"))
             #expect(top == repo.workdir + "\n")
+            #expect(try repo.allCommits().isEmpty)
             #expect(try repo.hasStagedChanges() == false)
         }
     }
@@ -54,6 +58,20 @@ import Testing
             #expect(try repo.isIgnored("weights") == false)
             #expect(try repo.isIgnored(dir.url("model.bin")))
             #expect(try repo.isIgnored("README.md") == false)
+        }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to hand the repository to another user"))
+    func aRepositoryOwnedByAnotherUserNamesSafeDirectory() throws {
+        try withTemporaryDirectory { dir in
+            try git("init", "-q", in: dir.path)
+            let root = try #require(FS.realPath(dir.path))
+            #expect(chown(root, 65534, 65534) == 0)
+            #expect(chown(root + "/.git", 65534, 65534) == 0)
+            #expect(throws: GitError(
+                "the repository at '\(root)' is owned by another user",
+                hint: "if you trust it, run: git config --global --add safe.directory '\(root)'",
+                call: "git_repository_open")) { try GitRepository.discover(from: root) }
         }
     }
 
