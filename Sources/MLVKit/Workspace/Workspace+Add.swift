@@ -127,7 +127,7 @@ extension Workspace {
             lock.unlock()
             progress.advance(bytes: file.status.size)
         }
-        state.flush()
+        flushState()
 
         var result = TrackResult()
         var toStage: [String] = []

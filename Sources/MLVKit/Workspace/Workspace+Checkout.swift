@@ -77,7 +77,7 @@ extension Workspace {
                     actions.append(CheckoutAction(abs: abs + "/" + e.path, shown: t.target + "/" + e.path, digest: e.digest, size: e.size))
                 }
             }
-            state.flush()
+            flushState()
             if let (path, hash) = missing.first { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
             if !unsaved.isEmpty { throw WorkspaceError.uncommittedChanges(paths: unsaved) }
             for case let a in actions where a.digest != nil {
@@ -104,7 +104,7 @@ extension Workspace {
                 }
                 counter.advance(bytes: a.size)
             }
-            state.flush()
+            flushState()
             result.restored = writes.count - corrupted.count
             result.bytes = writes.reduce(0) { $0 + $1.size }
             result.seconds = Clock.monotonicSeconds() - start

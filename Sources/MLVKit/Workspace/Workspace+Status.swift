@@ -38,7 +38,7 @@ extension Workspace {
         for t in tracked {
             out.append(try status(of: t, worker))
         }
-        state.flush()
+        flushState()
         return out
     }
 

@@ -49,6 +49,9 @@ public final class Workspace {
     // MARK: - Shared state
 
     private var _state: StateIndex?
+
+    /// Writes what the state index learned, if it was used at all.
+    func flushState() { _state?.flush() }
     /// The (inode, size, mtime) → hash index in `.mlv/tmp/state.db`.
     var state: StateIndex {
         if let s = _state { return s }
