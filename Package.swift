@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "MLVTestSupport", dependencies: ["MLVSupport"], path: "Tests/MLVTestSupport"),
         .testTarget(name: "MLVSupportTests", dependencies: ["MLVSupport", "MLVTestSupport"]),
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit", "MLVTestSupport"]),
+        .testTarget(name: "MLVKitTests", dependencies: ["MLVKit", "MLVTestSupport"]),
         .testTarget(name: "MLVCommandsTests", dependencies: ["MLVTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -271,7 +271,7 @@ public enum FS {
 }
 
 extension FileStatus {
-    init(_ st: stat) {
+    public init(_ st: stat) {
         let fmt = st.st_mode & S_IFMT
         kind = fmt == S_IFREG ? .file : fmt == S_IFDIR ? .directory : fmt == S_IFLNK ? .symlink : .other
         inode = UInt64(st.st_ino)

@@ -23,7 +23,10 @@ public final class SHA256Hasher {
     }
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-    public func update(_ string: String) { update(Array(string.utf8)) }
+    public func update(_ string: String) {
+        var s = string
+        s.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
 
     /// The digest as 64 lowercase hex digits; the hasher is reset afterwards.
     public func finalizeHex() -> String {

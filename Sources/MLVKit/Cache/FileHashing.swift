@@ -56,7 +56,7 @@ public final class HashWorker {
 
     /// Copies `source` to the new file `destination` in one pass, hashing what it copies
     /// (so the digest always describes exactly the bytes written).
-    public func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64) {
+    public func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus) {
         if Self.trace { traceHashing(source) }
         let src = try FS.openFile(source, O_RDONLY)
         defer { close(src) }
@@ -80,7 +80,9 @@ public final class HashWorker {
             try FS.writeAll(dst, chunk, path: destination)
             total += Int64(n)
         }
+        var st = stat()
+        fstat(dst, &st)
         ok = true
-        return (Digest(bytes: hasher.finalizeBytes()), total)
+        return (Digest(bytes: hasher.finalizeBytes()), total, FileStatus(st))
     }
 }

@@ -10,8 +10,10 @@ public final class StateIndex {
     struct Row { var size: Int64; var mtimeNs: Int64; var digest: Digest }
 
     private let db: SQLiteDatabase?
-    private var rows: [UInt64: Row] = [:]
+    private var loadedRows: [UInt64: Row]?
     private var pending: [(UInt64, Row)] = []
+    private var pendingDirs: [(String, String, [UInt8])] = []
+    private var pendingComplete: [String] = []
     private let lock = NSLockLike()
     /// Entries whose mtime is at or after this are not recorded: a file written within the
     /// timestamp granularity of our read could change again without changing its mtime.
@@ -22,15 +24,23 @@ public final class StateIndex {
         clock_gettime(CLOCK_REALTIME, &ts)
         cutoffNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - 20_000_000
         db = StateIndex.open(path: path, retry: true)
-        if let db { rows = (try? StateIndex.load(db)) ?? [:] }
+    }
+
+    /// Per-file rows, loaded on first use (a no-op status of an unchanged folder never needs them).
+    private func ensureLoaded() {
+        if loadedRows == nil { loadedRows = db.flatMap { try? StateIndex.load($0) } ?? [:] }
     }
 
     private static func open(path: String, retry: Bool) -> SQLiteDatabase? {
         do {
             let db = try SQLiteDatabase(path: path)
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            try db.execute("CREATE TABLE IF NOT EXISTS state (inode INTEGER PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash BLOB NOT NULL)")
-            _ = try load(db)
+            try db.execute("""
+                CREATE TABLE IF NOT EXISTS state (inode INTEGER PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, hash TEXT NOT NULL, fingerprint BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS complete (hash TEXT PRIMARY KEY);
+                """)
+            try db.execute("SELECT count(*) FROM dirs")
             return db
         } catch {
             guard retry else { return nil }
@@ -53,7 +63,8 @@ public final class StateIndex {
     public func lookup(_ st: FileStatus) -> Digest? {
         lock.lock()
         defer { lock.unlock() }
-        guard let row = rows[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs else { return nil }
+        ensureLoaded()
+        guard let row = loadedRows![st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs else { return nil }
         return row.digest
     }
 
@@ -63,24 +74,69 @@ public final class StateIndex {
         guard written || st.mtimeNs < cutoffNs else { return }
         lock.lock()
         defer { lock.unlock() }
-        if let row = rows[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { return }
+        ensureLoaded()
+        if let row = loadedRows![st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { return }
         let row = Row(size: st.size, mtimeNs: st.mtimeNs, digest: digest)
-        rows[st.inode] = row
+        loadedRows![st.inode] = row
         pending.append((st.inode, row))
+    }
+
+    /// The content hash and fingerprint last recorded for a tracked folder.
+    public func directory(_ path: String) -> (hash: String, fingerprint: [UInt8])? {
+        guard let db else { return nil }
+        var out: (String, [UInt8])?
+        try? db.prepare("SELECT hash, fingerprint FROM dirs WHERE path = ?").query([.text(path)]) { r in
+            if let h = r.text(0), let f = r.blob(1) { out = (h, f) }
+        }
+        return out
+    }
+
+    /// Remembers that a folder whose files have this fingerprint holds `hash`, unless a file is
+    /// too recent to trust its mtime.
+    public func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], newestMtimeNs: Int64) {
+        guard newestMtimeNs < cutoffNs else { return }
+        lock.lock()
+        pendingDirs.append((path, hash, fingerprint))
+        lock.unlock()
+    }
+
+    /// True when every object of this `.dir` hash was seen in the cache (cleared when objects are removed).
+    public func isComplete(_ hash: String) -> Bool {
+        guard let db else { return false }
+        var found = false
+        try? db.prepare("SELECT 1 FROM complete WHERE hash = ?").query([.text(hash)]) { _ in found = true }
+        return found
+    }
+
+    public func markComplete(_ hash: String) {
+        lock.lock()
+        pendingComplete.append(hash)
+        lock.unlock()
+    }
+
+    /// Objects were removed from the cache: forget which folders were complete.
+    public func forgetComplete() {
+        try? db?.execute("DELETE FROM complete")
     }
 
     /// Writes pending entries in one transaction. Failures are ignored: the index is a cache.
     public func flush() {
         lock.lock()
-        let batch = pending
+        let batch = pending, dirs = pendingDirs, complete = pendingComplete
         pending = []
+        pendingDirs = []
+        pendingComplete = []
         lock.unlock()
-        guard let db, !batch.isEmpty else { return }
+        guard let db, !(batch.isEmpty && dirs.isEmpty && complete.isEmpty) else { return }
         _ = try? db.transaction {
             let stmt = try db.prepare("INSERT OR REPLACE INTO state (inode, size, mtime, hash) VALUES (?, ?, ?, ?)")
             for (inode, row) in batch {
                 try stmt.run([.int(Int64(bitPattern: inode)), .int(row.size), .int(row.mtimeNs), .blob(row.digest.bytes)])
             }
+            let d = try db.prepare("INSERT OR REPLACE INTO dirs (path, hash, fingerprint) VALUES (?, ?, ?)")
+            for (path, hash, fp) in dirs { try d.run([.text(path), .text(hash), .blob(fp)]) }
+            let c = try db.prepare("INSERT OR REPLACE INTO complete (hash) VALUES (?)")
+            for h in complete { try c.run([.text(h)]) }
         }
     }
 }

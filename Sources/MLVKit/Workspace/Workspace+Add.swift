@@ -111,8 +111,20 @@ extension Workspace {
         let start = Clock.monotonicSeconds()
         let mode = effectiveLinkType()
         // One flat job list across all targets, so many small targets still use every core.
+        // A folder whose fingerprint matches what its pointer recorded needs no work at all.
+        let fingerprints = plans.map { $0.isDirectory ? fingerprint($0.files) : [] }
+        let known: [ContentHash?] = try plans.indices.map { p in
+            let plan = plans[p]
+            guard plan.isDirectory, mode == .copy || mode == .reflink,
+                  let rec = state.directory(plan.target), rec.fingerprint == fingerprints[p],
+                  let hash = ContentHash(string: rec.hash),
+                  let pointer = try? loadPointer(Workspace.pointerPath(for: plan.target)), pointer.pointer.hash == hash,
+                  try objectsPresent(hash, manifest: nil)
+            else { return nil }
+            return hash
+        }
         var jobs: [(plan: Int, file: Int)] = []
-        for (p, plan) in plans.enumerated() { for f in plan.files.indices { jobs.append((p, f)) } }
+        for (p, plan) in plans.enumerated() where known[p] == nil { for f in plan.files.indices { jobs.append((p, f)) } }
         let totalBytes = plans.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.status.size } }
         let progress = ProgressCounter(label: "add", totalFiles: jobs.count, totalBytes: totalBytes, render: options.progress)
         var digests = [[Digest?]](plans.map { [Digest?](repeating: nil, count: $0.files.count) })
@@ -133,11 +145,15 @@ extension Workspace {
         var toStage: [String] = []
         for (p, plan) in plans.enumerated() {
             let pointer: PointerFile
-            if plan.isDirectory {
+            if let hash = known[p] {
+                pointer = try loadPointer(Workspace.pointerPath(for: plan.target)).pointer
+                precondition(pointer.hash == hash)
+            } else if plan.isDirectory {
                 let entries = plan.files.indices.map { DirectoryManifest.Entry(path: plan.files[$0].path, digest: digests[p][$0]!, size: plan.files[$0].status.size) }
                 let manifest = DirectoryManifest(entries: entries)
                 let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
                 pointer = PointerFile(path: Path.base(plan.target), hash: hash, size: manifest.totalSize, fileCount: entries.count)
+                if mode == .copy || mode == .reflink { rememberDirectory(plan.target, hash, fingerprints[p], plan.files) }
             } else {
                 pointer = PointerFile(path: Path.base(plan.target), hash: ContentHash(digests[p][0]!), size: plan.files[0].status.size, fileCount: nil)
             }

@@ -47,21 +47,27 @@ extension Workspace {
 
     /// Every file below a tracked directory (workspace-relative `dir`), recursively.
     func walkDirectory(_ dir: String) throws -> [WorkspaceFile] {
-        var out: [WorkspaceFile] = []
-        var stack: [String] = [""]
         let base = absolute(dir)
-        while let sub = stack.popLast() {
-            let absDir = sub.isEmpty ? base : base + "/" + sub
-            for e in try FS.list(absDir) {
-                let rel = sub.isEmpty ? e.name : sub + "/" + e.name
-                let abs = base + "/" + rel
-                if e.kind == .directory { stack.append(rel); continue }
-                guard let st = try FS.status(abs) else { continue }
-                if st.kind == .directory { stack.append(rel); continue }
-                out.append(try describe(abs, shownAs: dir + "/" + rel, relativePath: rel, status: st))
-            }
+        return try DirectoryWalker.walk(base).map { e in
+            if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
+            return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
         }
-        return out
+    }
+
+    /// A digest of every file's (path, inode, size, mtime) in walk order: equal fingerprints mean
+    /// the state index would find every file unchanged.
+    func fingerprint(_ files: [WorkspaceFile]) -> [UInt8] {
+        let h = SHA256Hasher()
+        var fields = [Int64](repeating: 0, count: 3)
+        for f in files {
+            h.update(f.path)
+            fields[0] = Int64(bitPattern: f.status.inode)
+            fields[1] = f.status.size
+            fields[2] = f.status.mtimeNs
+            if let link = f.cacheLink { h.update(link.description) }
+            fields.withUnsafeBytes { h.update($0) }
+        }
+        return h.finalizeBytes()
     }
 
     /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
@@ -89,7 +95,7 @@ extension Workspace {
                 digest = d
                 if !cache.contains(ContentHash(d)) { try FS.copyFile(from: abs, to: tmp, mode: 0o444) }
             } else {
-                (digest, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
+                (digest, _, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
             }
             let hash = ContentHash(digest)
             if FS.exists(tmp) {
@@ -103,7 +109,7 @@ extension Workspace {
             if !cache.contains(hash) {
                 let tmp = cache.temporaryPath("obj")
                 if link(abs, tmp) != 0 {
-                    (_, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
+                    _ = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
                 }
                 try cache.install(temporary: tmp, as: hash)
             }
@@ -156,37 +162,46 @@ extension Workspace {
 
     /// Writes a cache object to `abs` (replacing what is there) per `mode`; copies are checked
     /// against the digest while they are written, so a corrupted object never reaches the workspace.
-    func materialize(_ digest: Digest, to abs: String, shownAs: String, mode: LinkType, _ worker: HashWorker) throws {
+    /// `prepared`: the parent folder exists and nothing is at `abs` (checkout creates folders up front).
+    func materialize(_ digest: Digest, to abs: String, shownAs: String, mode: LinkType, prepared: Bool = false, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let object = cache.path(hash)
-        try FS.makeDirectories(Path.parent(abs))
-        if let st = try FS.status(abs), st.kind == .directory { try FS.removeTree(abs) }
+        if !prepared {
+            try FS.makeDirectories(Path.parent(abs))
+            if let st = try FS.status(abs), st.kind == .directory { try FS.removeTree(abs) }
+        }
         let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         var done = false
         defer { if !done { unlink(tmp) } }
-        switch mode {
-        case .copy, .reflink:
-            guard FS.exists(object) else { throw WorkspaceError.missingFromCache(path: shownAs, hash: hash) }
-            var method = FS.CopyMethod.bytes
-            if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
-            if method == .reflink {
-                let (d, _) = try worker.hashFile(tmp)
-                guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-            } else {
-                if mode == .reflink { unlink(tmp) }
-                let (d, _) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
-                guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+        var written: FileStatus?
+        do {
+            switch mode {
+            case .copy, .reflink:
+                var method = FS.CopyMethod.bytes
+                if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
+                if method == .reflink {
+                    let (d, _) = try worker.hashFile(tmp)
+                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+                } else {
+                    if mode == .reflink { unlink(tmp) }
+                    let (d, _, st) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
+                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+                    written = st
+                }
+            case .hardlink:
+                try verifyObject(digest, for: shownAs, worker)
+                if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", abs, errno: errno) }
+            case .symlink:
+                try verifyObject(digest, for: shownAs, worker)
+                if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", abs, errno: errno) }
             }
-        case .hardlink:
-            try verifyObject(digest, for: shownAs, worker)
-            if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", abs, errno: errno) }
-        case .symlink:
-            try verifyObject(digest, for: shownAs, worker)
-            if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", abs, errno: errno) }
+        } catch let e as FileSystemError where e.errno == ENOENT && !FS.exists(object) {
+            throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
         }
         try FS.rename(tmp, abs)
         done = true
-        if mode != .symlink, let st = try FS.status(abs) { state.record(st, digest, written: true) }
+        if mode == .symlink { return }
+        if let st = try written ?? FS.status(abs) { state.record(st, digest, written: true) }
     }
 }
 

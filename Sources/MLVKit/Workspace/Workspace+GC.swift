@@ -36,6 +36,7 @@ extension Workspace {
                 result.removedBytes += (try FS.status(path))?.size ?? 0
                 if force { try FS.remove(path) }
             }
+            if force && result.removed > 0 { state.forgetComplete() }
             return result
         }
     }
@@ -71,6 +72,7 @@ extension Workspace {
             for h in bad {
                 try FS.rename(cache.path(h), Path.join(cache.quarantine, h.description))
             }
+            if !bad.isEmpty { state.forgetComplete() }
             return VerifyResult(checked: objects.count, bytes: sizes.reduce(0, +), corrupted: bad, seconds: Clock.monotonicSeconds() - start)
         }
     }

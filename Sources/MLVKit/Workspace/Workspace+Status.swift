@@ -58,26 +58,47 @@ extension Workspace {
             return s
         }
         guard st.kind == .directory else { s.modified = true; return s }
+        let files = try walkDirectory(t.target)
+        let fp = fingerprint(files)
+        if let known = state.directory(t.target), known.hash == t.pointer.hash.description, known.fingerprint == fp {
+            // Every file is as it was when this folder last matched its pointer.
+            s.notInCache = !(try objectsPresent(t.pointer.hash, manifest: nil))
+            return s
+        }
         guard let manifest = try cache.manifest(t.pointer.hash) else {
             // Without the manifest only the whole tree can be compared.
             s.notInCache = true
-            let files = try walkDirectory(t.target)
             let entries = try files.map { DirectoryManifest.Entry(path: $0.path, digest: try currentDigest(abs + "/" + $0.path, $0, worker), size: $0.status.size) }
             s.modified = Digest(bytes: SHA256Hasher.hexBytes(DirectoryManifest(entries: entries).serialized())) != t.pointer.hash.digest
             return s
         }
-        let cmp = try compare(t.target, with: manifest, worker)
+        let cmp = try compare(t.target, files: files, with: manifest, worker)
         s.modifiedFiles = cmp.modified.map { $0.0.path }.sorted()
         s.addedFiles = cmp.added.map { $0.0.path }.sorted()
         s.deletedFiles = cmp.deleted.map { $0.path }
-        s.notInCache = manifest.entries.contains { !cache.contains(ContentHash($0.digest)) }
+        s.notInCache = !(try objectsPresent(t.pointer.hash, manifest: manifest))
+        if s.isClean { rememberDirectory(t.target, t.pointer.hash, fp, files) }
         return s
     }
 
+    /// Records that a folder with these files matches `hash` (see `StateIndex.recordDirectory`).
+    func rememberDirectory(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile]) {
+        state.recordDirectory(target, hash: hash.description, fingerprint: fp, newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0)
+    }
+
+    /// True when a `.dir` object and every object it lists are in the cache (remembered once seen).
+    func objectsPresent(_ hash: ContentHash, manifest: DirectoryManifest?) throws -> Bool {
+        guard cache.contains(hash) else { return false }
+        if state.isComplete(hash.description) { return true }
+        guard let m = try manifest ?? cache.manifest(hash) else { return false }
+        guard m.entries.allSatisfy({ cache.contains(ContentHash($0.digest)) }) else { return false }
+        state.markComplete(hash.description)
+        return true
+    }
+
     /// Compares a tracked directory in the workspace with a manifest.
-    func compare(_ target: String, with manifest: DirectoryManifest, _ worker: HashWorker) throws -> DirectoryComparison {
+    func compare(_ target: String, files: [WorkspaceFile], with manifest: DirectoryManifest, _ worker: HashWorker) throws -> DirectoryComparison {
         let abs = absolute(target)
-        let files = FS.isDirectory(abs) ? try walkDirectory(target) : []
         var expected: [String: DirectoryManifest.Entry] = [:]
         expected.reserveCapacity(manifest.entries.count)
         for e in manifest.entries { expected[e.path] = e }

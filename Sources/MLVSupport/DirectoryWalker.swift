@@ -1,0 +1,68 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lists every non-directory entry below a folder with its `lstat`, fast: entries are stat'ed
+/// relative to their open directory (`fstatat`), and the directories of one level are read in
+/// parallel. The order is deterministic for an unchanged tree: directories sorted by path, and
+/// within a directory the file system's own order.
+public enum DirectoryWalker {
+    public struct Entry: Sendable {
+        /// Path relative to the walked folder.
+        public var path: String
+        public var status: FileStatus
+    }
+
+    public static func walk(_ root: String, workers: Int = Parallel.defaultWorkers) throws -> [Entry] {
+        let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
+        defer { close(rootFD) }
+        var results: [String: [Entry]] = [:]
+        var level = [""]
+        while !level.isEmpty {
+            var files = [[Entry]](repeating: [], count: level.count)
+            var subdirs = [[String]](repeating: [], count: level.count)
+            try Parallel.forEach(count: level.count, workers: level.count < 4 ? 1 : workers, makeContext: { () }) { i, _ in
+                (files[i], subdirs[i]) = try read(rootFD: rootFD, root: root, dir: level[i])
+            }
+            for (i, d) in level.enumerated() { results[d] = files[i] }
+            level = subdirs.flatMap { $0 }
+        }
+        var out: [Entry] = []
+        for d in results.keys.sorted() { out += results[d]! }
+        return out
+    }
+
+    private static func read(rootFD: Int32, root: String, dir: String) throws -> ([Entry], [String]) {
+        let fd = dir.isEmpty ? dup(rootFD) : openat(rootFD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0, let handle = fdopendir(fd) else {
+            let e = errno
+            if fd >= 0 { close(fd) }
+            throw FileSystemError.posix("open directory", dir.isEmpty ? root : root + "/" + dir, errno: e)
+        }
+        defer { closedir(handle) }
+        if dir.isEmpty { rewinddir(handle) }
+        var files: [Entry] = []
+        var subdirs: [String] = []
+        var st = stat()
+        while let ent = readdir(handle) {
+            let (name, isDot) = withUnsafePointer(to: ent.pointee.d_name) { p -> (String, Bool) in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { c in
+                    let dot = c[0] == 46 && (c[1] == 0 || (c[1] == 46 && c[2] == 0))
+                    return (dot ? "" : String(cString: c), dot)
+                }
+            }
+            if isDot { continue }
+            let rel = dir.isEmpty ? name : dir + "/" + name
+            if Int32(ent.pointee.d_type) == Int32(DT_DIR) { subdirs.append(rel); continue }
+            if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                if errno == ENOENT { continue }
+                throw FileSystemError.posix("stat", root + "/" + rel, errno: errno)
+            }
+            let status = FileStatus(st)
+            if status.kind == .directory { subdirs.append(rel); continue }
+            files.append(Entry(path: rel, status: status))
+        }
+        return (files, subdirs)
+    }
+}
