@@ -22,6 +22,17 @@ import Testing
         }
     }
 
+    @Test func commandHelpAndCompletion() throws {
+        try withTemporaryDirectory { dir in
+            let help = try runMLV(["add", "--help"], cwd: dir.path)
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("USAGE: mlv add <paths> ... [--message <message>]"))
+            let completion = try runMLV(["--generate-completion-script", "bash"], cwd: dir.path)
+            #expect(completion.status == 0)
+            #expect(completion.stdout.contains("checkout") && completion.stdout.contains("verify"))
+        }
+    }
+
     @Test func unknownCommandFails() throws {
         try withTemporaryDirectory { dir in
             let r = try runMLV(["frobnicate"], cwd: dir.path)
