@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs `body` over `count` items on `workers` threads, each worker pulling the next index.
 /// `makeContext` builds one context per worker (buffers, hashers), so nothing is allocated per item.
@@ -88,4 +91,23 @@ public final class ProgressCounter: @unchecked Sendable {
     }
 
     public var elapsed: Double { Clock.monotonicSeconds() - start }
+}
+
+/// A plain detached thread (for one long job beside the current thread).
+public enum Thread {
+    public static func detach(_ body: @escaping () -> Void) {
+        final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { arg in
+            let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            b.body()
+            return nil
+        }, box)
+        if rc != 0 {
+            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
+        } else {
+            pthread_detach(tid)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import MLVSupport
 #if canImport(Glibc)
 import Glibc
@@ -52,6 +53,34 @@ public final class HashWorker {
         let (d, n) = try hashFile(path)
         let after = try FS.status(path)
         return (d, n, before == after && after?.size == n ? after : nil)
+    }
+
+    /// Files at least this big are copied by the kernel on a second thread while this one hashes
+    /// them, so a big file costs max(copy, hash) instead of their sum.
+    public static let parallelCopyThreshold: Int64 = 16 << 20
+
+    /// Copies `source` to the new file `destination` (reflink or kernel copy on another thread)
+    /// while hashing `source` here. The digest describes the copy only if `source` did not change
+    /// meanwhile: then the returned status is non-nil; otherwise the copy is removed and nil returned.
+    public func copyWhileHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus?) {
+        if Self.trace { traceHashing(source) }
+        let before = try FS.status(source)
+        var copyError: Error?
+        let done = DispatchSemaphore(value: 0)
+        Thread.detach {
+            do { try FS.copyFile(from: source, to: destination, mode: mode) } catch { copyError = error }
+            done.signal()
+        }
+        let hashed = Result { try hashFile(source) }
+        done.wait()
+        if let copyError { throw copyError }
+        let (digest, n) = try hashed.get()
+        let after = try FS.status(source)
+        guard let before, before == after, after?.size == n else {
+            unlink(destination)
+            return (digest, n, nil)
+        }
+        return (digest, n, after)
     }
 
     /// Copies `source` to the new file `destination` in one pass, hashing what it copies

@@ -94,6 +94,10 @@ extension Workspace {
                 let (d, _, _) = try worker.hashFileStable(abs)
                 digest = d
                 if !cache.contains(ContentHash(d)) { try FS.copyFile(from: abs, to: tmp, mode: 0o444) }
+            } else if file.status.size >= HashWorker.parallelCopyThreshold,
+                      case let (d, _, stable?) = try worker.copyWhileHashing(from: abs, to: tmp, mode: 0o444) {
+                digest = d
+                _ = stable
             } else {
                 (digest, _, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
             }
@@ -184,9 +188,11 @@ extension Workspace {
                     guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
                 } else {
                     if mode == .reflink { unlink(tmp) }
-                    let (d, _, st) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
-                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-                    written = st
+                    let big = (try FS.status(object))?.size ?? 0 >= HashWorker.parallelCopyThreshold
+                    let (d, _, st) = big ? try worker.copyWhileHashing(from: object, to: tmp, mode: 0o644)
+                                         : try worker.copyHashing(from: object, to: tmp, mode: 0o644)
+                    guard d == digest, st != nil || !big else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+                    written = big ? try FS.status(tmp) : st
                 }
             case .hardlink:
                 try verifyObject(digest, for: shownAs, worker)
