@@ -170,3 +170,30 @@ import Testing
         #expect(r.stderr == "mlv: error: .mlv/config.yaml:2:3: unknown config key 'cache.typ'\nhint: did you mean 'cache.type'?\n")
     }
 }
+
+@Suite struct BigFileTests {
+    /// Files past the parallel-copy threshold (16 MiB) take the copy-while-hashing path.
+    @Test func bigFileRoundTripsAndCorruptionIsCaught() throws {
+        let ws = try TestWorkspace()
+        var bytes = [UInt8](repeating: 0, count: 20 << 20)
+        var x: UInt64 = 0x9E3779B97F4A7C15
+        for i in bytes.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; bytes[i] = UInt8(truncatingIfNeeded: x) }
+        try AtomicFile.write(bytes, to: ws.path("big.bin"))
+        let hash = SHA256Hasher.hex(bytes)
+        #expect(try ws.mlv(["add", "big.bin"]).status == 0)
+        #expect(try ws.read("big.bin.mlv").contains("sha256: \(hash)\n  size: 20971520"))
+        let object = ws.path(".mlv/cache/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))")
+        #expect(try SHA256Hasher.hex(FS.readFile(object)) == hash)
+        try FS.remove(ws.path("big.bin"))
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try SHA256Hasher.hex(FS.readFile(ws.path("big.bin"))) == hash)
+        try FS.chmod(object, 0o644)
+        bytes[12345] ^= 1
+        try AtomicFile.write(bytes, to: object)
+        try FS.remove(ws.path("big.bin"))
+        let r = try ws.mlv(["checkout"])
+        #expect(r.status == 2 && r.stderr.contains("corrupted cache object"))
+        #expect(!ws.exists("big.bin"))
+        #expect(try FS.list(ws.root).allSatisfy { !$0.name.contains(".mlv-") })
+    }
+}
