@@ -31,6 +31,12 @@ public final class HashWorker {
         if Self.trace { traceHashing(path) }
         let fd = try FS.openFile(path, O_RDONLY)
         defer { close(fd) }
+        let total = try stream(fd, path: path) { hasher.update($0) }
+        return (Digest(bytes: hasher.finalizeBytes()), total)
+    }
+
+    /// Reads a whole file through the worker's buffer, chunk by chunk.
+    private func stream(_ fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var total: Int64 = 0
         while true {
@@ -39,11 +45,10 @@ public final class HashWorker {
                 if errno == EINTR { continue }
                 throw FileSystemError.posix("read", path, errno: errno)
             }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+            if n == 0 { return total }
+            try body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
             total += Int64(n)
         }
-        return (Digest(bytes: hasher.finalizeBytes()), total)
     }
 
     /// Hashes a file and returns the status it had, when it did not change while being read
@@ -95,19 +100,9 @@ public final class HashWorker {
             close(dst)
             if !ok { unlink(destination) }
         }
-        posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var total: Int64 = 0
-        while true {
-            let n = read(src, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError.posix("read", source, errno: errno)
-            }
-            if n == 0 { break }
-            let chunk = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
+        let total = try stream(src, path: source) { chunk in
             hasher.update(chunk)
             try FS.writeAll(dst, chunk, path: destination)
-            total += Int64(n)
         }
         var st = stat()
         fstat(dst, &st)
