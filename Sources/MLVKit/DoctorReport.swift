@@ -16,7 +16,7 @@ public struct DoctorReport: Sendable {
         let dir = FS.isDirectory(probe) ? probe : cwd
         return DoctorReport(
             workspaceRoot: root,
-            gitRoot: nil,
+            gitRoot: (try? GitRepository.discover(from: cwd))??.workdir,
             probeDirectory: dir,
             reflink: FS.supportsReflink(in: dir),
             hardlink: FS.supportsHardlink(in: dir),

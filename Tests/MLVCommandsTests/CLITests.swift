@@ -1,3 +1,4 @@
+import MLVSupport
 import MLVTestSupport
 import Testing
 
@@ -19,6 +20,7 @@ import Testing
                 #expect(r.stdout.contains(lib), "missing \(lib) in \(r.stdout)")
             }
             #expect(r.stdout.contains("workspace  none"))
+            #expect(r.stdout.contains("git repo   none"))
         }
     }
 
@@ -39,5 +41,17 @@ import Testing
             #expect(r.status != 0)
             #expect(r.stderr.contains("frobnicate"))
         }
+    }
+}
+
+@Suite struct DoctorInWorkspaceTests {
+    @Test func doctorShowsRoots() throws {
+        let ws = try TestWorkspace()
+        try FS.makeDirectories(ws.path("sub"))
+        let r = try ws.mlv(["doctor"], cwd: "sub")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("workspace  \(ws.root)\n") || r.stdout.contains("workspace  \(FS.realPath(ws.root)!)\n"), "\(r)")
+        #expect(r.stdout.contains("git repo   \(FS.realPath(ws.root)!)"), "\(r)")
+        #expect(r.stdout.contains("hardlink: yes"))
     }
 }
