@@ -29,6 +29,17 @@ extension GitRepository {
         try check("git_index_write", git_index_write(index.pointer))
     }
 
+    /// The first path git tracks at `path` or below it (a file, or any file in a folder), if any.
+    public func trackedPath(at path: String) throws -> String? {
+        let index = try self.index()
+        let relative = try relativePath(path).trimmingTrailingSlashes
+        if git_index_get_bypath(index.pointer, relative, 0) != nil { return relative }
+        var position = 0
+        guard git_index_find_prefix(&position, index.pointer, relative + "/") == 0,
+              let entry = git_index_get_byindex(index.pointer, position) else { return nil }
+        return String(cString: entry.pointee.path)
+    }
+
     /// True when the index differs from HEAD's tree (on an unborn HEAD: when the index has entries).
     public func hasStagedChanges() throws -> Bool {
         let index = try self.index()

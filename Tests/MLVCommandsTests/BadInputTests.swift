@@ -112,6 +112,15 @@ import Testing
                           hint: "fetch it from a remote with `mlv pull`, or re-create it and run `mlv commit`")
     }
 
+    @Test func pathAlreadyTrackedByGit() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["src/main.py": "print()", "data/x": "x", "data/y": "y"])
+        #expect(try ws.git(["add", "src/main.py", "data/y"]).status == 0)
+        try expectRefused(ws, ["add", "src/main.py"], message: "'src/main.py' is already tracked by git",
+                          hint: "stop tracking it in git first: `git rm -r --cached 'src/main.py'`")
+        try expectRefused(ws, ["add", "data"], message: "'data' contains 'data/y', which is already tracked by git")
+    }
+
     @Test func addingAPointerFileItself() throws {
         let ws = try TestWorkspace()
         try ws.write("f", "f")

@@ -97,13 +97,22 @@ extension Workspace {
                     throw WorkspaceError.containsTrackedData(path: shownAs, pointer: rel + "/" + f.path)
                 }
             }
+            try checkNotInGit(abs, shownAs: shownAs)
             return TrackPlan(target: rel, isDirectory: true, files: files)
         case .file, .symlink:
             let file = try describe(abs, shownAs: shownAs, relativePath: Path.base(rel), status: st)
+            try checkNotInGit(abs, shownAs: shownAs)
             return TrackPlan(target: rel, isDirectory: false, files: [file])
         case .other:
             throw WorkspaceError.unsupportedFileType(path: shownAs)
         }
+    }
+
+    /// Data git already tracks cannot also be tracked by mlv (DVC refuses it too).
+    func checkNotInGit(_ abs: String, shownAs: String) throws {
+        guard let git = try git(), let tracked = try git.trackedPath(at: abs) else { return }
+        let shown = Path.relative(Path.join(git.workdir, tracked), to: root) ?? tracked
+        throw WorkspaceError.trackedByGit(path: shownAs, gitPath: shown)
     }
 
     /// Records planned targets: objects first, then manifests, then pointers, then git.

@@ -12,6 +12,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case trackedByParent(path: String, pointer: String)
     case containsTrackedData(path: String, pointer: String)
     case isPointerFile(path: String)
+    case trackedByGit(path: String, gitPath: String)
     case symlinkEscapes(path: String)
     case unsupportedFileType(path: String)
     case notTracked(path: String)
@@ -38,6 +39,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .trackedByParent(let p, let ptr): return "'\(p)' is already tracked as part of '\(ptr)'"
         case .containsTrackedData(let p, let ptr): return "'\(p)' contains data tracked by '\(ptr)'"
         case .isPointerFile(let p): return "'\(p)' is an mlv pointer file"
+        case .trackedByGit(let p, let g): return p == g ? "'\(p)' is already tracked by git" : "'\(p)' contains '\(g)', which is already tracked by git"
         case .symlinkEscapes(let p): return "'\(p)' leads outside the workspace through a symbolic link"
         case .unsupportedFileType(let p): return "'\(p)' is not a regular file or directory"
         case .notTracked(let p): return "'\(p)' is not tracked by mlv"
@@ -64,6 +66,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .containsTrackedData: return "track the parts separately, or stop tracking the inner path first"
         case .isPointerFile(let p): return "did you mean '\(String(p.dropLast(PointerFile.suffix.count)))'?"
         case .notTracked(let p): return "track it first with `mlv add \(p)`"
+        case .trackedByGit(_, let g): return "stop tracking it in git first: `git rm -r --cached '\(g)'`"
         case .missingFromCache: return "fetch it from a remote with `mlv pull`, or re-create it and run `mlv commit`"
         case .corruptedObject, .corruptedObjects: return "run `mlv cache verify` to quarantine corrupted objects, then restore them with `mlv pull`"
         case .uncommittedChanges: return "record them with `mlv commit`, or discard them with `mlv checkout --force`"
