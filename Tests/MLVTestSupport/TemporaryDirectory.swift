@@ -6,8 +6,8 @@ import MLVSupport
 public struct TemporaryDirectory {
     public let path: String
 
-    public init(prefix: String = "mlv-test") throws {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    public init(prefix: String = "mlv-test", in parent: String? = nil) throws {
+        let base = parent ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw MessageError("mkdtemp failed") }
         path = String(cString: p)

@@ -9,8 +9,8 @@ public final class TestWorkspace {
     public var home: String { dir.path + "/home" }
     public var env: [String: String]
 
-    public init(git: Bool = true, identity: Bool = true, initialize: Bool = true) throws {
-        dir = try TemporaryDirectory(prefix: "mlv-ws")
+    public init(git: Bool = true, identity: Bool = true, initialize: Bool = true, in parent: String? = nil) throws {
+        dir = try TemporaryDirectory(prefix: "mlv-ws", in: parent)
         try FS.makeDirectories(dir.path + "/repo")
         try FS.makeDirectories(dir.path + "/home")
         env = ["HOME": dir.path + "/home", "XDG_CONFIG_HOME": dir.path + "/home/.config", "GIT_CONFIG_NOSYSTEM": "1"]

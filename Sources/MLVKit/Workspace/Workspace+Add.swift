@@ -138,15 +138,17 @@ extension Workspace {
         let progress = ProgressCounter(label: "add", totalFiles: jobs.count, totalBytes: totalBytes, render: options.progress)
         var digests = [[Digest?]](plans.map { [Digest?](repeating: nil, count: $0.files.count) })
         let lock = NSLockLike()
-        try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
-            let (p, f) = jobs[i]
-            let plan = plans[p], file = plan.files[f]
-            let abs = plan.isDirectory ? absolute(plan.target) + "/" + file.path : absolute(plan.target)
-            let d = try ingest(abs, file, mode: mode, worker)
-            lock.lock()
-            digests[p][f] = d
-            lock.unlock()
-            progress.advance(bytes: file.status.size)
+        try undoingCreatedObjects {
+            try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
+                let (p, f) = jobs[i]
+                let plan = plans[p], file = plan.files[f]
+                let abs = plan.isDirectory ? absolute(plan.target) + "/" + file.path : absolute(plan.target)
+                let d = try ingest(abs, file, mode: mode, worker)
+                lock.lock()
+                digests[p][f] = d
+                lock.unlock()
+                progress.advance(bytes: file.status.size)
+            }
         }
         flushState()
 

@@ -103,7 +103,7 @@ extension Workspace {
             }
             let hash = ContentHash(digest)
             if FS.exists(tmp) {
-                if cache.contains(hash) { unlink(tmp) } else { try cache.install(temporary: tmp, as: hash) }
+                if cache.contains(hash) { unlink(tmp) } else { try cache.install(temporary: tmp, as: hash); noteCreated(hash) }
             }
             if let after = try FS.status(abs), after == file.status { state.record(after, digest) }
             return digest

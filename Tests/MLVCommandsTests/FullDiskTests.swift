@@ -1,0 +1,33 @@
+import Foundation
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// A full disk, made real with a small tmpfs (needs root, as CI and the dev machines run).
+@Suite struct FullDiskTests {
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func addOnAFullDiskFailsCleanly() throws {
+        let mountPoint = try TemporaryDirectory(prefix: "mlv-tmpfs")
+        defer { mountPoint.remove() }
+        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=7m", "tmpfs", mountPoint.path], cwd: "/")
+        try #require(mount.status == 0, "\(mount)")
+        defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path], cwd: "/") }
+        let ws = try TestWorkspace(in: mountPoint.path)
+        var files: [String: String] = [:]
+        for i in 0..<4 { files["data/f\(i)"] = String(repeating: Character(UnicodeScalar(65 + i)!), count: 1 << 20) }
+        try ws.gen(files)
+        let before = try ws.snapshot()
+        let r = try ws.mlv(["add", "data"])
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.hasPrefix("mlv: error: cannot "), "\(r)")
+        #expect(r.stderr.contains("No space left on device"))
+        #expect(r.stderr.contains("hint: the disk is full; free some space and run the command again (nothing was lost)"))
+        let after = try ws.snapshot()
+        #expect(after == before, "changed: \(before.difference(after))")
+        #expect(try ws.cacheObjects().isEmpty)
+        // With space again, the same command completes.
+        try FS.remove(ws.path("data/f3"))
+        #expect(try ws.mlv(["add", "data"]).status == 0)
+        #expect(try ws.mlv(["cache", "verify"]).status == 0)
+    }
+}
