@@ -111,3 +111,12 @@ public enum Thread {
         }
     }
 }
+
+/// A pthread mutex (no Foundation needed).
+public final class Lock: @unchecked Sendable {
+    private var m = pthread_mutex_t()
+    public init() { pthread_mutex_init(&m, nil) }
+    deinit { pthread_mutex_destroy(&m) }
+    public func lock() { pthread_mutex_lock(&m) }
+    public func unlock() { pthread_mutex_unlock(&m) }
+}

@@ -14,7 +14,7 @@ public final class StateIndex {
     private var pending: [(UInt64, Row)] = []
     private var pendingDirs: [(String, String, [UInt8])] = []
     private var pendingComplete: [String] = []
-    private let lock = NSLockLike()
+    private let lock = Lock()
     /// Entries whose mtime is at or after this are not recorded: a file written within the
     /// timestamp granularity of our read could change again without changing its mtime.
     private let cutoffNs: Int64
@@ -139,13 +139,4 @@ public final class StateIndex {
             for h in complete { try c.run([.text(h)]) }
         }
     }
-}
-
-/// A pthread mutex, so this file needs no Foundation.
-final class NSLockLike: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    func lock() { pthread_mutex_lock(&m) }
-    func unlock() { pthread_mutex_unlock(&m) }
 }

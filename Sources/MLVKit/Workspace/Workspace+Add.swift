@@ -137,7 +137,7 @@ extension Workspace {
         let totalBytes = plans.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.status.size } }
         let progress = ProgressCounter(label: "add", totalFiles: jobs.count, totalBytes: totalBytes, render: options.progress)
         var digests = [[Digest?]](plans.map { [Digest?](repeating: nil, count: $0.files.count) })
-        let lock = NSLockLike()
+        let lock = Lock()
         try undoingCreatedObjects {
             try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
                 let (p, f) = jobs[i]

@@ -97,7 +97,7 @@ extension Workspace {
             for (i, a) in writes.enumerated() { prepared[i] = (try FS.status(a.abs)) == nil }
             let mode = effectiveLinkType()
             let counter = ProgressCounter(label: "checkout", totalFiles: writes.count, totalBytes: writes.reduce(0) { $0 + $1.size }, render: progress)
-            let lock = NSLockLike()
+            let lock = Lock()
             var corrupted: [String] = []
             try Parallel.forEach(count: writes.count, makeContext: { HashWorker() }) { i, w in
                 let a = writes[i]

@@ -58,7 +58,7 @@ extension Workspace {
             let objects = try cache.allObjects()
             let sizes = try objects.map { (try FS.status(cache.path($0)))?.size ?? 0 }
             let counter = ProgressCounter(label: "verify", totalFiles: objects.count, totalBytes: sizes.reduce(0, +), render: progress)
-            let lock = NSLockLike()
+            let lock = Lock()
             var bad: [ContentHash] = []
             try Parallel.forEach(count: objects.count, makeContext: { HashWorker() }) { i, w in
                 let (d, _) = try w.hashFile(cache.path(objects[i]))

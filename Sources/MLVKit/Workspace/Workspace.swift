@@ -52,7 +52,7 @@ public final class Workspace {
 
     /// Objects this command put in the cache, so a failed `add` can take them back out.
     private var createdObjects: [ContentHash] = []
-    private let createdLock = NSLockLike()
+    private let createdLock = Lock()
 
     func noteCreated(_ hash: ContentHash) {
         createdLock.lock()
