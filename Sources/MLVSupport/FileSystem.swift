@@ -261,6 +261,37 @@ public enum FS {
         return symlink("target", a) == 0
     }
 
+    /// Linux's O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`; the C macro does not import).
+    static let O_TMPFILE: Int32 = 0o20000000 | O_DIRECTORY
+
+    /// An unnamed file on the file system of `directory`, open for writing, or nil when the file
+    /// system cannot make one. Nothing is visible until `linkTemporary` names it, so a crash
+    /// never leaves a partial file behind under any name.
+    public static func openTemporary(in directory: String, mode: mode_t) throws -> Int32? {
+        while true {
+            let fd = open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            switch errno {
+            case EINTR: continue
+            case EOPNOTSUPP, EISDIR, EINVAL: return nil
+            default: throw FileSystemError.posix("create a file in", directory, errno: errno)
+            }
+        }
+    }
+
+    /// Gives an unnamed file its name. False when `path` exists already (nothing is replaced).
+    public static func linkTemporary(_ fd: Int32, to path: String) throws -> Bool {
+        if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw FileSystemError.posix("create", path, errno: errno)
+    }
+
+    /// Copies the rest of `src` into `dst` (reflink when possible, else the kernel's sendfile).
+    @discardableResult
+    public static func copy(descriptor src: Int32, to dst: Int32, from: String, to: String) throws -> CopyMethod {
+        try copyContents(src: src, dst: dst, from: from, to: to)
+    }
+
     public static func hardlink(_ target: String, _ path: String) throws {
         if link(target, path) != 0 { throw FileSystemError.posix("hard-link to '\(target)'", path, errno: errno) }
     }

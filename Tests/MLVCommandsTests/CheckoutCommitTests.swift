@@ -197,3 +197,20 @@ import Testing
         #expect(try FS.list(ws.root).allSatisfy { !$0.name.contains(".mlv-") })
     }
 }
+
+@Suite struct NamedTemporariesTests {
+    /// The path for file systems without O_TMPFILE: temporary names, then rename.
+    @Test func addAndCheckoutWithNamedTemporaries() throws {
+        let ws = try TestWorkspace()
+        ws.env["MLV_NAMED_TEMPORARIES"] = "1"
+        try ws.gen(["data/a": "alpha", "data/sub/b": "beta", "f": "file"])
+        #expect(try ws.mlv(["add", "data", "f"]).status == 0)
+        #expect(try ws.mlv(["cache", "verify"]).stdout.contains("4 objects verified"))
+        try FS.removeTree(ws.path("data"))
+        try ws.write("f", "changed")
+        #expect(try ws.mlv(["checkout", "--force"]).status == 0)
+        #expect(try ws.read("data/sub/b") == "beta" && ws.read("f") == "file")
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+        #expect(try FS.list(ws.path(".mlv/tmp")).allSatisfy { !$0.name.hasPrefix("obj.") })
+    }
+}

@@ -68,12 +68,27 @@ public final class HashWorker {
     /// while hashing `source` here. The digest describes the copy only if `source` did not change
     /// meanwhile: then the returned status is non-nil; otherwise the copy is removed and nil returned.
     public func copyWhileHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus?) {
+        try copyWhileHashing(from: source, to: destination) {
+            try FS.copyFile(from: source, to: destination, mode: mode)
+        }
+    }
+
+    /// The same, into an open (unnamed) file.
+    public func copyWhileHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64, FileStatus?) {
+        try copyWhileHashing(from: source, to: nil) {
+            let src = try FS.openFile(source, O_RDONLY)
+            defer { close(src) }
+            try FS.copy(descriptor: src, to: dst, from: source, to: "(new file)")
+        }
+    }
+
+    private func copyWhileHashing(from source: String, to destination: String?, copy: @escaping () throws -> Void) throws -> (Digest, Int64, FileStatus?) {
         if Self.trace { traceHashing(source) }
         let before = try FS.status(source)
         var copyError: Error?
         let done = DispatchSemaphore(value: 0)
         Thread.detach {
-            do { try FS.copyFile(from: source, to: destination, mode: mode) } catch { copyError = error }
+            do { try copy() } catch { copyError = error }
             done.signal()
         }
         let hashed = Result { try hashFile(source) }
@@ -82,10 +97,22 @@ public final class HashWorker {
         let (digest, n) = try hashed.get()
         let after = try FS.status(source)
         guard let before, before == after, after?.size == n else {
-            unlink(destination)
+            if let destination { unlink(destination) }
             return (digest, n, nil)
         }
         return (digest, n, after)
+    }
+
+    /// Copies `source` into the open file `dst` in one pass, hashing what it copies.
+    public func copyHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64) {
+        if Self.trace { traceHashing(source) }
+        let src = try FS.openFile(source, O_RDONLY)
+        defer { close(src) }
+        let total = try stream(src, path: source) { chunk in
+            hasher.update(chunk)
+            try FS.writeAll(dst, chunk, path: "(new file)")
+        }
+        return (Digest(bytes: hasher.finalizeBytes()), total)
     }
 
     /// Copies `source` to the new file `destination` in one pass, hashing what it copies

@@ -49,6 +49,18 @@ public struct ObjectCache: Sendable {
         throw FileSystemError.posix("store object", dest, errno: e)
     }
 
+    /// Names an unnamed, fully written file (see `FS.openTemporary`) as the object `hash`.
+    /// False when the object was already there.
+    public func install(descriptor fd: Int32, as hash: ContentHash) throws -> Bool {
+        let dest = path(hash)
+        do {
+            return try FS.linkTemporary(fd, to: dest)
+        } catch let e as FileSystemError where e.errno == ENOENT {
+            try FS.makeDirectories(Path.parent(dest))
+            return try FS.linkTemporary(fd, to: dest)
+        }
+    }
+
     /// Stores small bytes (a manifest) as an object and returns its hash.
     public func store(bytes: [UInt8], isDirectory: Bool) throws -> ContentHash {
         let hash = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)), isDirectory: isDirectory)

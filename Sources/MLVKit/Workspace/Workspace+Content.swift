@@ -87,6 +87,9 @@ extension Workspace {
             return known
         }
         switch mode {
+        case .copy where !Workspace.namedTemporaries:
+            if let digest = try ingestUnnamed(abs, file, worker) { return digest }
+            fallthrough
         case .copy, .reflink:
             let tmp = cache.temporaryPath("obj")
             let digest: Digest
@@ -121,6 +124,31 @@ extension Workspace {
             if mode == .hardlink, let st = try FS.status(abs), stable != nil { state.record(st, digest) }
             return digest
         }
+    }
+
+    /// `MLV_NAMED_TEMPORARIES=1` writes objects and restored files under temporary names and
+    /// renames them (the path for file systems without O_TMPFILE), for comparison and tests.
+    static let namedTemporaries = Environment.get("MLV_NAMED_TEMPORARIES") != nil
+
+    /// Copy mode, the fast way: copy into an unnamed file of the cache's file system while
+    /// hashing, then give it its object name (one directory change per object, and a crash
+    /// leaves nothing behind). Nil when the file system has no unnamed files or the source
+    /// changed while being copied.
+    func ingestUnnamed(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest? {
+        guard let fd = try FS.openTemporary(in: cache.objectsRoot, mode: 0o444) else { return nil }
+        defer { close(fd) }
+        let digest: Digest
+        if file.status.size >= HashWorker.parallelCopyThreshold {
+            guard case let (d, _, _?) = try worker.copyWhileHashing(from: abs, toDescriptor: fd) else { return nil }
+            digest = d
+        } else {
+            (digest, _) = try worker.copyHashing(from: abs, toDescriptor: fd)
+        }
+        guard let after = try FS.status(abs), after == file.status else { return nil }
+        let hash = ContentHash(digest)
+        if try cache.install(descriptor: fd, as: hash) { noteCreated(hash) }
+        state.record(after, digest)
+        return digest
     }
 
     /// In hardlink or symlink mode, replaces a workspace copy by a link to its cache object.
@@ -174,6 +202,9 @@ extension Workspace {
             try FS.makeDirectories(Path.parent(abs))
             if let st = try FS.status(abs), st.kind == .directory { try FS.removeTree(abs) }
         }
+        if prepared, mode == .copy, !Workspace.namedTemporaries, try materializeUnnamed(digest, object: object, to: abs, shownAs: shownAs, worker) {
+            return
+        }
         let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         var done = false
         defer { if !done { unlink(tmp) } }
@@ -208,6 +239,35 @@ extension Workspace {
         done = true
         if mode == .symlink { return }
         if let st = try written ?? FS.status(abs) { state.record(st, digest, written: true) }
+    }
+}
+
+extension Workspace {
+    /// Restores a file that does not exist: copy the object into an unnamed file in the target's
+    /// folder while hashing it, and name it only if the hash matches. False when the file system
+    /// has no unnamed files or something appeared at `abs` meanwhile (the caller then renames).
+    func materializeUnnamed(_ digest: Digest, object: String, to abs: String, shownAs: String, _ worker: HashWorker) throws -> Bool {
+        let hash = ContentHash(digest)
+        guard let fd = try FS.openTemporary(in: Path.parent(abs), mode: 0o644) else { return false }
+        defer { close(fd) }
+        let d: Digest
+        do {
+            if (try FS.status(object))?.size ?? 0 >= HashWorker.parallelCopyThreshold {
+                guard case let (x, _, _?) = try worker.copyWhileHashing(from: object, toDescriptor: fd) else {
+                    throw WorkspaceError.corruptedObject(path: shownAs, hash: hash)
+                }
+                d = x
+            } else {
+                (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
+            }
+        } catch let e as FileSystemError where e.errno == ENOENT && !FS.exists(object) {
+            throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
+        }
+        guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+        guard try FS.linkTemporary(fd, to: abs) else { return false }
+        var st = stat()
+        if fstat(fd, &st) == 0 { state.record(FileStatus(st), digest, written: true) }
+        return true
     }
 }
 
