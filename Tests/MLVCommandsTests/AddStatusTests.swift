@@ -203,3 +203,23 @@ import Testing
         #expect(try ws.mlv(["status"]).stdout == "data: 1 modified\n")
     }
 }
+
+@Suite struct ProgressTests {
+    /// On a terminal, long operations draw a progress bar on stderr; through a pipe, only the summary.
+    @Test func progressBarOnlyOnATerminal() throws {
+        let ws = try TestWorkspace()
+        var files: [String: String] = [:]
+        for i in 0..<300 { files["data/\(i % 30)/\(i)"] = String(repeating: "x", count: 2000 + i) }
+        try ws.gen(files)
+        let piped = try ws.mlv(["add", "data"])
+        #expect(piped.status == 0)
+        #expect(piped.stderr.isEmpty && piped.stdout.hasPrefix("added data\n300 files, "))
+        try FS.removeTree(ws.path("data"))
+        // `script` gives mlv a pseudo-terminal.
+        let tty = try runProcess("/usr/bin/script", ["-q", "-e", "-c", "\(mlvBinary) checkout", "/dev/null"], cwd: ws.root, env: ws.env)
+        #expect(tty.status == 0, "\(tty)")
+        #expect(tty.stdout.contains("checkout ["), "\(tty)")
+        #expect(tty.stdout.contains("files") && tty.stdout.contains("/s"))
+        #expect(tty.stdout.contains("300 files restored"))
+    }
+}
