@@ -151,6 +151,13 @@ public enum FS {
         String(decoding: try readFile(path), as: UTF8.self)
     }
 
+    /// Creates or truncates a file and writes `bytes` (no fsync, not atomic: for scratch data).
+    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let fd = try openFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
     public static func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         while true {
             let fd = open(path, flags | O_CLOEXEC, mode)

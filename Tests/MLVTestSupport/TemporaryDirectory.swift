@@ -21,7 +21,7 @@ public struct TemporaryDirectory {
         for (relative, text) in files {
             let full = url(relative)
             try FS.makeDirectories(Path.parent(full))
-            try AtomicFile.write(text, to: full)
+            try FS.writeFile(full, Array(text.utf8))
         }
     }
 

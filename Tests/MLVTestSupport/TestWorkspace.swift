@@ -40,8 +40,9 @@ public final class TestWorkspace {
 
     public func write(_ rel: String, _ text: String) throws {
         try FS.makeDirectories(Path.parent(path(rel)))
+        // A new inode each time, as an editor or a tool writing a new version would make.
         if FS.exists(path(rel)) { try FS.remove(path(rel)) }
-        try AtomicFile.write(text, to: path(rel))
+        try FS.writeFile(path(rel), Array(text.utf8))
     }
 
     public func read(_ rel: String) throws -> String { try FS.readText(path(rel)) }
