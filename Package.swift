@@ -30,7 +30,7 @@ let package = Package(
         // libcurl behind one door (S3/MinIO transport and the SigV4 signer).
         .target(name: "MLVHTTP", dependencies: ["CCurl", "MLVSupport"]),
         // The conv-net engine: OpenBLAS and libpng behind one door.
-        .target(name: "MLVEngine", dependencies: ["CBLAS", "CPNG", "MLVSupport"]),
+        .target(name: "MLVEngine", dependencies: ["CBLAS", "CPNG", "MLVSupport", "Yams"]),
         // The domain: workspace, cache, pointers, pipelines, remotes.
         .target(name: "MLVKit", dependencies: ["MLVGit", "MLVHTTP", "MLVSupport", "Yams"]),
         // One small file per command; ArgumentParser lives here only.
@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "MLVTestSupport", dependencies: ["MLVSupport"], path: "Tests/MLVTestSupport"),
         .testTarget(name: "MLVSupportTests", dependencies: ["MLVSupport", "MLVTestSupport"]),
         .testTarget(name: "MLVCommandsTests", dependencies: ["MLVTestSupport"]),
+        .testTarget(name: "MLVEngineTests", dependencies: ["MLVEngine", "MLVTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
