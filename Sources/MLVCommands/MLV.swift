@@ -16,7 +16,7 @@ public struct MLV: ParsableCommand {
         """,
         version: MLV.version,
         subcommands: [
-            Doctor.self, Version.self,
+            Doctor.self, Version.self, Train.self, Evaluate.self, Predict.self,
         ]
     )
 
