@@ -2,33 +2,47 @@
 // layer functions in Layers/. `N` is the number of images in the current batch (≤ maxBatch).
 
 extension ConvNet {
+    /// Runs `body`, timed under `name` when the run is profiled.
+    @inline(__always)
+    func timed(_ name: @autoclosure () -> String, flops: @autoclosure () -> Double = 0, _ body: () -> Void) {
+        if let profile { profile.measure(name(), flops: flops(), body) } else { body() }
+    }
+
     /// Logits (N, K) into `fc.last` from `input` (C0, N, S0, S0). With `training`, dropout
     /// draws its masks from `rng`; without, dropout is the identity and `rng` is not touched.
     func forward(N: Int, training: Bool, rng: inout SplitMix64) {
         var inp = UnsafePointer(input)
         for (i, b) in arch.convBlocks.enumerated() {
             let S = b.size, P = b.pooledSize
-            conv3x3Forward(out: conv[i], col: col[i], inp: inp, weight: params.convWeight[i],
-                           bias: params.convBias[i], N: N, C: b.inChannels, H: S, W: S,
-                           OC: b.outChannels, threads: threads)
-            reluForward(conv[i], count: b.outChannels * N * S * S)
-            maxpool2x2Forward(out: pool[i], argmax: argmax[i], inp: conv[i],
-                              planes: b.outChannels * N, H: S, W: S, threads: threads)
+            let flops = 2.0 * Double(b.outChannels * b.inChannels * 9 * N * S * S)
+            timed("conv\(i + 1) forward", flops: flops) {
+                conv3x3Forward(out: conv[i], col: col[i], inp: inp, weight: params.convWeight[i],
+                               bias: nil, N: N, C: b.inChannels, H: S, W: S,
+                               OC: b.outChannels, threads: threads)
+            }
+            timed("pool+bias+relu\(i + 1) forward") {
+                maxpool2x2BiasReluForward(out: pool[i], argmax: argmax[i], inp: conv[i], bias: params.convBias[i],
+                                          C: b.outChannels, N: N, H: S, W: S, threads: threads)
+            }
             if training {
-                dropoutForward(pool[i], mask: mask[i], count: b.outChannels * N * P * P,
-                               rate: arch.dropoutRates[i], rng: &rng)
+                timed("dropout\(i + 1) forward") {
+                    dropoutForward(pool[i], mask: mask[i], count: b.outChannels * N * P * P,
+                                   rate: arch.dropoutRates[i], rng: &rng)
+                }
             }
             inp = UnsafePointer(pool[i])
         }
         let lastC = arch.convFilters.last ?? arch.inputChannels
-        flattenForward(out: flat, inp: inp, N: N, C: lastC, S: arch.finalSize * arch.finalSize)
-        var x = UnsafePointer(flat)
-        let dense = arch.denseLayers
-        for (j, d) in dense.enumerated() {
-            denseForward(out: fc[j], inp: x, weight: params.fcWeight[j], bias: params.fcBias[j],
-                         N: N, I: d.inputs, O: d.outputs)
-            if j < dense.count - 1 { reluForward(fc[j], count: N * d.outputs) }
-            x = UnsafePointer(fc[j])
+        timed("flatten+dense forward") {
+            flattenForward(out: flat, inp: inp, N: N, C: lastC, S: arch.finalSize * arch.finalSize)
+            var x = UnsafePointer(flat)
+            let dense = arch.denseLayers
+            for (j, d) in dense.enumerated() {
+                denseForward(out: fc[j], inp: x, weight: params.fcWeight[j], bias: params.fcBias[j],
+                             N: N, I: d.inputs, O: d.outputs)
+                if j < dense.count - 1 { reluForward(fc[j], count: N * d.outputs) }
+                x = UnsafePointer(fc[j])
+            }
         }
     }
 
@@ -42,36 +56,43 @@ extension ConvNet {
     func backward(N: Int) {
         let dense = arch.denseLayers
         let last = dense.count - 1
-        softmaxCrossEntropyBackward(dlogits: dfc[last], probs: probs, labels: labels, N: N, K: arch.classCount)
-        for j in stride(from: last, through: 0, by: -1) {
-            let d = dense[j]
-            let inp = j == 0 ? UnsafePointer(flat) : UnsafePointer(fc[j - 1])
-            denseBackward(dinp: j == 0 ? dflat : dfc[j - 1], dweight: grads.fcWeight[j],
-                          dbias: grads.fcBias[j], dout: dfc[j], inp: inp, weight: params.fcWeight[j],
-                          N: N, I: d.inputs, O: d.outputs)
-            if j > 0 { reluBackward(dfc[j - 1], y: fc[j - 1], count: N * d.inputs) }
+        timed("loss+dense+flatten backward") {
+            softmaxCrossEntropyBackward(dlogits: dfc[last], probs: probs, labels: labels, N: N, K: arch.classCount)
+            for j in stride(from: last, through: 0, by: -1) {
+                let d = dense[j]
+                let inp = j == 0 ? UnsafePointer(flat) : UnsafePointer(fc[j - 1])
+                denseBackward(dinp: j == 0 ? dflat : dfc[j - 1], dweight: grads.fcWeight[j],
+                              dbias: grads.fcBias[j], dout: dfc[j], inp: inp, weight: params.fcWeight[j],
+                              N: N, I: d.inputs, O: d.outputs)
+                if j > 0 { reluBackward(dfc[j - 1], y: fc[j - 1], count: N * d.inputs) }
+            }
+            let lastC = arch.convFilters.last ?? arch.inputChannels
+            flattenBackward(dinp: dpool, dout: dflat, N: N, C: lastC, S: arch.finalSize * arch.finalSize)
         }
-        let lastC = arch.convFilters.last ?? arch.inputChannels
-        flattenBackward(dinp: dpool, dout: dflat, N: N, C: lastC, S: arch.finalSize * arch.finalSize)
         let blocks = arch.convBlocks
         for i in stride(from: blocks.count - 1, through: 0, by: -1) {
-            let b = blocks[i], S = b.size, P = b.pooledSize
-            dropoutBackward(dpool, mask: mask[i], count: b.outChannels * N * P * P, rate: arch.dropoutRates[i])
-            maxpool2x2Backward(dinp: dconv, dout: dpool, argmax: argmax[i],
-                               planes: b.outChannels * N, H: S, W: S, threads: threads)
-            reluBackward(dconv, y: conv[i], count: b.outChannels * N * S * S)
-            conv3x3Backward(dinp: i > 0 ? dpool : nil, dcol: dcol, dweight: grads.convWeight[i],
-                            dbias: grads.convBias[i], dout: dconv, col: col[i],
-                            weight: params.convWeight[i], N: N, C: b.inChannels, H: S, W: S,
-                            OC: b.outChannels, threads: threads)
+            let b = blocks[i], S = b.size
+            timed("dropout+relu+pool\(i + 1) backward") {
+                // Dropout's backward is folded in: pool[i] > 0 exactly where dropout kept a positive value.
+                maxpool2x2BiasReluBackward(dinp: dconv, dbias: grads.convBias[i], dout: dpool, y: pool[i],
+                                           dropoutScale: 1 / (1 - arch.dropoutRates[i]), argmax: argmax[i],
+                                           C: b.outChannels, N: N, H: S, W: S, threads: threads)
+            }
+            let flops = 2.0 * Double(b.outChannels * b.inChannels * 9 * N * S * S) * (i > 0 ? 2 : 1)
+            timed("conv\(i + 1) backward", flops: flops) {
+                conv3x3Backward(dinp: i > 0 ? dpool : nil, dcol: dcol, dweight: grads.convWeight[i],
+                                dbias: nil, dout: dconv, col: col[i],
+                                weight: params.convWeight[i], N: N, C: b.inChannels, H: S, W: S,
+                                OC: b.outChannels, threads: threads)
+            }
         }
     }
 
     /// One Adam step over every parameter.
     func applyAdam(_ config: AdamConfig) {
         adamStep += 1
-        adamUpdate(params: params.memory, grads: grads.memory, m: adamM.memory, v: adamV.memory,
-                   count: params.count, step: adamStep, config: config)
+        timed("adam") { adamUpdate(params: params.memory, grads: grads.memory, m: adamM.memory, v: adamV.memory,
+                   count: params.count, step: adamStep, config: config) }
     }
 
     /// forward + loss + backward + Adam on the batch already in `input`/`labels`.

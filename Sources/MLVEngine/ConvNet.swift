@@ -57,8 +57,8 @@ final class ConvNet {
     // Activations, per conv block i with input (C, N, S, S) and OC filters:
     var input: UnsafeMutablePointer<Float>             // (C0, N, S0, S0)
     var col: [UnsafeMutablePointer<Float>] = []        // (C*9, N*S*S)
-    var conv: [UnsafeMutablePointer<Float>] = []       // (OC, N, S, S), after ReLU
-    var pool: [UnsafeMutablePointer<Float>] = []       // (OC, N, S/2, S/2), after dropout
+    var conv: [UnsafeMutablePointer<Float>] = []       // (OC, N, S, S), before bias (added after the pool)
+    var pool: [UnsafeMutablePointer<Float>] = []       // (OC, N, S/2, S/2), pool → bias → ReLU → dropout
     var argmax: [UnsafeMutablePointer<UInt8>] = []     // (OC, N, S/2, S/2)
     var mask: [UnsafeMutablePointer<UInt8>] = []       // (OC, N, S/2, S/2)
     var flat: UnsafeMutablePointer<Float>              // (N, F)
@@ -74,6 +74,8 @@ final class ConvNet {
     var dfc: [UnsafeMutablePointer<Float>] = []        // (N, O_j)
 
     var adamStep = 0
+    /// Set to time every layer (see LayerProfile).
+    var profile: LayerProfile?
 
     init(_ arch: Architecture, maxBatch: Int, threads: Int, training: Bool = true) {
         self.arch = arch

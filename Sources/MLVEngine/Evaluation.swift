@@ -8,6 +8,8 @@ public struct Evaluation: Sendable {
     public var split: String
     /// confusion[true][predicted]
     public var confusion: [[Int]]
+    /// Wall time of the forward passes alone (not decoding); not part of `json`.
+    public var forwardSeconds: Double = 0
 
     public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
     public var accuracy: Double {
@@ -95,7 +97,7 @@ public enum Evaluator {
                               hint: folder.hasSplitFolders ? "add \(data)/\(split.rawValue)/<class>/*.png or pass --split val" : "add more images per class")
         }
         let set = try Inference.load(items, for: checkpoint, threads: threads)
-        let (_, probs) = Inference.run(checkpoint, set, threads: threads)
+        let (_, probs, seconds) = Inference.run(checkpoint, set, threads: threads)
         let K = checkpoint.classNames.count
         var confusion = Array(repeating: Array(repeating: 0, count: K), count: K)
         for i in 0..<set.count {
@@ -103,6 +105,7 @@ public enum Evaluator {
             for k in 1..<K where probs[i * K + k] > probs[i * K + best] { best = k }
             confusion[Int(set.labels[i])][best] += 1
         }
-        return Evaluation(classNames: checkpoint.classNames, split: split.rawValue, confusion: confusion)
+        return Evaluation(classNames: checkpoint.classNames, split: split.rawValue, confusion: confusion,
+                          forwardSeconds: seconds)
     }
 }

@@ -12,7 +12,8 @@ public struct Prediction: Sendable {
 public enum Inference {
     /// Logits (count, K) and softmax probabilities (count, K) of `set` (already normalised),
     /// dropout off, in batches of up to 32.
-    static func run(_ checkpoint: Checkpoint, _ set: ImageSet, threads: Int) -> (logits: [Float], probs: [Float]) {
+    static func run(_ checkpoint: Checkpoint, _ set: ImageSet, threads: Int) -> (logits: [Float], probs: [Float], seconds: Double) {
+        let start = DispatchTime.now()
         let arch = checkpoint.architecture, K = arch.classCount
         EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: max(1, min(32, set.count)), threads: threads, training: false)
@@ -33,7 +34,7 @@ public enum Inference {
                 i += n
             }
         }
-        return (logits, probs)
+        return (logits, probs, Trainer.elapsed(since: start))
     }
 
     /// Loads `items` the way the checkpoint's training data was loaded.
@@ -60,7 +61,7 @@ public enum Inference {
             }
         }
         let set = try load(files.map { ImageFolder.Item(path: $0, label: 0) }, for: checkpoint, threads: threads)
-        let (logits, probs) = run(checkpoint, set, threads: threads)
+        let (logits, probs, _) = run(checkpoint, set, threads: threads)
         let K = checkpoint.architecture.classCount
         let predictions = files.indices.map { i -> Prediction in
             let p = Array(probs[(i * K)..<((i + 1) * K)])

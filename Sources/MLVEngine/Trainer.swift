@@ -33,6 +33,8 @@ public struct TrainResult: Sendable {
     public var trainImages: Int
     public var steps: Int
     public var seconds: Double
+    /// Per-layer times and cblas_sgemm alone on the conv shapes, when MLV_ENGINE_PROFILE is set.
+    public var profile: String?
 }
 
 public enum Trainer {
@@ -70,6 +72,7 @@ public enum Trainer {
 
         EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: params.batchSize, threads: threads)
+        if getenv("MLV_ENGINE_PROFILE") != nil { net.profile = LayerProfile() }
         var rng = SplitMix64(seed: UInt64(params.randomSeed))
         net.params.initialize(arch, rng: &rng)
         let adam = AdamConfig(learningRate: Float(params.learningRate), weightDecay: Float(params.weightDecay))
@@ -120,7 +123,8 @@ public enum Trainer {
         let checkpoint = Checkpoint(architecture: arch, classNames: folder.classNames, normalization: norm,
                                     paramsJSON: params.asJSON, weights: best)
         return TrainResult(checkpoint: checkpoint, history: history, bestEpoch: bestEpoch, stoppedEarly: stoppedEarly,
-                           trainImages: trainSet.count, steps: steps, seconds: elapsed(since: start))
+                           trainImages: trainSet.count, steps: steps, seconds: elapsed(since: start),
+                           profile: net.profile.map { profileReport($0, arch: arch, batch: params.batchSize) })
     }
 
     /// Mean loss and accuracy of `net` on `set` (dropout off, batches of `net.maxBatch`).
@@ -140,6 +144,14 @@ public enum Trainer {
             }
         }
         return (lossSum / Double(max(set.count, 1)), Double(correct) / Double(max(set.count, 1)))
+    }
+
+    static func profileReport(_ profile: LayerProfile, arch: Architecture, batch: Int) -> String {
+        var out = profile.report + "\ncblas_sgemm alone on the conv shapes at batch \(batch) (forward + both gradients):\n"
+        for (layer, gflops) in LayerProfile.sgemmAlone(arch, N: batch) {
+            out += layer.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.1f GFLOP/s\n", gflops)
+        }
+        return out
     }
 
     static func elapsed(since start: DispatchTime) -> Double {

@@ -88,6 +88,33 @@ import Testing
         #expect(dx[H * W - 1] == 0) // the dropped corner gets no gradient
     }
 
+    @Test func fusedPoolBiasReluMatchesReluThenPoolAndItsGradients() {
+        var rng = SplitMix64(seed: 9)
+        let C = 2, N = 3, H = 4, W = 6
+        let x = TestBuffer(random: C * N * H * W, rng: &rng), bias = TestBuffer(random: C, rng: &rng, scale: 0.3)
+        let r = TestBuffer(random: C * N * (H / 2) * (W / 2), rng: &rng)
+        let out = TestBuffer(r.count)
+        let arg = UnsafeMutablePointer<UInt8>.allocate(capacity: r.count)
+        defer { arg.deallocate() }
+        func loss() -> Double {
+            maxpool2x2BiasReluForward(out: out.p, argmax: arg, inp: x.p, bias: bias.p, C: C, N: N, H: H, W: W, threads: 2)
+            return dot(out, r)
+        }
+        _ = loss()
+        // The unfused order: bias, ReLU, then pool.
+        let ref = TestBuffer(x.count), refOut = TestBuffer(r.count)
+        for i in 0..<x.count { ref[i] = max(0, x[i] + bias[i / (N * H * W)]) }
+        maxpool2x2Forward(out: refOut.p, argmax: arg, inp: ref.p, planes: C * N, H: H, W: W, threads: 1)
+        #expect(out.array == refOut.array)
+        _ = loss()
+        let dx = TestBuffer(x.count), db = TestBuffer(C), dout = TestBuffer(r.count)
+        dout.p.update(from: r.p, count: r.count)
+        maxpool2x2BiasReluBackward(dinp: dx.p, dbias: db.p, dout: dout.p, y: out.p, argmax: arg,
+                                   C: C, N: N, H: H, W: W, threads: 2)
+        #expect(gradientError(of: x, analytic: dx.array, h: 1e-4, loss: loss) < 1e-2)
+        #expect(gradientError(of: bias, analytic: db.array, h: 1e-4, loss: loss) < 1e-2)
+    }
+
     @Test func dropoutBackwardMatchesFiniteDifferencesAndKeepsTheRate() {
         var rng = SplitMix64(seed: 5)
         let n = 4000, rate: Float = 0.3

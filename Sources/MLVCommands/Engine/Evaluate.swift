@@ -1,5 +1,6 @@
 import ArgumentParser
 import MLVEngine
+import Foundation
 import MLVSupport
 
 extension ImageFolder.Split: ExpressibleByArgument {}
@@ -26,6 +27,8 @@ struct Evaluate: ParsableCommand {
         EngineRuntime.pinKernels()
         let evaluation = try Evaluator.evaluate(model: model, data: data, split: split, threads: engine.threadCount)
         print(evaluation.table, terminator: "")
+        print(String(format: "\ninference: %d images in %.3f s (%.1f img/s, forward passes only)",
+                     evaluation.count, evaluation.forwardSeconds, Double(evaluation.count) / max(evaluation.forwardSeconds, 1e-9)))
         if let out {
             try AtomicFile.write(evaluation.json, to: out)
         }

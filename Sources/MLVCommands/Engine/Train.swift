@@ -45,6 +45,7 @@ struct Train: ParsableCommand {
                 fflush(stdout)
             }
         }
+        if let profile = result.profile { Terminal.writeError(profile) }
         let best = result.history.first { $0.epoch == result.bestEpoch }!
         print(String(format: "best epoch %d: val loss %.4f acc %.4f%@; %.1f s in all; wrote %@",
                      result.bestEpoch, best.valLoss, best.valAccuracy,

@@ -75,14 +75,17 @@ func col2im3x3(dinp: UnsafeMutablePointer<Float>, dcol: UnsafePointer<Float>,
 }
 
 /// out (OC, N, H, W) = conv3x3(inp (C, N, H, W), weight (OC, C, 3, 3)) + bias (OC).
-/// col (C*9, N*H*W) keeps the im2col matrix for the backward pass.
+/// col (C*9, N*H*W) keeps the im2col matrix for the backward pass. With `bias` nil the caller
+/// adds the bias later: the conv blocks add it after pooling, on a quarter of the values
+/// (max(x + b) = max(x) + b), see `maxpool2x2BiasReluForward`.
 func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<Float>,
-                    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                     N: Int, C: Int, H: Int, W: Int, OC: Int, threads: Int) {
     let L = N * H * W, K = C * 9
     im2col3x3(col: col, inp: inp, C: C, N: N, H: H, W: W, threads: threads)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(L), Int32(K),
                 1, weight, Int32(K), col, Int32(L), 0, out, Int32(L))
+    guard let bias else { return }
     parallelFor(OC, threads: threads) { o in
         let row = out + o * L, b = bias[o]
         for i in 0..<L { row[i] += b }
@@ -91,9 +94,10 @@ func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<
 
 /// Given dout (OC, N, H, W): dweight (OC, C*9) and dbias (OC) are overwritten (each parameter is
 /// used once per step), and dinp (C, N, H, W) is computed when asked for (not for the first layer).
-/// dcol (C*9, N*H*W) is scratch.
+/// dcol (C*9, N*H*W) is scratch. With `dbias` nil the caller computes it (the conv blocks sum
+/// the pooled gradient instead, which holds the same values without the zeros).
 func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePointer<Float>,
-                     dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                     dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
                      dout: UnsafePointer<Float>, col: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                      N: Int, C: Int, H: Int, W: Int, OC: Int, threads: Int) {
     let L = N * H * W, K = C * 9
@@ -101,11 +105,13 @@ func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePoin
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(L),
                 1, dout, Int32(L), col, Int32(L), 0, dweight, Int32(K))
     // dbias (OC) = row sums of dout, accumulated in Double in a fixed order.
-    parallelFor(OC, threads: threads) { o in
-        let row = dout + o * L
-        var s: Double = 0
-        for i in 0..<L { s += Double(row[i]) }
-        dbias[o] = Float(s)
+    if let dbias {
+        parallelFor(OC, threads: threads) { o in
+            let row = dout + o * L
+            var s: Double = 0
+            for i in 0..<L { s += Double(row[i]) }
+            dbias[o] = Float(s)
+        }
     }
     guard let dinp else { return }
     // dcol (K, L) = weight (OC, K)ᵀ · dout (OC, L)

@@ -35,27 +35,72 @@ func maxpool2x2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePo
     }
 }
 
+/// The conv blocks' fused form of bias → ReLU → max-pool, which equals pool → bias → ReLU
+/// because max commutes with adding a constant and with the monotone ReLU:
+/// out (C, N, H/2, W/2) = max(0, max of each 2×2 window of inp (C, N, H, W) + bias[c]).
+/// argmax as in `maxpool2x2Forward` (where the result is 0 the gradient is 0 anyway).
+func maxpool2x2BiasReluForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<UInt8>,
+                               inp: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               C: Int, N: Int, H: Int, W: Int, threads: Int) {
+    maxpool2x2Forward(out: out, argmax: argmax, inp: inp, planes: C * N, H: H, W: W, threads: threads)
+    let plane = (H / 2) * (W / 2)
+    parallelFor(C, threads: threads) { c in
+        let p = out + c * N * plane, b = bias[c]
+        for i in 0..<(N * plane) {
+            let v = p[i] + b
+            p[i] = v > 0 ? v : 0
+        }
+    }
+}
+
+/// Backward of `maxpool2x2BiasReluForward` followed by dropout: the block's output y (after
+/// dropout) is positive exactly where the ReLU passed and dropout kept the value, so dout
+/// (C, N, H/2, W/2) becomes dout·dropoutScale there and 0 elsewhere (dropout's and ReLU's
+/// backward in one pass); dbias (C) = its per-channel sums (in Double, fixed order); and
+/// dinp (C, N, H, W) receives it at each window's argmax. dropoutScale is 1 / (1 - rate).
+func maxpool2x2BiasReluBackward(dinp: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                dout: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, dropoutScale: Float = 1,
+                                argmax: UnsafePointer<UInt8>, C: Int, N: Int, H: Int, W: Int, threads: Int) {
+    let plane = (H / 2) * (W / 2)
+    parallelFor(C, threads: threads) { c in
+        let d = dout + c * N * plane, yy = y + c * N * plane
+        var s: Double = 0
+        for i in 0..<(N * plane) {
+            let g = yy[i] > 0 ? d[i] * dropoutScale : 0
+            d[i] = g
+            s += Double(g)
+        }
+        dbias[c] = Float(s)
+    }
+    maxpool2x2Backward(dinp: dinp, dout: dout, argmax: argmax, planes: C * N, H: H, W: W, threads: threads)
+}
+
 /// dinp (P, H, W) = dout (P, H/2, W/2) routed to each window's argmax, zero elsewhere.
 func maxpool2x2Backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                         argmax: UnsafePointer<UInt8>, planes: Int, H: Int, W: Int, threads: Int) {
     let OH = H / 2, OW = W / 2
     parallelFor(planes, threads: threads) { p in
         let d = dinp + p * H * W
-        d.update(repeating: 0, count: H * W)
+        if H % 2 != 0 || W % 2 != 0 { d.update(repeating: 0, count: H * W) } // the dropped edge
         let g = dout + p * OH * OW
         let arg = argmax + p * OH * OW
         for oy in 0..<OH {
+            let r0 = d + 2 * oy * W, r1 = r0 + W
             for ox in 0..<OW {
-                let a = Int(arg[oy * OW + ox])
-                d[(2 * oy + a / 2) * W + 2 * ox + a % 2] = g[oy * OW + ox]
+                let a = arg[oy * OW + ox], v = g[oy * OW + ox]
+                r0[2 * ox] = a == 0 ? v : 0
+                r0[2 * ox + 1] = a == 1 ? v : 0
+                r1[2 * ox] = a == 2 ? v : 0
+                r1[2 * ox + 1] = a == 3 ? v : 0
             }
         }
     }
 }
 
 /// Inverted dropout in place: each value is kept with probability 1 - rate and scaled by
-/// 1 / (1 - rate), else zeroed. mask (count) records the kept positions. One draw per value,
-/// in index order, from the run's single generator.
+/// 1 / (1 - rate), else zeroed. mask (count) records the kept positions. Each 64-bit draw from
+/// the run's single generator gives two 24-bit uniforms (high half, then low half), used in
+/// index order.
 func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>,
                     count: Int, rate: Float, rng: inout SplitMix64) {
     if rate <= 0 {
@@ -63,10 +108,21 @@ func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer
         return
     }
     let scale = 1 / (1 - rate)
-    for i in 0..<count {
-        let keep = rng.nextUnitFloat() >= rate
-        mask[i] = keep ? 1 : 0
-        x[i] = keep ? x[i] * scale : 0
+    // keep when u >= rate, with u = k / 2^24: k >= threshold.
+    let threshold = UInt64((Double(rate) * 16_777_216).rounded(.up))
+    var i = 0
+    while i < count {
+        let r = rng.next()
+        let k0 = r >> 40, k1 = (r >> 8) & 0xFF_FFFF
+        let keep0 = k0 >= threshold
+        mask[i] = keep0 ? 1 : 0
+        x[i] = keep0 ? x[i] * scale : 0
+        if i + 1 < count {
+            let keep1 = k1 >= threshold
+            mask[i + 1] = keep1 ? 1 : 0
+            x[i + 1] = keep1 ? x[i + 1] * scale : 0
+        }
+        i += 2
     }
 }
 
