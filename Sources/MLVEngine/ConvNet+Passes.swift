@@ -27,7 +27,7 @@ extension ConvNet {
             if training {
                 timed("dropout\(i + 1) forward") {
                     dropoutForward(pool[i], mask: mask[i], count: b.outChannels * N * P * P,
-                                   rate: arch.dropoutRates[i], rng: &rng)
+                                   rate: arch.dropoutRates[i], rng: &rng, threads: threads)
                 }
             }
             inp = UnsafePointer(pool[i])
@@ -91,8 +91,16 @@ extension ConvNet {
     /// One Adam step over every parameter.
     func applyAdam(_ config: AdamConfig) {
         adamStep += 1
-        timed("adam") { adamUpdate(params: params.memory, grads: grads.memory, m: adamM.memory, v: adamV.memory,
-                   count: params.count, step: adamStep, config: config) }
+        // Element-wise, so chunks on several threads give the same bits as one thread.
+        let chunk = 16384, total = params.count, step = adamStep
+        let (p, g, m, v) = (params.memory, grads.memory, adamM.memory, adamV.memory)
+        timed("adam") {
+            parallelFor((total + chunk - 1) / chunk, threads: threads) { c in
+                let start = c * chunk, n = min(chunk, total - start)
+                adamUpdate(params: p + start, grads: g + start, m: m + start, v: v + start,
+                           count: n, step: step, config: config)
+            }
+        }
     }
 
     /// forward + loss + backward + Adam on the batch already in `input`/`labels`.

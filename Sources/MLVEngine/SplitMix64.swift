@@ -9,13 +9,28 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
+    static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        state &+= Self.gamma
+        return Self.mix(state)
+    }
+
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// The generator is a counter: the k-th number from now (k = 1, 2, …) is `peek(k)`, without
+    /// drawing. Lets several threads fill one batch's dropout masks with exactly the numbers a
+    /// single thread would draw; `skip(count)` then moves past them.
+    @inline(__always)
+    func peek(_ k: Int) -> UInt64 { Self.mix(state &+ UInt64(k) &* Self.gamma) }
+
+    public mutating func skip(_ count: Int) { state &+= UInt64(count) &* Self.gamma }
 
     /// A uniform Float in [0, 1) with 24 random bits (every value exactly representable).
     @inline(__always)

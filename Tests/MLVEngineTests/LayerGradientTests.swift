@@ -134,6 +134,28 @@ import Testing
         #expect(gradientError(of: x, analytic: dx.array, h: 1e-2, loss: loss) < 1e-3)
         let dropped = (0..<n).filter { mask[$0] == 0 }.count
         #expect(abs(Double(dropped) / Double(n) - 0.3) < 0.03)
+
+        // Filled on several threads, the masks and the generator's position are those of one thread.
+        let big = 50_001
+        let a = TestBuffer(random: big, rng: &rng), b = TestBuffer(big)
+        b.p.update(from: a.p, count: big)
+        let m1 = UnsafeMutablePointer<UInt8>.allocate(capacity: big), m2 = UnsafeMutablePointer<UInt8>.allocate(capacity: big)
+        defer { m1.deallocate(); m2.deallocate() }
+        var r1 = SplitMix64(seed: 3), r2 = SplitMix64(seed: 3)
+        dropoutForward(a.p, mask: m1, count: big, rate: 0.4, rng: &r1, threads: 1)
+        dropoutForward(b.p, mask: m2, count: big, rate: 0.4, rng: &r2, threads: 2)
+        #expect(a.array == b.array)
+        #expect((0..<big).allSatisfy { m1[$0] == m2[$0] })
+        #expect(r1.next() == r2.next())
+    }
+
+    @Test func splitMixPeekIsWhatNextWouldDraw() {
+        var g = SplitMix64(seed: 77)
+        let peeked = (1...5).map { g.peek($0) }
+        #expect(peeked == (0..<5).map { _ in g.next() })
+        var h = SplitMix64(seed: 77)
+        h.skip(5)
+        #expect(h.next() == g.next())
     }
 
     @Test func denseBackwardMatchesFiniteDifferences() {

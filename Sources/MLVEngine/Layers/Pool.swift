@@ -98,11 +98,12 @@ func maxpool2x2Backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<F
 }
 
 /// Inverted dropout in place: each value is kept with probability 1 - rate and scaled by
-/// 1 / (1 - rate), else zeroed. mask (count) records the kept positions. Each 64-bit draw from
-/// the run's single generator gives two 24-bit uniforms (high half, then low half), used in
-/// index order.
+/// 1 / (1 - rate), else zeroed. mask (count) records the kept positions. The run's generator
+/// supplies one 64-bit number per pair of values, in index order: its high 24 bits decide
+/// the first value, the next 24 the second. Pairs are filled on `threads` threads with `peek`,
+/// which gives the same numbers a single thread would draw.
 func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>,
-                    count: Int, rate: Float, rng: inout SplitMix64) {
+                    count: Int, rate: Float, rng: inout SplitMix64, threads: Int = 1) {
     if rate <= 0 {
         mask.update(repeating: 1, count: count)
         return
@@ -110,20 +111,24 @@ func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer
     let scale = 1 / (1 - rate)
     // keep when u >= rate, with u = k / 2^24: k >= threshold.
     let threshold = UInt64((Double(rate) * 16_777_216).rounded(.up))
-    var i = 0
-    while i < count {
-        let r = rng.next()
-        let k0 = r >> 40, k1 = (r >> 8) & 0xFF_FFFF
-        let keep0 = k0 >= threshold
-        mask[i] = keep0 ? 1 : 0
-        x[i] = keep0 ? x[i] * scale : 0
-        if i + 1 < count {
-            let keep1 = k1 >= threshold
-            mask[i + 1] = keep1 ? 1 : 0
-            x[i + 1] = keep1 ? x[i + 1] * scale : 0
+    let pairs = (count + 1) / 2
+    let chunk = 8192
+    let generator = rng
+    parallelFor((pairs + chunk - 1) / chunk, threads: threads) { c in
+        for p in (c * chunk)..<min(pairs, (c + 1) * chunk) {
+            let r = generator.peek(p + 1)
+            let i = 2 * p
+            let keep0 = r >> 40 >= threshold
+            mask[i] = keep0 ? 1 : 0
+            x[i] = keep0 ? x[i] * scale : 0
+            if i + 1 < count {
+                let keep1 = (r >> 16) & 0xFF_FFFF >= threshold
+                mask[i + 1] = keep1 ? 1 : 0
+                x[i + 1] = keep1 ? x[i + 1] * scale : 0
+            }
         }
-        i += 2
     }
+    rng.skip(pairs)
 }
 
 /// dx = dx * mask / (1 - rate), in place.
