@@ -26,7 +26,7 @@ extension ConvNet {
             }
             if training {
                 timed("dropout\(i + 1) forward") {
-                    dropoutForward(pool[i], mask: mask[i], count: b.outChannels * N * P * P,
+                    dropoutForward(pool[i], mask: nil, count: b.outChannels * N * P * P,
                                    rate: arch.dropoutRates[i], rng: &rng, threads: threads)
                 }
             }

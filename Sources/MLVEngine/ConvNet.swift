@@ -60,7 +60,6 @@ final class ConvNet {
     var conv: [UnsafeMutablePointer<Float>] = []       // (OC, N, S, S), before bias (added after the pool)
     var pool: [UnsafeMutablePointer<Float>] = []       // (OC, N, S/2, S/2), pool → bias → ReLU → dropout
     var argmax: [UnsafeMutablePointer<UInt8>] = []     // (OC, N, S/2, S/2)
-    var mask: [UnsafeMutablePointer<UInt8>] = []       // (OC, N, S/2, S/2)
     var flat: UnsafeMutablePointer<Float>              // (N, F)
     var fc: [UnsafeMutablePointer<Float>] = []         // (N, O_j), after ReLU except the logits (last)
     var probs: UnsafeMutablePointer<Float>             // (N, K)
@@ -109,7 +108,6 @@ final class ConvNet {
             conv.append(floats(convSize))
             pool.append(floats(poolSize))
             argmax.append(bytes(poolSize))
-            mask.append(bytes(training ? poolSize : 0))
             maxConv = max(maxConv, convSize)
             maxPool = max(maxPool, poolSize)
             if i > 0 { maxDcol = max(maxDcol, colSize) }

@@ -102,10 +102,12 @@ func maxpool2x2Backward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<F
 /// supplies one 64-bit number per pair of values, in index order: its high 24 bits decide
 /// the first value, the next 24 the second. Pairs are filled on `threads` threads with `peek`,
 /// which gives the same numbers a single thread would draw.
-func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>,
+/// With `mask` nil nothing is recorded: the conv blocks' backward reads the kept positions
+/// from the block's output instead (see `maxpool2x2BiasReluBackward`).
+func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>?,
                     count: Int, rate: Float, rng: inout SplitMix64, threads: Int = 1) {
     if rate <= 0 {
-        mask.update(repeating: 1, count: count)
+        mask?.update(repeating: 1, count: count)
         return
     }
     let scale = 1 / (1 - rate)
@@ -119,11 +121,11 @@ func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer
             let r = generator.peek(p + 1)
             let i = 2 * p
             let keep0 = r >> 40 >= threshold
-            mask[i] = keep0 ? 1 : 0
+            mask?[i] = keep0 ? 1 : 0
             x[i] = keep0 ? x[i] * scale : 0
             if i + 1 < count {
                 let keep1 = (r >> 16) & 0xFF_FFFF >= threshold
-                mask[i + 1] = keep1 ? 1 : 0
+                mask?[i + 1] = keep1 ? 1 : 0
                 x[i + 1] = keep1 ? x[i + 1] * scale : 0
             }
         }
