@@ -80,7 +80,9 @@ public struct Checkpoint: Equatable, Sendable {
         }
         let architecture = Architecture(imageSize: size, inputChannels: channels, convFilters: filters, fcSizes: fc,
                                         dropoutRates: rates.map { Float($0) }, classCount: classes)
-        guard names.count == classes, mean.count == channels, std.count == channels,
+        guard classes >= 2, names.count == classes, channels == 1 || channels == 3,
+              mean.count == channels, std.count == channels, (1...TrainParams.maxImageSize).contains(size),
+              (filters + fc).allSatisfy({ (1...TrainParams.maxWidth).contains($0) }), !filters.isEmpty,
               architecture.finalSize >= 1, rates.count == filters.count else {
             throw bad("inconsistent metadata")
         }

@@ -14,6 +14,7 @@ public struct ImageSet: Sendable {
     /// is the error reported.
     static func load(_ items: [ImageFolder.Item], size S: Int, channels C: Int, threads: Int) throws -> ImageSet {
         let plane = C * S * S
+        if items.isEmpty { return ImageSet(files: [], labels: [], pixels: []) }
         var pixels = [Float](repeating: 0, count: items.count * plane)
         var errors = [Error?](repeating: nil, count: items.count)
         pixels.withUnsafeMutableBufferPointer { out in

@@ -42,14 +42,20 @@ extension TrainParams {
 
     mutating func set(_ key: String, _ node: Node, source: String) throws {
         func fail(_ expected: String) -> EngineError {
-            let got = node.scalar?.string ?? (node.sequence != nil ? "a list" : "a mapping")
+            let got: String
+            if let scalar = node.scalar {
+                let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+                got = quoted ? "the string \"\(scalar.string)\"" : scalar.string
+            } else {
+                got = node.sequence != nil ? "a list" : "a mapping"
+            }
             return EngineError("\(source): train.\(key): expected \(expected), got \(got)")
         }
-        func integer(min: Int) throws -> Int {
-            guard node.scalar?.style == .plain || node.scalar?.style == .any, let v = node.int else {
-                throw fail(min > 0 ? "a positive integer" : "an integer ≥ \(min)")
+        func integer(min: Int, max: Int = Int.max) throws -> Int {
+            let expected = max < Int.max ? "an integer from \(min) to \(max)" : min > 0 ? "a positive integer" : "an integer ≥ \(min)"
+            guard node.scalar?.style == .plain || node.scalar?.style == .any, let v = node.int, v >= min, v <= max else {
+                throw fail(expected)
             }
-            guard v >= min else { throw fail(min > 0 ? "a positive integer" : "an integer ≥ \(min)") }
             return v
         }
         func number(positive: Bool) throws -> Double {
@@ -60,14 +66,15 @@ extension TrainParams {
             return v
         }
         func integers() throws -> [Int] {
-            guard let seq = node.sequence else { throw fail("a list of positive integers") }
+            let expected = "a list of integers from 1 to \(Self.maxWidth)"
+            guard let seq = node.sequence else { throw fail(expected) }
             return try seq.map { item in
-                guard let v = item.int, v > 0 else { throw fail("a list of positive integers") }
+                guard let v = item.int, v > 0, v <= Self.maxWidth else { throw fail(expected) }
                 return v
             }
         }
         switch key {
-        case "image_size": imageSize = try integer(min: 1)
+        case "image_size": imageSize = try integer(min: 1, max: Self.maxImageSize)
         case "input_channels":
             let c = try integer(min: 1)
             guard c == 1 || c == 3 else { throw fail("1 (gray) or 3 (RGB)") }
@@ -84,7 +91,7 @@ extension TrainParams {
             }
         case "learning_rate": learningRate = try number(positive: true)
         case "weight_decay": weightDecay = try number(positive: false)
-        case "batch_size": batchSize = try integer(min: 1)
+        case "batch_size": batchSize = try integer(min: 1, max: Self.maxBatchSize)
         case "num_epochs": numEpochs = try integer(min: 1)
         case "early_stopping_patience": earlyStoppingPatience = try integer(min: 0)
         case "random_seed": randomSeed = try integer(min: 0)

@@ -16,6 +16,11 @@ public struct TrainParams: Equatable, Sendable {
 
     public init() {}
 
+    /// Upper bounds that keep a run's buffers within reason.
+    public static let maxImageSize = 1024
+    public static let maxWidth = 4096
+    public static let maxBatchSize = 1024
+
     /// Every key, in the order params.yaml documents them and the checkpoint records them.
     public static let keys = ["image_size", "input_channels", "conv_filters", "fc_sizes", "dropout_rates",
                               "learning_rate", "weight_decay", "batch_size", "num_epochs",

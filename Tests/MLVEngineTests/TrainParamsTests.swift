@@ -42,15 +42,16 @@ import Testing
     }
 
     @Test func wrongTypesNameTheKeyAndPlace() {
-        #expect(error("train:\n  batch_size: abc\n")?.message == "params.yaml:2:3: train.batch_size: expected a positive integer, got abc")
-        #expect(error("train:\n  batch_size: \"32\"\n")?.message == "params.yaml:2:3: train.batch_size: expected a positive integer, got 32")
+        #expect(error("train:\n  batch_size: abc\n")?.message == "params.yaml:2:3: train.batch_size: expected an integer from 1 to 1024, got abc")
+        #expect(error("train:\n  batch_size: \"32\"\n")?.message == "params.yaml:2:3: train.batch_size: expected an integer from 1 to 1024, got the string \"32\"")
         #expect(error("train:\n  learning_rate: fast\n")?.message == "params.yaml:2:3: train.learning_rate: expected a positive number, got fast")
-        #expect(error("train:\n  conv_filters: 16\n")?.message == "params.yaml:2:3: train.conv_filters: expected a list of positive integers, got 16")
+        #expect(error("train:\n  conv_filters: 16\n")?.message == "params.yaml:2:3: train.conv_filters: expected a list of integers from 1 to 4096, got 16")
     }
 
     @Test func negativeAndZeroSizesAreRejected() {
-        #expect(error("train:\n  image_size: -8\n")?.message == "params.yaml:2:3: train.image_size: expected a positive integer, got -8")
-        #expect(error("train:\n  fc_sizes: [128, 0]\n")?.message == "params.yaml:2:3: train.fc_sizes: expected a list of positive integers, got a list")
+        #expect(error("train:\n  image_size: -8\n")?.message == "params.yaml:2:3: train.image_size: expected an integer from 1 to 1024, got -8")
+        #expect(error("train:\n  fc_sizes: [128, 0]\n")?.message == "params.yaml:2:3: train.fc_sizes: expected a list of integers from 1 to 4096, got a list")
+        #expect(error("train:\n  batch_size: 100000\n")?.message == "params.yaml:2:3: train.batch_size: expected an integer from 1 to 1024, got 100000")
         #expect(error("train:\n  weight_decay: -1\n")?.message == "params.yaml:2:3: train.weight_decay: expected a number ≥ 0, got -1")
         #expect(error("train:\n  dropout_rates: [0.5, 1.0, 0.2, 0.1]\n")?.message == "params.yaml:2:3: train.dropout_rates: expected a list of rates in [0, 1), got a list")
     }
