@@ -13,10 +13,12 @@ import CBLAS
 func im2col3x3(col: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                C: Int, N: Int, H: Int, W: Int, threads: Int) {
     let plane = H * W, L = N * plane
-    parallelFor(C, threads: threads) { c in
-        for ky in 0..<3 {
-            for kx in 0..<3 {
-                let row = col + (c * 9 + ky * 3 + kx) * L
+    // One task per row of col: C*9 of them, so a 1- or 3-channel input still fills every thread.
+    parallelFor(C * 9, threads: threads) { r in
+        let c = r / 9, ky = (r % 9) / 3, kx = r % 3
+        do {
+            do {
+                let row = col + r * L
                 for n in 0..<N {
                     let src = inp + (c * N + n) * plane
                     let dst = row + n * plane
@@ -24,18 +26,19 @@ func im2col3x3(col: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                         let sy = y + ky - 1
                         let d = dst + y * W
                         if sy < 0 || sy >= H {
-                            d.update(repeating: 0, count: W)
+                            for x in 0..<W { d[x] = 0 }
                             continue
                         }
                         let s = src + sy * W
+                        // Plain loops rather than memmove: rows are often a handful of floats.
                         switch kx {
                         case 0:
                             d[0] = 0
-                            (d + 1).update(from: s, count: W - 1)
+                            for x in 1..<W { d[x] = s[x - 1] }
                         case 1:
-                            d.update(from: s, count: W)
+                            for x in 0..<W { d[x] = s[x] }
                         default:
-                            d.update(from: s + 1, count: W - 1)
+                            for x in 0..<(W - 1) { d[x] = s[x + 1] }
                             d[W - 1] = 0
                         }
                     }
@@ -46,17 +49,18 @@ func im2col3x3(col: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
 }
 
 /// The adjoint of `im2col3x3`: dinp (C, N, H, W) = the sum of every col entry that copied it.
-/// Each channel is summed by one thread in a fixed order.
+/// Each (channel, image) plane is summed by one thread, its nine shifted rows in a fixed order.
 func col2im3x3(dinp: UnsafeMutablePointer<Float>, dcol: UnsafePointer<Float>,
                C: Int, N: Int, H: Int, W: Int, threads: Int) {
     let plane = H * W, L = N * plane
-    parallelFor(C, threads: threads) { c in
+    parallelFor(C * N, threads: threads) { cn in
+        let c = cn / N, n = cn % N
         let base = dinp + c * N * plane
-        base.update(repeating: 0, count: N * plane)
+        (base + n * plane).update(repeating: 0, count: plane)
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = dcol + (c * 9 + ky * 3 + kx) * L
-                for n in 0..<N {
+                do {
                     for y in 0..<H {
                         let sy = y + ky - 1
                         if sy < 0 || sy >= H { continue }
