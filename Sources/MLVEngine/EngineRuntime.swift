@@ -23,9 +23,10 @@ public enum EngineRuntime {
     /// the kernels are already pinned, when the CPU cannot run them (no AVX2: the run is then
     /// reproducible on that machine only), or when re-executing failed.
     public static func pinKernels(arguments: [String] = CommandLine.arguments) {
-        if kernelsArePinned { return }
+        let reexecuted = getenv(guardVariable) != nil
+        unsetenv(guardVariable) // not inherited by anything this process starts
+        if kernelsArePinned || reexecuted { return } // re-executed once already: never loop
         guard cpuHasAVX2 else { return }
-        if getenv(guardVariable) != nil { return } // already re-executed once: never loop
         setenv(pinVariable, pinnedCore, 1)
         setenv(guardVariable, "1", 1)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }

@@ -8,6 +8,8 @@ public final class LayerProfile {
         var seconds = 0.0
         var calls = 0
         var flops = 0.0
+        /// The fastest single call's rate (the machine is shared: the mean includes the noise).
+        var bestRate = 0.0
     }
 
     private(set) var order: [String] = []
@@ -24,15 +26,27 @@ public final class LayerProfile {
         entries[name, default: Entry()].seconds += seconds
         entries[name, default: Entry()].calls += 1
         entries[name, default: Entry()].flops += flops
+        if flops > 0 { entries[name]!.bestRate = max(entries[name]!.bestRate, flops / max(seconds, 1e-12)) }
+    }
+
+    /// GFLOP/s of layer `i`'s forward and backward calls together, each at its best call's rate,
+    /// for the batch-`N` work of `arch`; nil when the layer was not profiled.
+    func convBestRate(_ i: Int, _ arch: Architecture, N: Int) -> Double? {
+        guard let f = entries["conv\(i + 1) forward"], let b = entries["conv\(i + 1) backward"],
+              f.bestRate > 0, b.bestRate > 0 else { return nil }
+        let blk = arch.convBlocks[i]
+        let forward = 2.0 * Double(blk.outChannels * blk.inChannels * 9 * N * blk.size * blk.size)
+        let backward = forward * (i > 0 ? 2 : 1)
+        return (forward + backward) / (forward / f.bestRate + backward / b.bestRate) / 1e9
     }
 
     /// One line per layer: total seconds, share, GFLOP/s where it does GEMMs.
     public var report: String {
         let total = entries.values.reduce(0) { $0 + $1.seconds }
-        var out = "layer                      seconds   share   GFLOP/s\n"
+        var out = "layer                      seconds   share   GFLOP/s  (best call)\n"
         for name in order {
             let e = entries[name]!
-            let rate = e.flops > 0 ? String(format: "%9.1f", e.flops / e.seconds / 1e9) : "        -"
+            let rate = e.flops > 0 ? String(format: "%9.1f  %9.1f", e.flops / e.seconds / 1e9, e.bestRate / 1e9) : "        -"
             out += name.padding(toLength: 24, withPad: " ", startingAt: 0)
                 + String(format: "%10.3f  %5.1f%%  ", e.seconds, 100 * e.seconds / max(total, 1e-12)) + rate + "\n"
         }

@@ -147,9 +147,12 @@ public enum Trainer {
     }
 
     static func profileReport(_ profile: LayerProfile, arch: Architecture, batch: Int) -> String {
-        var out = profile.report + "\ncblas_sgemm alone on the conv shapes at batch \(batch) (forward + both gradients):\n"
-        for (layer, gflops) in LayerProfile.sgemmAlone(arch, N: batch) {
-            out += layer.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.1f GFLOP/s\n", gflops)
+        var out = profile.report + "\nconv layers (im2col/col2im + GEMMs, forward + backward, best calls) vs cblas_sgemm alone\n"
+            + "on the same products at batch \(batch) (best of 3):\n"
+        for (i, (layer, gflops)) in LayerProfile.sgemmAlone(arch, N: batch).enumerated() {
+            let ours = profile.convBestRate(i, arch, N: batch) ?? 0
+            out += layer.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + String(format: "layer %6.1f GFLOP/s   sgemm alone %6.1f GFLOP/s   %3.0f%%\n", ours, gflops, 100 * ours / gflops)
         }
         return out
     }

@@ -145,9 +145,11 @@ def main():
             ri = statistics.median(mi) / statistics.median(ti)
             lines.append(f"| {name} | {threads} | {fmt(tt)} | {fmt(mt)} | {rt:.2f} | {fmt(ti)} | {fmt(mi)} | {ri:.2f} |")
     lines += ["", "## GEMM-heavy layers vs cblas_sgemm alone", "",
-              "128x128x3 seed network, batch 32, one epoch with `MLV_ENGINE_PROFILE=1`: each conv layer's "
-              "time (im2col/col2im and the GEMMs) as GFLOP/s of its GEMM work, and cblas_sgemm alone on the "
-              "same three products (forward, weight gradient, input gradient) in the same layouts.", ""]
+              "128x128x3 seed network, batch 32, one epoch with `MLV_ENGINE_PROFILE=1`: each layer's time; for "
+              "the conv layers (im2col/col2im and the GEMMs) the GFLOP/s of their GEMM work, over all calls and "
+              "for the best call, and at the end the best forward + backward calls against cblas_sgemm alone "
+              "(best of 3) on the same three products (forward, weight gradient, input gradient) in the same "
+              "layouts. The best-call figures compare like with like on this shared machine.", ""]
     data = os.path.join(a.work, "data-128-3-3")
     params = os.path.join(a.work, "params-128-4.yaml")
     for threads in [int(t) for t in a.threads.split(",")]:
