@@ -105,9 +105,15 @@ func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePoin
                      dout: UnsafePointer<Float>, col: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                      N: Int, C: Int, H: Int, W: Int, OC: Int, threads: Int) {
     let L = N * H * W, K = C * 9
-    // dweight (OC, K) = dout (OC, L) · col (K, L)ᵀ
+    // dweight (OC, K) = dout (OC, L) · col (K, L)ᵀ. OpenBLAS splits only the small output
+    // among its threads, which costs more than it gains for the first layer's (16, 27) product:
+    // such small outputs run on one thread (the same choice for every run of a thread count).
+    let smallOutput = OC * K < 4096
+    let blasThreads = openblas_get_num_threads()
+    if smallOutput && blasThreads > 1 { openblas_set_num_threads(1) }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(L),
                 1, dout, Int32(L), col, Int32(L), 0, dweight, Int32(K))
+    if smallOutput && blasThreads > 1 { openblas_set_num_threads(blasThreads) }
     // dbias (OC) = row sums of dout, accumulated in Double in a fixed order.
     if let dbias {
         parallelFor(OC, threads: threads) { o in
