@@ -12,14 +12,15 @@ public struct Prediction: Sendable {
 public enum Inference {
     /// Logits (count, K) and softmax probabilities (count, K) of `set` (already normalised),
     /// dropout off, in batches of up to 32.
+    /// `seconds` is the wall time of the forward passes, after the buffers are allocated.
     static func run(_ checkpoint: Checkpoint, _ set: ImageSet, threads: Int) -> (logits: [Float], probs: [Float], seconds: Double) {
-        let start = DispatchTime.now()
         let arch = checkpoint.architecture, K = arch.classCount
         EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: max(1, min(32, set.count)), threads: threads, training: false)
         checkpoint.weights.withUnsafeBufferPointer { net.params.memory.update(from: $0.baseAddress!, count: $0.count) }
         var logits = [Float](repeating: 0, count: set.count * K), probs = logits
         var unused = SplitMix64(seed: 0)
+        let start = DispatchTime.now()
         set.pixels.withUnsafeBufferPointer { pixels in
             var i = 0
             while i < set.count {
