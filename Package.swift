@@ -20,7 +20,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // libcurl is loaded at run time (see Sources/CCurl/shim.h); only its headers are needed to build.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS is loaded at run time (see Sources/CBLAS/shim.h); only its headers are needed to build.
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
@@ -31,7 +32,7 @@ let package = Package(
         // libcurl behind one door (S3/MinIO transport and the SigV4 signer).
         .target(name: "MLVHTTP", dependencies: ["CCurl", "MLVSupport"]),
         // The conv-net engine: OpenBLAS and libpng behind one door.
-        .target(name: "MLVEngine", dependencies: ["CBLAS", "CPNG", "MLVSupport"]),
+        .target(name: "MLVEngine", dependencies: ["CBLAS", "CPNG", "MLVSupport", "Yams"]),
         // The domain: workspace, cache, pointers, pipelines, remotes.
         .target(name: "MLVKit", dependencies: ["MLVGit", "MLVHTTP", "MLVSupport", "Yams"]),
         // One small file per command; ArgumentParser lives here only.
@@ -46,6 +47,7 @@ let package = Package(
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit", "MLVTestSupport"]),
         .testTarget(name: "MLVKitTests", dependencies: ["MLVKit", "MLVTestSupport"]),
         .testTarget(name: "MLVCommandsTests", dependencies: ["MLVTestSupport"]),
+        .testTarget(name: "MLVEngineTests", dependencies: ["MLVEngine", "MLVTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -11,6 +11,7 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         let report = DoctorReport.collect()
+        EngineRuntime.pinKernels()  // show the kernels the engine runs
         print("mlv        \(MLV.version)")
         print("libgit2    \(GitLibrary.version)")
         print("libcrypto  \(CryptoLibrary.version)")

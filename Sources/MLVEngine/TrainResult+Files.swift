@@ -1,0 +1,37 @@
+import Foundation
+import MLVSupport
+
+extension TrainResult {
+    /// metrics.json. Only values that the data, params, seed and thread count decide, so the
+    /// file is byte-identical across runs; wall time goes to history.csv (`seconds`) instead.
+    public var metricsJSON: String {
+        let best = history.first { $0.epoch == bestEpoch }
+        return jsonObject([
+            ("best_epoch", String(bestEpoch)),
+            ("best_val_loss", jsonNumber(best?.valLoss ?? .nan)),
+            ("best_val_accuracy", jsonNumber(best?.valAccuracy ?? .nan)),
+            ("final_epoch", String(history.last?.epoch ?? 0)),
+            ("stopped_early", stoppedEarly ? "true" : "false"),
+            ("train_images", String(trainImages)),
+            ("train_steps", String(steps)),
+        ], indent: 2) + "\n"
+    }
+
+    /// history.csv: one row per epoch; `seconds` is wall time and differs between runs.
+    public var historyCSV: String {
+        var out = "epoch,train_loss,train_acc,val_loss,val_acc,seconds\n"
+        for r in history {
+            out += "\(r.epoch),\(r.trainLoss),\(r.trainAccuracy),\(r.valLoss),\(r.valAccuracy),\(String(format: "%.3f", r.seconds))\n"
+        }
+        return out
+    }
+
+    /// Writes model.safetensors, metrics.json and history.csv into `dir` (created if needed),
+    /// each atomically.
+    public func write(to dir: String) throws {
+        try FS.makeDirectories(dir)
+        try checkpoint.write(to: Path.join(dir, "model.safetensors"))
+        try AtomicFile.write(metricsJSON, to: Path.join(dir, "metrics.json"))
+        try AtomicFile.write(historyCSV, to: Path.join(dir, "history.csv"))
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The engine benchmark (called by `make bench`): mlv vs PyTorch on CPU, alternately in one run,
+# plus the Fashion-MNIST accuracy run when ENGINE_FMNIST=1. Writes bench/results/engine.md.
+# PyTorch, numpy and safetensors go into bench/venv (never dependencies of mlv).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+MLV=${MLV:-$ROOT/.build/release/mlv}
+[ -x "$MLV" ] || swift build -c release
+VENV=$ROOT/bench/venv
+if ! "$VENV/bin/python" -c "import torch, safetensors" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  # A CPU-only torch wheel from a local wheel folder (PIP_FIND_LINKS) when there is one, else
+  # PyPI's (which pulls the CUDA libraries, several GB).
+  "$VENV/bin/pip" install -q --no-index torch 2>/dev/null || "$VENV/bin/pip" install -q torch
+  "$VENV/bin/pip" install -q safetensors numpy
+fi
+mkdir -p bench/results bench/work/engine
+"$VENV/bin/python" bench/engine/bench.py --mlv "$MLV" --work bench/work/engine --out bench/results/engine.md "$@"
+if [ "${ENGINE_FMNIST:-0}" = 1 ]; then
+  "$VENV/bin/python" bench/engine/fashion_mnist.py --mlv "$MLV" --work bench/work/engine/fmnist --out bench/results/engine-fmnist.md
+fi
