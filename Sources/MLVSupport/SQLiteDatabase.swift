@@ -119,6 +119,12 @@ public final class SQLiteDatabase {
     public struct Row {
         let stmt: OpaquePointer
         public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+        /// The blob's bytes, without copying them (valid only inside `body`).
+        public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+            let p = sqlite3_column_blob(stmt, column)
+            return body(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, column))))
+        }
+
         public func blob(_ column: Int32) -> [UInt8]? {
             guard let p = sqlite3_column_blob(stmt, column) else { return nil }
             return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column))))

@@ -14,14 +14,18 @@ public struct Digest: Hashable, Sendable, Comparable {
         w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
     }
 
+    /// From 32 raw bytes (big-endian words, as the hex reads).
     public init(raw pointer: UnsafeRawPointer) {
-        self.init(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: 32)))
+        w0 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        w1 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }
 
     /// Parses exactly 64 lowercase hex digits.
     public init?<S: Collection>(hexUTF8 s: S) where S.Element == UInt8 {
         guard s.count == 64 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var i = 0
         for c in s {
             let v: UInt64
@@ -30,10 +34,15 @@ public struct Digest: Hashable, Sendable, Comparable {
             case 97...102: v = UInt64(c - 87)
             default: return nil
             }
-            words[i / 16] = (words[i / 16] << 4) | v
+            switch i >> 4 {
+            case 0: words.0 = (words.0 << 4) | v
+            case 1: words.1 = (words.1 << 4) | v
+            case 2: words.2 = (words.2 << 4) | v
+            default: words.3 = (words.3 << 4) | v
+            }
             i += 1
         }
-        w0 = words[0]; w1 = words[1]; w2 = words[2]; w3 = words[3]
+        (w0, w1, w2, w3) = words
     }
 
     public init?(hex: String) { self.init(hexUTF8: Array(hex.utf8)) }

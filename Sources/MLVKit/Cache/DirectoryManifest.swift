@@ -25,6 +25,12 @@ public struct DirectoryManifest: Equatable, Sendable {
         self.entries = entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
+    /// Entries that may already be sorted (as parsed): checked in one pass, sorted only if not.
+    init(parsed entries: [Entry]) {
+        let sorted = zip(entries, entries.dropFirst()).allSatisfy { !$1.path.utf8.lexicographicallyPrecedes($0.path.utf8) }
+        self.entries = sorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
     public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
 
     static let header = "mlv-manifest 1\n"
@@ -62,29 +68,40 @@ public struct DirectoryManifest: Equatable, Sendable {
         let headerBytes = Array(header.utf8)
         guard bytes.starts(with: headerBytes) else { throw Invalid(source: source, reason: "missing header") }
         var entries: [Entry] = []
-        var i = headerBytes.count
         var lineNo = 1
-        while i < bytes.count {
-            lineNo += 1
-            guard let nl = bytes[i...].firstIndex(of: 10) else { throw Invalid(source: source, reason: "line \(lineNo) is not terminated") }
-            let line = bytes[i..<nl]
-            i = nl + 1
-            let parts = line.split(separator: 9, maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let digest = Digest(hexUTF8: parts[0]),
-                  let size = Int64(String(decoding: parts[1], as: UTF8.self)), size >= 0
-            else { throw Invalid(source: source, reason: "line \(lineNo) is malformed") }
-            guard let path = unescape(parts[2]), WorkspacePath.isSafeRelative(path)
-            else { throw Invalid(source: source, reason: "line \(lineNo): unsafe path '\(String(decoding: parts[2], as: UTF8.self))'") }
-            entries.append(Entry(path: path, digest: digest, size: size))
+        try bytes.withUnsafeBufferPointer { buf in
+            var i = headerBytes.count
+            while i < buf.count {
+                lineNo += 1
+                // <64 hex> TAB <size> TAB <path> LF
+                guard i + 66 < buf.count, buf[i + 64] == 9,
+                      let digest = Digest(hexUTF8: UnsafeBufferPointer(rebasing: buf[i..<(i + 64)]))
+                else { throw Invalid(source: source, reason: "line \(lineNo) is malformed") }
+                var j = i + 65
+                var size: Int64 = 0
+                while j < buf.count, buf[j] >= 48, buf[j] <= 57, size < Int64.max / 10 {
+                    size = size * 10 + Int64(buf[j] - 48)
+                    j += 1
+                }
+                guard j > i + 65, j < buf.count, buf[j] == 9 else { throw Invalid(source: source, reason: "line \(lineNo) is malformed") }
+                var k = j + 1
+                while k < buf.count, buf[k] != 10 { k += 1 }
+                guard k < buf.count else { throw Invalid(source: source, reason: "line \(lineNo) is not terminated") }
+                let raw = UnsafeBufferPointer(rebasing: buf[(j + 1)..<k])
+                guard let path = unescape(raw), WorkspacePath.isSafeRelative(path)
+                else { throw Invalid(source: source, reason: "line \(lineNo): unsafe path '\(String(decoding: raw, as: UTF8.self))'") }
+                entries.append(Entry(path: path, digest: digest, size: size))
+                i = k + 1
+            }
         }
-        let manifest = DirectoryManifest(entries: entries)
+        let manifest = DirectoryManifest(parsed: entries)
         for k in manifest.entries.indices.dropFirst() where manifest.entries[k].path == manifest.entries[k - 1].path {
             throw Invalid(source: source, reason: "duplicate path '\(manifest.entries[k].path)'")
         }
         return manifest
     }
 
-    static func unescape(_ s: ArraySlice<UInt8>) -> String? {
+    static func unescape(_ s: UnsafeBufferPointer<UInt8>) -> String? {
         guard s.contains(37) else { return String(decoding: s, as: UTF8.self) }
         var out: [UInt8] = []
         var it = s.startIndex

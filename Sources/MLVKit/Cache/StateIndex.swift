@@ -53,8 +53,8 @@ public final class StateIndex {
     private static func load(_ db: SQLiteDatabase) throws -> [UInt64: Row] {
         var out: [UInt64: Row] = [:]
         try db.prepare("SELECT inode, size, mtime, hash FROM state").query { r in
-            guard let blob = r.blob(3), blob.count == 32 else { return }
-            out[UInt64(bitPattern: r.int(0))] = Row(size: r.int(1), mtimeNs: r.int(2), digest: Digest(bytes: blob))
+            guard let digest = r.withBlob(3, { $0.count == 32 ? Digest(raw: $0.baseAddress!) : nil }) else { return }
+            out[UInt64(bitPattern: r.int(0))] = Row(size: r.int(1), mtimeNs: r.int(2), digest: digest)
         }
         return out
     }

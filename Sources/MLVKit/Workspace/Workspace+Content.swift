@@ -113,6 +113,7 @@ extension Workspace {
         case .hardlink, .symlink:
             let (digest, _, stable) = try worker.hashFileStable(abs)
             let hash = ContentHash(digest)
+            if mode == .hardlink, let stable, try linkAsObject(abs, stable, hash) { return digest }
             if !cache.contains(hash) {
                 let tmp = cache.temporaryPath("obj")
                 if link(abs, tmp) != 0 {
@@ -149,6 +150,28 @@ extension Workspace {
         if try cache.install(descriptor: fd, as: hash) { noteCreated(hash) }
         state.record(after, digest)
         return digest
+    }
+
+    /// Hardlink mode, the fast way: the workspace file itself becomes the object, linked straight
+    /// to its final name (a link is atomic; no temporary name, no rename). The file is made
+    /// read-only first, and must still be the inode, size and mtime that were hashed; otherwise
+    /// the link is undone and false returned, as when the object already exists.
+    func linkAsObject(_ abs: String, _ hashed: FileStatus, _ hash: ContentHash) throws -> Bool {
+        guard hashed.kind == .file, !cache.contains(hash) else { return false }
+        let object = cache.path(hash)
+        _ = Glibc.chmod(abs, mode_t(hashed.mode & 0o555))
+        var rc = link(abs, object)
+        if rc != 0 && errno == ENOENT {
+            try FS.makeDirectories(Path.parent(object))
+            rc = link(abs, object)
+        }
+        guard rc == 0 else { return false }
+        guard let now = try FS.status(abs), now.inode == hashed.inode, now.size == hashed.size, now.mtimeNs == hashed.mtimeNs else {
+            unlink(object)
+            return false
+        }
+        state.record(now, hash.digest)
+        return true
     }
 
     /// In hardlink or symlink mode, replaces a workspace copy by a link to its cache object.
