@@ -12,10 +12,10 @@ MLV=${MLV:-$ROOT/.build/release/mlv}
 VENV=$ROOT/bench/venv
 if ! "$VENV/bin/python" -c "import torch, safetensors" 2>/dev/null; then
   python3 -m venv "$VENV"
-  # A CPU-only torch wheel from a local wheel folder (PIP_FIND_LINKS) when there is one, else
-  # PyPI's (which pulls the CUDA libraries, several GB).
-  "$VENV/bin/pip" install -q --no-index torch 2>/dev/null || "$VENV/bin/pip" install -q torch
-  "$VENV/bin/pip" install -q safetensors numpy
+  # A CPU-only torch wheel from the local wheel folder (PIP_FIND_LINKS) when there is one, else
+  # PyPI's, which pulls the CUDA libraries (several GB).
+  local_torch=$(ls "${PIP_FIND_LINKS:-/nonexistent}"/torch-*cpu*.whl 2>/dev/null | head -1 || true)
+  "$VENV/bin/pip" install -q ${local_torch:-torch} safetensors numpy
 fi
 mkdir -p bench/results bench/work/engine
 "$VENV/bin/python" bench/engine/bench.py --mlv "$MLV" --work bench/work/engine --out bench/results/engine.md "$@"
