@@ -3,10 +3,20 @@
 public enum WorkspacePath {
     /// A non-empty relative path with no empty, "." or ".." components and no NUL byte.
     public static func isSafeRelative(_ path: String) -> Bool {
-        if path.isEmpty || path.hasPrefix("/") || path.utf8.contains(0) { return false }
-        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if part.isEmpty || part == "." || part == ".." { return false }
+        var path = path
+        return path.withUTF8 { b in
+            if b.isEmpty || b[0] == 47 { return false }
+            var start = 0
+            for i in 0...b.count {
+                if i < b.count && b[i] == 0 { return false }
+                guard i == b.count || b[i] == 47 else { continue }
+                let length = i - start
+                if length == 0 { return false }                                           // "//" or trailing "/"
+                if length == 1 && b[start] == 46 { return false }                         // "."
+                if length == 2 && b[start] == 46 && b[start + 1] == 46 { return false }   // ".."
+                start = i + 1
+            }
+            return true
         }
-        return true
     }
 }

@@ -36,3 +36,12 @@ import Testing
         #expect(Path.relative("/wx/a", to: "/w") == nil)
     }
 }
+
+@Suite struct WorkspacePathTests {
+    @Test func safeRelativePaths() {
+        for ok in ["a", "a/b", "a.b/c..d", ".hidden/x", "...", "a/.b"] { #expect(WorkspacePath.isSafeRelative(ok), "\(ok)") }
+        for bad in ["", "/a", "a/", "a//b", ".", "..", "a/..", "../a", "a/./b", "a/../b", "a\u{0}b"] {
+            #expect(!WorkspacePath.isSafeRelative(bad), "\(bad)")
+        }
+    }
+}
