@@ -1,3 +1,4 @@
+import Foundation
 import MLVSupport
 import MLVTestSupport
 import Testing
@@ -221,5 +222,46 @@ import Testing
         #expect(tty.stdout.contains("checkout ["), "\(tty)")
         #expect(tty.stdout.contains("files") && tty.stdout.contains("/s"))
         #expect(tty.stdout.contains("300 files restored"))
+    }
+}
+
+@Suite struct FolderSnapshotTests {
+    /// After a folder matched its pointer, a status with a few changed files reads only those
+    /// files and needs neither the state of the others nor the manifest.
+    @Test func statusAfterAFewChangesReadsOnlyThem() throws {
+        let ws = try TestWorkspace()
+        var files: [String: String] = [:]
+        for i in 0..<40 { files["data/d\(i % 4)/f\(i)"] = "content \(i)" }
+        try ws.gen(files)
+        usleep(60_000)  // older than the 20 ms the state index distrusts
+        #expect(try ws.mlv(["add", "data"]).status == 0)
+        try ws.write("data/d1/f5", "changed 5")
+        try ws.write("data/d2/f6", "content 6")      // rewritten with the same bytes: not a change
+        try ws.write("data/d3/f7", "changed seven")
+        let trace = try ws.mlv(["status"], env: ["MLV_TRACE_HASHING": "1"])
+        #expect(trace.stdout == "data: 2 modified\n", "\(trace)")
+        let hashed = trace.stderr.split(separator: "\n").filter { $0.contains("trace: hashing") }.map { String($0.split(separator: "/").suffix(2).joined(separator: "/")) }
+        #expect(hashed.sorted() == ["d1/f5", "d2/f6", "d3/f7"], "\(trace)")
+        // Without the manifest the per-file answer still comes from the folder's snapshot.
+        let pointer = try ws.read("data.mlv")
+        let dirHash = String(pointer.split(separator: "\n").first { $0.contains("sha256: ") }!.split(separator: " ").last!)
+        try FS.remove(ws.path(".mlv/cache/sha256/\(dirHash.prefix(2))/\(dirHash.dropFirst(2))"))
+        let noManifest = try ws.mlv(["status"])
+        #expect(noManifest.stdout == "data: 2 modified, not in cache\n", "\(noManifest)")
+    }
+
+    @Test func aNewOrDeletedFileFallsBackToTheManifest() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["data/a": "a", "data/b": "b", "data/c": "c"])
+        usleep(60_000)
+        #expect(try ws.mlv(["add", "data"]).status == 0)
+        try ws.write("data/d", "new")
+        try FS.remove(ws.path("data/a"))
+        try ws.write("data/b", "bb")
+        #expect(try ws.mlv(["status"]).stdout == "data: 1 modified, 1 added, 1 deleted\n")
+        try ws.write("data/a", "a")
+        try FS.remove(ws.path("data/d"))
+        try ws.write("data/b", "b")
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
     }
 }

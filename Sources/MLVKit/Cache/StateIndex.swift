@@ -12,7 +12,7 @@ public final class StateIndex {
     private let db: SQLiteDatabase?
     private var loadedRows: [UInt64: Row]?
     private var pending: [(UInt64, Row)] = []
-    private var pendingDirs: [(String, String, [UInt8])] = []
+    private var pendingDirs: [(String, String, [UInt8], [UInt8])] = []
     private var pendingComplete: [String] = []
     private let lock = Lock()
     /// Entries whose mtime is at or after this are not recorded: a file written within the
@@ -37,10 +37,10 @@ public final class StateIndex {
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
             try db.execute("""
                 CREATE TABLE IF NOT EXISTS state (inode INTEGER PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash BLOB NOT NULL);
-                CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, hash TEXT NOT NULL, fingerprint BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, hash TEXT NOT NULL, fingerprint BLOB NOT NULL, files BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS complete (hash TEXT PRIMARY KEY);
                 """)
-            try db.execute("SELECT count(*) FROM dirs")
+            try db.execute("SELECT count(*) FROM folders")
             return db
         } catch {
             guard retry else { return nil }
@@ -81,22 +81,24 @@ public final class StateIndex {
         pending.append((st.inode, row))
     }
 
-    /// The content hash and fingerprint last recorded for a tracked folder.
-    public func directory(_ path: String) -> (hash: String, fingerprint: [UInt8])? {
+    /// What was recorded for a tracked folder the last time it matched its pointer: the `.dir`
+    /// hash, the fingerprint of its files, and a snapshot of each file in walk order (see
+    /// `Workspace.fileSnapshot`).
+    public func directory(_ path: String) -> (hash: String, fingerprint: [UInt8], files: [UInt8])? {
         guard let db else { return nil }
-        var out: (String, [UInt8])?
-        try? db.prepare("SELECT hash, fingerprint FROM dirs WHERE path = ?").query([.text(path)]) { r in
-            if let h = r.text(0), let f = r.blob(1) { out = (h, f) }
+        var out: (String, [UInt8], [UInt8])?
+        try? db.prepare("SELECT hash, fingerprint, files FROM folders WHERE path = ?").query([.text(path)]) { r in
+            if let h = r.text(0), let f = r.blob(1) { out = (h, f, r.blob(2) ?? []) }
         }
         return out
     }
 
     /// Remembers that a folder whose files have this fingerprint holds `hash`, unless a file is
     /// too recent to trust its mtime.
-    public func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], newestMtimeNs: Int64) {
+    public func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], files: [UInt8], newestMtimeNs: Int64) {
         guard newestMtimeNs < cutoffNs else { return }
         lock.lock()
-        pendingDirs.append((path, hash, fingerprint))
+        pendingDirs.append((path, hash, fingerprint, files))
         lock.unlock()
     }
 
@@ -133,8 +135,8 @@ public final class StateIndex {
             for (inode, row) in batch {
                 try stmt.run([.int(Int64(bitPattern: inode)), .int(row.size), .int(row.mtimeNs), .blob(row.digest.bytes)])
             }
-            let d = try db.prepare("INSERT OR REPLACE INTO dirs (path, hash, fingerprint) VALUES (?, ?, ?)")
-            for (path, hash, fp) in dirs { try d.run([.text(path), .text(hash), .blob(fp)]) }
+            let d = try db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
+            for (path, hash, fp, files) in dirs { try d.run([.text(path), .text(hash), .blob(fp), .blob(files)]) }
             let c = try db.prepare("INSERT OR REPLACE INTO complete (hash) VALUES (?)")
             for h in complete { try c.run([.text(h)]) }
         }

@@ -164,7 +164,7 @@ extension Workspace {
                 let manifest = DirectoryManifest(entries: entries)
                 let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
                 pointer = PointerFile(path: Path.base(plan.target), hash: hash, size: manifest.totalSize, fileCount: entries.count)
-                if mode == .copy || mode == .reflink { rememberDirectory(plan.target, hash, fingerprints[p], plan.files) }
+                if mode == .copy || mode == .reflink { rememberDirectory(plan.target, hash, fingerprints[p], plan.files, digests[p].map { $0! }) }
             } else {
                 pointer = PointerFile(path: Path.base(plan.target), hash: ContentHash(digests[p][0]!), size: plan.files[0].status.size, fileCount: nil)
             }
@@ -181,6 +181,7 @@ extension Workspace {
             }
             if let ignore = try ensureGitignored(plan.target) { toStage.append(ignore) }
         }
+        flushState()  // the folders' fingerprints and snapshots
         if !toStage.isEmpty || options.message != nil {
             result.commit = try stageAndCommit(toStage, message: toStage.isEmpty ? nil : options.message)
         }
