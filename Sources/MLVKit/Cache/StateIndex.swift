@@ -74,10 +74,11 @@ public final class StateIndex {
         guard written || st.mtimeNs < cutoffNs else { return }
         lock.lock()
         defer { lock.unlock() }
-        ensureLoaded()
-        if let row = loadedRows![st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { return }
+        // Recording never loads the rows (a status that reads only a few files must not pay
+        // for all of them); an unchanged row is only skipped when they are loaded anyway.
+        if let row = loadedRows?[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { return }
         let row = Row(size: st.size, mtimeNs: st.mtimeNs, digest: digest)
-        loadedRows![st.inode] = row
+        loadedRows?[st.inode] = row
         pending.append((st.inode, row))
     }
 
