@@ -47,6 +47,22 @@ extension ConvNet {
     }
 
     /// Softmax of the logits into `probs`; the summed loss against `labels` and the hits.
+    /// Forward passes with dropout off over every image of `set`, in batches of `maxBatch`;
+    /// after each, `body(first, n, loss)` reads the batch's outputs (`fc.last`, `probs`).
+    func forwardInBatches(_ set: ImageSet, _ body: (_ first: Int, _ n: Int, _ loss: (lossSum: Double, correct: Int)) -> Void) {
+        var unused = SplitMix64(seed: 0)  // dropout is off: nothing is drawn
+        set.pixels.withUnsafeBufferPointer { pixels in
+            var i = 0
+            while i < set.count {
+                let n = min(maxBatch, set.count - i)
+                loadBatch(images: pixels.baseAddress!, labels: set.labels, indices: Array(i..<(i + n))[...])
+                forward(N: n, training: false, rng: &unused)
+                body(i, n, loss(N: n))
+                i += n
+            }
+        }
+    }
+
     func loss(N: Int) -> (lossSum: Double, correct: Int) {
         softmaxCrossEntropyForward(probs: probs, logits: fc[fc.count - 1], labels: labels,
                                    N: N, K: arch.classCount)

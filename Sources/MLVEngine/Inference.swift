@@ -19,20 +19,11 @@ public enum Inference {
         let net = ConvNet(arch, maxBatch: max(1, min(32, set.count)), threads: threads, training: false)
         checkpoint.weights.withUnsafeBufferPointer { net.params.memory.update(from: $0.baseAddress!, count: $0.count) }
         var logits = [Float](repeating: 0, count: set.count * K), probs = logits
-        var unused = SplitMix64(seed: 0)
         let start = DispatchTime.now()
-        set.pixels.withUnsafeBufferPointer { pixels in
-            var i = 0
-            while i < set.count {
-                let n = min(net.maxBatch, set.count - i)
-                net.loadBatch(images: pixels.baseAddress!, labels: set.labels, indices: Array(i..<(i + n))[...])
-                net.forward(N: n, training: false, rng: &unused)
-                _ = net.loss(N: n)
-                for j in 0..<(n * K) {
-                    logits[i * K + j] = net.fc[net.fc.count - 1][j]
-                    probs[i * K + j] = net.probs[j]
-                }
-                i += n
+        net.forwardInBatches(set) { i, n, _ in
+            for j in 0..<(n * K) {
+                logits[i * K + j] = net.fc[net.fc.count - 1][j]
+                probs[i * K + j] = net.probs[j]
             }
         }
         return (logits, probs, Trainer.elapsed(since: start))

@@ -130,18 +130,9 @@ public enum Trainer {
     /// Mean loss and accuracy of `net` on `set` (dropout off, batches of `net.maxBatch`).
     static func evaluateLoss(_ net: ConvNet, _ set: ImageSet) -> (loss: Double, accuracy: Double) {
         var lossSum = 0.0, correct = 0
-        var unused = SplitMix64(seed: 0)
-        set.pixels.withUnsafeBufferPointer { pixels in
-            var i = 0
-            while i < set.count {
-                let n = min(net.maxBatch, set.count - i)
-                net.loadBatch(images: pixels.baseAddress!, labels: set.labels, indices: Array(i..<(i + n))[...])
-                net.forward(N: n, training: false, rng: &unused)
-                let r = net.loss(N: n)
-                lossSum += r.lossSum
-                correct += r.correct
-                i += n
-            }
+        net.forwardInBatches(set) { _, _, r in
+            lossSum += r.lossSum
+            correct += r.correct
         }
         return (lossSum / Double(max(set.count, 1)), Double(correct) / Double(max(set.count, 1)))
     }
