@@ -80,13 +80,6 @@ public enum Hex {
         }
         return String(decoding: chars, as: UTF8.self)
     }
-
-    /// True for exactly `count` lowercase hex digits.
-    public static func isLowercaseHex(_ s: String, count: Int) -> Bool {
-        let u = s.utf8
-        guard u.count == count else { return false }
-        return u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-    }
 }
 
 public enum CryptoLibrary {

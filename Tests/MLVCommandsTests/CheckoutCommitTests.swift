@@ -173,8 +173,11 @@ import Testing
 
 @Suite struct BigFileTests {
     /// Files past the parallel-copy threshold (16 MiB) take the copy-while-hashing path.
-    @Test func bigFileRoundTripsAndCorruptionIsCaught() throws {
+    /// With and without O_TMPFILE (named temporaries are the fallback path).
+    @Test(arguments: [false, true])
+    func bigFileRoundTripsAndCorruptionIsCaught(namedTemporaries: Bool) throws {
         let ws = try TestWorkspace()
+        if namedTemporaries { ws.env["MLV_NAMED_TEMPORARIES"] = "1" }
         var bytes = [UInt8](repeating: 0, count: 20 << 20)
         var x: UInt64 = 0x9E3779B97F4A7C15
         for i in bytes.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; bytes[i] = UInt8(truncatingIfNeeded: x) }

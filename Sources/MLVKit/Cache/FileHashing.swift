@@ -64,47 +64,17 @@ public final class HashWorker {
     /// them, so a big file costs max(copy, hash) instead of their sum.
     public static let parallelCopyThreshold: Int64 = 16 << 20
 
-    /// Copies `source` to the new file `destination` (reflink or kernel copy on another thread)
-    /// while hashing `source` here. The digest describes the copy only if `source` did not change
-    /// meanwhile: then the returned status is non-nil; otherwise the copy is removed and nil returned.
-    public func copyWhileHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus?) {
-        try copyWhileHashing(from: source, to: destination) {
-            try FS.copyFile(from: source, to: destination, mode: mode)
-        }
-    }
-
-    /// The same, into an open (unnamed) file.
-    public func copyWhileHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64, FileStatus?) {
-        try copyWhileHashing(from: source, to: nil) {
-            let src = try FS.openFile(source, O_RDONLY)
-            defer { close(src) }
-            try FS.copy(descriptor: src, to: dst, from: source, to: "(new file)")
-        }
-    }
-
-    private func copyWhileHashing(from source: String, to destination: String?, copy: @escaping () throws -> Void) throws -> (Digest, Int64, FileStatus?) {
-        if Self.trace { traceHashing(source) }
-        let before = try FS.status(source)
-        var copyError: Error?
-        let done = DispatchSemaphore(value: 0)
-        Thread.detach {
-            do { try copy() } catch { copyError = error }
-            done.signal()
-        }
-        let hashed = Result { try hashFile(source) }
-        done.wait()
-        if let copyError { throw copyError }
-        let (digest, n) = try hashed.get()
-        let after = try FS.status(source)
-        guard let before, before == after, after?.size == n else {
-            if let destination { unlink(destination) }
-            return (digest, n, nil)
-        }
-        return (digest, n, after)
-    }
-
-    /// Copies `source` into the open file `dst` in one pass, hashing what it copies.
+    /// Copies `source` into the open, empty file `dst` while hashing the bytes copied, so the
+    /// digest always describes exactly what `dst` holds. A file past `parallelCopyThreshold` is
+    /// copied by the kernel on a second thread while this one hashes it; if it changed
+    /// meanwhile, the copy starts over in one pass.
     public func copyHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64) {
+        if let before = try FS.status(source), before.size >= Self.parallelCopyThreshold {
+            if let result = try copyWhileHashing(from: source, toDescriptor: dst, before: before) { return result }
+            guard ftruncate(dst, 0) == 0, lseek(dst, 0, SEEK_SET) == 0 else {
+                throw FileSystemError.posix("restart the copy of", source, errno: errno)
+            }
+        }
         if Self.trace { traceHashing(source) }
         let src = try FS.openFile(source, O_RDONLY)
         defer { close(src) }
@@ -115,25 +85,39 @@ public final class HashWorker {
         return (Digest(bytes: hasher.finalizeBytes()), total)
     }
 
-    /// Copies `source` to the new file `destination` in one pass, hashing what it copies
-    /// (so the digest always describes exactly the bytes written).
+    /// The same into the new file `destination`, also giving its status.
     public func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus) {
-        if Self.trace { traceHashing(source) }
-        let src = try FS.openFile(source, O_RDONLY)
-        defer { close(src) }
         let dst = try FS.openFile(destination, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         var ok = false
         defer {
             close(dst)
             if !ok { unlink(destination) }
         }
-        let total = try stream(src, path: source) { chunk in
-            hasher.update(chunk)
-            try FS.writeAll(dst, chunk, path: destination)
-        }
+        let (digest, total) = try copyHashing(from: source, toDescriptor: dst)
         var st = stat()
         fstat(dst, &st)
         ok = true
-        return (Digest(bytes: hasher.finalizeBytes()), total, FileStatus(st))
+        return (digest, total, FileStatus(st))
+    }
+
+    /// Kernel copy (reflink or sendfile) on a second thread while this one hashes `source`;
+    /// nil when `source` changed meanwhile (the copy may then not match the digest).
+    private func copyWhileHashing(from source: String, toDescriptor dst: Int32, before: FileStatus) throws -> (Digest, Int64)? {
+        var copyError: Error?
+        let done = DispatchSemaphore(value: 0)
+        Thread.detach {
+            do {
+                let src = try FS.openFile(source, O_RDONLY)
+                defer { close(src) }
+                try FS.copy(descriptor: src, to: dst, from: source, to: "(new file)")
+            } catch { copyError = error }
+            done.signal()
+        }
+        let hashed = Result { try hashFile(source) }
+        done.wait()
+        if let copyError { throw copyError }
+        let (digest, n) = try hashed.get()
+        guard let after = try FS.status(source), before == after, after.size == n else { return nil }
+        return (digest, n)
     }
 }

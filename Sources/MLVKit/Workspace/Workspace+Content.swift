@@ -97,10 +97,6 @@ extension Workspace {
                 let (d, _, _) = try worker.hashFileStable(abs)
                 digest = d
                 if !cache.contains(ContentHash(d)) { try FS.copyFile(from: abs, to: tmp, mode: 0o444) }
-            } else if file.status.size >= HashWorker.parallelCopyThreshold,
-                      case let (d, _, stable?) = try worker.copyWhileHashing(from: abs, to: tmp, mode: 0o444) {
-                digest = d
-                _ = stable
             } else {
                 (digest, _, _) = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
             }
@@ -138,13 +134,7 @@ extension Workspace {
     func ingestUnnamed(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest? {
         guard let fd = try FS.openTemporary(in: cache.objectsRoot, mode: 0o444) else { return nil }
         defer { close(fd) }
-        let digest: Digest
-        if file.status.size >= HashWorker.parallelCopyThreshold {
-            guard case let (d, _, _?) = try worker.copyWhileHashing(from: abs, toDescriptor: fd) else { return nil }
-            digest = d
-        } else {
-            (digest, _) = try worker.copyHashing(from: abs, toDescriptor: fd)
-        }
+        let (digest, _) = try worker.copyHashing(from: abs, toDescriptor: fd)
         guard let after = try FS.status(abs), after == file.status else { return nil }
         let hash = ContentHash(digest)
         if try cache.install(descriptor: fd, as: hash) { noteCreated(hash) }
@@ -242,11 +232,9 @@ extension Workspace {
                     guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
                 } else {
                     if mode == .reflink { unlink(tmp) }
-                    let big = (try FS.status(object))?.size ?? 0 >= HashWorker.parallelCopyThreshold
-                    let (d, _, st) = big ? try worker.copyWhileHashing(from: object, to: tmp, mode: 0o644)
-                                         : try worker.copyHashing(from: object, to: tmp, mode: 0o644)
-                    guard d == digest, st != nil || !big else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-                    written = big ? try FS.status(tmp) : st
+                    let (d, _, st) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
+                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+                    written = st
                 }
             case .hardlink:
                 try verifyObject(digest, for: shownAs, worker)
@@ -275,14 +263,7 @@ extension Workspace {
         defer { close(fd) }
         let d: Digest
         do {
-            if (try FS.status(object))?.size ?? 0 >= HashWorker.parallelCopyThreshold {
-                guard case let (x, _, _?) = try worker.copyWhileHashing(from: object, toDescriptor: fd) else {
-                    throw WorkspaceError.corruptedObject(path: shownAs, hash: hash)
-                }
-                d = x
-            } else {
-                (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
-            }
+            (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
         } catch let e as FileSystemError where e.errno == ENOENT && !FS.exists(object) {
             throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
         }
