@@ -78,7 +78,7 @@ public final class ProgressCounter: @unchecked Sendable {
         guard let render else { return }
         lock.lock()
         snapshot.files += files
-        snapshot.bytes += bytes
+        snapshot.bytes = [snapshot.bytes, bytes].saturatingSum()
         let now = Clock.monotonicSeconds()
         var toRender: Snapshot?
         if now - lastRender >= 0.1 {
