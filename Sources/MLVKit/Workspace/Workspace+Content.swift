@@ -119,7 +119,7 @@ extension Workspace {
             if mode == .hardlink, let stable, try linkAsObject(abs, stable, hash) { return digest }
             if !cache.contains(hash) {
                 let tmp = cache.temporaryPath("obj")
-                if link(abs, tmp) != 0 {
+                if file.status.linkCount > 1 || link(abs, tmp) != 0 {
                     _ = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
                 }
                 try cache.install(temporary: tmp, as: hash)
@@ -154,7 +154,9 @@ extension Workspace {
     /// read-only first, and must still be the inode, size and mtime that were hashed; otherwise
     /// the link is undone and false returned, as when the object already exists.
     func linkAsObject(_ abs: String, _ hashed: FileStatus, _ hash: ContentHash) throws -> Bool {
-        guard hashed.kind == .file, !cache.contains(hash) else { return false }
+        // A file with other names (perhaps outside the workspace) is copied instead: making it
+        // read-only and an object would change those other names too.
+        guard hashed.kind == .file, hashed.linkCount == 1, !cache.contains(hash) else { return false }
         let object = cache.path(hash)
         _ = Glibc.chmod(abs, mode_t(hashed.mode & 0o555))
         var rc = link(abs, object)

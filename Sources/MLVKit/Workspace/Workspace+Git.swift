@@ -9,7 +9,7 @@ extension Workspace {
         let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
         let entry = "/" + Workspace.gitignoreEscape(Path.base(target))
         let path = absolute(ignoreRel)
-        var text = FS.exists(path) ? try FS.readText(path) : ""
+        var text = FS.exists(path) ? try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20) : ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         if lines.contains(entry) { return nil }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
@@ -45,6 +45,9 @@ extension Workspace {
         let repoPaths = paths.compactMap { Path.relative(absolute($0), to: git.workdir) }
         if !repoPaths.isEmpty { try git.stage(repoPaths) }
         guard let message else { return nil }
-        return try git.commit(message: message)
+        // Only mlv's own files: anything else the user staged stays staged, out of this commit.
+        // mlv's committed configuration (staged by `mlv init`) belongs to them.
+        let own = [".mlv/config.yaml", ".mlv/.gitignore"].compactMap { Path.relative(absolute($0), to: git.workdir) }
+        return try git.commit(message: message, only: repoPaths + own.filter { !repoPaths.contains($0) })
     }
 }

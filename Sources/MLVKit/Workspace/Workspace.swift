@@ -157,7 +157,8 @@ public final class Workspace {
         if first == ".git" { throw WorkspaceError.outsideWorkspace(path: argument) }
         if let part = WorkspacePath.protectedComponent(in: rel) { throw WorkspaceError.protectedPath(path: argument, component: part) }
         if argument.unicodeScalars.contains("\u{FFFD}") || rel.contains(where: { $0 == "\n" || $0 == "\r" }) {
-            throw WorkspaceError.unsafeName(path: argument, reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
+            let shown = argument.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+            throw WorkspaceError.unsafeName(path: shown, reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
         }
         try checkNoSymlinkEscape(rel, shownAs: argument)
         return rel
