@@ -53,17 +53,7 @@ import Glibc
         #expect(try ws.mlv(["add", "big"]).status == 0)
         for round in 0..<5 {
             try FS.writeFile(ws.path("big/b1.bin"), Array("changed \(round)".utf8))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: mlvBinary)
-            p.arguments = ["checkout", "--force"]
-            p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
-            p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(UInt32(20_000 + round * 25_000))
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            try ws.killNine(["checkout", "--force"], afterMicroseconds: UInt32(20_000 + round * 25_000))
             #expect(try FS.list(ws.path("big")).map(\.name) == ["b1.bin"], "round \(round)")
             #expect(try FS.list(ws.root).map(\.name).sorted() == [".git", ".gitignore", ".mlv", "big", "big.mlv"])
             let st = try ws.mlv(["status"])
