@@ -11,6 +11,14 @@ public struct Checkpoint: Equatable, Sendable {
     /// The training params as a JSON object (TrainParams.asJSON), kept for the record.
     public var paramsJSON: String
     public var weights: [Float]
+    /// How the weights were computed (`EngineRuntime.provenance` at training time), as recorded.
+    public var engine: [(String, String)] = []
+
+    public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
+        a.architecture == b.architecture && a.classNames == b.classNames && a.normalization == b.normalization
+            && a.paramsJSON == b.paramsJSON && a.weights == b.weights
+            && a.engine.map { [$0.0, $0.1] } == b.engine.map { [$0.0, $0.1] }
+    }
 
     /// The `__metadata__` map. Every value is a string, as the format requires; the structured
     /// ones are JSON texts.
@@ -33,6 +41,7 @@ public struct Checkpoint: Equatable, Sendable {
                 ("std", jsonArray(normalization.std.map { jsonNumber($0) })),
             ]),
             "mlv.params": paramsJSON,
+            "mlv.engine": jsonObject(engine.map { ($0.0, jsonString($0.1)) }),
         ]
     }
 
@@ -95,8 +104,12 @@ public struct Checkpoint: Equatable, Sendable {
             }
             weights += t.values
         }
+        var engine: [(String, String)] = []
+        if let text = meta["mlv.engine"], let e = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            engine = e.keys.sorted().compactMap { k in (e[k] as? String).map { (k, $0) } }
+        }
         return Checkpoint(architecture: architecture, classNames: names,
                           normalization: Normalization(mean: mean.map { Float($0) }, std: std.map { Float($0) }),
-                          paramsJSON: meta["mlv.params"] ?? "{}", weights: weights)
+                          paramsJSON: meta["mlv.params"] ?? "{}", weights: weights, engine: engine)
     }
 }

@@ -15,7 +15,6 @@ public enum Inference {
     /// `seconds` is the wall time of the forward passes, after the buffers are allocated.
     static func run(_ checkpoint: Checkpoint, _ set: ImageSet, threads: Int) -> (logits: [Float], probs: [Float], seconds: Double) {
         let arch = checkpoint.architecture, K = arch.classCount
-        EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: max(1, min(32, set.count)), threads: threads, training: false)
         checkpoint.weights.withUnsafeBufferPointer { net.params.memory.update(from: $0.baseAddress!, count: $0.count) }
         var logits = [Float](repeating: 0, count: set.count * K), probs = logits

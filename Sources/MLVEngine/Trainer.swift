@@ -70,7 +70,6 @@ public enum Trainer {
         valSet.normalize(norm)
         events(.loaded(train: trainSet.count, val: valSet.count, classes: folder.classNames, seconds: elapsed(since: start)))
 
-        EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: params.batchSize, threads: threads)
         if getenv("MLV_ENGINE_PROFILE") != nil { net.profile = LayerProfile() }
         var rng = SplitMix64(seed: UInt64(params.randomSeed))
@@ -121,7 +120,7 @@ public enum Trainer {
             }
         }
         let checkpoint = Checkpoint(architecture: arch, classNames: folder.classNames, normalization: norm,
-                                    paramsJSON: params.asJSON, weights: best)
+                                    paramsJSON: params.asJSON, weights: best, engine: EngineRuntime.provenance)
         return TrainResult(checkpoint: checkpoint, history: history, bestEpoch: bestEpoch, stoppedEarly: stoppedEarly,
                            trainImages: trainSet.count, steps: steps, seconds: elapsed(since: start),
                            profile: net.profile.map { profileReport($0, arch: arch, batch: params.batchSize) })
