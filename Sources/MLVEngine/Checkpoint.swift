@@ -64,7 +64,8 @@ public struct Checkpoint: Equatable, Sendable {
         guard FS.exists(path) else {
             throw EngineError("\(path): no such checkpoint", hint: "train one with `mlv train --out DIR` (it writes DIR/model.safetensors)")
         }
-        return try decode(try FS.readFile(path), path: path)
+        return try decode(try EngineFile.read(path, what: "checkpoint", limit: EngineFile.maxModelBytes,
+                                              hint: "pass the model.safetensors written by `mlv train`"), path: path)
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws -> Checkpoint {

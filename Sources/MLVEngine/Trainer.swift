@@ -63,6 +63,11 @@ public enum Trainer {
                               hint: folder.hasSplitFolders ? "add images to \(data)/val" : "put at least 2 images in each class folder")
         }
         let arch = params.architecture(classCount: folder.classNames.count)
+        let images = trainItems.count + valItems.count
+        try MemoryEstimate.check(MemoryEstimate.convNetBytes(arch, maxBatch: params.batchSize, training: true)
+                                 + MemoryEstimate.imageBytes(arch, count: images),
+                                 doing: "training", because: "\(arch.sizeDescription), batch_size \(params.batchSize), \(images) images",
+                                 hint: "lower train.batch_size or train.image_size, or use fewer or narrower conv_filters")
         var trainSet = try ImageSet.load(trainItems, size: arch.imageSize, channels: arch.inputChannels, threads: threads)
         var valSet = try ImageSet.load(valItems, size: arch.imageSize, channels: arch.inputChannels, threads: threads)
         let norm = trainSet.channelStatistics(channels: arch.inputChannels)
