@@ -53,6 +53,9 @@ enum OpenBLAS {
         defer { lock.unlock() }
         if let loaded { return loaded }
         let name = libraryName
+        // No OpenBLAS thread pool at all: the engine never gives OpenBLAS more than one thread,
+        // and idle pool threads spin on sched_yield, taking CPU from the engine's threads.
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
         guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw EngineError("cannot load OpenBLAS (\(why))", hint: installHint)
