@@ -156,12 +156,19 @@ func parallelTiles(_ count: Int, threads: Int, _ body: (Int) -> Void) {
 /// on the thread count: each tile is one single-threaded OpenBLAS call, and a product split into
 /// the same tiles gives the same bits however many threads run them.
 enum Tiling {
-    /// Columns per tile of a product whose columns are independent (the conv forward pass and
-    /// the input gradient): out (M, L) in column blocks of this width.
-    static let columns = 2048
-    /// Columns (of L = batch × pixels) summed by one call in the weight gradient; the partial
-    /// products are then added in tile order.
-    static let reduction = 2048
+    /// Columns per tile of a product over L columns (the conv layers' L = batch × pixels): about
+    /// an eighth of L, so that a few threads share the work evenly, but at least `minimum`
+    /// columns, where OpenBLAS's own blocking works well, and at most `maximum`. A multiple of
+    /// 512. Used for the products whose columns are independent (the conv forward pass, the
+    /// input gradient) and for the weight gradient's sum over L, whose tiles' partial products
+    /// are then added in tile order.
+    static func width(_ L: Int) -> Int {
+        let eighth = (L / 8 + 511) / 512 * 512
+        return min(max(eighth, minimum), maximum)
+    }
+
+    static let minimum = 2048
+    static let maximum = 16384
 
     static func count(_ n: Int, _ tile: Int) -> Int { (n + tile - 1) / tile }
 }

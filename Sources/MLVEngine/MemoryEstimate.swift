@@ -28,7 +28,8 @@ enum MemoryEstimate {
             maxConv = max(maxConv, conv)
             maxPool = max(maxPool, pool)
             if i > 0 { maxCol = max(maxCol, col) }
-            let tiles = (N * s * s / Double(Tiling.reduction)).rounded(.up)
+            let L = N * s * s
+            let tiles = (L / Double(Tiling.width(Int(min(L, 1e15))))).rounded(.up)
             if tiles > 1 { maxPartials = max(maxPartials, tiles * f * c * 9) }
             s = p
             c = f

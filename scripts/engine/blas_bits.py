@@ -31,10 +31,11 @@ RUNTIME = os.path.join(HERE, "..", "..", "Sources", "MLVEngine", "EngineRuntime.
 
 
 def tiling():
+    """Tiling.width from EngineRuntime.swift: about L/8 in multiples of 512, within [minimum, maximum]."""
     text = open(RUNTIME).read()
-    columns = int(re.search(r"static let columns = (\d+)", text).group(1))
-    reduction = int(re.search(r"static let reduction = (\d+)", text).group(1))
-    return columns, reduction
+    lo = int(re.search(r"static let minimum = (\d+)", text).group(1))
+    hi = int(re.search(r"static let maximum = (\d+)", text).group(1))
+    return lambda L: min(max((L // 8 + 511) // 512 * 512, lo), hi)
 
 
 class Blas:
@@ -57,13 +58,14 @@ class Blas:
         self.sgemm(ROW_MAJOR, ta, tb, m, n, k, 1.0, ptr(a, aoff), lda, ptr(b, boff), ldb, 0.0, ptr(c, coff), ldc)
 
 
-def engine_calls(size, channels, filters, fc, classes, batch, columns, reduction):
+def engine_calls(size, channels, filters, fc, classes, batch, width):
     """(name, transA, transB, M, N, K, lda, ldb, ldc, a rows×cols, b rows×cols, c rows×cols, offset)
     for one full tile and the last tile of every tiled product, as Conv.swift and Dense.swift call them."""
     calls = []
     c, s = channels, size
     for i, oc in enumerate(filters):
         L, K = batch * s * s, c * 9
+        columns = reduction = width(L)
         starts = sorted({0, ((L - 1) // columns) * columns})
         for c0 in starts:
             n = min(columns, L - c0)
@@ -101,12 +103,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=32)
     args = ap.parse_args()
-    columns, reduction = tiling()
+    width = tiling()
     debian = Blas("libopenblas.so.0")
     pypi = Blas(os.path.join(scipy_openblas32.get_lib_dir(), "lib" + scipy_openblas32.get_library() + ".so"), "scipy_")
     print(f"Debian: {debian.config} (kernels {debian.core})")
     print(f"PyPI scipy-openblas32: {pypi.config} (kernels {pypi.core})")
-    print(f"tiles: {columns} columns, {reduction}-column sums; batch {args.batch}")
+    print(f"tiles: Tiling.width(L) columns (and column sums) per call; batch {args.batch}")
     configs = [
         ("128x128x3 seed net", 128, 3, [16, 64, 128, 128], [128, 64], 3),
         ("28x28x1 seed net", 28, 1, [16, 64, 128, 128], [128, 64], 10),
@@ -117,7 +119,7 @@ def main():
     seen, agree, total, threaded_differ = set(), 0, 0, 0
     for cname, size, ch, filters, fc, classes in configs:
         batch = 16 if cname.startswith("test") else args.batch
-        for call in engine_calls(size, ch, filters, fc, classes, batch, columns, reduction):
+        for call in engine_calls(size, ch, filters, fc, classes, batch, width):
             key = call[1:]
             if key in seen:
                 continue

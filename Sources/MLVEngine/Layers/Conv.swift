@@ -88,7 +88,7 @@ func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<
     let L = N * H * W, K = C * 9
     im2col3x3(col: col, inp: inp, C: C, N: N, H: H, W: W, threads: threads)
     // out (OC, L) in fixed column tiles: each column's dot products are one tile's.
-    let width = Tiling.columns
+    let width = Tiling.width(L)
     parallelTiles(Tiling.count(L, width), threads: threads) { t in
         let c0 = t * width, n = min(width, L - c0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(n), Int32(K),
@@ -103,7 +103,7 @@ func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<
 
 /// How many floats `conv3x3Backward` needs in `partials` for these shapes.
 func conv3x3PartialsCount(N: Int, C: Int, H: Int, W: Int, OC: Int) -> Int {
-    let tiles = Tiling.count(N * H * W, Tiling.reduction)
+    let L = N * H * W, tiles = Tiling.count(L, Tiling.width(L))
     return tiles > 1 ? tiles * OC * C * 9 : 0
 }
 
@@ -120,7 +120,7 @@ func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePoin
     // dweight (OC, K) = dout (OC, L) · col (K, L)ᵀ, a sum over L: each fixed tile of L columns
     // gives one partial product (OC, K) in `partials`, then every element adds its partials in
     // tile order (in Double). One tile writes dweight directly.
-    let depth = Tiling.reduction, tiles = Tiling.count(L, depth), outCount = OC * K
+    let depth = Tiling.width(L), tiles = Tiling.count(L, depth), outCount = OC * K
     if tiles == 1 {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(L),
                     1, dout, Int32(L), col, Int32(L), 0, dweight, Int32(K))
@@ -150,7 +150,7 @@ func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePoin
     }
     guard let dinp else { return }
     // dcol (K, L) = weight (OC, K)ᵀ · dout (OC, L), in fixed column tiles.
-    let width = Tiling.columns
+    let width = Tiling.width(L)
     parallelTiles(Tiling.count(L, width), threads: threads) { t in
         let c0 = t * width, n = min(width, L - c0)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(n), Int32(OC),
