@@ -91,7 +91,7 @@ public enum EngineRuntime {
     public static let checkedBlasVersions = ["0.3.21", "0.3.34"]
 
     /// The version of the engine's numerics. Raise it with any change that changes the bits of a
-    /// trained model for the same data, params and seed (Tests/MLVEngineTests/GoldenTests.swift).
+    /// trained model for the same data, params and seed (ReproducibilityTests.tinyRunMatchesTheGoldenHashes).
     public static let numericsVersion = 2
 
     /// What the checkpoint records about how it was computed (`mlv.engine` in its metadata).
@@ -104,14 +104,18 @@ public enum EngineRuntime {
 
     /// A warning for the train output when the OpenBLAS in use was not checked, else nil.
     public static var uncheckedBlasWarning: String? {
+        blasWarning(version: blasVersion, kernels: kernelName, avx2: cpuHasAVX2)
+    }
+
+    static func blasWarning(version: String, kernels: String, avx2: Bool) -> String? {
         var notes: [String] = []
-        if !checkedBlasVersions.contains(blasVersion) {
-            notes.append("OpenBLAS \(blasVersion) was not checked for mlv's bits (checked: \(checkedBlasVersions.joined(separator: ", "))); models trained here may differ in the last bits from other machines")
+        if !checkedBlasVersions.contains(version) {
+            notes.append("OpenBLAS \(version) was not checked for mlv's bits (checked: \(checkedBlasVersions.joined(separator: ", "))); models trained here may differ in the last bits from other machines'")
         }
-        if cpuHasAVX2 && !kernelsArePinned {
-            notes.append("OpenBLAS runs \(kernelName) kernels instead of \(pinnedCore); models trained here may differ in the last bits from other machines")
-        } else if !cpuHasAVX2 {
-            notes.append("this CPU has no AVX2/FMA, so OpenBLAS runs \(kernelName) kernels; models trained here are reproducible on this kind of CPU only")
+        if !avx2 {
+            notes.append("this CPU has no AVX2/FMA, so OpenBLAS runs \(kernels) kernels; models trained here are reproducible on this kind of CPU only")
+        } else if kernels.lowercased() != pinnedCore.lowercased() {
+            notes.append("OpenBLAS runs \(kernels) kernels instead of \(pinnedCore); models trained here may differ in the last bits from other machines'")
         }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
     }

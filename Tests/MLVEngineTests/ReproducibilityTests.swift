@@ -150,6 +150,17 @@ import Testing
         }
     }
 
+    @Test func anUncheckedOpenBLASOrOtherKernelsAreOneWarning() {
+        #expect(EngineRuntime.blasWarning(version: "0.3.21", kernels: "Haswell", avx2: true) == nil)
+        #expect(EngineRuntime.blasWarning(version: "0.3.34", kernels: "Haswell", avx2: true) == nil)
+        #expect(EngineRuntime.blasWarning(version: "0.3.26", kernels: "Haswell", avx2: true)
+                == "OpenBLAS 0.3.26 was not checked for mlv's bits (checked: 0.3.21, 0.3.34); models trained here may differ in the last bits from other machines'")
+        #expect(EngineRuntime.blasWarning(version: "0.3.21", kernels: "SkylakeX", avx2: true)
+                == "OpenBLAS runs SkylakeX kernels instead of Haswell; models trained here may differ in the last bits from other machines'")
+        #expect(EngineRuntime.blasWarning(version: "0.3.21", kernels: "Sandybridge", avx2: false)?
+                    .hasPrefix("this CPU has no AVX2/FMA, so OpenBLAS runs Sandybridge kernels") == true)
+    }
+
     @Test func missingOpenBLASIsAnErrorWithTheInstallHint() throws {
         try withTemporaryDirectory { dir in
             try makeImageFolder(dir.url("data"), classes: 2, perClass: 4)
