@@ -161,9 +161,9 @@ func parallelTiles(_ count: Int, threads: Int, _ body: (Int) -> Void) {
 /// the same tiles gives the same bits however many threads run them.
 enum Tiling {
     /// Columns per tile of a product over L columns (the conv layers' L = batch × pixels): about
-    /// an eighth of L, so that a few threads share the work evenly, but at least `minimum`
-    /// columns, where OpenBLAS's own blocking works well, and at most `maximum`. A multiple of
-    /// 512. Used for the products whose columns are independent (the conv forward pass, the
+    /// an eighth of L, so that a few threads share the work evenly even in the small last conv
+    /// layers, a multiple of 512 (OpenBLAS's packed panels stay whole) and at most `maximum`
+    /// (larger tiles gain nothing). Used for the products whose columns are independent (the conv forward pass, the
     /// input gradient) and for the weight gradient's sum over L, whose tiles' partial products
     /// are then added in tile order.
     static func width(_ L: Int) -> Int {
@@ -171,7 +171,7 @@ enum Tiling {
         return min(max(eighth, minimum), maximum)
     }
 
-    static let minimum = 2048
+    static let minimum = 512
     static let maximum = 16384
 
     static func count(_ n: Int, _ tile: Int) -> Int { (n + tile - 1) / tile }
