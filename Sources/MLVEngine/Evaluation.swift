@@ -96,7 +96,7 @@ public enum Evaluator {
             throw EngineError("\(data): the \(split.rawValue) split has no images",
                               hint: folder.hasSplitFolders ? "add \(data)/\(split.rawValue)/<class>/*.png or pass --split val" : "add more images per class")
         }
-        let set = try Inference.load(items, for: checkpoint, threads: threads)
+        let set = try Inference.load(items, for: checkpoint, model: model, threads: threads)
         let (_, probs, seconds) = Inference.run(checkpoint, set, threads: threads)
         let K = checkpoint.classNames.count
         var confusion = Array(repeating: Array(repeating: 0, count: K), count: K)

@@ -22,7 +22,9 @@ public struct ImageSet: Sendable {
                 let outBase = out.baseAddress!, errBase = errs.baseAddress!
                 parallelFor(items.count, threads: threads) { i in
                     do {
-                        let image = try PNGImage.decode(try FS.readFile(items[i].path), path: items[i].path)
+                        let bytes = try EngineFile.read(items[i].path, what: "image", limit: EngineFile.maxImageBytes,
+                                                        hint: "images must be PNG files")
+                        let image = try PNGImage.decode(bytes, path: items[i].path)
                         resizeBilinear(image, into: outBase + i * plane, size: S, channels: C)
                     } catch {
                         errBase[i] = error

@@ -17,7 +17,7 @@ import Testing
                 let r = try runMLV(["train", "--data", "data", "--out", out, "--threads", "2"], cwd: dir.path, env: env)
                 #expect(r.status == 0, "\(r)")
                 #expect(r.stdout.contains("epoch 3/3  train loss"), "\(r)")
-                #expect(r.stdout.contains("OpenBLAS kernels: Haswell"), "\(r)")
+                #expect(r.stdout.contains("kernels: Haswell"), "\(r)")
             }
             for file in ["model.safetensors", "metrics.json"] {
                 let a = try FS.readFile(dir.url("a/\(file)"))
@@ -25,7 +25,7 @@ import Testing
                 #expect(a == (try FS.readFile(dir.url("c/\(file)"))), "\(file) differs when other kernels were asked for")
             }
             let history = try dir.read("a/history.csv").split(separator: "\n")
-            #expect(history.first == "epoch,train_loss,train_acc,val_loss,val_acc,seconds" && history.count == 4)
+            #expect(history.first == "epoch,train_loss,train_acc,val_loss,val_acc" && history.count == 4)
             let metrics = try dir.read("a/metrics.json")
             #expect(metrics.contains("\"final_epoch\": 3") && metrics.contains("\"stopped_early\": false"))
             let checkpoint = try Checkpoint.read(dir.url("a/model.safetensors"))

@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
-        EngineRuntime.pinKernels()
+        try EngineRuntime.pinKernels()
         let evaluation = try Evaluator.evaluate(model: model, data: data, split: split, threads: engine.threadCount)
         print(evaluation.table, terminator: "")
         print(String(format: "\ninference: %d images in %.3f s (%.1f img/s, forward passes only)",
