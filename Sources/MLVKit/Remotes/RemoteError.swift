@@ -37,7 +37,9 @@ public enum RemoteError: UserFacingError, Equatable {
         case .unreachable(let r, let e, let why, let n): return "cannot reach remote '\(r)' at \(e) after \(Self.attempts(n)): \(why)"
         case .requestFailed(let r, let o, let c, let s, let n): return "remote '\(r)': '\(o)' failed with \(c) (HTTP \(s)) after \(Self.attempts(n))"
         case .localRemoteMissing(let r, let p): return "remote '\(r)': directory '\(p)' does not exist"
-        case .corruptedDownloads(let r, let os): return "\(os.count) object\(os.count == 1 ? "" : "s") from remote '\(r)' did not match \(os.count == 1 ? "its hash" : "their hashes") and were discarded: \(WorkspaceError.list(os))"
+        case .corruptedDownloads(let r, let os): return os.count == 1
+            ? "an object from remote '\(r)' did not match its hash and was discarded: \(WorkspaceError.list(os))"
+            : "\(os.count) objects from remote '\(r)' did not match their hashes and were discarded: \(WorkspaceError.list(os))"
         case .missingOnRemote(let r, let os): return "\(os.count) object\(os.count == 1 ? " is" : "s are") missing on remote '\(r)': \(WorkspaceError.list(os))"
         case .missingFromCache(let os): return "\(os.count) object\(os.count == 1 ? " is" : "s are") not in the cache and could not be pushed: \(WorkspaceError.list(os))"
         case .invalidManifest(let r, let o, let why): return "directory manifest '\(o)' from remote '\(r)' was refused: \(why)"
