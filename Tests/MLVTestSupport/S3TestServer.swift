@@ -68,10 +68,12 @@ public final class S3TestServer: @unchecked Sendable {
         let tmp = try TemporaryDirectory(prefix: "mlv-curl")
         defer { tmp.remove() }
         var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
-                    "--user", "\(accessKey):\(secretKey)", "-X", method]
+                    "--user", "\(accessKey):\(secretKey)", "--max-time", "30"] + (method == "HEAD" ? ["-I"] : ["-X", method])
         if let body {
             try FS.writeFile(tmp.path + "/body", body)
-            args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream"]
+            // curl signs the payload but does not send its hash, which S3 requires.
+            args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream",
+                     "-H", "x-amz-content-sha256: " + SHA256Hasher.hex(body)]
         }
         let url = endpoint + "/" + bucket + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map {
             $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? String($0)
