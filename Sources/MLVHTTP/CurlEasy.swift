@@ -100,7 +100,7 @@ final class CurlEasy {
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
              CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM,
-             CURLE_WEIRD_SERVER_REPLY:
+             CURLE_WEIRD_SERVER_REPLY, CURLE_SEND_FAIL_REWIND:
             return true
         default:
             return false
@@ -147,6 +147,10 @@ extension CurlEasy {
         if let read {
             try set(CURLOPT_READFUNCTION, callback: read)
             try set(CURLOPT_READDATA, pointer: context)
+            // curl rewinds the body when it must send it again (a kept-alive connection the
+            // server had closed); without this it fails with "necessary data rewind wasn't possible".
+            try set(CURLOPT_SEEKFUNCTION, pointer: unsafeBitCast(TransferContext.seek, to: UnsafeRawPointer.self))
+            try set(CURLOPT_SEEKDATA, pointer: context)
         }
     }
 }

@@ -177,6 +177,14 @@ final class TransferContext {
         }
     }
 
+    /// CURLOPT_SEEKFUNCTION: rewind the body (curl only ever asks for SEEK_SET).
+    static let seek: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, Int32) -> Int32 = { userdata, offset, origin in
+        let c = TransferContext.from(userdata)
+        guard origin == SEEK_SET, offset >= 0, offset <= (c.request.bodyLength ?? 0) else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        c.bodySent = Int64(offset)
+        return Int32(CURL_SEEKFUNC_OK)
+    }
+
     static let write: CurlEasy.Callback = { buffer, size, count, userdata in
         let c = TransferContext.from(userdata)
         let n = size * count
