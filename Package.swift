@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "MLVTestSupport", dependencies: ["MLVSupport"], path: "Tests/MLVTestSupport"),
         .testTarget(name: "MLVSupportTests", dependencies: ["MLVSupport", "MLVTestSupport"]),
         .testTarget(name: "MLVGitTests", dependencies: ["MLVGit", "MLVTestSupport"]),
+        .testTarget(name: "MLVHTTPTests", dependencies: ["MLVHTTP", "MLVTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MLVKitTests", dependencies: ["MLVKit", "MLVTestSupport"]),
         .testTarget(name: "MLVCommandsTests", dependencies: ["MLVTestSupport"]),
         .testTarget(name: "MLVEngineTests", dependencies: ["MLVEngine", "MLVTestSupport"]),

@@ -18,6 +18,7 @@ public enum HTTPLibrary {
         let easyInit: @convention(c) () -> OpaquePointer?
         let easyCleanup: @convention(c) (OpaquePointer?) -> Void
         let easyPerform: @convention(c) (OpaquePointer?) -> CURLcode
+        let easyReset: @convention(c) (OpaquePointer?) -> Void
         let easyStrerror: @convention(c) (CURLcode) -> UnsafePointer<CChar>?
         let slistAppend: @convention(c) (UnsafeMutablePointer<curl_slist>?, UnsafePointer<CChar>?) -> UnsafeMutablePointer<curl_slist>?
         let slistFreeAll: @convention(c) (UnsafeMutablePointer<curl_slist>?) -> Void
@@ -54,6 +55,7 @@ public enum HTTPLibrary {
                 easyInit: unsafeBitCast(try symbol("curl_easy_init"), to: (@convention(c) () -> OpaquePointer?).self),
                 easyCleanup: unsafeBitCast(try symbol("curl_easy_cleanup"), to: (@convention(c) (OpaquePointer?) -> Void).self),
                 easyPerform: unsafeBitCast(try symbol("curl_easy_perform"), to: (@convention(c) (OpaquePointer?) -> CURLcode).self),
+                easyReset: unsafeBitCast(try symbol("curl_easy_reset"), to: (@convention(c) (OpaquePointer?) -> Void).self),
                 easyStrerror: unsafeBitCast(try symbol("curl_easy_strerror"), to: (@convention(c) (CURLcode) -> UnsafePointer<CChar>?).self),
                 slistAppend: unsafeBitCast(try symbol("curl_slist_append"),
                                            to: (@convention(c) (UnsafeMutablePointer<curl_slist>?, UnsafePointer<CChar>?) -> UnsafeMutablePointer<curl_slist>?).self),

@@ -15,8 +15,15 @@ struct Status: ParsableCommand {
     @Flag(help: "Exit with status 1 when anything differs (for CI).")
     var check = false
 
+    @Flag(name: [.customShort("c"), .customLong("cloud")], help: "Compare the cache with a remote instead of the workspace.")
+    var cloud = false
+
+    @Option(name: .shortAndLong, help: "The remote for -c (default: core.remote).")
+    var remote: String?
+
     func run() throws {
         let ws = try WorkspaceCommand.open()
+        if cloud { return try CloudStatusView.show(ws, paths: paths, remote: remote, json: json, check: check) }
         let changed = try ws.status(paths).filter { !$0.isClean }
         if json {
             var obj: [String: Any] = [:]

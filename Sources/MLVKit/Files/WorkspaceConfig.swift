@@ -15,6 +15,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         "remote.*.url", "remote.*.endpoint_url", "remote.*.region", "remote.*.profile",
         "remote.*.access_key_id", "remote.*.secret_access_key", "remote.*.session_token",
         "remote.*.addressing", "remote.*.jobs",
+        "remote.*.retries", "remote.*.read_timeout", "remote.*.multipart_threshold", "remote.*.multipart_chunk",
     ]
 
     public static func isKnown(_ key: String) -> Bool {

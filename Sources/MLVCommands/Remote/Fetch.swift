@@ -1,0 +1,16 @@
+import ArgumentParser
+import MLVKit
+
+struct Fetch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download into the cache the objects of tracked paths that it lacks (every one hash-verified).")
+
+    @OptionGroup var options: TransferOptions
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
+        ProgressBar.finish()
+        print(TransferOptions.summary(r, verb: "fetched"))
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import MLVKit
+
+struct Push: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Upload the cache objects of tracked paths that the remote lacks.",
+        discussion: "Only missing objects are sent; an interrupted push, run again, sends the rest.")
+
+    @OptionGroup var options: TransferOptions
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
+        ProgressBar.finish()
+        print(TransferOptions.summary(r, verb: "pushed"))
+    }
+}

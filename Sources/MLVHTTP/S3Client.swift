@@ -1,0 +1,209 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An S3 error response (or a bodiless one, such as HEAD's): the HTTP status, S3's error code
+/// (`SignatureDoesNotMatch`, `NoSuchBucket`, `SlowDown`…) and the key it was about. Never holds
+/// a credential.
+public struct S3Error: RetryableError, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var serverMessage: String
+    public var bucket: String
+    public var key: String?
+
+    public var isRetryable: Bool {
+        status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(code)
+    }
+
+    public var description: String {
+        "\(code) (HTTP \(status)) for \(key.map { "'\($0)'" } ?? "bucket '\(bucket)'")" + (serverMessage.isEmpty ? "" : ": \(serverMessage)")
+    }
+
+    /// From an error response: the XML `<Error><Code>…` when there is one, else the status.
+    init(response: HTTPResponse, bucket: String, key: String?) {
+        status = response.status
+        self.bucket = bucket
+        self.key = key
+        let xml = XMLTree.parse(response.body)
+        let fallback: String
+        switch response.status {
+        case 403: fallback = "AccessDenied"
+        case 404: fallback = key == nil ? "NoSuchBucket" : "NoSuchKey"
+        case 429: fallback = "SlowDown"
+        case 503: fallback = "ServiceUnavailable"
+        default: fallback = "HTTP\(response.status)"
+        }
+        code = xml?.name == "Error" ? (xml?["Code"] ?? fallback) : fallback
+        serverMessage = xml?.name == "Error" ? (xml?["Message"] ?? "") : ""
+    }
+}
+
+/// Where the bucket lives and how to address it.
+public struct S3Location: Sendable, Equatable {
+    public enum Addressing: String, Sendable { case path, virtual }
+    /// `http(s)://host[:port]`, no trailing slash.
+    public var endpoint: String
+    public var bucket: String
+    public var region: String
+    public var addressing: Addressing
+
+    public init(endpoint: String, bucket: String, region: String, addressing: Addressing) {
+        var e = endpoint
+        while e.hasSuffix("/") { e.removeLast() }
+        self.endpoint = e
+        self.bucket = bucket
+        self.region = region
+        self.addressing = addressing
+    }
+
+    var scheme: String { endpoint.hasPrefix("https://") ? "https" : "http" }
+    var authority: String { String(endpoint.dropFirst(scheme.count + 3)) }
+    var host: String { addressing == .virtual ? "\(bucket).\(authority)" : authority }
+
+    /// The decoded request path for `key` (nil: the bucket itself).
+    func path(_ key: String?) -> String {
+        switch addressing {
+        case .path: return "/" + bucket + (key.map { "/" + $0 } ?? "")
+        case .virtual: return "/" + (key ?? "")
+        }
+    }
+}
+
+/// The S3 calls mlv makes, each signed with SigV4 and retried per `retry` (re-signed each time).
+public final class S3Client: @unchecked Sendable {
+    public let location: S3Location
+    private let signer: SigV4Signer
+    private let http: HTTPClient
+    public let retry: RetryPolicy
+    private let now: @Sendable () -> SigningTime
+
+    public init(location: S3Location, credentials: AWSCredentials, retry: RetryPolicy = RetryPolicy(),
+                connectTimeout: Double = 10, readTimeout: Double = 60, now: @escaping @Sendable () -> SigningTime = { .now() }) {
+        self.location = location
+        signer = SigV4Signer(credentials: credentials, region: location.region)
+        http = HTTPClient(connectTimeout: connectTimeout, readTimeout: readTimeout)
+        self.retry = retry
+        self.now = now
+    }
+
+    /// One signed request, retried. `prepare` runs before each attempt (to rewind a download file).
+    func send(_ method: String, key: String?, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [],
+              body: HTTPRequest.Body = .none, payloadHash: String = SigV4Signer.emptyPayloadHash,
+              sink: ResponseSink = .memory(limit: 16 << 20), prepare: () throws -> Void = {}) throws -> HTTPResponse {
+        let path = location.path(key)
+        var url = location.scheme + "://" + location.host + SigV4Signer.uriEncode(path, keepSlash: true)
+        if !query.isEmpty {
+            url += "?" + query.map { SigV4Signer.uriEncode($0.name) + "=" + SigV4Signer.uriEncode($0.value) }.joined(separator: "&")
+        }
+        return try retry.run { _ in
+            try prepare()
+            var request = SigV4Signer.Request(method: method, path: path, query: query, headers: [(name: "Host", value: location.host)] + headers)
+            if case .none = body {} else { request.headers.append((name: "Content-Length", value: String(bodyLength(body)))) }
+            let signed = signer.signedHeaders(request, payloadHash: payloadHash, date: now())
+            let response = try http.send(HTTPRequest(method: method, url: url, headers: signed, body: body), sink: sink)
+            if response.status >= 300 { throw S3Error(response: response, bucket: location.bucket, key: key) }
+            return response
+        }
+    }
+
+    private func bodyLength(_ body: HTTPRequest.Body) -> Int64 {
+        switch body {
+        case .none: return 0
+        case .bytes(let b): return Int64(b.count)
+        case .file(_, _, let n): return n
+        }
+    }
+
+    // MARK: - Objects
+
+    /// Uploads a file (streamed), signed over its SHA-256 (`sha256Hex`, which the cache knows).
+    public func putObject(key: String, file: String, size: Int64, sha256Hex: String) throws {
+        _ = try send("PUT", key: key, body: .file(path: file, offset: 0, length: size), payloadHash: sha256Hex)
+    }
+
+    public func putObject(key: String, bytes: [UInt8]) throws {
+        _ = try send("PUT", key: key, body: .bytes(bytes), payloadHash: SHA256Hasher.hex(bytes))
+    }
+
+    /// Downloads `key` into the open file `fd` (truncated before each attempt); returns the
+    /// byte count and SHA-256 of what arrived.
+    public func getObject(key: String, to fd: Int32, path: String) throws -> (bytes: Int64, sha256: [UInt8]) {
+        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path), prepare: {
+            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
+        })
+        return (r.bytesWritten, r.sha256 ?? [])
+    }
+
+    /// A small object, whole (at most `limit` bytes).
+    public func getObject(key: String, limit: Int) throws -> [UInt8] {
+        try send("GET", key: key, sink: .memory(limit: limit)).body
+    }
+
+    /// The object's size, or nil when there is none.
+    public func headObject(key: String) throws -> Int64? {
+        do {
+            let r = try send("HEAD", key: key)
+            return r.header("content-length").flatMap { Int64($0) } ?? 0
+        } catch let e as S3Error where e.status == 404 {
+            return nil
+        }
+    }
+
+    /// Checks that the bucket exists and the credentials work.
+    public func headBucket() throws {
+        _ = try send("HEAD", key: nil)
+    }
+
+    public func deleteObject(key: String) throws {
+        _ = try send("DELETE", key: key)
+    }
+
+    public struct Listing: Sendable {
+        public var objects: [(key: String, size: Int64)]
+        public var nextToken: String?
+    }
+
+    /// One page of ListObjectsV2 (up to 1,000 keys) below `prefix`.
+    public func listObjects(prefix: String, continuationToken: String? = nil) throws -> Listing {
+        var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
+        if let continuationToken { query.append((name: "continuation-token", value: continuationToken)) }
+        let r = try send("GET", key: nil, query: query)
+        guard let xml = XMLTree.parse(r.body), xml.name == "ListBucketResult" else {
+            throw S3Error(status: r.status, code: "MalformedListing", serverMessage: "the listing is not a ListBucketResult document", bucket: location.bucket, key: nil)
+        }
+        var objects: [(key: String, size: Int64)] = []
+        for c in xml.all("Contents") {
+            guard let key = c["Key"] else { continue }
+            objects.append((key: key, size: c["Size"].flatMap { Int64($0) } ?? 0))
+        }
+        let truncated = xml["IsTruncated"] == "true"
+        let next = xml["NextContinuationToken"]
+        return Listing(objects: objects, nextToken: truncated && next?.isEmpty == false ? next : nil)
+    }
+
+    /// Every key below `prefix` (all pages).
+    public func listAll(prefix: String, maxPages: Int = 100_000) throws -> [(key: String, size: Int64)] {
+        var out: [(key: String, size: Int64)] = []
+        var token: String?
+        var pages = 0
+        repeat {
+            let page = try listObjects(prefix: prefix, continuationToken: token)
+            out += page.objects
+            token = page.nextToken
+            pages += 1
+        } while token != nil && pages < maxPages
+        return out
+    }
+}
+
+extension S3Error {
+    init(status: Int, code: String, serverMessage: String, bucket: String, key: String?) {
+        self.status = status
+        self.code = code
+        self.serverMessage = serverMessage
+        self.bucket = bucket
+        self.key = key
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A parsed XML document as a small tree (S3's responses are a few levels deep), built with
+/// Foundation's XMLParser: no string searching in XML, ever. External entities are not resolved.
+public struct XMLTree: Sendable, Equatable {
+    public var name: String
+    public var text: String
+    public var children: [XMLTree]
+
+    /// The first child named `name`.
+    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    public func all(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+    /// The text of the first child named `name`.
+    public subscript(_ name: String) -> String? { child(name)?.text }
+
+    /// Nil when `bytes` is not well-formed XML.
+    public static func parse(_ bytes: [UInt8]) -> XMLTree? {
+        let parser = XMLParser(data: Data(bytes))
+        parser.shouldResolveExternalEntities = false
+        let builder = Builder()
+        parser.delegate = builder
+        guard parser.parse(), let root = builder.root else { return nil }
+        return root
+    }
+
+    private final class Builder: NSObject, XMLParserDelegate {
+        var stack: [XMLTree] = []
+        var root: XMLTree?
+
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            // Depth is bounded: S3 never nests deeper than a few levels.
+            guard stack.count < 64 else { parser.abortParsing(); return }
+            stack.append(XMLTree(name: elementName, text: "", children: []))
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            guard !stack.isEmpty else { return }
+            stack[stack.count - 1].text += string
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            guard let done = stack.popLast() else { return }
+            if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import MLVHTTP
+import MLVSupport
+
+/// A remote's object store, laid out like the cache: `sha256/ab/cdef…[.dir]` below its root.
+/// Two implementations: a local directory (`LocalRemote`) and an S3 bucket (`S3Remote`).
+/// Every method may be called from several threads at once.
+public protocol ObjectStore: AnyObject, Sendable {
+    var remoteName: String { get }
+    /// Fails fast, before any transfer, when the store cannot be used (no bucket, bad
+    /// credentials). `forWriting`: a local remote's directory is created if missing.
+    func check(forWriting: Bool) throws
+    /// Which of `hashes` the store holds, in as few requests as it can.
+    func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash>
+    /// Uploads the file at `path` (the object's `size` bytes) as `hash`.
+    func upload(_ hash: ContentHash, from path: String, size: Int64) throws
+    /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
+    /// nil when the store has no such object.
+    func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
+}
+
+extension RemoteSettings {
+    /// The store this remote names (credentials are looked up only for S3).
+    func openStore(localConfig: WorkspaceConfig) throws -> ObjectStore {
+        switch url {
+        case .local(let path):
+            return LocalRemote(name: name, root: path)
+        case .s3(let bucket, let prefix):
+            let credentials = try CredentialSource.resolve(remote: self, localConfig: localConfig)
+            let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
+            let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
+            let client = S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
+            return S3Remote(name: name, client: client, prefix: prefix)
+        }
+    }
+}
+
+/// A local directory (another disk, a mounted share) used as a remote.
+public final class LocalRemote: ObjectStore, @unchecked Sendable {
+    public let remoteName: String
+    let root: String
+
+    init(name: String, root: String) {
+        remoteName = name
+        self.root = root
+    }
+
+    func path(_ hash: ContentHash) -> String { root + "/sha256/" + hash.objectName }
+
+    public func check(forWriting: Bool) throws {
+        if forWriting && !FS.exists(root) { try FS.makeDirectories(root) }
+        guard FS.isDirectory(root) else { throw RemoteError.localRemoteMissing(remote: remoteName, path: root) }
+    }
+
+    public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
+        Set(hashes.filter { ((try? FS.status(path($0))) ?? nil)?.kind == .file })
+    }
+
+    public func upload(_ hash: ContentHash, from source: String, size: Int64) throws {
+        let dest = path(hash)
+        let tmp = Path.join(Path.parent(dest), ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            _ = try FS.copyFile(from: source, to: tmp, mode: 0o444)
+        } catch let e as FileSystemError where e.errno == ENOENT && FS.exists(source) {
+            try FS.makeDirectories(Path.parent(dest))
+            _ = try FS.copyFile(from: source, to: tmp, mode: 0o444)
+        }
+        do { try FS.rename(tmp, dest) } catch { unlink(tmp); throw error }
+    }
+
+    public func download(_ hash: ContentHash, to fd: Int32, path out: String) throws -> Digest? {
+        let object = path(hash)
+        guard let st = try FS.status(object) else { return nil }
+        guard st.kind == .file else { throw FileSystemError("'\(object)' on remote '\(remoteName)' is not a regular file") }
+        let (digest, _) = try HashWorker().copyHashing(from: object, toDescriptor: fd)
+        return digest
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,210 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct TransferResult: Sendable {
+    public var remote: String
+    public var transferred = 0
+    public var bytes: Int64 = 0
+    /// Objects already where they had to go.
+    public var skipped = 0
+    public var failed = 0
+    public var seconds = 0.0
+}
+
+/// The objects a set of pointers needs: files with their sizes, and directory manifests.
+struct ObjectSet {
+    var files: [ContentHash: Int64] = [:]
+    var manifests: [ContentHash: Int64] = [:]
+    /// Directory manifests not in the local cache (their files are unknown until fetched).
+    var unknownManifests: [ContentHash] = []
+    /// For messages: an object → the tracked path it belongs to.
+    var shownAs: [ContentHash: String] = [:]
+}
+
+extension Workspace {
+    /// The remote `name` (nil: the default) and its object store.
+    public func remote(_ name: String?) throws -> (RemoteSettings, ObjectStore) {
+        let settings = try RemoteSettings.load(name, config: config, workspaceRoot: root)
+        let local = try WorkspaceConfig.load(Path.join(mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
+        return (settings, try settings.openStore(localConfig: local))
+    }
+
+    func objectSet(_ tracked: [TrackedPath]) throws -> ObjectSet {
+        var set = ObjectSet()
+        for t in tracked {
+            let h = t.pointer.hash
+            if !h.isDirectory {
+                set.files[h] = t.pointer.size
+                set.shownAs[h] = t.target
+                continue
+            }
+            guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.target; continue }
+            set.manifests[h] = Int64(m.serialized().count)
+            set.shownAs[h] = t.target
+            for e in m.entries {
+                let fh = ContentHash(e.digest)
+                set.files[fh] = e.size
+                if set.shownAs[fh] == nil { set.shownAs[fh] = t.target + "/" + e.path }
+            }
+        }
+        return set
+    }
+
+    /// `mlv push`: uploads the objects of the given tracked paths (default: all) that the remote
+    /// lacks, files first and each directory's manifest after its files, so a manifest on the
+    /// remote means its files are there. An interrupted push, run again, sends only the rest.
+    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
+                     progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+        try withLock {
+            let start = Clock.monotonicSeconds()
+            let (settings, store) = try remote(name)
+            let jobs = jobs ?? settings.jobs
+            let set = try objectSet(try pointers(for: targets, cwd: cwd))
+            var result = TransferResult(remote: settings.name)
+            let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
+            try store.check(forWriting: true)
+            let files = set.files.keys.filter { cache.contains($0) }.sorted { $0.digest < $1.digest }
+            let manifests = set.manifests.keys.sorted { $0.digest < $1.digest }
+            let present = try store.existing(files + manifests, jobs: jobs)
+            for phase in [files, manifests] {
+                let todo = phase.filter { !present.contains($0) }
+                result.skipped += phase.count - todo.count
+                let sizes = todo.map { set.files[$0] ?? set.manifests[$0] ?? 0 }
+                let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
+                try Parallel.forEach(count: todo.count, workers: jobs, makeContext: { () }) { i, _ in
+                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i])
+                    counter.advance(bytes: sizes[i])
+                }
+                result.transferred += todo.count
+                result.bytes += sizes.reduce(0, +)
+            }
+            result.seconds = Clock.monotonicSeconds() - start
+            if !notCached.isEmpty {
+                throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
+            }
+            return result
+        }
+    }
+
+    /// `mlv fetch`: downloads into the cache the objects of the given tracked paths that it
+    /// lacks. Each object is written to `.mlv/tmp`, hashed as it arrives, and renamed into the
+    /// cache only if its hash matches its name; directory manifests are validated (every path
+    /// must stay inside the directory) before they are kept.
+    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
+                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+        try withLock {
+            let start = Clock.monotonicSeconds()
+            let (settings, store) = try remote(name)
+            let jobs = jobs ?? settings.jobs
+            let tracked = try pointers(for: targets, cwd: cwd)
+            var result = TransferResult(remote: settings.name)
+            var corrupted: [String] = []
+            var missing: [String] = []
+            let lock = Lock()
+            var set = try objectSet(tracked)
+            if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
+                try store.check(forWriting: false)
+            }
+
+            /// Downloads `todo` into the cache; returns how many bytes arrived.
+            func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
+                let sizes = todo.map { set.files[$0] ?? 0 }
+                let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
+                try Parallel.forEach(count: todo.count, workers: jobs, makeContext: { () }) { i, _ in
+                    let h = todo[i]
+                    let tmp = cache.temporaryPath("obj")
+                    let fd = try FS.openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+                    var keep = false
+                    defer { close(fd); if !keep { unlink(tmp) } }
+                    guard let digest = try store.download(h, to: fd, path: tmp) else {
+                        lock.lock(); missing.append(set.shownAs[h] ?? h.short); lock.unlock()
+                        return
+                    }
+                    guard digest == h.digest else {
+                        lock.lock(); corrupted.append(set.shownAs[h] ?? h.short); lock.unlock()
+                        return
+                    }
+                    try validate?(h, tmp)
+                    try FS.fsync(fd, path: tmp)
+                    try cache.install(temporary: tmp, as: h)
+                    keep = true
+                    let size = (try? FS.status(cache.path(h)))??.size ?? 0
+                    lock.lock(); result.transferred += 1; result.bytes += size; lock.unlock()
+                    counter.advance(bytes: size)
+                }
+            }
+
+            // Manifests first: they say which files a directory needs.
+            let manifestsToGet = set.unknownManifests
+            try download(manifestsToGet, label: "fetch") { h, tmp in
+                let bytes = try FS.readFile(tmp)
+                let manifest: DirectoryManifest
+                do {
+                    manifest = try DirectoryManifest.parse(bytes, source: "'\(h.short)…'")
+                } catch let e as DirectoryManifest.Invalid {
+                    throw RemoteError.invalidManifest(remote: settings.name, object: "\(h.short)….dir", reason: e.reason)
+                }
+                // Nor may a path reach into a .git or .mlv folder (a nested repository's hooks, say).
+                if let i = manifest.entries.firstIndex(where: { $0.path.split(separator: "/").contains { $0 == ".git" || $0 == ".mlv" } }) {
+                    throw RemoteError.invalidManifest(remote: settings.name, object: "\(h.short)….dir",
+                                                      reason: "line \(i + 2): unsafe path '\(manifest.entries[i].path)'")
+                }
+            }
+            if !manifestsToGet.isEmpty { set = try objectSet(tracked) }
+            let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
+            result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
+            try download(files, label: "fetch")
+            result.failed = corrupted.count + missing.count
+            result.seconds = Clock.monotonicSeconds() - start
+            if !corrupted.isEmpty { throw RemoteError.corruptedDownloads(remote: settings.name, objects: corrupted.sorted()) }
+            if !missing.isEmpty { throw RemoteError.missingOnRemote(remote: settings.name, objects: missing.sorted()) }
+            return result
+        }
+    }
+}
+
+/// What `status -c` found for one tracked path.
+public struct CloudStatus: Sendable, Equatable {
+    public var target: String
+    /// Objects in the cache but not on the remote (a push would send them).
+    public var notOnRemote = 0
+    /// Objects on the remote but not in the cache (a fetch would get them).
+    public var notInCache = 0
+    /// Objects in neither.
+    public var missingEverywhere = 0
+    public var isInSync: Bool { notOnRemote == 0 && notInCache == 0 && missingEverywhere == 0 }
+}
+
+extension Workspace {
+    /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
+    /// Presence on the remote is always asked of the remote (never assumed).
+    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?,
+                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus]) {
+        let (settings, store) = try remote(name)
+        let tracked = try pointers(for: targets, cwd: cwd)
+        let set = try objectSet(tracked)
+        try store.check(forWriting: false)
+        let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
+        let onRemote = try store.existing(all, jobs: jobs ?? settings.jobs)
+        var out: [CloudStatus] = []
+        for t in tracked {
+            var s = CloudStatus(target: t.target)
+            var objects = [t.pointer.hash]
+            if t.pointer.hash.isDirectory, let m = try cache.manifest(t.pointer.hash) {
+                objects += m.entries.map { ContentHash($0.digest) }
+            }
+            for h in Set(objects) {
+                switch (cache.contains(h), onRemote.contains(h)) {
+                case (true, false): s.notOnRemote += 1
+                case (false, true): s.notInCache += 1
+                case (false, false): s.missingEverywhere += 1
+                case (true, true): break
+                }
+            }
+            out.append(s)
+        }
+        return (settings.name, out)
+    }
+}

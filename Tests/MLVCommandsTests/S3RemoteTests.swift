@@ -1,0 +1,156 @@
+import Foundation
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// push/fetch/pull/status -c against a real S3 server: SeaweedFS on 127.0.0.1 with SigV4 checked
+/// (scripts/s3-test-server, started once for the test process).
+@Suite struct S3RemoteTests {
+    /// A workspace with data and a default remote on the test server (credentials in the environment).
+    func workspace(_ server: S3TestServer, prefix: String? = nil) throws -> (TestWorkspace, String) {
+        let ws = try RemoteCheck.workspaceWithData()
+        let prefix = prefix ?? server.uniquePrefix("t")
+        ws.env.merge(server.credentials) { _, b in b }
+        #expect(try ws.mlv(["remote", "add", "-d", "s3", "s3://\(server.bucket)/\(prefix)"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", server.endpoint]).status == 0)
+        return (ws, prefix)
+    }
+
+    @Test func pushPullRoundTrip() throws {
+        let server = try S3TestServer.get()
+        // Spaces and unicode in the prefix: signed and addressed exactly.
+        let (ws, prefix) = try workspace(server, prefix: server.uniquePrefix("round trip ü/ñ"))
+        let expected = try RemoteCheck.trackedTree(ws)
+        let push = try ws.mlv(["push", "-j", "8"])
+        #expect(push.stdout == "33 files pushed, 23.3 KiB, 0 failed\n", "\(push)")
+        // The layout mirrors the cache, below the prefix.
+        let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
+        #expect(try server.curl("HEAD", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 200)
+        #expect(try ws.mlv(["push"]).stdout == "0 files pushed, 0 B, 0 failed (33 already there)\n")
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync.\n")
+        try RemoteCheck.forgetData(ws)
+        let pull = try ws.mlv(["pull"])
+        #expect(pull.status == 0 && pull.stdout.hasPrefix("33 files fetched, 23.3 KiB, 0 failed\n"), "\(pull)")
+        #expect(try RemoteCheck.trackedTree(ws) == expected)
+        #expect(ws.exists("data/zero"))
+        #expect(try ws.read("empty.txt") == "")
+    }
+
+    @Test func aMissingObjectOnTheRemoteIsReportedNeverCalledPresent() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        #expect(try ws.mlv(["push"]).status == 0)
+        let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
+        #expect(try server.curl("DELETE", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 204)
+        let s = try ws.mlv(["status", "-c", "--check"])
+        #expect(s.status == 1 && s.stdout == "model.bin: 1 object not on the remote (push)\n", "\(s)")
+        #expect(try ws.mlv(["push"]).stdout == "1 file pushed, 4.9 KiB, 0 failed (32 already there)\n")
+        try RemoteCheck.forgetData(ws)
+        #expect(try server.curl("DELETE", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 204)
+        try RemoteCheck.refused(ws, ["fetch", "model.bin"], message: "1 object is missing on remote 's3': 'model.bin'",
+                                hint: "push them from a workspace that has them (`mlv push`)")
+    }
+
+    @Test func aWrongSecretSaysTheSignatureWasRejected() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        let wrong = "Wr0ngSecretKeyThatMustNeverBePrinted"
+        try RemoteCheck.refused(ws, ["push"], env: ["AWS_SECRET_ACCESS_KEY": wrong],
+                                message: "remote 's3' rejected the request signature (SignatureDoesNotMatch): the secret access key is wrong",
+                                hint: "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the profile, or .mlv/config.local.yaml",
+                                secrets: [wrong, server.secretKey])
+        try RemoteCheck.refused(ws, ["status", "-c"], env: ["AWS_SECRET_ACCESS_KEY": wrong],
+                                message: "remote 's3' rejected the request signature (SignatureDoesNotMatch): the secret access key is wrong",
+                                secrets: [wrong, server.secretKey])
+    }
+
+    @Test func anUnknownAccessKey() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        try RemoteCheck.refused(ws, ["push"], env: ["AWS_ACCESS_KEY_ID": "AKIDNOBODY"],
+                                message: "remote 's3' does not know the access key id (InvalidAccessKeyId)", secrets: [server.secretKey])
+    }
+
+    @Test func credentialsFromTheLocalConfigAndFromAProfile() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        ws.env["AWS_ACCESS_KEY_ID"] = nil
+        ws.env["AWS_SECRET_ACCESS_KEY"] = nil
+        #expect(try ws.mlv(["remote", "modify", "--local", "s3", "access_key_id", server.accessKey]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "--local", "s3", "secret_access_key", server.secretKey]).status == 0)
+        #expect(try ws.mlv(["push", "model.bin"]).stdout == "1 file pushed, 4.9 KiB, 0 failed\n")
+        #expect(try ws.mlv(["remote", "modify", "--local", "--unset", "s3", "secret_access_key"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "--local", "--unset", "s3", "access_key_id"]).status == 0)
+        try RemoteCheck.refused(ws, ["push"], env: ["AWS_PROFILE": "ci"],
+                                message: "no AWS credentials for remote 's3' (looked in the environment, .mlv/config.local.yaml and profile 'ci')")
+        try FS.makeDirectories(ws.home + "/.aws")
+        try FS.writeFile(ws.home + "/.aws/credentials", Array("[default]\naws_access_key_id = x\n\n[ci]\naws_access_key_id = \(server.accessKey)\naws_secret_access_key = \(server.secretKey)\n".utf8))
+        let r = try ws.mlv(["push"], env: ["AWS_PROFILE": "ci"])
+        #expect(r.stdout == "32 files pushed, 18.4 KiB, 0 failed (1 already there)\n", "\(r)")
+    }
+
+    @Test func aMissingBucket() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        #expect(try ws.mlv(["remote", "modify", "s3", "url", "s3://no-such-bucket-here/x"]).status == 0)
+        try RemoteCheck.refused(ws, ["push"], message: "remote 's3': bucket 'no-such-bucket-here' does not exist (NoSuchBucket)",
+                                hint: "create the bucket 'no-such-bucket-here' first, or fix the remote's URL")
+    }
+
+    @Test func anUnreachableEndpointFailsInBoundedTime() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        // A port nobody listens on: bind one, note it, close it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        close(fd)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", "http://127.0.0.1:\(port)"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "retries", "3"]).status == 0)
+        let start = Date()
+        let r = try ws.mlv(["push"])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("mlv: error: cannot reach remote 's3' at http://127.0.0.1:\(port) after 4 attempts: "), "\(r)")
+        #expect(r.stderr.contains("hint: check the remote's endpoint_url and your network; nothing was lost, run the command again"))
+        #expect(seconds < 10, "took \(seconds) s")
+    }
+
+    @Test func aCorruptedObjectOnTheRemoteIsRefused() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        #expect(try ws.mlv(["push"]).status == 0)
+        let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
+        #expect(try server.curl("PUT", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))", body: Array(String(repeating: "v", count: 5000).utf8)) == 200)
+        try RemoteCheck.forgetData(ws)
+        try RemoteCheck.refused(ws, ["pull", "model.bin"], message: "an object from remote 's3' did not match its hash and was discarded: 'model.bin'")
+        #expect(try ws.cacheObjects().isEmpty)
+        #expect(!ws.exists("model.bin"))
+        // The other objects are good: a whole pull keeps them, refuses the bad one, checks out nothing.
+        let r = try ws.mlv(["pull"])
+        #expect(r.status == 2 && r.stderr.hasPrefix("mlv: error: an object from remote 's3' did not match its hash and was discarded: 'model.bin'\n"), "\(r)")
+        #expect(try ws.cacheObjects().count == 32 && !ws.exists("model.bin") && !ws.exists("data"))
+    }
+
+    @Test func aRemoteManifestLeavingTheWorkspaceIsRefused() throws {
+        let server = try S3TestServer.get()
+        let ws = try TestWorkspace()
+        ws.env.merge(server.credentials) { _, b in b }
+        let prefix = server.uniquePrefix("hostile")
+        #expect(try ws.mlv(["remote", "add", "-d", "s3", "s3://\(server.bucket)/\(prefix)"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", server.endpoint]).status == 0)
+        for path in ["../../etc/passwd", ".git/config", "/etc/passwd"] {
+            let (bytes, name) = RemoteCheck.hostileManifest(path: path)
+            #expect(try server.curl("PUT", key: "\(prefix)/sha256/\(name.prefix(2))/\(name.dropFirst(2))", body: bytes) == 200)
+            try ws.write("data.mlv", RemoteCheck.pointer("data", hash: name, size: 5, files: 1))
+            try RemoteCheck.refused(ws, ["pull"],
+                                    message: "directory manifest '\(name.prefix(12))….dir' from remote 's3' was refused: line 2: unsafe path '\(path)'")
+            #expect(try ws.cacheObjects().isEmpty)
+        }
+    }
+}

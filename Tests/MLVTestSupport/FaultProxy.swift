@@ -1,0 +1,55 @@
+import Foundation
+import MLVSupport
+
+/// scripts/fault-proxy.py in front of the test S3 server: a seeded fraction of requests get
+/// 503 SlowDown, 500, a reset connection, a truncated body or a stall. Stopped by `stop()`,
+/// or by itself when this process ends.
+public final class FaultProxy {
+    public let endpoint: String
+    let process: Process
+    let statsFile: String
+
+    public init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil) throws {
+        guard let port = upstream.split(separator: ":").last else { throw MessageError("bad upstream \(upstream)") }
+        statsFile = "/tmp/mlv-fault-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var args = ["python3", Path.join(S3TestServer.repositoryRoot, "scripts/fault-proxy.py"), String(port),
+                    "--rate", String(rate), "--seed", String(seed), "--stall", String(stall),
+                    "--stats", statsFile, "--owner", String(getpid())]
+        if let kinds { args += ["--kinds", kinds.joined(separator: ",")] }
+        process.arguments = args
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var line = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !line.contains(10) && Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        guard let text = String(data: line, encoding: .utf8)?.split(separator: "\n").first, let p = Int(text) else {
+            process.terminate()
+            throw MessageError("the fault proxy did not start")
+        }
+        endpoint = "http://127.0.0.1:\(p)"
+    }
+
+    /// Stops the proxy and returns its counts: requests and faults by kind.
+    @discardableResult
+    public func stop() -> [String: Int] {
+        // Not waitUntilExit: it can miss the exit while other Processes run in this test process.
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while !FS.exists(statsFile) && Date() < deadline { usleep(20_000) }
+        if !FS.exists(statsFile) { kill(pid, SIGKILL) }
+        usleep(50_000)
+        defer { try? FS.remove(statsFile) }
+        guard let bytes = try? FS.readFile(statsFile),
+              let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Int] else { return [:] }
+        return obj
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MLVSupport
+
+/// One SeaweedFS S3 server for the whole test process (scripts/s3-test-server), on 127.0.0.1,
+/// with a random key pair, so signatures are really checked. Started on first use; stopped at
+/// exit, and by the script's watcher if this process dies first. A failed start fails the tests
+/// that need it, with the server's log, rather than skipping them.
+public final class S3TestServer: @unchecked Sendable {
+    public let endpoint: String
+    public let accessKey: String
+    public let secretKey: String
+    public let bucket = "mlv-test"
+    let dir: TemporaryDirectory
+
+    public static let repositoryRoot = Path.parent(Path.parent(Path.parent(#filePath)))
+    static let script = Path.join(repositoryRoot, "scripts/s3-test-server")
+
+    /// The shared server, or the reason it could not start.
+    public static let shared: Result<S3TestServer, MessageError> = {
+        do {
+            let s = try S3TestServer()
+            stopAtExit = s.dir.path
+            atexit {
+                if let d = S3TestServer.stopAtExit {
+                    _ = try? runProcess("/bin/bash", [S3TestServer.script, "stop", d], cwd: "/")
+                    try? FS.removeTree(d)
+                }
+            }
+            return .success(s)
+        } catch let e as MessageError {
+            return .failure(e)
+        } catch {
+            return .failure(MessageError("\(error)"))
+        }
+    }()
+
+    nonisolated(unsafe) static var stopAtExit: String?
+
+    public static func get() throws -> S3TestServer { try shared.get() }
+
+    init() throws {
+        dir = try TemporaryDirectory(prefix: "mlv-s3")
+        let r = try runProcess("/bin/bash", [Self.script, "start", dir.path, "--owner", String(getpid()), bucket], cwd: Self.repositoryRoot)
+        guard r.status == 0 else { throw MessageError("SeaweedFS did not start:\n\(r.stderr)") }
+        var env: [String: String] = [:]
+        for line in try FS.readText(dir.path + "/env").split(separator: "\n") {
+            let kv = line.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { env[String(kv[0])] = String(kv[1]) }
+        }
+        guard let e = env["S3_ENDPOINT"], let a = env["AWS_ACCESS_KEY_ID"], let s = env["AWS_SECRET_ACCESS_KEY"] else {
+            throw MessageError("s3-test-server wrote no endpoint")
+        }
+        endpoint = e
+        accessKey = a
+        secretKey = s
+    }
+
+    /// The environment an mlv process needs to reach the server.
+    public var credentials: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }
+
+    /// A fresh prefix, so tests running in parallel never see each other's objects.
+    public func uniquePrefix(_ tag: String) -> String { "\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+
+    /// A signed request made with curl's own SigV4 (independent of mlv's signer): to plant
+    /// corrupted or hostile objects on the server.
+    @discardableResult
+    public func curl(_ method: String, key: String, body: [UInt8]? = nil) throws -> Int {
+        let tmp = try TemporaryDirectory(prefix: "mlv-curl")
+        defer { tmp.remove() }
+        var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                    "--user", "\(accessKey):\(secretKey)", "--max-time", "30"] + (method == "HEAD" ? ["-I"] : ["-X", method])
+        if let body {
+            try FS.writeFile(tmp.path + "/body", body)
+            // curl signs the payload but does not send its hash, which S3 requires.
+            args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream",
+                     "-H", "x-amz-content-sha256: " + SHA256Hasher.hex(body)]
+        }
+        let url = endpoint + "/" + bucket + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? String($0)
+        }.joined(separator: "/")
+        let r = try runProcess("/usr/bin/curl", args + [url], cwd: "/")
+        return Int(r.stdout) ?? 0
+    }
+}
