@@ -18,6 +18,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         let changed = try ws.status(paths).filter { !$0.isClean }
+        let stale = paths.isEmpty ? try ws.pipelineStatus() : []
         if json {
             var obj: [String: Any] = [:]
             for s in changed {
@@ -30,14 +31,16 @@ struct Status: ParsableCommand {
                 }
                 obj[s.target] = e
             }
+            for s in stale { obj[s.stage] = ["stale": s.reasons] }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
-        } else if changed.isEmpty {
+        } else if changed.isEmpty && stale.isEmpty {
             print("Data is up to date.")
         } else {
             for s in changed { print("\(s.target): \(Self.describe(s))") }
+            for s in stale { print("\(s.stage): \(s.reasons.joined(separator: "; "))") }
         }
-        if check && !changed.isEmpty { throw ExitCode(1) }
+        if check && !(changed.isEmpty && stale.isEmpty) { throw ExitCode(1) }
     }
 
     static func describe(_ s: PathStatus) -> String {

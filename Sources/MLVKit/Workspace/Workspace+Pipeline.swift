@@ -1,0 +1,107 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The cache mechanics of `mlv add`, applied to pipeline deps and outs recorded in
+/// `pipeline.lock` instead of pointer files.
+extension Workspace {
+    /// What a workspace path holds now (hash, size, files), or nil when it does not exist.
+    /// Nothing is stored in the cache; unchanged files are recognised by the state index.
+    func currentRecord(_ rel: String, _ worker: HashWorker) throws -> Lockfile.Entry? {
+        let abs = absolute(rel)
+        guard let st = try FS.status(abs) else { return nil }
+        switch st.kind {
+        case .file, .symlink:
+            let file = try describe(abs, shownAs: rel, relativePath: Path.base(rel), status: st)
+            let digest = try currentDigest(abs, file, worker)
+            return Lockfile.Entry(path: rel, hash: ContentHash(digest), size: try contentSize(abs, file), fileCount: nil)
+        case .directory:
+            let files = try walkDirectory(rel)
+            let fp = fingerprint(files)
+            var size: Int64 = 0
+            for f in files { size += try contentSize(abs + "/" + f.path, f) }
+            if let known = state.directory(rel), known.fingerprint == fp, let hash = ContentHash(string: known.hash) {
+                return Lockfile.Entry(path: rel, hash: hash, size: size, fileCount: files.count)
+            }
+            let digests = try files.map { try currentDigest(abs + "/" + $0.path, $0, worker) }
+            let entries = files.indices.map { DirectoryManifest.Entry(path: files[$0].path, digest: digests[$0], size: files[$0].status.size) }
+            let bytes = DirectoryManifest(entries: entries).serialized()
+            let hash = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)), isDirectory: true)
+            rememberDirectory(rel, hash, fp, files, digests)
+            return Lockfile.Entry(path: rel, hash: hash, size: size, fileCount: files.count)
+        case .other:
+            throw WorkspaceError.unsupportedFileType(path: rel)
+        }
+    }
+
+    private func contentSize(_ abs: String, _ file: WorkspaceFile) throws -> Int64 {
+        guard file.status.kind == .symlink else { return file.status.size }
+        return try FS.statusFollowingLinks(abs)?.size ?? file.status.size
+    }
+
+    /// Stores a stage's out in the cache (a folder as its files plus a `.dir` manifest, as
+    /// `mlv add` does) and returns its record. The out is linked back per `cache.type`.
+    func cacheOutput(_ rel: String) throws -> Lockfile.Entry {
+        let plan = try self.plan(rel, shownAs: rel)
+        let mode = effectiveLinkType()
+        var digests = [Digest?](repeating: nil, count: plan.files.count)
+        let lock = Lock()
+        try undoingCreatedObjects {
+            try Parallel.forEach(count: plan.files.count, makeContext: { HashWorker() }) { i, worker in
+                let file = plan.files[i]
+                let abs = plan.isDirectory ? absolute(rel) + "/" + file.path : absolute(rel)
+                let d = try ingest(abs, file, mode: mode, worker)
+                lock.lock()
+                digests[i] = d
+                lock.unlock()
+            }
+        }
+        if !plan.isDirectory {
+            return Lockfile.Entry(path: rel, hash: ContentHash(digests[0]!), size: plan.files[0].status.size, fileCount: nil)
+        }
+        let entries = plan.files.indices.map { DirectoryManifest.Entry(path: plan.files[$0].path, digest: digests[$0]!, size: plan.files[$0].status.size) }
+        let manifest = DirectoryManifest(entries: entries)
+        let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
+        if mode == .copy || mode == .reflink {
+            rememberDirectory(rel, hash, fingerprint(plan.files), plan.files, digests.map { $0! })
+        }
+        return Lockfile.Entry(path: rel, hash: hash, size: manifest.totalSize, fileCount: entries.count)
+    }
+
+    /// True when the objects of a recorded out are all in the cache.
+    func isCached(_ entry: Lockfile.Entry) throws -> Bool {
+        entry.hash.isDirectory ? try objectsPresent(entry.hash, manifest: nil) : cache.contains(entry.hash)
+    }
+
+    /// Writes a recorded out from the cache into the workspace, replacing what is there.
+    /// Every object is checked to be present before anything is removed.
+    func restoreOutput(_ entry: Lockfile.Entry) throws {
+        let abs = absolute(entry.path)
+        try checkNoSymlinkEscape(entry.path, shownAs: entry.path)
+        let mode = effectiveLinkType()
+        guard entry.hash.isDirectory else {
+            guard cache.contains(entry.hash) else { throw WorkspaceError.missingFromCache(path: entry.path, hash: entry.hash) }
+            try materialize(entry.hash.digest, to: abs, shownAs: entry.path, mode: mode, HashWorker())
+            flushState()
+            return
+        }
+        guard let manifest = try cache.manifest(entry.hash) else { throw WorkspaceError.missingFromCache(path: entry.path, hash: entry.hash) }
+        for e in manifest.entries where !cache.contains(ContentHash(e.digest)) {
+            throw WorkspaceError.missingFromCache(path: entry.path + "/" + e.path, hash: ContentHash(e.digest))
+        }
+        if try FS.status(abs) != nil { try FS.removeTree(abs) }
+        try FS.makeDirectories(abs)
+        try Parallel.forEach(count: manifest.entries.count, makeContext: { HashWorker() }) { i, worker in
+            let e = manifest.entries[i]
+            try materialize(e.digest, to: abs + "/" + e.path, shownAs: entry.path + "/" + e.path, mode: mode, worker)
+        }
+        let files = try walkDirectory(entry.path)
+        if mode == .copy || mode == .reflink, files.count == manifest.entries.count {
+            let byPath = Dictionary(manifest.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            let digests = files.compactMap { byPath[$0.path] }
+            if digests.count == files.count { rememberDirectory(entry.path, entry.hash, fingerprint(files), files, digests) }
+        }
+        flushState()
+    }
+}
