@@ -372,6 +372,23 @@ final class Reproducer {
         }
     }
 
+    /// `mlv commit`: records the selected stages as they are now, without running them.
+    func commitSelected(skipIncomplete: Bool) throws -> [String] {
+        var committed: [String] = []
+        for i in selected {
+            let stage = graph.stages[i]
+            if skipIncomplete, try stage.outs.contains(where: { try FS.status(ws.absolute($0.path)) == nil }) { continue }
+            let before = lock[stage.name]
+            try record(stage, afterRun: false)
+            if lock[stage.name] != before { committed.append(stage.name) }
+        }
+        if !toStage.isEmpty || options.message != nil {
+            _ = try ws.stageAndCommit(toStage.sorted(), message: toStage.isEmpty ? nil : options.message)
+        }
+        ws.flushState()
+        return committed
+    }
+
     /// The stage's outs restored from an earlier run with the same inputs, if there is one.
     func restoreFromRunCache(_ stage: Stage, _ snap: StageSnapshot) throws -> Bool {
         guard options.runCache, !options.force, !stage.alwaysChanged, !stage.outs.isEmpty,

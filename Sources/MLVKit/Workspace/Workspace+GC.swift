@@ -20,6 +20,7 @@ extension Workspace {
                 for e in m.entries { keep.insert(ContentHash(e.digest)) }
             }
         }
+        keep.formUnion(try pipelineObjects())
         return keep
     }
 

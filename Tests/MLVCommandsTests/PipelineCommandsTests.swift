@@ -1,0 +1,116 @@
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+@Suite struct PipelineCommandsTests {
+    /// The CI story: a fresh clone with the cache at hand restores the outs with `mlv checkout`,
+    /// and `mlv repro --check` finds everything up to date.
+    @Test func freshCloneCheckoutThenCheckIsUpToDate() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.git(["add", "pipeline.yaml", "params.yaml", "raw.txt", ".gitignore"]).status == 0)
+        let r = try ws.mlv(["repro", "-m", "pipeline"])
+        #expect(r.status == 0, "\(r)")
+        #expect(try ws.git(["status", "--porcelain"]).stdout == "")
+
+        let clone = ws.dir.path + "/clone"
+        #expect(try runProcess("/usr/bin/git", ["clone", "-q", ws.root, clone], cwd: ws.dir.path, env: ws.env).status == 0)
+        #expect(!FS.exists(clone + "/model.txt") && !FS.exists(clone + "/feats"))
+        let check = try runMLV(["repro", "--check"], cwd: clone, env: ws.env)
+        #expect(check.status == 1)
+        #expect(check.stdout == "prepare: deleted outs: prepared.txt\nfeatures: changed deps: prepared.txt; deleted outs: feats\ntrain: changed deps: feats; deleted outs: model.txt\n")
+        // What `mlv pull` will do: bring the objects into the clone's cache.
+        #expect(try runProcess("/bin/cp", ["-a", ws.path(".mlv/cache"), clone + "/.mlv/cache"], cwd: clone).status == 0)
+        let co = try runMLV(["checkout"], cwd: clone, env: ws.env)
+        #expect(co.status == 0, "\(co)")
+        #expect(co.stdout.hasSuffix("restored pipeline output prepared.txt\nrestored pipeline output feats\nrestored pipeline output model.txt\n"))
+        #expect(try FS.readText(clone + "/model.txt") == "4\nlr=0.2\n")
+        #expect(try FS.readText(clone + "/feats/count") == "4\n")
+        let after = try runMLV(["repro", "--check"], cwd: clone, env: ws.env)
+        #expect(after.status == 0 && after.stdout == "Pipelines are up to date.\n", "\(after)")
+        #expect(try runMLV(["status"], cwd: clone, env: ws.env).stdout == "Data is up to date.\n")
+    }
+
+    @Test func checkoutRefusesToLoseUncachedChanges() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try ws.write("model.txt", "hand-edited\n")
+        let r = try ws.mlv(["checkout"])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("mlv: error: checkout would overwrite changes that are not in the cache: 'model.txt'\n"))
+        #expect(try ws.read("model.txt") == "hand-edited\n")
+        #expect(try ws.mlv(["checkout", "--force"]).status == 0)
+        #expect(try ws.read("model.txt") == "4\nlr=0.2\n")
+    }
+
+    @Test func commitRecordsAStageWithoutRunningIt() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        _ = try ws.takeRuns()
+        try ws.write("model.txt", "tuned by hand\n")
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "train: changed outs: model.txt\n")
+        let r = try ws.mlv(["commit", "train"])
+        #expect(r.status == 0 && r.stdout == "recorded stage train in pipeline.lock\n", "\(r)")
+        #expect(try ws.takeRuns() == [])
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
+        try FS.remove(ws.path("model.txt"))
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try ws.read("model.txt") == "tuned by hand\n")
+    }
+
+    @Test func gcKeepsPipelineOutputs() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let objects = try ws.cacheObjects()
+        try ws.write("stray", "not referenced")
+        #expect(try ws.mlv(["add", "stray"]).status == 0)
+        try FS.remove(ws.path("stray.mlv"))
+        #expect(try ws.cacheObjects().count == objects.count + 1)
+        let gc = try ws.mlv(["gc", "-w", "-f"])
+        #expect(gc.status == 0, "\(gc)")
+        #expect(try ws.cacheObjects() == objects, "only the stray object went")
+        try FS.removeTree(ws.path("feats"))
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try ws.read("feats/lines") == "a\nb\nc\nd\n")
+    }
+
+    @Test func dagAndStageList() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["dag"]).stdout == "prepare\nfeatures <- prepare\ntrain <- features\n")
+        #expect(try ws.mlv(["dag", "features"]).stdout == "prepare\nfeatures <- prepare\n")
+        #expect(try ws.mlv(["dag", "--dot"]).stdout == "strict digraph {\n\t\"prepare\";\n\t\"features\";\n\t\"train\";\n\t\"prepare\" -> \"features\";\n\t\"features\" -> \"train\";\n}\n")
+        #expect(try ws.mlv(["dag", "--mermaid"]).stdout == "flowchart TD\n\tnode1[\"prepare\"]\n\tnode2[\"features\"]\n\tnode3[\"train\"]\n\tnode1-->node2\n\tnode2-->node3\n")
+        #expect(try ws.mlv(["stage", "list"]).stdout == "prepare   Outputs prepared.txt\nfeatures  Outputs feats\ntrain     Outputs model.txt\n")
+    }
+
+    @Test func foreachAndMatrixStagesRun() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipeline.yaml", """
+        stages:
+          make:
+            foreach: [small, large]
+            do:
+              cmd: echo ${item} > ${item}.txt
+              outs: ['${item}.txt']
+          train:
+            matrix: {size: [small, large], opt: [adam]}
+            cmd: cat ${item.size}.txt > m-${item.size}-${item.opt}.txt
+            deps: ['${item.size}.txt']
+            outs: ['m-${item.size}-${item.opt}.txt']
+
+        """)
+        let r = try ws.mlv(["repro", "train@large-adam"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout == "Running stage 'make@large':\n> echo large > large.txt\nRunning stage 'train@large-adam':\n> cat large.txt > m-large-adam.txt\n")
+        #expect(try ws.mlv(["repro", "make"]).stdout == "Running stage 'make@small':\n> echo small > small.txt\nStage 'make@large' didn't change, skipping\n")
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "train@small-adam: never run\n")
+    }
+
+    @Test func statusJSONListsStaleStages() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try ws.write("raw.txt", "new\n")
+        let r = try ws.mlv(["status", "--json", "--check"])
+        #expect(r.status == 1)
+        #expect(r.stdout == "{\n  \"prepare\" : {\n    \"stale\" : [\n      \"changed deps: raw.txt\"\n    ]\n  }\n}\n")
+    }
+}
