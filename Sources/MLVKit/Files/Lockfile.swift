@@ -79,19 +79,25 @@ public struct Lockfile: Equatable, Sendable {
     // MARK: - Writing
 
     public func serialized() throws -> String {
-        var stageNodes: [(Node, Node)] = []
-        for s in stages {
-            var fields: [(Node, Node)] = [("cmd", s.cmd.count == 1 ? Node(s.cmd[0]) : Node(s.cmd.map { Node($0) }, Tag(.seq), .block))]
-            if !s.deps.isEmpty { fields.append(("deps", Lockfile.entries(s.deps))) }
-            if !s.params.isEmpty {
-                let files = s.params.map { f in (Node(f.file), Node(f.values.map { (Node($0.key), $0.value.node) }, Tag(.map), .block)) }
-                fields.append(("params", Node(files, Tag(.map), .block)))
-            }
-            if !s.outs.isEmpty { fields.append(("outs", Lockfile.entries(s.outs))) }
-            stageNodes.append((Node(s.name), Node(fields, Tag(.map), .block)))
+        guard !stages.isEmpty else { return "schema: '1'\nstages: {}\n" }
+        return try Lockfile.header + stages.map(Lockfile.block).joined()
+    }
+
+    static let header = "schema: '1'\nstages:\n"
+
+    /// One stage's lines of the lock (`  name:` and what is below it). A lock is the header and
+    /// its stages' blocks, so a run rewriting the lock after each stage serializes each stage once.
+    static func block(_ s: StageLock) throws -> String {
+        var fields: [(Node, Node)] = [("cmd", s.cmd.count == 1 ? Node(s.cmd[0]) : Node(s.cmd.map { Node($0) }, Tag(.seq), .block))]
+        if !s.deps.isEmpty { fields.append(("deps", entries(s.deps))) }
+        if !s.params.isEmpty {
+            let files = s.params.map { f in (Node(f.file), Node(f.values.map { (Node($0.key), $0.value.node) }, Tag(.map), .block)) }
+            fields.append(("params", Node(files, Tag(.map), .block)))
         }
-        let root = Node([("schema", Node("1", Tag(.str), .singleQuoted)), ("stages", Node(stageNodes, Tag(.map), .block))], Tag(.map), .block)
-        return try YAMLText.serialize(root)
+        if !s.outs.isEmpty { fields.append(("outs", entries(s.outs))) }
+        let stage = Node([(Node(s.name), Node(fields, Tag(.map), .block))], Tag(.map), .block)
+        let text = try YAMLText.serialize(Node([("stages", stage)], Tag(.map), .block))
+        return String(text.dropFirst("stages:\n".count))
     }
 
     static func entries(_ list: [Entry]) -> Node {

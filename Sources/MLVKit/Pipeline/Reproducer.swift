@@ -70,7 +70,11 @@ final class Reproducer {
     let graph: StageGraph
     let selected: [Int]
     var lock: Lockfile
-    let lockText: String?
+    /// The lock's stages by name.
+    var locked: [String: Lockfile.StageLock] = [:]
+    /// The lock's bytes on disk, and each stage's serialized block.
+    var lockText: String?
+    var blocks: [String: (Lockfile.StageLock, String)] = [:]
     let emitLock = Lock()
     let emitRaw: (ReproEvent) -> Void
     let worker = HashWorker()
@@ -79,6 +83,13 @@ final class Reproducer {
     var records: [String: Lockfile.Entry?] = [:]
     var paramFiles: [String: ParamsFile] = [:]
     var toStage: Set<String> = []
+    /// Cached outs to add to .gitignore files, written once per folder at the end.
+    var pendingIgnores: [String] = []
+
+    func flushIgnores() throws {
+        for changed in try ws.ensureGitignored(all: pendingIgnores) { toStage.insert(changed) }
+        pendingIgnores = []
+    }
 
     init(workspace: Workspace, options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws {
         ws = workspace
@@ -98,6 +109,7 @@ final class Reproducer {
             lockText = nil
             lock = Lockfile()
         }
+        locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
         try checkInputs()
     }
@@ -193,7 +205,7 @@ final class Reproducer {
         for i in selected {
             let s = graph.stages[i]
             if s.frozen { continue }
-            var reasons = options.force ? ["forced"] : try Staleness.reasons(s, lock[s.name], snapshot(s))
+            var reasons = options.force ? ["forced"] : try Staleness.reasons(s, locked[s.name], snapshot(s))
             if reasons.isEmpty, options.dry, let up = graph.upstream[i].first(where: staleSet.contains) {
                 reasons = ["after upstream stage '\(graph.stages[up].name)'"]
             }
@@ -262,83 +274,91 @@ final class Reproducer {
             }
         }
 
-        while true {
-            // Start (or settle) every stage whose upstream is done, up to `jobs` at once.
-            var progressed = true
-            while progressed && !stopping && Interrupts.signal == 0 {
-                progressed = false
-                for i in selected where state[i] == .pending && running < jobs {
-                    let ups = graph.upstream[i].filter { inSelection.contains($0) }
-                    if let bad = ups.first(where: { state[$0] == .failed || state[$0] == .blocked }) {
-                        state[i] = .blocked
-                        emit(.blocked(stage: graph.stages[i].name, by: graph.stages[bad].name))
+        // Stages are started and recorded until none is left; whatever ends the loop (a
+        // failure to plan, hash or store), the lock and .gitignore written so far are staged.
+        func schedule() throws {
+            while true {
+                // Start (or settle) every stage whose upstream is done, up to `jobs` at once.
+                var progressed = true
+                while progressed && !stopping && Interrupts.signal == 0 {
+                    progressed = false
+                    for i in selected where state[i] == .pending && running < jobs {
+                        let ups = graph.upstream[i].filter { inSelection.contains($0) }
+                        if let bad = ups.first(where: { state[$0] == .failed || state[$0] == .blocked }) {
+                            state[i] = .blocked
+                            emit(.blocked(stage: graph.stages[i].name, by: graph.stages[bad].name))
+                            progressed = true
+                            continue
+                        }
+                        guard ups.allSatisfy({ state[$0] == .done }) else { continue }
+                        let stage = graph.stages[i]
+                        if stage.frozen && !options.force {
+                            emit(.frozen(stage: stage.name))
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        let snap = try snapshot(stage)
+                        let reasons = Staleness.reasons(stage, locked[stage.name], snap)
+                        if reasons.isEmpty && !options.force {
+                            emit(.unchanged(stage: stage.name))
+                            result.unchanged.append(stage.name)
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        if try restoreFromRunCache(stage, snap) {
+                            emit(.restored(stage: stage.name))
+                            result.restored.append(stage.name)
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        try launch(i)
                         progressed = true
-                        continue
                     }
-                    guard ups.allSatisfy({ state[$0] == .done }) else { continue }
-                    let stage = graph.stages[i]
-                    if stage.frozen && !options.force {
-                        emit(.frozen(stage: stage.name))
-                        state[i] = .done
-                        progressed = true
-                        continue
-                    }
-                    let snap = try snapshot(stage)
-                    let reasons = Staleness.reasons(stage, lock[stage.name], snap)
-                    if reasons.isEmpty && !options.force {
-                        emit(.unchanged(stage: stage.name))
-                        result.unchanged.append(stage.name)
-                        state[i] = .done
-                        progressed = true
-                        continue
-                    }
-                    if try restoreFromRunCache(stage, snap) {
-                        emit(.restored(stage: stage.name))
-                        result.restored.append(stage.name)
-                        state[i] = .done
-                        progressed = true
-                        continue
-                    }
-                    try launch(i)
-                    progressed = true
                 }
-            }
-            if running == 0 { break }
-            wake.wait()
-            let done = finished.takeAll()
-            for f in done {
-                running -= 1
-                let stage = graph.stages[f.index]
-                do {
-                    switch try f.outcome.get() {
-                    case .exited(0):
-                        if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                        try record(stage, afterRun: true)
-                        result.ran.append(stage.name)
-                        state[f.index] = .done
-                    case .exited(let code):
-                        if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                        throw PipelineError.commandFailed(stage: stage.name, status: code)
-                    case .signaled(let sig):
-                        if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                        throw PipelineError.commandKilled(stage: stage.name, signal: sig)
-                    }
-                } catch {
-                    state[f.index] = .failed
-                    failures.append((stage.name, error))
-                    if options.keepGoing, Interrupts.signal == 0 {
-                        emit(.failed(stage: stage.name, error: (error as? UserFacingError)?.message ?? "\(error)"))
-                    } else {
-                        stopping = true
+                if running == 0 { break }
+                wake.wait()
+                let done = finished.takeAll()
+                for f in done {
+                    running -= 1
+                    let stage = graph.stages[f.index]
+                    do {
+                        switch try f.outcome.get() {
+                        case .exited(0):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            try record(stage, afterRun: true)
+                            result.ran.append(stage.name)
+                            state[f.index] = .done
+                        case .exited(let code):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            throw PipelineError.commandFailed(stage: stage.name, status: code)
+                        case .signaled(let sig):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            throw PipelineError.commandKilled(stage: stage.name, signal: sig)
+                        }
+                    } catch {
+                        state[f.index] = .failed
+                        failures.append((stage.name, error))
+                        if options.keepGoing, Interrupts.signal == 0 {
+                            emit(.failed(stage: stage.name, error: (error as? UserFacingError)?.message ?? "\(error)"))
+                        } else {
+                            stopping = true
+                        }
                     }
                 }
             }
         }
+        var scheduleError: Error?
+        do { try schedule() } catch { scheduleError = error }
+        try flushIgnores()
         result.lockChanged = !toStage.isEmpty
-        let commitMessage = failures.isEmpty ? options.message : nil
+        let commitMessage = failures.isEmpty && scheduleError == nil ? options.message : nil
         if !toStage.isEmpty || commitMessage != nil {
             result.commit = try ws.stageAndCommit(toStage.sorted(), message: toStage.isEmpty ? nil : commitMessage)
         }
+        if let scheduleError { throw scheduleError }
         if Interrupts.signal != 0, let stage = failures.first?.0 ?? selected.first.map({ graph.stages[$0].name }) {
             throw PipelineError.interrupted(stage: stage)
         }
@@ -357,7 +377,7 @@ final class Reproducer {
         for o in stage.outs {
             if o.cache {
                 outs.append(try ws.cacheOutput(o.path))
-                if let ignore = try ws.ensureGitignored(o.path) { toStage.insert(ignore) }
+                pendingIgnores.append(o.path)
             } else if let r = try ws.currentRecord(o.path, worker) {
                 outs.append(r)
             }
@@ -378,10 +398,11 @@ final class Reproducer {
         for i in selected {
             let stage = graph.stages[i]
             if skipIncomplete, try stage.outs.contains(where: { try FS.status(ws.absolute($0.path)) == nil }) { continue }
-            let before = lock[stage.name]
+            let before = locked[stage.name]
             try record(stage, afterRun: false)
-            if lock[stage.name] != before { committed.append(stage.name) }
+            if locked[stage.name] != before { committed.append(stage.name) }
         }
+        try flushIgnores()
         if !toStage.isEmpty || options.message != nil {
             _ = try ws.stageAndCommit(toStage.sorted(), message: toStage.isEmpty ? nil : options.message)
         }
@@ -397,7 +418,7 @@ final class Reproducer {
         for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) {
             for o in entry {
                 try ws.restoreOutput(o)
-                if let ignore = try ws.ensureGitignored(o.path) { toStage.insert(ignore) }
+                pendingIgnores.append(o.path)
             }
             forget(stage.outs.map(\.path))
             for o in entry { records[o.path] = o }
@@ -411,13 +432,18 @@ final class Reproducer {
     /// Puts `entry` in the lock (stages in pipeline order; stages no longer in the pipeline
     /// dropped) and writes it atomically when its bytes change.
     func writeLock(_ entry: Lockfile.StageLock) throws {
-        var byName = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        byName[entry.name] = entry
-        lock = Lockfile(stages: graph.stages.compactMap { byName[$0.name] })
-        let text = try lock.serialized()
-        let path = ws.absolute(Lockfile.fileName)
-        if FS.exists(path), (try? FS.readText(path)) == text { return }
-        try AtomicFile.write(text, to: path)
+        locked[entry.name] = entry
+        lock = Lockfile(stages: graph.stages.compactMap { locked[$0.name] })
+        var text = lock.stages.isEmpty ? try lock.serialized() : Lockfile.header
+        for s in lock.stages {
+            if let (recorded, block) = blocks[s.name], recorded == s { text += block; continue }
+            let block = try Lockfile.block(s)
+            blocks[s.name] = (s, block)
+            text += block
+        }
+        if text == lockText { return }
+        try AtomicFile.write(text, to: ws.absolute(Lockfile.fileName))
+        lockText = text
         toStage.insert(Lockfile.fileName)
     }
 

@@ -44,6 +44,7 @@ extension Workspace {
     /// `mlv add` does) and returns its record. The out is linked back per `cache.type`.
     func cacheOutput(_ rel: String) throws -> Lockfile.Entry {
         let plan = try self.plan(rel, shownAs: rel)
+        try FS.makeDirectories(cache.objectsRoot)  // a deleted cache is re-created, not an error
         let mode = effectiveLinkType()
         var digests = [Digest?](repeating: nil, count: plan.files.count)
         let lock = Lock()
@@ -212,5 +213,34 @@ extension Workspace {
         return pipeline.stages.map { s in
             (s.name, s.desc ?? (s.outs.isEmpty ? "" : "Outputs " + s.outs.map(\.path).joined(separator: ", ")))
         }
+    }
+}
+
+extension Workspace {
+    /// `ensureGitignored` for many paths, reading and writing each `.gitignore` once; the
+    /// changed files (workspace-relative).
+    func ensureGitignored(all targets: [String]) throws -> [String] {
+        var byFolder: [String: [String]] = [:]
+        for t in targets { byFolder[Path.parent(t), default: []].append(Path.base(t)) }
+        var changed: [String] = []
+        for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
+            let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
+            let path = absolute(ignoreRel)
+            var text = FS.exists(path) ? try FS.readText(path) : ""
+            var present = Set(text.split(separator: "\n").map(String.init))
+            var added = false
+            for name in names {
+                let entry = "/" + Workspace.gitignoreEscape(name)
+                guard present.insert(entry).inserted else { continue }
+                if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+                text += entry + "\n"
+                added = true
+            }
+            if added {
+                try AtomicFile.write(text, to: path)
+                changed.append(ignoreRel)
+            }
+        }
+        return changed
     }
 }
