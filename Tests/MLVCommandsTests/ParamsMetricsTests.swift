@@ -1,0 +1,87 @@
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// params diff and metrics show|diff read old revisions from git objects (libgit2) and, for
+/// cached metrics, from the cache by the hash in that revision's lock.
+@Suite struct ParamsMetricsTests {
+    func workspace() throws -> TestWorkspace {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "params.yaml": "train:\n  lr: 0.1\n  layers: [8, 16]\n",
+            "pipeline.yaml": """
+            stages:
+              train:
+                cmd: >-
+                  echo '{"acc": ${train.lr}, "loss": {"test": 1, "train": NaN}}' > metrics.json
+                  && echo '{"auc": 0.5}' > cached.json
+                params: [train]
+                metrics: [{metrics.json: {cache: false}}, cached.json]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "first"]).status == 0)
+        return ws
+    }
+
+    @Test func paramsDiffAcrossRevisions() throws {
+        let ws = try workspace()
+        #expect(try ws.mlv(["params", "diff"]).stdout == "No params changed.\n")
+        try ws.write("params.yaml", "train:\n  lr: 0.30\n  layers: [8, 32]\n")
+        #expect(try ws.mlv(["params", "diff"]).stdout == """
+        Path         Param         HEAD     workspace
+        params.yaml  train.lr      0.1      0.3
+        params.yaml  train.layers  [8, 16]  [8, 32]
+
+        """)
+        #expect(try ws.mlv(["repro", "-m", "second"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "second"]).status == 0)
+        try ws.write("params.yaml", "train:\n  lr: 0.5\n  layers: [8, 32]\n")
+        #expect(try ws.mlv(["params", "diff", "HEAD~1", "HEAD", "--md"]).stdout == """
+        | Path | Param | HEAD~1 | HEAD |
+        |---|---|---|---|
+        | params.yaml | train.lr | 0.1 | 0.3 |
+        | params.yaml | train.layers | [8, 16] | [8, 32] |
+
+        """)
+        #expect(try ws.mlv(["params", "diff", "HEAD~1", "--json"]).stdout.contains("\"train.lr\" : {\n      \"HEAD~1\" : 0.1,\n      \"workspace\" : 0.5\n    }"))
+        let bad = try ws.mlv(["params", "diff", "nope"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("mlv: error: "))
+    }
+
+    @Test func metricsShowAndDiffAcrossThreeCommits() throws {
+        let ws = try workspace()
+        #expect(try ws.mlv(["metrics", "show"]).stdout == """
+        Path          Metric      workspace
+        metrics.json  acc         0.1
+        metrics.json  loss.test   1
+        metrics.json  loss.train  nan
+        cached.json   auc         0.5
+
+        """)
+        for lr in ["0.2", "0.3"] {
+            try ws.write("params.yaml", "train:\n  lr: \(lr)\n  layers: [8, 16]\n")
+            #expect(try ws.mlv(["repro"]).status == 0)
+            #expect(try ws.git(["add", "-A"]).status == 0)
+            #expect(try ws.git(["commit", "-qm", lr]).status == 0)
+        }
+        #expect(try ws.mlv(["metrics", "diff", "HEAD~2"]).stdout == """
+        Path          Metric  HEAD~2  workspace  Change
+        metrics.json  acc     0.1     0.3        0.2
+
+        """)
+        // Cached metrics come from the cache, by the hash each revision's lock recorded.
+        #expect(try ws.mlv(["metrics", "show", "HEAD~2", "HEAD~1", "HEAD"]).stdout == """
+        Path          Metric      HEAD~2  HEAD~1  HEAD
+        metrics.json  acc         0.1     0.2     0.3
+        metrics.json  loss.test   1       1       1
+        metrics.json  loss.train  nan     nan     nan
+        cached.json   auc         0.5     0.5     0.5
+
+        """)
+        #expect(try ws.mlv(["metrics", "diff"]).stdout == "No metrics changed.\n")
+    }
+}
