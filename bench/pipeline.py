@@ -28,6 +28,7 @@ DVC = os.environ.get("DVC", os.path.join(HERE, "venv", "bin", "dvc"))
 REPS = int(os.environ.get("MLV_BENCH_REPS", "5"))
 STAGES = int(os.environ.get("MLV_BENCH_STAGES", "1000"))
 HAVE_DVC = os.path.exists(DVC)
+DVC_BIG_REPS = int(os.environ.get("MLV_BENCH_DVC_BIG_REPS", "1"))  # a no-op dvc repro of 1,000 stages takes minutes
 
 SCRIPTS = {
     "generate.py": "import random, sys\nrandom.seed(1)\nopen('data.csv','w').write(''.join(f'{random.random()},{random.random()}\\n' for _ in range(2000)))\n",
@@ -133,6 +134,7 @@ def main():
                 first[t].append(timed([MLV if t == "mlv" else DVC, "repro"], d))
     for t in first:
         results.append(("p4_first", t, first[t]))
+        print(f"p4_first {t}: {fmt(first[t])}", flush=True)
 
     # p4_noop (the last reps' repositories are up to date).
     for t in tools:
@@ -151,10 +153,21 @@ def main():
         d = repo("p1000", t, files)
         os.makedirs(os.path.join(d, "out"), exist_ok=True)
         t0 = time.perf_counter()
-        sh([MLV if t == "mlv" else DVC, "repro"], d)
-        print(f"p1000 first repro ({t}): {time.perf_counter() - t0:.1f} s", flush=True)
-        reps = REPS if t == "mlv" else min(REPS, 3)
+        if t == "mlv":
+            sh([MLV, "repro"], d)
+        else:
+            # dvc repro of 1,000 new stages takes tens of minutes (it slows down as the lock
+            # grows); the commands run by hand and `dvc commit` give it the same up-to-date lock.
+            for i in range(STAGES):
+                dep = "seed.txt" if i % 10 == 0 else f"out/s{i-1}.txt"
+                if i % 100 == 50:
+                    dep = f"out/s{i-50}.txt"
+                shutil.copyfile(os.path.join(d, dep), os.path.join(d, f"out/s{i}.txt"))
+            sh([DVC, "commit", "-f", "-q"], d)
+        print(f"p{STAGES} made up to date ({t}): {time.perf_counter() - t0:.1f} s", flush=True)
+        reps = REPS if t == "mlv" else DVC_BIG_REPS
         results.append((f"p{STAGES}_noop repro", t, [timed([MLV if t == "mlv" else DVC, "repro"], d) for _ in range(reps)]))
+        print(f"p{STAGES}_noop repro {t}: {fmt(results[-1][2])}", flush=True)
         if t == "mlv":
             results.append((f"p{STAGES}_noop repro --check", t, [timed([MLV, "repro", "--check"], d) for _ in range(REPS)]))
 
