@@ -114,3 +114,63 @@ import Testing
         #expect(r.stdout == "{\n  \"prepare\" : {\n    \"stale\" : [\n      \"changed deps: raw.txt\"\n    ]\n  }\n}\n")
     }
 }
+
+@Suite struct StageAddTests {
+    @Test func appendsKeepingCommentsAndOrder() throws {
+        let ws = try TestWorkspace()
+        let original = "# the pipeline\nstages:\n  # first\n  prepare:\n    cmd: echo p > p.txt\n    outs: [p.txt]   # trailing\n\n# plots below\nplots:\n- p.csv\n"
+        try ws.write("pipeline.yaml", original)
+        let r = try ws.mlv(["stage", "add", "-n", "train", "-d", "p.txt", "-p", "train.lr", "-p", "conf.yaml:a,b", "-o", "model.bin",
+                            "-O", "tmp.txt", "-M", "m.json", "python", "train.py", "--lr", "0.1"])
+        #expect(r.status == 0 && r.stdout == "Added stage 'train' to pipeline.yaml\n", "\(r)")
+        #expect(try ws.read("pipeline.yaml") == """
+        # the pipeline
+        stages:
+          # first
+          prepare:
+            cmd: echo p > p.txt
+            outs: [p.txt]   # trailing
+          train:
+            cmd: python train.py --lr 0.1
+            deps:
+            - p.txt
+            params:
+            - train.lr
+            - conf.yaml:
+              - a
+              - b
+            outs:
+            - model.bin
+            - tmp.txt:
+                cache: false
+            metrics:
+            - m.json:
+                cache: false
+
+        # plots below
+        plots:
+        - p.csv
+
+        """)
+        #expect(try ws.mlv(["dag"]).stdout == "prepare\ntrain <- prepare\n")
+    }
+
+    @Test func createsThePipelineAndRefusesBadStages() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["stage", "add", "-n", "a", "-o", "a.txt", "echo a > a.txt"]).status == 0)
+        #expect(try ws.read("pipeline.yaml") == "stages:\n  a:\n    cmd: echo a > a.txt\n    outs:\n    - a.txt\n")
+        let before = try ws.read("pipeline.yaml")
+        let dup = try ws.mlv(["stage", "add", "-n", "a", "echo"])
+        #expect(dup.stderr == "mlv: error: stage 'a' already exists in pipeline.yaml\nhint: choose another name, or edit pipeline.yaml\n")
+        let out = try ws.mlv(["stage", "add", "-n", "b", "-o", "a.txt", "echo"])
+        #expect(out.stderr.hasPrefix("mlv: error: output 'a.txt' is produced by more than one stage: 'a', 'b'\n"))
+        let cycle = try ws.mlv(["stage", "add", "-n", "c", "-d", "c.txt", "-o", "c.txt", "echo"])
+        #expect(cycle.stderr.hasPrefix("mlv: error: the pipeline has a cycle: c -> c\n"))
+        let escape = try ws.mlv(["stage", "add", "-n", "d", "-o", "../x", "echo"])
+        #expect(escape.stderr.hasPrefix("mlv: error: pipeline.yaml:"), "\(escape)")
+        #expect(escape.stderr.contains("path '../x' escapes the workspace"))
+        #expect(try ws.read("pipeline.yaml") == before)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.read("a.txt") == "a\n")
+    }
+}
