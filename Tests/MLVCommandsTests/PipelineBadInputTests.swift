@@ -1,3 +1,4 @@
+import Foundation
 import MLVSupport
 import MLVTestSupport
 import Testing
@@ -73,6 +74,20 @@ import Testing
         try expectRefused(wdir, message: "pipeline.yaml:2:36: path '../../x' escapes the workspace")
         let git = try workspace("stages:\n  a: {cmd: echo, outs: [.git/hooks/pre-commit]}\n")
         try expectRefused(git, message: "pipeline.yaml:2:25: path '.git/hooks/pre-commit' is inside .git or .mlv, which are not data")
+    }
+
+    @Test func pathsLeavingThroughSymlinks() throws {
+        let outside = try TemporaryDirectory(prefix: "mlv-outside")
+        defer { outside.remove() }
+        try outside.gen(["keep/precious.txt": "do not delete"])
+        let ws = try workspace("stages:\n  a: {cmd: echo x > link/precious.txt, outs: [link/precious.txt]}\n")
+        #expect(symlink(outside.path + "/keep", ws.path("link")) == 0)
+        try expectRefused(ws, message: "path 'link/precious.txt' of stage 'a' leads outside the workspace through a symbolic link",
+                          hint: "mlv reads and writes only inside the workspace")
+        #expect(try outside.read("keep/precious.txt") == "do not delete")
+        let wdir = try workspace("stages:\n  a: {cmd: touch x, wdir: link}\n")
+        #expect(symlink(outside.path + "/keep", wdir.path("link")) == 0)
+        try expectRefused(wdir, message: "path 'link' of stage 'a' leads outside the workspace through a symbolic link")
     }
 
     @Test func unknownVariable() throws {

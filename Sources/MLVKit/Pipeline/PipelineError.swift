@@ -16,12 +16,9 @@ public enum PipelineError: UserFacingError, Equatable {
     case commandFailed(stage: String, status: Int32)
     case commandKilled(stage: String, signal: Int32)
     case missingOutput(stage: String, path: String)
-    case cannotStart(stage: String, reason: String)
-    case lockInvalid(problem: String)
-    case outputIsSymlinkOut(path: String)
+    case symlinkEscape(path: String, stage: String)
     case interrupted(stage: String)
     case stagesFailed([String])
-    case frozen(stage: String)
 
     public var message: String {
         switch self {
@@ -39,12 +36,9 @@ public enum PipelineError: UserFacingError, Equatable {
         case .commandFailed(let s, let code): return "stage '\(s)' failed: its command exited with code \(code)"
         case .commandKilled(let s, let sig): return "stage '\(s)' failed: its command was killed by signal \(sig)"
         case .missingOutput(let s, let p): return "stage '\(s)' did not create its output '\(p)'"
-        case .cannotStart(let s, let r): return "cannot run stage '\(s)': \(r)"
-        case .lockInvalid(let p): return "pipeline.lock is invalid: \(p)"
-        case .outputIsSymlinkOut(let p): return "output '\(p)' leads outside the workspace through a symbolic link"
+        case .symlinkEscape(let p, let s): return "path '\(p)' of stage '\(s)' leads outside the workspace through a symbolic link"
         case .interrupted(let s): return "interrupted while running stage '\(s)'"
         case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
-        case .frozen(let s): return "stage '\(s)' is frozen"
         }
     }
 
@@ -60,7 +54,7 @@ public enum PipelineError: UserFacingError, Equatable {
         case .missingParam(_, _, _, let s): return s.map { "did you mean '\($0)'?" }
         case .commandFailed, .commandKilled: return "earlier stages are recorded in pipeline.lock; fix the command and run `mlv repro` again"
         case .missingOutput: return "the command must write every path listed in its outs"
-        case .lockInvalid: return "restore it with `git checkout -- pipeline.lock`, or delete it to rerun every stage"
+        case .symlinkEscape: return "mlv reads and writes only inside the workspace"
         case .interrupted: return "pipeline.lock records the stages that finished; run `mlv repro` to continue"
         default: return nil
         }

@@ -131,6 +131,14 @@ final class Reproducer {
         }
         for i in selected {
             let s = graph.stages[i]
+            // No path may reach outside the workspace through a symbolic link (an out's folder
+            // is emptied before its stage runs).
+            for p in [s.wdir] + s.deps + s.outs.map(\.path) + s.params.map(\.file) where p != "." {
+                do { try ws.checkNoSymlinkEscape(p, shownAs: p) } catch { throw PipelineError.symlinkEscape(path: p, stage: s.name) }
+            }
+            if s.wdir != ".", let real = FS.realPath(ws.absolute(s.wdir)), Path.relative(real, to: ws.root) == nil {
+                throw PipelineError.symlinkEscape(path: s.wdir, stage: s.name)
+            }
             for d in s.deps where !isProduced(d, producedFolders) {
                 guard try FS.status(ws.absolute(d)) != nil else { throw PipelineError.missingDependency(path: d, stage: s.name) }
             }
