@@ -1,4 +1,7 @@
 import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Results of earlier runs: (cmd, deps' hashes, params' values, declared outs) → the outs it
 /// produced. One small file per run, named by its own SHA-256, in a folder named by the key:
@@ -78,6 +81,10 @@ struct RunCache {
         let name = SHA256Hasher.hex(text)
         if FS.exists(dir + "/" + name) { return }
         try FS.makeDirectories(dir)
-        try AtomicFile.write(text, to: dir + "/" + name, mode: 0o444)
+        // Renamed into place but not fsynced: after a crash an entry may be empty or torn, and
+        // then its bytes no longer hash to its name and `entries` skips it.
+        let tmp = dir + "/." + name + ".tmp-\(getpid())"
+        try FS.writeFile(tmp, Array(text.utf8), mode: 0o444)
+        try FS.rename(tmp, dir + "/" + name)
     }
 }
