@@ -83,5 +83,9 @@ import Testing
 
         """)
         #expect(try ws.mlv(["metrics", "diff"]).stdout == "No metrics changed.\n")
+        // Top-level `metrics:` files (not written by a stage) are shown too; CSV: the last row.
+        try ws.write("pipeline.yaml", try ws.read("pipeline.yaml") + "metrics: [extra.csv]\n")
+        try ws.write("extra.csv", "epoch,acc\n1,0.5\n2,0.75\n")
+        #expect(try ws.mlv(["metrics", "show"]).stdout.hasSuffix("extra.csv     epoch       2\nextra.csv     acc         0.75\n"))
     }
 }

@@ -105,6 +105,13 @@ import Testing
         #expect(try ws.mlv(["repro", "--check"]).stdout == "train@small-adam: never run\n")
     }
 
+    @Test func artifactsList() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["artifacts", "list"]).stdout == "No artifacts in pipeline.yaml.\n")
+        try ws.write("pipeline.yaml", "artifacts:\n  cnn: {path: models/cnn.safetensors, type: model, desc: the classifier, labels: [cv]}\n  data: {path: data/train}\n")
+        #expect(try ws.mlv(["artifacts", "list"]).stdout == "cnn   models/cnn.safetensors  (model)  the classifier  [cv]\ndata  data/train\n")
+    }
+
     @Test func statusJSONListsStaleStages() throws {
         let ws = try pipelineWorkspace()
         #expect(try ws.mlv(["repro"]).status == 0)

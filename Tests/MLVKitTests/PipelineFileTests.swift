@@ -89,6 +89,30 @@ import Testing
         #expect(p.stages[1].cmd == ["train cnn sgd"])
     }
 
+    @Test func topLevelParamsMetricsPlotsAndArtifacts() throws {
+        let p = try parse("""
+        vars:
+        - dir: models
+        params: [conf.yaml]
+        metrics: [eval/metrics.json]
+        plots:
+        - eval/roc.csv
+        - accuracy: {x: epoch, y: {train.csv: acc, val.csv: acc}, template: linear, title: Accuracy}
+        - eval/confusion.png
+        artifacts:
+          cnn:
+            path: ${dir}/cnn.safetensors
+            type: model
+            desc: the classifier
+            labels: [cv, small]
+        stages: {}
+        """)
+        #expect(p.stages.isEmpty && p.paramsFiles == ["conf.yaml"] && p.metricsFiles == ["eval/metrics.json"])
+        #expect(p.artifacts == [PipelineFile.Artifact(name: "cnn", path: "models/cnn.safetensors", type: "model", desc: "the classifier", labels: ["cv", "small"])])
+        #expect(error("artifacts:\n  m: {path: ../x}\n")?.description == "pipeline.yaml:2:13: path '../x' escapes the workspace")
+        #expect(error("artifacts:\n  m: {paht: x}\n")?.hint == "did you mean 'path'?")
+    }
+
     @Test func errorsSayWhere() throws {
         #expect(error("stages:\n  a:\n    cmd: x\n    dep: [y]\n")?.description == "pipeline.yaml:4:5: unknown key 'dep' in stage 'a'")
         #expect(error("stages:\n  a:\n    cmd: x\n    dep: [y]\n")?.hint == "did you mean 'deps'?")

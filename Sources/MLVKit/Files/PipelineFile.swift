@@ -20,6 +20,22 @@ public struct PipelineFile: Sendable {
     public static let fileName = "pipeline.yaml"
 
     public var stages: [Stage]
+    /// Top-level `params` and `metrics`: files shown by `params diff` and `metrics show` besides
+    /// those the stages name.
+    public var paramsFiles: [String] = []
+    public var metricsFiles: [String] = []
+    /// Top-level `artifacts` (`mlv artifacts list`).
+    public var artifacts: [Artifact] = []
+
+    public struct Artifact: Equatable, Sendable {
+        public var name: String
+        public var path: String
+        public var type: String?
+        public var desc: String?
+        public var labels: [String] = []
+    }
+
+    public init(stages: [Stage]) { self.stages = stages }
 
     static let topKeys = ["stages", "vars", "params", "metrics", "plots", "artifacts"]
     static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "foreach", "do", "matrix"]
@@ -80,7 +96,38 @@ public struct PipelineFile: Sendable {
                 }
             }
         }
-        return PipelineFile(stages: stages)
+        var pipeline = PipelineFile(stages: stages)
+        let base = Interpolation(context: context)
+        func field(_ key: String) throws -> YAMLNode? {
+            guard let v = top.first(where: { $0.key == key })?.value, !v.isNull else { return nil }
+            return YAMLNode(node: try base.apply(v.node, file: file), file: file)
+        }
+        for (key, kind) in [("params", "params"), ("metrics", "metrics")] {
+            guard let list = try field(key) else { continue }
+            for entry in try list.sequence("top-level '\(kind)'") {
+                let path = try stagePath(try entry.string("a '\(kind)' entry"), wdir: ".", at: entry)
+                if key == "params" { pipeline.paramsFiles.append(path) } else { pipeline.metricsFiles.append(path) }
+            }
+        }
+        if let artifacts = try field("artifacts") {
+            for (name, keyNode, body) in try artifacts.mapping("'artifacts'") {
+                try checkName(name, at: keyNode)
+                let fields = try body.mapping("artifact '\(name)'")
+                try body.checkKeys(fields, allowed: ["path", "type", "desc", "labels", "meta"], in: "artifact '\(name)'")
+                guard let pathNode = fields.first(where: { $0.key == "path" })?.value else { throw body.error("artifact '\(name)' has no 'path'") }
+                var a = Artifact(name: name, path: try stagePath(try pathNode.string("'path'"), wdir: ".", at: pathNode))
+                for (k, _, v) in fields {
+                    switch k {
+                    case "type": a.type = try v.string("'type'")
+                    case "desc": a.desc = try v.string("'desc'")
+                    case "labels": a.labels = try v.sequence("'labels'").map { try $0.string("a label") }
+                    default: break
+                    }
+                }
+                pipeline.artifacts.append(a)
+            }
+        }
+        return pipeline
     }
 
     static func merge(_ context: inout [(key: String, value: ParamValue)], _ value: ParamValue) {

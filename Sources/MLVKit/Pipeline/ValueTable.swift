@@ -129,16 +129,18 @@ extension Workspace {
     /// `mlv params diff`: every params file the pipeline names (and params.yaml), flattened,
     /// at each revision (nil: the workspace). Only changed rows unless `all`.
     public func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
-        let stages = try PipelineFile.load(root: root)?.stages ?? []
+        let pipeline = try PipelineFile.load(root: root)
         var files = [ParamsFile.defaultName]
-        for s in stages { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
+        for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
+        for f in pipeline?.paramsFiles ?? [] where !files.contains(f) { files.append(f) }
         return try table(files, revisions, onlyChanged: !all)
     }
 
     /// `mlv metrics show|diff`: the pipeline's metrics files, flattened, at each revision.
     public func metricsTable(_ revisions: [String?], onlyChanged: Bool = false) throws -> ValueTable {
-        let stages = try PipelineFile.load(root: root)?.stages ?? []
-        let files = stages.flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
+        let pipeline = try PipelineFile.load(root: root)
+        var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
+        for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }
         return try table(files, revisions, onlyChanged: onlyChanged)
     }
 

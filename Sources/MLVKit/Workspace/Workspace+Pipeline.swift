@@ -244,3 +244,10 @@ extension Workspace {
         return changed
     }
 }
+
+extension Workspace {
+    /// `mlv artifacts list`: the artifacts pipeline.yaml declares.
+    public func artifacts() throws -> [PipelineFile.Artifact] {
+        try PipelineFile.load(root: root)?.artifacts ?? []
+    }
+}
