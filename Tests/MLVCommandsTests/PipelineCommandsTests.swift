@@ -181,3 +181,56 @@ import Testing
         #expect(try ws.read("a.txt") == "a\n")
     }
 }
+
+/// `mlv lock merge` as git's merge driver, registered by `mlv init`, on two real branches.
+@Suite struct LockMergeTests {
+    func branches() throws -> TestWorkspace {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "params.yaml": "a: 1\nb: 1\n",
+            "pipeline.yaml": "stages:\n  sa: {cmd: 'echo a${a} > a.txt', params: [a], outs: [a.txt]}\n  sb: {cmd: 'echo b${b} > b.txt', params: [b], outs: [b.txt]}\n",
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "base"]).status == 0)
+        return ws
+    }
+
+    func change(_ ws: TestWorkspace, branch: String, params: String) throws {
+        #expect(try ws.git(["checkout", "-q", "-b", branch, "main"]).status == 0)
+        try ws.write("params.yaml", params)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["commit", "-qam", branch]).status == 0)
+    }
+
+    /// git runs the driver as `mlv`: the built binary's folder goes first on PATH.
+    var path: [String: String] { ["PATH": Path.parent(mlvBinary) + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")] }
+
+    @Test func differentStagesMergeCleanly() throws {
+        let ws = try branches()
+        try change(ws, branch: "left", params: "a: 2\nb: 1\n")
+        try change(ws, branch: "right", params: "a: 1\nb: 3\n")
+        // params.yaml itself conflicts (one line each side) unless merged; settle it first.
+        #expect(try ws.git(["checkout", "-q", "left"]).status == 0)
+        let merge = try runProcess("/usr/bin/git", ["merge", "-q", "--no-edit", "right", "-X", "theirs"], cwd: ws.root, env: ws.env.merging(path) { _, b in b })
+        #expect(merge.status == 0, "\(merge)")
+        let lock = try ws.read("pipeline.lock")
+        #expect(lock.contains("cmd: echo a2 > a.txt") && lock.contains("cmd: echo b3 > b.txt"), "\(lock)")
+        #expect(!lock.contains("<<<<<<<"))
+    }
+
+    @Test func sameStageConflicts() throws {
+        let ws = try branches()
+        try change(ws, branch: "left", params: "a: 2\nb: 1\n")
+        try change(ws, branch: "right", params: "a: 3\nb: 1\n")
+        #expect(try ws.git(["checkout", "-q", "left"]).status == 0)
+        let merge = try runProcess("/usr/bin/git", ["merge", "-q", "--no-edit", "right"], cwd: ws.root, env: ws.env.merging(path) { _, b in b })
+        #expect(merge.status != 0)
+        let lock = try ws.read("pipeline.lock")
+        #expect(lock.contains("<<<<<<< ours\n  sa:\n    cmd: echo a2 > a.txt\n"), "\(lock)")
+        #expect(lock.contains("=======\n  sa:\n    cmd: echo a3 > a.txt\n"))
+        #expect(lock.contains("  sb:\n    cmd: echo b1 > b.txt\n"))
+    }
+}
+
+import Foundation

@@ -60,7 +60,7 @@ extension TestWorkspace {
         #expect(lock.contains("    - path: feats\n      hash: sha256\n      sha256: ") && lock.contains(".dir\n      size: 10\n      nfiles: 2\n"))
         // Outs are in the cache, git-ignored, and lock + .gitignore are staged.
         #expect(try ws.read(".gitignore") == "/runs.log\n/prepared.txt\n/feats\n/model.txt\n")
-        #expect(try ws.git(["diff", "--cached", "--name-only"]).stdout == ".gitignore\n.mlv/.gitignore\n.mlv/config.yaml\npipeline.lock\n")
+        #expect(try ws.git(["diff", "--cached", "--name-only"]).stdout == ".gitattributes\n.gitignore\n.mlv/.gitignore\n.mlv/config.yaml\npipeline.lock\n")
         #expect(try ws.cacheObjects().count == 4)  // prepared.txt = feats/lines, feats/count, the .dir manifest, model.txt
 
         let again = try ws.mlv(["repro"])
@@ -149,7 +149,7 @@ extension TestWorkspace {
         let r = try ws.mlv(["repro", "-j", "3"])
         let wall = Clock.monotonicSeconds() - start
         #expect(r.status == 0, "\(r)")
-        #expect(wall < 2.6, "three 1-second stages at once took \(wall) s")
+        #expect(wall < 2.9, "three 1-second stages at once took \(wall) s (one after the other: over 3 s)")
         for n in ["a", "b", "c"] { #expect(r.stdout.contains("[\(n)] hello from \(n)\n")) }
         #expect(try ws.read("all.txt") == "go\ngo\ngo\n")
         let lock = try ws.read("pipeline.lock")
