@@ -17,7 +17,7 @@ public struct MLV: ParsableCommand {
         version: MLV.version,
         subcommands: [
             Init.self, Add.self, Status.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self,
-            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, LockCommand.self,
+            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Plots.self, LockCommand.self,
             Train.self, Evaluate.self, Predict.self,
             Doctor.self, Version.self,
         ]

@@ -24,6 +24,8 @@ public struct PipelineFile: Sendable {
     /// those the stages name.
     public var paramsFiles: [String] = []
     public var metricsFiles: [String] = []
+    /// Top-level `plots`: paths, images, and named plots drawing fields of several files.
+    public var plots: [PlotSpec] = []
     /// Top-level `artifacts` (`mlv artifacts list`).
     public var artifacts: [Artifact] = []
 
@@ -107,6 +109,18 @@ public struct PipelineFile: Sendable {
             for entry in try list.sequence("top-level '\(kind)'") {
                 let path = try stagePath(try entry.string("a '\(kind)' entry"), wdir: ".", at: entry)
                 if key == "params" { pipeline.paramsFiles.append(path) } else { pipeline.metricsFiles.append(path) }
+            }
+        }
+        if let plots = try field("plots") {
+            for entry in try plots.sequence("top-level 'plots'") {
+                if entry.node.scalar != nil {
+                    let path = try stagePath(try entry.string("a 'plots' entry"), wdir: ".", at: entry)
+                    pipeline.plots.append(try spec(id: path, file: path, nil))
+                    continue
+                }
+                for (name, _, options) in try entry.mapping("a 'plots' entry") {
+                    pipeline.plots.append(try spec(id: name, file: nil, options.isNull ? nil : options))
+                }
             }
         }
         if let artifacts = try field("artifacts") {
@@ -271,14 +285,14 @@ public struct PipelineFile: Sendable {
     static func parseOutput(_ entry: YAMLNode, kind: StageOutput.Kind, wdir: String) throws -> StageOutput {
         guard entry.node.mapping != nil else {
             var out = StageOutput(path: try stagePath(try entry.string("an '\(kind.rawValue)' entry"), wdir: wdir, at: entry), kind: kind)
-            out.cache = kind == .out
+            if kind == .plot { out.plot = try spec(id: out.path, file: out.path, nil) }
             return out
         }
         let pairs = try entry.mapping("an '\(kind.rawValue)' entry")
         guard pairs.count == 1 else { throw entry.error("an '\(kind.rawValue)' entry must be a path, or one path with its options") }
         let (path, pathNode, options) = pairs[0]
         var out = StageOutput(path: try stagePath(path, wdir: wdir, at: pathNode), kind: kind)
-        out.cache = kind == .out
+        if kind == .plot { out.plot = try spec(id: out.path, file: out.path, options.isNull ? nil : options) }
         if options.isNull { return out }
         let opts = try options.mapping("the options of '\(path)'")
         try options.checkKeys(opts, allowed: kind == .plot ? plotKeys : outKeys, in: "the options of '\(path)'")

@@ -51,6 +51,8 @@ public struct StageOutput: Equatable, Sendable {
     /// false: `mlv push` leaves it out.
     public var push = true
     public var desc: String?
+    /// For `plots`: how to draw it.
+    public var plot: PlotSpec?
 
     public init(path: String, kind: Kind = .out, cache: Bool = true) {
         self.path = path
