@@ -105,6 +105,17 @@ import Testing
         try expectRefused(file, message: "params file 'conf.yaml' does not exist")
     }
 
+    @Test func aliasBombIsRefused() throws {
+        // 10^9 values once the aliases are expanded, in a few hundred bytes.
+        var yaml = "vars:\n- a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...8 { yaml += "- a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        yaml += "stages:\n  s:\n    cmd: echo\n    deps: *a8\n"
+        let ws = try workspace(yaml)
+        let start = Clock.monotonicSeconds()
+        try expectRefused(ws, message: "pipeline.yaml:1:1: the document expands to more than 1000000 values (through aliases?)")
+        #expect(Clock.monotonicSeconds() - start < 5)
+    }
+
     @Test func hostileLock() throws {
         let ws = try workspace("stages:\n  a: {cmd: echo a > a.txt, outs: [a.txt]}\n")
         try ws.write("pipeline.lock", "schema: '1'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: ../../etc/passwd\n      sha256: \(SHA256Hasher.hex("x"))\n      size: 1\n")

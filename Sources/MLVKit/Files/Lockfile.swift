@@ -112,6 +112,7 @@ public struct Lockfile: Equatable, Sendable {
 
     public static func parse(_ text: String, file: String = fileName) throws -> Lockfile {
         guard let doc = try YAMLNode.parse(text, file: file), !doc.isNull else { return Lockfile() }
+        try doc.checkExpandedSize()
         let top = try doc.mapping("pipeline.lock")
         try doc.checkKeys(top, allowed: ["schema", "stages"], in: "pipeline.lock")
         if let schema = top.first(where: { $0.key == "schema" })?.value {

@@ -57,6 +57,7 @@ public struct PipelineFile: Sendable {
     public static func parse(_ text: String, root: String, file: String = fileName) throws -> PipelineFile {
         guard let doc = try YAMLNode.parse(text, file: file) else { return PipelineFile(stages: []) }
         if doc.isNull { return PipelineFile(stages: []) }
+        try doc.checkExpandedSize()
         let top = try doc.mapping("pipeline.yaml")
         try doc.checkKeys(top, allowed: topKeys, in: "pipeline.yaml")
         var context: [(key: String, value: ParamValue)] = []
@@ -328,6 +329,22 @@ public struct PipelineFile: Sendable {
 }
 
 extension YAMLNode {
+    /// Refuses documents whose aliases expand to more than `limit` nodes ("billion laughs"):
+    /// everything after parsing walks the expanded tree.
+    func checkExpandedSize(limit: Int = ParamValue.nodeBudget) throws {
+        var budget = limit
+        func visit(_ n: Node) throws {
+            budget -= 1
+            guard budget >= 0 else { throw error("the document expands to more than \(limit) values (through aliases?)") }
+            switch n {
+            case .scalar, .alias: return
+            case .sequence(let s): for c in s { try visit(c) }
+            case .mapping(let m): for (k, v) in m { try visit(k); try visit(v) }
+            }
+        }
+        try visit(node)
+    }
+
     /// A `vars` list naming params.yaml itself.
     var containsDefaultParams: Bool {
         (node.sequence ?? []).contains { $0.scalar.map { $0.string == ParamsFile.defaultName || $0.string.hasPrefix(ParamsFile.defaultName + ":") } ?? false }
