@@ -89,3 +89,31 @@ import Testing
         #expect(try ws.mlv(["metrics", "show"]).stdout.hasSuffix("extra.csv     epoch       2\nextra.csv     acc         0.75\n"))
     }
 }
+
+@Suite struct TOMLParamsTests {
+    @Test func tomlParamsAndVars() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "conf.toml": "[train]\nlr = 0.25\nlayers = [8, 16]\n\n[data]\nname = \"digits\"\n",
+            "pipeline.yaml": """
+            vars: [conf.toml]
+            stages:
+              train:
+                cmd: echo ${data.name} ${train.lr} > out.txt
+                params: [{conf.toml: [train.lr, train.layers]}]
+                outs: [out.txt]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.read("out.txt") == "digits 0.25\n")
+        #expect(try ws.read("pipeline.lock").contains("    params:\n      conf.toml:\n        train.layers:\n        - 8\n        - 16\n        train.lr: 0.25\n"))
+        try ws.write("conf.toml", "[train]\nlr = 0.25\nlayers = [8, 32]\n\n[data]\nname = \"digits\"\n")
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "train: changed params: train.layers\n")
+        try ws.write("conf.toml", "[train]\nlr = = 1\n")
+        let bad = try ws.mlv(["repro"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("mlv: error: conf.toml:2:"), "\(bad)")
+        #expect(bad.stderr.contains("invalid TOML"))
+    }
+}

@@ -1,6 +1,6 @@
 import MLVSupport
 
-/// A params file (`params.yaml`, or any YAML/JSON file a stage names), read once per command.
+/// A params file (`params.yaml`, or any YAML, JSON or TOML file a stage names), read once per command.
 public struct ParamsFile: Sendable {
     /// Workspace-relative path.
     public var path: String
@@ -9,12 +9,13 @@ public struct ParamsFile: Sendable {
 
     public static let defaultName = "params.yaml"
 
-    /// Reads and parses `abs`, shown as `path` in errors. JSON parses as YAML (flow style).
+    /// Reads and parses `abs`, shown as `path` in errors. JSON parses as YAML (flow style); `.toml` as TOML.
     public static func load(_ abs: String, path: String) throws -> ParamsFile {
         guard let st = try FS.statusFollowingLinks(abs) else { throw PipelineError.missingParamsFile(path: path) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
         guard st.size <= 64 << 20 else { throw PipelineError.fileTooLarge(path: path, limit: "64 MiB") }
         let text = try FS.readText(abs)
+        if path.lowercased().hasSuffix(".toml") { return ParamsFile(path: path, root: try parseTOML(text, path: path)) }
         guard let doc = try YAMLNode.parse(text, file: path) else { return ParamsFile(path: path, root: .dict([])) }
         let value = try ParamValue.from(doc)
         guard case .dict = value else { throw doc.error("a params file must hold a mapping at the top") }
