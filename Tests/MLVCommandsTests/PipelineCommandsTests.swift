@@ -234,3 +234,25 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct CommitAllTests {
+    /// `mlv commit` without names records every complete stage and leaves the others alone
+    /// (a stage whose dep does not exist yet is no error here).
+    @Test func commitWithoutNamesSkipsIncompleteStages() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "pipeline.yaml": "stages:\n  a: {cmd: echo a > a.txt, outs: [a.txt]}\n  b: {cmd: cp later.txt b.txt, deps: [later.txt], outs: [b.txt]}\n",
+            "a.txt": "made by hand\n",
+            "data.txt": "tracked\n",
+        ])
+        #expect(try ws.mlv(["add", "data.txt"]).status == 0)
+        let r = try ws.mlv(["commit"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasSuffix("recorded stage a in pipeline.lock\n"))
+        let lock = try ws.read("pipeline.lock")
+        #expect(lock.contains("  a:\n") && !lock.contains("  b:\n"))
+        #expect(try ws.mlv(["repro", "a", "--check"]).status == 0)
+        let named = try ws.mlv(["commit", "b"])
+        #expect(named.stderr.hasPrefix("mlv: error: dependency 'later.txt' of stage 'b' does not exist and no stage produces it\n"))
+    }
+}

@@ -193,7 +193,11 @@ extension Reproducer {
         var committed: [String] = []
         for i in selected {
             let stage = graph.stages[i]
-            if skipIncomplete, try stage.outs.contains(where: { try FS.status(ws.absolute($0.path)) == nil }) { continue }
+            if skipIncomplete {
+                let paths = stage.deps + stage.outs.map(\.path) + stage.params.map(\.file)
+                if try paths.contains(where: { try FS.status(ws.absolute($0)) == nil }) { continue }
+                if (try? snapshot(stage)) == nil { continue }  // a param key that is not there
+            }
             let before = locked[stage.name]
             try record(stage, afterRun: false)
             if locked[stage.name] != before { committed.append(stage.name) }

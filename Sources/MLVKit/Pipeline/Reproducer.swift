@@ -17,6 +17,9 @@ public struct ReproOptions: Sendable {
     public var runCache = true
     /// Also make a git commit of the lock and .gitignore files.
     public var message: String?
+    /// Refuse missing deps and params before anything runs (`mlv commit` without stage names
+    /// skips incomplete stages instead).
+    var checkInputs = true
     public init() {}
 }
 
@@ -111,7 +114,7 @@ final class Reproducer {
         }
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
-        try checkInputs()
+        try checkInputs(requireInputs: options.checkInputs)
     }
 
     func emit(_ e: ReproEvent) {
@@ -122,8 +125,9 @@ final class Reproducer {
 
     // MARK: - Before running anything
 
-    /// Every dep exists or is produced by a stage, and every param is in its file.
-    func checkInputs() throws {
+    /// No path leaves the workspace through a symlink; with `requireInputs`, every dep exists
+    /// or is produced by a stage, and every param is in its file.
+    func checkInputs(requireInputs: Bool) throws {
         var producedFolders = Set<String>()
         for path in graph.producer.keys {
             var dir = StageGraph.parent(path)
@@ -139,6 +143,7 @@ final class Reproducer {
             if s.wdir != ".", let real = FS.realPath(ws.absolute(s.wdir)), Path.relative(real, to: ws.root) == nil {
                 throw PipelineError.symlinkEscape(path: s.wdir, stage: s.name)
             }
+            guard requireInputs else { continue }
             for d in s.deps where !isProduced(d, producedFolders) {
                 guard try FS.status(ws.absolute(d)) != nil else { throw PipelineError.missingDependency(path: d, stage: s.name) }
             }

@@ -171,13 +171,15 @@ extension Workspace {
     }
 
     /// `mlv commit STAGE…`: records the stages' current deps, params and outs in the lock
-    /// without running them (outs go into the cache). No names: every stage whose outs all exist.
+    /// without running them (outs go into the cache). No names: every stage whose deps, params
+    /// and outs all exist.
     public func commitStages(_ names: [String], message: String? = nil) throws -> [String] {
         try checkCanCommit(message)
         var options = ReproOptions()
         options.targets = names
         options.singleItem = true
         options.message = message
+        options.checkInputs = !names.isEmpty
         let r = try Reproducer(workspace: self, options: options, events: { _ in })
         return try withLock { try r.commitSelected(skipIncomplete: names.isEmpty) }
     }
