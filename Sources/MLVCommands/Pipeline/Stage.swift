@@ -4,7 +4,7 @@ import MLVKit
 struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage",
-        abstract: "Inspect the stages of pipeline.yaml.",
+        abstract: "List the stages of pipeline.yaml, or add one.",
         subcommands: [List.self, Add.self])
 
     struct List: ParsableCommand {
