@@ -3,7 +3,7 @@ import MLVKit
 
 struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make the workspace match the pointer files.",
+        abstract: "Make the workspace match the pointer files (and, without paths, pipeline.lock).",
         discussion: "Refuses to overwrite changes that are not in the cache unless --force is given.")
 
     @Argument(help: "Tracked paths (default: all).", completion: .file())
@@ -17,5 +17,8 @@ struct Checkout: ParsableCommand {
         let r = try ws.checkout(paths, force: force, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print("\(Format.plural(r.restored, "file")) restored (\(Format.bytes(r.bytes))), \(r.removed) removed, \(r.unchanged) unchanged in \(Format.seconds(r.seconds))")
+        if paths.isEmpty {
+            for path in try ws.checkoutPipeline(force: force).restored { print("restored pipeline output \(path)") }
+        }
     }
 }

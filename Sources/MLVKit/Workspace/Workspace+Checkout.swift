@@ -31,6 +31,16 @@ extension Workspace {
         var handle: DirectoryHandle?
     }
 
+    /// Opens `folder` (workspace-relative, symlinks resolved by `resolvedParent`) from the root,
+    /// one component at a time without following a symlink; nil when missing and not `create`.
+    func openFolder(_ folder: String, create: Bool, from rootHandle: DirectoryHandle? = nil) throws -> DirectoryHandle? {
+        do {
+            return try (rootHandle ?? DirectoryHandle.open(root)).descend(folder, create: create)
+        } catch let e as DirectoryHandle.Swapped {
+            throw WorkspaceError.folderSwapped(path: e.relativePath)
+        }
+    }
+
     /// The folder holding `rel`, workspace-relative, with the symlinks of its existing part
     /// resolved (they were checked to stay inside the workspace and outside .git and .mlv).
     func resolvedParent(_ rel: String) throws -> String {
@@ -122,11 +132,7 @@ extension Workspace {
             // is opened from the root one component at a time without following symlinks, so a
             // folder swapped for a symlink meanwhile stops the checkout instead of leading out.
             let rootHandle = try DirectoryHandle.open(root)
-            func open(_ folder: String, create: Bool) throws -> DirectoryHandle? {
-                do { return try rootHandle.descend(folder, create: create) } catch let e as DirectoryHandle.Swapped {
-                    throw WorkspaceError.folderSwapped(path: e.relativePath)
-                }
-            }
+            func open(_ folder: String, create: Bool) throws -> DirectoryHandle? { try openFolder(folder, create: create, from: rootHandle) }
             for a in actions where a.digest == nil {
                 try open(a.folder, create: false)?.removeTree(a.name)
                 result.removed += 1

@@ -33,6 +33,7 @@ extension Workspace {
                 if reason.isEmpty { reason = e.message }
             }
         }
+        keep.formUnion(try pipelineObjects(unreadable: &unreadable, reason: &reason))
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
         return keep
     }

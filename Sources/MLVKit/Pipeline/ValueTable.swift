@@ -1,0 +1,167 @@
+import MLVGit
+import MLVSupport
+import Yams
+
+/// Params or metrics side by side: one row per (file, flattened key), one column per revision.
+public struct ValueTable: Sendable {
+    /// Column names: a revision as given, or "workspace".
+    public var columns: [String]
+    public var rows: [Row]
+
+    public struct Row: Sendable {
+        public var file: String
+        public var key: String
+        /// One per column; nil where the file or key is missing.
+        public var values: [ParamValue?]
+
+        /// True when some two columns differ.
+        public var changed: Bool { values.dropFirst().contains { $0 != values[0] } }
+    }
+}
+
+/// Reads a workspace file now (revision nil) or as committed at a revision, through libgit2;
+/// a cached out that git does not hold is read from the cache by the hash in that revision's
+/// `pipeline.lock`. Never runs git, never touches the workspace.
+struct RevisionReader {
+    let ws: Workspace
+    let git: GitRepository?
+    static let limit = 64 << 20
+    private var locks: [String: Lockfile] = [:]
+
+    init(_ ws: Workspace) throws {
+        self.ws = ws
+        git = try ws.git()
+    }
+
+    func repoPath(_ rel: String) -> String? {
+        guard let git else { return nil }
+        return Path.relative(ws.absolute(rel), to: git.workdir)
+    }
+
+    func checkRevision(_ revision: String) throws {
+        guard let git else { throw WorkspaceError.commitNeedsGit }
+        _ = try git.resolve(revision)
+    }
+
+    mutating func read(_ rel: String, at revision: String?) throws -> [UInt8]? {
+        guard let revision else {
+            guard let st = try FS.statusFollowingLinks(ws.absolute(rel)) else { return nil }
+            guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
+            guard st.size <= RevisionReader.limit else { throw PipelineError.fileTooLarge(path: rel, limit: "64 MiB") }
+            return try FS.readFile(ws.absolute(rel))
+        }
+        guard let git, let path = repoPath(rel) else { return nil }
+        if let bytes = try git.readFile(path, at: revision) { return bytes }
+        // A cached out: its hash in that revision's lock, its bytes in the cache.
+        if locks[revision] == nil {
+            let text = try repoPath(Lockfile.fileName).flatMap { try git.readFile($0, at: revision) }
+            locks[revision] = try text.map { try Lockfile.parse(String(decoding: $0, as: UTF8.self), file: "\(revision):\(Lockfile.fileName)") } ?? Lockfile()
+        }
+        for stage in locks[revision]!.stages {
+            if let out = stage.outs.first(where: { $0.path == rel }), !out.hash.isDirectory, out.size <= RevisionReader.limit {
+                return try ws.cache.read(out.hash)
+            }
+        }
+        return nil
+    }
+}
+
+extension ParamValue {
+    /// Nested dicts flattened to dotted keys (`avg_prec.test`); lists and scalars are values.
+    func flattened(_ prefix: String = "") -> [(key: String, value: ParamValue)] {
+        guard case .dict(let pairs) = self else { return prefix.isEmpty ? [] : [(prefix, self)] }
+        var out: [(key: String, value: ParamValue)] = []
+        for (k, v) in pairs {
+            let full = prefix.isEmpty ? k : prefix + "." + k
+            if case .dict = v { out += v.flattened(full) } else { out.append((full, v)) }
+        }
+        return out
+    }
+
+    /// A metrics or params file's values: YAML or JSON (Python's `Infinity` and `NaN` read as
+    /// numbers), or CSV/TSV (a header row; the last row's values).
+    static func parseValues(_ bytes: [UInt8], file: String) throws -> ParamValue {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lower = file.lowercased()
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") {
+            let sep: Character = lower.hasSuffix(".tsv") ? "\t" : ","
+            let lines = text.split(whereSeparator: \.isNewline).filter { !$0.isEmpty }
+            guard let header = lines.first, let last = lines.dropFirst().last else { return .dict([]) }
+            let names = header.split(separator: sep, omittingEmptySubsequences: false).map(String.init)
+            let cells = last.split(separator: sep, omittingEmptySubsequences: false).map(String.init)
+            return .dict(zip(names, cells).map { ($0, lenient(ParamValue.typed($1), plain: true)) })
+        }
+        guard let doc = try YAMLNode.parse(text, file: file) else { return .dict([]) }
+        return try lenientTree(doc.node, file: file)
+    }
+
+    static func lenient(_ v: ParamValue, plain: Bool) -> ParamValue {
+        guard plain, case .string(let s) = v else { return v }
+        switch s {
+        case "Infinity", "inf": return .double(.infinity)
+        case "-Infinity", "-inf": return .double(-.infinity)
+        case "NaN", "nan": return .double(.nan)
+        default: return v
+        }
+    }
+
+    static func lenientTree(_ node: Node, file: String) throws -> ParamValue {
+        var budget = nodeBudget
+        func convert(_ n: Node) throws -> ParamValue {
+            budget -= 1
+            guard budget >= 0 else { throw YAMLNode(node: n, file: file).error("the document is too large") }
+            switch n {
+            case .scalar(let s): return s.style == .plain ? lenient(typed(s.string), plain: true) : .string(s.string)
+            case .sequence(let seq): return .list(try seq.map(convert))
+            case .mapping(let m):
+                return .dict(try m.map { k, v in
+                    guard let key = k.scalar?.string else { throw YAMLNode(node: k, file: file).error("keys must be strings") }
+                    return (key, try convert(v))
+                })
+            case .alias: throw YAMLNode(node: n, file: file).error("unresolved alias")
+            }
+        }
+        return try convert(node)
+    }
+}
+
+extension Workspace {
+    /// `mlv params diff`: every params file the pipeline names (and params.yaml), flattened,
+    /// at each revision (nil: the workspace). Only changed rows unless `all`.
+    public func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
+        let pipeline = try PipelineFile.load(root: root)
+        var files = [ParamsFile.defaultName]
+        for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
+        for f in pipeline?.paramsFiles ?? [] where !files.contains(f) { files.append(f) }
+        return try table(files, revisions, onlyChanged: !all)
+    }
+
+    /// `mlv metrics show|diff`: the pipeline's metrics files, flattened, at each revision.
+    public func metricsTable(_ revisions: [String?], onlyChanged: Bool = false) throws -> ValueTable {
+        let pipeline = try PipelineFile.load(root: root)
+        var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
+        for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }
+        return try table(files, revisions, onlyChanged: onlyChanged)
+    }
+
+    func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool) throws -> ValueTable {
+        var reader = try RevisionReader(self)
+        for case let r? in revisions { try reader.checkRevision(r) }
+        var rows: [ValueTable.Row] = []
+        for file in files {
+            var columns: [[(key: String, value: ParamValue)]] = []
+            for r in revisions {
+                let shown = r.map { "\($0):\(file)" } ?? file
+                columns.append(try reader.read(file, at: r).map { try ParamValue.parseValues($0, file: shown).flattened() } ?? [])
+            }
+            var keys: [String] = []
+            var seen = Set<String>()
+            for c in columns { for (k, _) in c where seen.insert(k).inserted { keys.append(k) } }
+            for k in keys {
+                let row = ValueTable.Row(file: file, key: k, values: columns.map { c in c.first { $0.key == k }?.value })
+                if !onlyChanged || row.changed { rows.append(row) }
+            }
+        }
+        return ValueTable(columns: revisions.map { $0 ?? "workspace" }, rows: rows)
+    }
+}
