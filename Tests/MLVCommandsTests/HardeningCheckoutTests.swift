@@ -55,7 +55,7 @@ import Glibc
             try FS.writeFile(ws.path("big/b1.bin"), Array("changed \(round)".utf8))
             try ws.killNine(["checkout", "--force"], afterMicroseconds: UInt32(20_000 + round * 25_000))
             #expect(try FS.list(ws.path("big")).map(\.name) == ["b1.bin"], "round \(round)")
-            #expect(try FS.list(ws.root).map(\.name).sorted() == [".git", ".gitignore", ".mlv", "big", "big.mlv"])
+            #expect(try FS.list(ws.root).map(\.name).sorted() == [".git", ".gitattributes", ".gitignore", ".mlv", "big", "big.mlv"])
             let st = try ws.mlv(["status"])
             #expect(!st.stdout.contains("added"), "\(st)")
         }
@@ -96,7 +96,7 @@ import Glibc
         let r = try ws.mlv(["add", "f", "-m", "Track f"])
         #expect(r.status == 0, "\(r)")
         // mlv's files only: the pointer, .gitignore, and mlv's configuration staged by `mlv init`.
-        #expect(try ws.git(["show", "--name-only", "--format=", "HEAD"]).stdout == ".gitignore\n.mlv/.gitignore\n.mlv/config.yaml\nf.mlv\n")
+        #expect(try ws.git(["show", "--name-only", "--format=", "HEAD"]).stdout == ".gitattributes\n.gitignore\n.mlv/.gitignore\n.mlv/config.yaml\nf.mlv\n")
         #expect(try ws.git(["diff", "--cached", "--name-only"]).stdout == "other.py\n")
         #expect(try ws.git(["status", "--porcelain"]).stdout == "A  other.py\n")
     }

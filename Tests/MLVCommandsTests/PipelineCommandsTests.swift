@@ -8,6 +8,7 @@ import Testing
     @Test func freshCloneCheckoutThenCheckIsUpToDate() throws {
         let ws = try pipelineWorkspace()
         #expect(try ws.git(["add", "pipeline.yaml", "params.yaml", "raw.txt", ".gitignore"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "raw data"]).status == 0)
         let r = try ws.mlv(["repro", "-m", "pipeline"])
         #expect(r.status == 0, "\(r)")
         #expect(try ws.git(["status", "--porcelain"]).stdout == "")

@@ -76,7 +76,7 @@ import Testing
             // 1-3 hostile pointers, each to a known object, a random hash, or a fresh random manifest.
             var planted: [String] = []
             for k in 0..<(rng.below(4) == 0 ? 2 : 1) {
-                let folder = rng.pick(["", "d2/", "a/b/"])
+                let folder = rng.pick(["", "p1/", "p1/p2/"])   // names no random path uses, so checkout never makes them files
                 let name = "\(folder)evil\(k).mlv"
                 var hash = rng.pick(known + [String(repeating: "c", count: 64)])
                 if rng.below(2) == 0 {

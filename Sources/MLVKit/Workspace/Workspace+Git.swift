@@ -28,6 +28,9 @@ extension Workspace {
         return out
     }
 
+    /// The files `-m` commits besides those the command changed, when they are staged.
+    static let ownFiles = [".mlv/config.yaml", ".mlv/.gitignore", ".gitattributes", "pipeline.yaml", "params.yaml"]
+
     /// Before any change: a commit was asked for, so there must be a repository and an identity.
     func checkCanCommit(_ message: String?) throws {
         guard message != nil else { return }
@@ -46,8 +49,9 @@ extension Workspace {
         if !repoPaths.isEmpty { try git.stage(repoPaths) }
         guard let message else { return nil }
         // Only mlv's own files: anything else the user staged stays staged, out of this commit.
-        // mlv's committed configuration (staged by `mlv init`) belongs to them.
-        let own = [".mlv/config.yaml", ".mlv/.gitignore"].compactMap { Path.relative(absolute($0), to: git.workdir) }
+        // mlv's own files when staged: its configuration and merge-driver attributes (staged
+        // by `mlv init`), and the pipeline and its default params file.
+        let own = Workspace.ownFiles.compactMap { Path.relative(absolute($0), to: git.workdir) }
         return try git.commit(message: message, only: repoPaths + own.filter { !repoPaths.contains($0) })
     }
 }
