@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import MLVSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -70,8 +71,9 @@ public enum EngineRuntime {
         return false
     }
 
-    /// The number of CPUs this process may run on.
-    public static var availableCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The number of CPUs this process may run on: its affinity mask (`taskset`, a container's
+    /// cpuset), as Foundation reads it.
+    public static var availableCores: Int { Parallel.availableCPUs }
 
     /// OpenBLAS's build configuration, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
     public static var blasConfig: String { String(cString: openblas_get_config()) }
