@@ -141,7 +141,9 @@ extension Workspace {
     /// `mlv checkout` for pipeline outs: makes every cached out match `pipeline.lock`. Changes
     /// that are not in the cache are never overwritten without `force`; uncached outs
     /// (`cache: false`) are left alone.
-    public func checkoutPipeline(force: Bool = false) throws -> PipelineCheckoutResult {
+    /// `only`: workspace-relative paths; the outs that are, hold or lie inside one of them
+    /// (all when nil). An out is always restored whole.
+    public func checkoutPipeline(force: Bool = false, only: [String]? = nil) throws -> PipelineCheckoutResult {
         guard FS.exists(absolute(Lockfile.fileName)) else { return PipelineCheckoutResult() }
         return try withLock {
             let lock = try loadLock()
@@ -152,6 +154,7 @@ extension Workspace {
             var unsaved: [String] = []
             for stage in lock.stages {
                 for o in stage.outs where !uncached.contains(o.path) {
+                    if let only, !only.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") || $0.hasPrefix(o.path + "/") }) { continue }
                     try checkNoSymlinkEscape(o.path, shownAs: o.path)
                     let now = try currentRecord(o.path, worker)
                     if now?.hash == o.hash { result.unchanged += 1; continue }
@@ -182,6 +185,20 @@ extension Workspace {
         options.checkInputs = !names.isEmpty
         let r = try Reproducer(workspace: self, options: options, events: { _ in })
         return try withLock { try r.commitSelected(skipIncomplete: names.isEmpty) }
+    }
+
+    /// Which of the user's paths name pipeline outs recorded in the lock (an out, a path inside
+    /// one, or a folder holding some), as workspace-relative paths; the others are left to
+    /// pointer checkout.
+    public func pipelineOutputPaths(_ arguments: [String], cwd: String = FS.currentDirectory()) throws -> (outs: [String], others: [String]) {
+        let recorded = try loadLock().stages.flatMap { $0.outs.map(\.path) }
+        var outs: [String] = [], others: [String] = []
+        for arg in arguments {
+            let rel = try relativeTarget(arg, cwd: cwd)
+            let isOut = recorded.contains { $0 == rel || $0.hasPrefix(rel + "/") || rel.hasPrefix($0 + "/") }
+            if isOut { outs.append(rel) } else { others.append(arg) }
+        }
+        return (outs, others)
     }
 
     /// The names of the stages in pipeline.yaml (empty without one).
