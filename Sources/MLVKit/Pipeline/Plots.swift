@@ -143,6 +143,25 @@ extension Workspace {
         }
         var reader = try RevisionReader(self)
         for case let r? in revisions { try reader.checkRevision(r) }
+        // A folder of data files (dvclive's `plots/metrics`) is one plot per file.
+        var expanded: [PlotSpec] = []
+        for spec in specs {
+            guard !spec.isImage, spec.y.count == 1, spec.y[0].field == nil else { expanded.append(spec); continue }
+            let folder = spec.y[0].file
+            var files: [String] = []
+            for r in revisions { for f in try reader.folderFiles(folder, at: r) ?? [] where !files.contains(f) { files.append(f) } }
+            guard !files.isEmpty else { expanded.append(spec); continue }
+            for f in files.sorted() {
+                var s = spec
+                s.id = f
+                s.title = spec.title.map { "\($0): \(f.dropFirst(folder.count + 1))" }
+                s.y = [(f, nil)]
+                s.x = spec.x[folder].map { [f: $0] } ?? [:]
+                s.isImage = PlotSpec.isImagePath(f)
+                expanded.append(s)
+            }
+        }
+        specs = expanded
         var out: [PlotData] = []
         for spec in specs {
             var data = PlotData(spec: spec)
