@@ -168,10 +168,11 @@ extension Workspace {
         let pipeline = try PipelineFile.load(root: root)
         var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
         for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }
-        return try table(files, revisions, onlyChanged: onlyChanged)
+        return try table(files, revisions, onlyChanged: onlyChanged, scalarsOnly: true)
     }
 
-    func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool) throws -> ValueTable {
+    /// `scalarsOnly`: lists (per-class tables, confusion matrices) are left out, as metrics.
+    func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool, scalarsOnly: Bool = false) throws -> ValueTable {
         var reader = try RevisionReader(self)
         for case let r? in revisions { try reader.checkRevision(r) }
         var rows: [ValueTable.Row] = []
@@ -179,7 +180,9 @@ extension Workspace {
             var columns: [[(key: String, value: ParamValue)]] = []
             for r in revisions {
                 let shown = r.map { "\($0):\(file)" } ?? file
-                columns.append(try reader.read(file, at: r).map { try ParamValue.parseValues($0, file: shown).flattened() } ?? [])
+                var values = try reader.read(file, at: r).map { try ParamValue.parseValues($0, file: shown).flattened() } ?? []
+                if scalarsOnly { values = values.filter { if case .list = $0.value { return false }; return true } }
+                columns.append(values)
             }
             var keys: [String] = []
             var seen = Set<String>()

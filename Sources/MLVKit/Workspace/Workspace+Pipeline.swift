@@ -70,6 +70,16 @@ extension Workspace {
         return Lockfile.Entry(path: rel, hash: hash, size: manifest.totalSize, fileCount: entries.count)
     }
 
+    /// Stores a copy of an uncached file out (≤ 64 MiB) as a cache object; false when it is a
+    /// folder, too large, or changed since it was hashed.
+    func storeCopy(_ entry: Lockfile.Entry) throws -> Bool {
+        guard !entry.hash.isDirectory, entry.size <= 64 << 20 else { return false }
+        if cache.contains(entry.hash) { return true }
+        let bytes = try FS.readFile(absolute(entry.path))
+        try FS.makeDirectories(cache.objectsRoot)
+        return try cache.store(bytes: bytes, isDirectory: false) == entry.hash
+    }
+
     /// True when the objects of a recorded out are all in the cache.
     func isCached(_ entry: Lockfile.Entry) throws -> Bool {
         entry.hash.isDirectory ? try objectsPresent(entry.hash, manifest: nil) : cache.contains(entry.hash)
@@ -77,10 +87,11 @@ extension Workspace {
 
     /// Writes a recorded out from the cache into the workspace, replacing what is there.
     /// Every object is checked to be present before anything is removed.
-    func restoreOutput(_ entry: Lockfile.Entry) throws {
+    /// `copy`: a plain copy whatever `cache.type` says (for outs that are not cached).
+    func restoreOutput(_ entry: Lockfile.Entry, copy: Bool = false) throws {
         let abs = absolute(entry.path)
         try checkNoSymlinkEscape(entry.path, shownAs: entry.path)
-        let mode = effectiveLinkType()
+        let mode = copy ? .copy : effectiveLinkType()
         guard entry.hash.isDirectory else {
             guard cache.contains(entry.hash) else { throw WorkspaceError.missingFromCache(path: entry.path, hash: entry.hash) }
             try materialize(entry.hash.digest, to: abs, shownAs: entry.path, mode: mode, HashWorker())
