@@ -152,6 +152,11 @@ import Testing
         #expect(try ws.read("d.txt") == "d\n")
     }
 
+    @Test func missingWorkingDirectory() throws {
+        let ws = try workspace("stages:\n  a: {cmd: touch x, wdir: nowhere}\n")
+        try expectRefused(ws, message: "the wdir 'nowhere' of stage 'a' is not a folder")
+    }
+
     @Test func missingDeclaredOutput() throws {
         let ws = try workspace("stages:\n  a: {cmd: echo hi, outs: [result.txt]}\n")
         try expectRefused(ws, message: "stage 'a' did not create its output 'result.txt'", hint: "the command must write every path listed in its outs")

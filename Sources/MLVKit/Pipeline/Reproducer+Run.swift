@@ -34,6 +34,7 @@ extension Reproducer {
         }
         func launch(_ i: Int) throws {
             let stage = graph.stages[i]
+            guard FS.isDirectory(ws.absolute(stage.wdir)) else { throw PipelineError.missingWorkingDirectory(path: stage.wdir, stage: stage.name) }
             emit(.running(stage: stage.name))
             for o in stage.outs where !o.persist {
                 if try FS.status(ws.absolute(o.path)) != nil { try FS.removeTree(ws.absolute(o.path)) }
