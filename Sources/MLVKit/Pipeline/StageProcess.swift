@@ -115,6 +115,11 @@ enum Interrupts {
         _ = received
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { sig in
+            // A second Ctrl-C ends mlv at once (the lock on disk is always a whole one).
+            if Interrupts.received.pointee != 0 {
+                Glibc.signal(sig, SIG_DFL)
+                raise(sig)
+            }
             Interrupts.received.pointee = sig
             for i in 0..<Interrupts.capacity {
                 let pid = Interrupts.table[i]
