@@ -229,6 +229,36 @@ final class Background<T>: @unchecked Sendable {
     }
 }
 
+extension ReproInterruptTests {
+    /// A command that ignores Ctrl-C keeps running after the first; the second ends mlv.
+    @Test func secondInterruptEndsMLV() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipeline.yaml", "stages:\n  stubborn: {cmd: \"trap '' INT; echo $$ > pid; sleep 30\", outs: [never.txt]}\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = ["repro"]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var waited = 0
+        while !ws.exists("pid") && waited < 100 { usleep(50_000); waited += 1 }
+        usleep(100_000)
+        let shell = Int32(try ws.read("pid").split(separator: "\n")[0])!
+        defer { kill(-shell, SIGKILL) }
+        kill(p.processIdentifier, SIGINT)
+        usleep(300_000)
+        #expect(p.isRunning, "the stage ignores the first Ctrl-C, so mlv waits for it")
+        kill(p.processIdentifier, SIGINT)
+        let start = Clock.monotonicSeconds()
+        p.waitUntilExit()
+        #expect(Clock.monotonicSeconds() - start < 5)
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGINT)
+        #expect(!ws.exists("pipeline.lock"))
+    }
+}
+
 /// Alive and not a zombie waiting for a parent that does not reap (PID 1 in some containers).
 func isRunning(_ pid: Int32) -> Bool {
     guard let stat = try? FS.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
