@@ -163,14 +163,19 @@ import Testing
     }
 
     @Test func secondReproWaitsForTheFirst() throws {
-        let ws = try workspace("stages:\n  slow: {cmd: sleep 2 && echo done > out.txt, outs: [out.txt]}\n")
+        let ws = try workspace("stages:\n  slow: {cmd: echo run >> runs.log && sleep 2 && echo done > out.txt, outs: [out.txt]}\n")
         let first = Background { try? ws.mlv(["repro"]) }
         usleep(700_000)
+        // One that will not wait long enough fails clearly; one that waits finds the work done.
+        let waiting = Background { try? ws.mlv(["repro"], env: ["MLV_LOCK_TIMEOUT": "30"]) }
         let second = try ws.mlv(["repro"], env: ["MLV_LOCK_TIMEOUT": "0.3"])
         #expect(second.status == 2)
         #expect(second.stderr.contains("mlv: error: another mlv process is working in this workspace"), "\(second)")
         let r = first.wait()
         #expect(r?.status == 0)
+        let w = waiting.wait()
+        #expect(w?.status == 0 && w?.stdout == "Stage 'slow' didn't change, skipping\nData and pipelines are up to date.\n", "\(String(describing: w))")
+        #expect(try ws.read("runs.log") == "run\n", "the command ran once")
         #expect(try ws.read("out.txt") == "done\n")
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
     }

@@ -125,12 +125,16 @@ public struct PipelineCheckoutResult: Sendable {
 
 extension Workspace {
     /// The lock's stages, or an empty lock when there is no `pipeline.lock`.
-    func loadLock() throws -> Lockfile {
+    func loadLock() throws -> Lockfile { try loadLockWithText().lock }
+
+    /// The lock and its bytes (nil when there is no `pipeline.lock`).
+    func loadLockWithText() throws -> (lock: Lockfile, text: String?) {
         let path = absolute(Lockfile.fileName)
-        guard let st = try FS.status(path) else { return Lockfile() }
+        guard let st = try FS.status(path) else { return (Lockfile(), nil) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }
         guard st.size <= 64 << 20 else { throw PipelineError.fileTooLarge(path: Lockfile.fileName, limit: "64 MiB") }
-        return try Lockfile.parse(try FS.readText(path))
+        let text = try FS.readText(path)
+        return (try Lockfile.parse(text), text)
     }
 
     /// Every object `pipeline.lock` records as a cached out (a folder's manifest and its files).
@@ -194,8 +198,7 @@ extension Workspace {
         options.singleItem = true
         options.message = message
         options.checkInputs = !names.isEmpty
-        let r = try Reproducer(workspace: self, options: options, events: { _ in })
-        return try withLock { try r.commitSelected(skipIncomplete: names.isEmpty) }
+        return try withLock { try Reproducer(workspace: self, options: options, events: { _ in }).commitSelected(skipIncomplete: names.isEmpty) }
     }
 
     /// Which of the user's paths name pipeline outs recorded in the lock (an out, a path inside
