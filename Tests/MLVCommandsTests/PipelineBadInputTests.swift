@@ -152,20 +152,30 @@ import Testing
         #expect(try ws.read("d.txt") == "d\n")
     }
 
+    @Test func missingWorkingDirectory() throws {
+        let ws = try workspace("stages:\n  a: {cmd: touch x, wdir: nowhere}\n")
+        try expectRefused(ws, message: "the wdir 'nowhere' of stage 'a' is not a folder")
+    }
+
     @Test func missingDeclaredOutput() throws {
         let ws = try workspace("stages:\n  a: {cmd: echo hi, outs: [result.txt]}\n")
         try expectRefused(ws, message: "stage 'a' did not create its output 'result.txt'", hint: "the command must write every path listed in its outs")
     }
 
     @Test func secondReproWaitsForTheFirst() throws {
-        let ws = try workspace("stages:\n  slow: {cmd: sleep 2 && echo done > out.txt, outs: [out.txt]}\n")
+        let ws = try workspace("stages:\n  slow: {cmd: echo run >> runs.log && sleep 2 && echo done > out.txt, outs: [out.txt]}\n")
         let first = Background { try? ws.mlv(["repro"]) }
         usleep(700_000)
+        // One that will not wait long enough fails clearly; one that waits finds the work done.
+        let waiting = Background { try? ws.mlv(["repro"], env: ["MLV_LOCK_TIMEOUT": "30"]) }
         let second = try ws.mlv(["repro"], env: ["MLV_LOCK_TIMEOUT": "0.3"])
         #expect(second.status == 2)
         #expect(second.stderr.contains("mlv: error: another mlv process is working in this workspace"), "\(second)")
         let r = first.wait()
         #expect(r?.status == 0)
+        let w = waiting.wait()
+        #expect(w?.status == 0 && w?.stdout == "Stage 'slow' didn't change, skipping\nData and pipelines are up to date.\n", "\(String(describing: w))")
+        #expect(try ws.read("runs.log") == "run\n", "the command ran once")
         #expect(try ws.read("out.txt") == "done\n")
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
     }
@@ -221,6 +231,36 @@ final class Background<T>: @unchecked Sendable {
         #expect(!isRunning(sleeper), "the sleeper was ended with its group")
         let lock = try ws.read("pipeline.lock")
         #expect(lock.contains("  first:\n") && !lock.contains("  slow:\n"))
+    }
+}
+
+extension ReproInterruptTests {
+    /// A command that ignores Ctrl-C keeps running after the first; the second ends mlv.
+    @Test func secondInterruptEndsMLV() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipeline.yaml", "stages:\n  stubborn: {cmd: \"trap '' INT; echo $$ > pid; sleep 30\", outs: [never.txt]}\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = ["repro"]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var waited = 0
+        while !ws.exists("pid") && waited < 100 { usleep(50_000); waited += 1 }
+        usleep(100_000)
+        let shell = Int32(try ws.read("pid").split(separator: "\n")[0])!
+        defer { kill(-shell, SIGKILL) }
+        kill(p.processIdentifier, SIGINT)
+        usleep(300_000)
+        #expect(p.isRunning, "the stage ignores the first Ctrl-C, so mlv waits for it")
+        kill(p.processIdentifier, SIGINT)
+        let start = Clock.monotonicSeconds()
+        p.waitUntilExit()
+        #expect(Clock.monotonicSeconds() - start < 5)
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGINT)
+        #expect(!ws.exists("pipeline.lock"))
     }
 }
 

@@ -43,6 +43,33 @@ import Testing
         #expect(try ws.read("model.txt") == "4\nlr=0.2\n")
     }
 
+    @Test func checkoutOfNamedOutputs() throws {
+        let ws = try pipelineWorkspace()
+        try ws.write("data.txt", "tracked\n")
+        #expect(try ws.mlv(["add", "data.txt"]).status == 0)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try FS.removeTree(ws.path("feats"))
+        try FS.remove(ws.path("model.txt"))
+        try FS.remove(ws.path("data.txt"))
+        let r = try ws.mlv(["checkout", "feats/count", "data.txt"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasSuffix("restored pipeline output feats\n"))
+        #expect(try ws.read("feats/count") == "4\n" && ws.read("data.txt") == "tracked\n")
+        #expect(!ws.exists("model.txt"), "only what was named")
+    }
+
+    /// A dep tracked with `mlv add` gets the same hash in the lock as in its pointer: one
+    /// record of one folder, in two files.
+    @Test func lockAndPointerAgreeOnAFolder() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["images/a.png": "a", "images/sub/b.png": "b", "pipeline.yaml": "stages:\n  count: {cmd: ls -R images > n.txt, deps: [images], outs: [n.txt]}\n"])
+        #expect(try ws.mlv(["add", "images"]).status == 0)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let pointer = try ws.read("images.mlv")
+        let hash = pointer.split(separator: "\n").first { $0.hasPrefix("  sha256: ") }!.dropFirst("  sha256: ".count)
+        #expect(try ws.read("pipeline.lock").contains("    - path: images\n      hash: sha256\n      sha256: \(hash)\n      size: 2\n      nfiles: 2\n"))
+    }
+
     @Test func commitRecordsAStageWithoutRunningIt() throws {
         let ws = try pipelineWorkspace()
         #expect(try ws.mlv(["repro"]).status == 0)

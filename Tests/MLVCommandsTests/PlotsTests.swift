@@ -59,6 +59,43 @@ import Testing
         #expect(one.stdout == "1 plot written to acc.html\n")
     }
 
+    /// dvclive's layout: a folder of TSV files, one plot each; cached, so HEAD's come from the
+    /// cache through the manifest in HEAD's lock.
+    @Test func folderOfPlots() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "params.yaml": "n: 2\n",
+            "pipeline.yaml": """
+            stages:
+              train:
+                cmd: sh live.sh ${n}
+                deps: [live.sh]
+                params: [n]
+                plots: [{live/plots: {x: step}}]
+
+            """,
+            "live.sh": """
+            mkdir -p live/plots/metrics/train
+            printf 'step\\tloss\\n' > live/plots/metrics/train/loss.tsv
+            printf 'step\\tacc\\n' > live/plots/metrics/acc.tsv
+            i=0; while [ $i -lt $1 ]; do printf "$i\\t0.$i\\n" >> live/plots/metrics/train/loss.tsv; printf "$i\\t0.$i\\n" >> live/plots/metrics/acc.tsv; i=$((i + 1)); done
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "n=2"]).status == 0)
+        try ws.write("params.yaml", "n: 4\n")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let r = try ws.mlv(["plots", "diff"])
+        #expect(r.stdout == "2 plots written to plots.html\n", "\(r)")
+        let html = try ws.read("plots.html")
+        #expect(html.contains("data-plot=\"live/plots/metrics/acc.tsv\"") && html.contains("data-plot=\"live/plots/metrics/train/loss.tsv\""))
+        for (series, points) in [("HEAD: loss", 2), ("workspace: loss", 4), ("HEAD: acc", 2), ("workspace: acc", 4)] {
+            #expect(html.contains("data-series=\"\(series)\" data-points=\"\(points)\""), "\(series)")
+        }
+    }
+
     @Test func rendersInHeadlessChromium() throws {
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             print("skipped: Debian's chromium is not installed (apt-get install chromium)")

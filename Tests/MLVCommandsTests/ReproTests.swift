@@ -137,6 +137,27 @@ extension TestWorkspace {
         #expect(runs >= 1)
     }
 
+    /// Metrics kept in git (cache: false) are restored by the run-cache too; a changed key
+    /// inside a whole params section is named.
+    @Test func runCacheRestoresUncachedMetrics() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "params.yaml": "train:\n  lr: 1\n  epochs: 2\n",
+            "pipeline.yaml": "stages:\n  t:\n    cmd: >-\n      echo t >> runs.log && echo ${train.lr} > m.bin && echo '{\"lr\": ${train.lr}}' > score.json\n    params: [train]\n    outs: [m.bin]\n    metrics: [{score.json: {cache: false}}]\n",
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try ws.write("params.yaml", "train:\n  lr: 2\n  epochs: 2\n")
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "t: changed command; changed params: train.lr\n")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try ws.write("params.yaml", "train:\n  lr: 1\n  epochs: 2\n")
+        let r = try ws.mlv(["repro"])
+        #expect(r.stdout == "Stage 't' is cached: outputs restored from the run-cache, command not run\n", "\(r)")
+        #expect(try ws.read("score.json") == "{\"lr\": 1}\n" && ws.read("m.bin") == "1\n")
+        #expect(try ws.takeRuns() == ["t", "t"])
+        #expect(try ws.read(".gitignore") == "/m.bin\n", "the uncached metrics stay out of .gitignore")
+        #expect(try FS.status(ws.path("score.json"))!.mode & 0o200 != 0, "a writable copy")
+    }
+
     @Test func parallelFanOut() throws {
         let ws = try TestWorkspace()
         var yaml = "stages:\n  source:\n    cmd: echo go > src.txt\n    outs: [src.txt]\n"

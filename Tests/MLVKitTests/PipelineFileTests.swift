@@ -113,6 +113,82 @@ import Testing
         #expect(error("artifacts:\n  m: {paht: x}\n")?.hint == "did you mean 'path'?")
     }
 
+    /// DVC's example-get-started dvc.yaml, renamed: every key is understood.
+    @Test func dvcGetStartedPipeline() throws {
+        let p = try parse("""
+        stages:
+          prepare:
+            cmd: python src/prepare.py data/data.xml
+            deps:
+            - data/data.xml
+            - src/prepare.py
+            params:
+            - prepare.seed
+            - prepare.split
+            outs:
+            - data/prepared
+          featurize:
+            cmd: python src/featurization.py data/prepared data/features
+            deps:
+            - data/prepared
+            - src/featurization.py
+            params:
+            - featurize.max_features
+            - featurize.ngrams
+            outs:
+            - data/features
+          train:
+            cmd: python src/train.py data/features model.pkl
+            deps:
+            - data/features
+            - src/train.py
+            params:
+            - train.min_split
+            - train.n_est
+            - train.seed
+            outs:
+            - model.pkl
+          evaluate:
+            cmd: python src/evaluate.py model.pkl data/features
+            deps:
+            - data/features
+            - model.pkl
+            - src/evaluate.py
+            outs:
+            - eval/importance.png
+            - eval/live/plots:
+                cache: false
+            - eval/prc:
+                cache: false
+            metrics:
+            - eval/live/metrics.json:
+                cache: false
+        metrics:
+        - eval/live/metrics.json
+        plots:
+        - ROC:
+            template: simple
+            x: fpr
+            y:
+              eval/live/plots/sklearn/roc/train.json: tpr
+              eval/live/plots/sklearn/roc/test.json: tpr
+        - Confusion-Matrix:
+            template: confusion
+            x: actual
+            y:
+              eval/live/plots/sklearn/cm/train.json: predicted
+              eval/live/plots/sklearn/cm/test.json: predicted
+        - eval/importance.png
+        """)
+        #expect(p.stages.map(\.name) == ["prepare", "featurize", "train", "evaluate"])
+        let g = try StageGraph(p.stages)
+        #expect(g.upstream[3].map { g.stages[$0].name } == ["featurize", "train"])
+        #expect(p.stages[3].outs.map(\.cache) == [true, false, false, false])
+        #expect(p.plots.map(\.id) == ["ROC", "Confusion-Matrix", "eval/importance.png"])
+        #expect(p.plots[0].x == ["eval/live/plots/sklearn/roc/train.json": "fpr", "eval/live/plots/sklearn/roc/test.json": "fpr"])
+        #expect(p.plots[1].template == .confusion && p.plots[1].y.count == 2 && p.plots[2].isImage)
+    }
+
     @Test func errorsSayWhere() throws {
         #expect(error("stages:\n  a:\n    cmd: x\n    dep: [y]\n")?.description == "pipeline.yaml:4:5: unknown key 'dep' in stage 'a'")
         #expect(error("stages:\n  a:\n    cmd: x\n    dep: [y]\n")?.hint == "did you mean 'deps'?")

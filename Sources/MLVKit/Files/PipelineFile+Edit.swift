@@ -95,14 +95,16 @@ extension Workspace {
     /// `mlv stage add`: appends a stage to pipeline.yaml (created if missing), after checking
     /// that the result is a valid pipeline (name, paths, no duplicate outs, no cycle).
     public func addStage(_ stage: NewStage) throws {
-        let path = absolute(PipelineFile.fileName)
-        let text = FS.exists(path) ? try FS.readText(path) : ""
-        if let existing = try PipelineFile.load(root: root), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
-            throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
+        try withLock {
+            let path = absolute(PipelineFile.fileName)
+            let text = FS.exists(path) ? try FS.readText(path) : ""
+            if let existing = try PipelineFile.load(root: root), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
+                throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
+            }
+            let updated = try PipelineFile.adding(stage, to: text)
+            let pipeline = try PipelineFile.parse(updated, root: root)
+            _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
+            try AtomicFile.write(updated, to: path)
         }
-        let updated = try PipelineFile.adding(stage, to: text)
-        let pipeline = try PipelineFile.parse(updated, root: root)
-        _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
-        try withLock { try AtomicFile.write(updated, to: path) }
     }
 }

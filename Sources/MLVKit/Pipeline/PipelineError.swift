@@ -17,6 +17,7 @@ public enum PipelineError: UserFacingError, Equatable {
     case commandKilled(stage: String, signal: Int32)
     case missingOutput(stage: String, path: String)
     case symlinkEscape(path: String, stage: String)
+    case missingWorkingDirectory(path: String, stage: String)
     case interrupted(stage: String)
     case stagesFailed([String])
 
@@ -37,6 +38,7 @@ public enum PipelineError: UserFacingError, Equatable {
         case .commandKilled(let s, let sig): return "stage '\(s)' failed: its command was killed by signal \(sig)"
         case .missingOutput(let s, let p): return "stage '\(s)' did not create its output '\(p)'"
         case .symlinkEscape(let p, let s): return "path '\(p)' of stage '\(s)' leads outside the workspace through a symbolic link"
+        case .missingWorkingDirectory(let p, let s): return "the wdir '\(p)' of stage '\(s)' is not a folder"
         case .interrupted(let s): return "interrupted while running stage '\(s)'"
         case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
         }

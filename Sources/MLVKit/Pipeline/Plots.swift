@@ -143,6 +143,25 @@ extension Workspace {
         }
         var reader = try RevisionReader(self)
         for case let r? in revisions { try reader.checkRevision(r) }
+        // A folder of data files (dvclive's `plots/metrics`) is one plot per file.
+        var expanded: [PlotSpec] = []
+        for spec in specs {
+            guard !spec.isImage, spec.y.count == 1, spec.y[0].field == nil else { expanded.append(spec); continue }
+            let folder = spec.y[0].file
+            var files: [String] = []
+            for r in revisions { for f in try reader.folderFiles(folder, at: r) ?? [] where !files.contains(f) { files.append(f) } }
+            guard !files.isEmpty else { expanded.append(spec); continue }
+            for f in files.sorted() {
+                var s = spec
+                s.id = f
+                s.title = spec.title.map { "\($0): \(f.dropFirst(folder.count + 1))" }
+                s.y = [(f, nil)]
+                s.x = spec.x[folder].map { [f: $0] } ?? [:]
+                s.isImage = PlotSpec.isImagePath(f)
+                expanded.append(s)
+            }
+        }
+        specs = expanded
         var out: [PlotData] = []
         for spec in specs {
             var data = PlotData(spec: spec)
@@ -160,20 +179,23 @@ extension Workspace {
                     return rows
                 }
                 if spec.template == .confusion {
-                    guard let (file, predicted) = spec.y.first, let predicted, let actual = spec.x[file] else { continue }
-                    let rows = try records(file)
-                    var labels: [String] = []
-                    var pairs: [(String, String)] = []
-                    for row in rows {
-                        guard let a = row.first(where: { $0.key == actual })?.value.description,
-                              let p = row.first(where: { $0.key == predicted })?.value.description else { continue }
-                        for l in [a, p] where !labels.contains(l) { labels.append(l) }
-                        pairs.append((a, p))
+                    // One matrix per revision and file: x is the actual class, y the predicted.
+                    for (file, predicted) in spec.y {
+                        guard let predicted, let actual = spec.x[file] else { continue }
+                        var labels: [String] = []
+                        var pairs: [(String, String)] = []
+                        for row in try records(file) {
+                            guard let a = row.first(where: { $0.key == actual })?.value.description,
+                                  let p = row.first(where: { $0.key == predicted })?.value.description else { continue }
+                            for l in [a, p] where !labels.contains(l) { labels.append(l) }
+                            pairs.append((a, p))
+                        }
+                        guard labels.count <= 1000 else { continue }
+                        labels.sort()
+                        var counts = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: labels.count)
+                        for (a, p) in pairs { counts[labels.firstIndex(of: a)!][labels.firstIndex(of: p)!] += 1 }
+                        data.confusion.append((spec.y.count > 1 ? "\(name): \(file)" : name, labels, counts))
                     }
-                    labels.sort()
-                    var counts = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: labels.count)
-                    for (a, p) in pairs { counts[labels.firstIndex(of: a)!][labels.firstIndex(of: p)!] += 1 }
-                    data.confusion.append((name, labels, counts))
                     continue
                 }
                 for (file, field) in spec.y {

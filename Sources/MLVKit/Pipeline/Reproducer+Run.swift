@@ -34,6 +34,7 @@ extension Reproducer {
         }
         func launch(_ i: Int) throws {
             let stage = graph.stages[i]
+            guard FS.isDirectory(ws.absolute(stage.wdir)) else { throw PipelineError.missingWorkingDirectory(path: stage.wdir, stage: stage.name) }
             emit(.running(stage: stage.name))
             for o in stage.outs where !o.persist {
                 if try FS.status(ws.absolute(o.path)) != nil { try FS.removeTree(ws.absolute(o.path)) }
@@ -151,8 +152,10 @@ extension Reproducer {
         try flushIgnores()
         result.lockChanged = !toStage.isEmpty
         let commitMessage = failures.isEmpty && scheduleError == nil ? options.message : nil
-        if !toStage.isEmpty || commitMessage != nil {
-            result.commit = try ws.stageAndCommit(toStage.sorted(), message: toStage.isEmpty ? nil : commitMessage)
+        if commitMessage != nil { toStage.formUnion(try filesToCommit()) }
+        if !toStage.isEmpty { _ = try ws.stageAndCommit(toStage.sorted(), message: nil) }
+        if let commitMessage, let git = try ws.git(), try git.hasStagedChanges() {
+            result.commit = try git.commit(message: commitMessage)
         }
         if let scheduleError { throw scheduleError }
         if Interrupts.signal != 0, let stage = failures.first?.0 ?? selected.first.map({ graph.stages[$0].name }) {
@@ -163,6 +166,17 @@ extension Reproducer {
         return result
     }
 
+    /// What `repro -m` commits besides the lock and .gitignore files: pipeline.yaml, the params
+    /// files the stages read, and uncached outs (metrics and plots kept in git).
+    func filesToCommit() throws -> [String] {
+        var files = [PipelineFile.fileName]
+        for i in selected {
+            let s = graph.stages[i]
+            files += s.params.map(\.file) + s.outs.filter { !$0.cache }.map(\.path)
+        }
+        return try files.filter { try FS.status(ws.absolute($0)) != nil }
+    }
+
     /// After a successful run: every declared out exists; cached outs go into the cache; the
     /// lock gains the stage. Nothing is recorded when an out is missing.
     func record(_ stage: Stage, afterRun: Bool) throws {
@@ -170,12 +184,16 @@ extension Reproducer {
             throw PipelineError.missingOutput(stage: stage.name, path: o.path)
         }
         var outs: [Lockfile.Entry] = []
+        var runCacheable = afterRun && Reproducer.runCacheable(stage)
         for o in stage.outs {
             if o.cache {
                 outs.append(try ws.cacheOutput(o.path))
                 pendingIgnores.append(o.path)
             } else if let r = try ws.currentRecord(o.path, worker) {
                 outs.append(r)
+                // An uncached file out (metrics) is copied into the cache too, so that the
+                // run-cache can restore it; a folder makes the stage not run-cacheable.
+                if runCacheable { runCacheable = try ws.storeCopy(r) }
             }
         }
         forget(stage.outs.map(\.path))
@@ -183,9 +201,15 @@ extension Reproducer {
         let snap = try snapshot(stage)
         let entry = Lockfile.StageLock(name: stage.name, cmd: stage.cmd, deps: snap.deps, params: snap.params, outs: outs)
         try writeLock(entry)
-        if afterRun, !stage.alwaysChanged, !stage.outs.contains(where: { $0.persist || !$0.cache }) {
+        if runCacheable {
             try runCache.save(RunCache.key(stage, deps: snap.deps, params: snap.params), outs: outs)
         }
+    }
+
+    /// Stages whose outs an earlier identical run can stand in for: not `always_changed`, with
+    /// outs, none of them `persist` (its old content is part of the result).
+    static func runCacheable(_ stage: Stage) -> Bool {
+        !stage.alwaysChanged && !stage.outs.isEmpty && !stage.outs.contains(where: \.persist)
     }
 
     /// `mlv commit`: records the selected stages as they are now, without running them.
@@ -212,13 +236,14 @@ extension Reproducer {
 
     /// The stage's outs restored from an earlier run with the same inputs, if there is one.
     func restoreFromRunCache(_ stage: Stage, _ snap: StageSnapshot) throws -> Bool {
-        guard options.runCache, !options.force, !stage.alwaysChanged, !stage.outs.isEmpty,
-              snap.missingDeps.isEmpty, !stage.outs.contains(where: { $0.persist || !$0.cache }) else { return false }
+        guard options.runCache, !options.force, Reproducer.runCacheable(stage), snap.missingDeps.isEmpty else { return false }
         let key = RunCache.key(stage, deps: snap.deps, params: snap.params)
+        let cached = Set(stage.outs.filter(\.cache).map(\.path))
         for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) {
             for o in entry {
-                try ws.restoreOutput(o)
-                pendingIgnores.append(o.path)
+                // Uncached outs (tracked by git, edited by people) are plain copies.
+                try ws.restoreOutput(o, copy: !cached.contains(o.path))
+                if cached.contains(o.path) { pendingIgnores.append(o.path) }
             }
             forget(stage.outs.map(\.path))
             for o in entry { records[o.path] = o }

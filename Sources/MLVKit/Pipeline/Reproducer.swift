@@ -51,10 +51,10 @@ extension Workspace {
     /// `mlv repro`: runs the stale stages of `pipeline.yaml` in dependency order, caching their
     /// outs and recording them in `pipeline.lock` after each stage.
     public func reproduce(_ options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws -> ReproResult {
-        let r = try Reproducer(workspace: self, options: options, events: events)
-        if options.check || options.dry { return try r.checkStale() }
+        if options.check || options.dry { return try Reproducer(workspace: self, options: options, events: events).checkStale() }
         try checkCanCommit(options.message)
-        return try withLock { try r.run() }
+        // The lock is read under the workspace lock: a second repro plans from what the first wrote.
+        return try withLock { try Reproducer(workspace: self, options: options, events: events).run() }
     }
 
     /// Stale stages and why (for `mlv status`); empty without a pipeline.
@@ -101,17 +101,7 @@ final class Reproducer {
         guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
         graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.target))
         selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
-        let lockPath = ws.absolute(Lockfile.fileName)
-        if FS.exists(lockPath) {
-            guard let st = try FS.status(lockPath), st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }
-            guard st.size <= 64 << 20 else { throw PipelineError.fileTooLarge(path: Lockfile.fileName, limit: "64 MiB") }
-            let text = try FS.readText(lockPath)
-            lockText = text
-            lock = try Lockfile.parse(text)
-        } else {
-            lockText = nil
-            lock = Lockfile()
-        }
+        (lock, lockText) = try ws.loadLockWithText()
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
         try checkInputs(requireInputs: options.checkInputs)

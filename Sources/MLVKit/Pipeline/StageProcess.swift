@@ -37,6 +37,9 @@ enum StageProcess {
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
+        // Nothing but stdin, stdout and stderr reaches the command: no descriptor mlv inherited
+        // or opened (a pipe another process waits on to see mlv end) outlives mlv in a stage.
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
         var script = command
         if let addchdir = addChdir {
             _ = addchdir(&actions, cwd)
@@ -68,6 +71,12 @@ enum StageProcess {
     private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
         guard let sym = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
         return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up the same way.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
     private static func withCStrings<R>(_ a: [String], _ b: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>, UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
@@ -115,6 +124,11 @@ enum Interrupts {
         _ = received
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { sig in
+            // A second Ctrl-C ends mlv at once (the lock on disk is always a whole one).
+            if Interrupts.received.pointee != 0 {
+                Glibc.signal(sig, SIG_DFL)
+                raise(sig)
+            }
             Interrupts.received.pointee = sig
             for i in 0..<Interrupts.capacity {
                 let pid = Interrupts.table[i]

@@ -28,7 +28,16 @@ public enum Staleness {
         for f in now.params {
             for (k, v) in f.values {
                 seen.insert(f.file + "\u{0}" + k)
-                if lock.param(f.file, k) != v { changedParams.append(k) }
+                let recorded = lock.param(f.file, k)
+                guard recorded != v else { continue }
+                if case .dict? = recorded, case .dict = v {
+                    // A whole section: name the keys inside it that changed.
+                    let old = Dictionary(recorded!.flattened(k).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    let new = Dictionary(v.flattened(k).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    changedParams += Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
+                } else {
+                    changedParams.append(k)
+                }
             }
         }
         for f in lock.params { for (k, _) in f.values where !seen.contains(f.file + "\u{0}" + k) { changedParams.append(k) } }

@@ -19,53 +19,6 @@ public struct ValueTable: Sendable {
     }
 }
 
-/// Reads a workspace file now (revision nil) or as committed at a revision, through libgit2;
-/// a cached out that git does not hold is read from the cache by the hash in that revision's
-/// `pipeline.lock`. Never runs git, never touches the workspace.
-struct RevisionReader {
-    let ws: Workspace
-    let git: GitRepository?
-    static let limit = 64 << 20
-    private var locks: [String: Lockfile] = [:]
-
-    init(_ ws: Workspace) throws {
-        self.ws = ws
-        git = try ws.git()
-    }
-
-    func repoPath(_ rel: String) -> String? {
-        guard let git else { return nil }
-        return Path.relative(ws.absolute(rel), to: git.workdir)
-    }
-
-    func checkRevision(_ revision: String) throws {
-        guard let git else { throw WorkspaceError.commitNeedsGit }
-        _ = try git.resolve(revision)
-    }
-
-    mutating func read(_ rel: String, at revision: String?) throws -> [UInt8]? {
-        guard let revision else {
-            guard let st = try FS.statusFollowingLinks(ws.absolute(rel)) else { return nil }
-            guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
-            guard st.size <= RevisionReader.limit else { throw PipelineError.fileTooLarge(path: rel, limit: "64 MiB") }
-            return try FS.readFile(ws.absolute(rel))
-        }
-        guard let git, let path = repoPath(rel) else { return nil }
-        if let bytes = try git.readFile(path, at: revision) { return bytes }
-        // A cached out: its hash in that revision's lock, its bytes in the cache.
-        if locks[revision] == nil {
-            let text = try repoPath(Lockfile.fileName).flatMap { try git.readFile($0, at: revision) }
-            locks[revision] = try text.map { try Lockfile.parse(String(decoding: $0, as: UTF8.self), file: "\(revision):\(Lockfile.fileName)") } ?? Lockfile()
-        }
-        for stage in locks[revision]!.stages {
-            if let out = stage.outs.first(where: { $0.path == rel }), !out.hash.isDirectory, out.size <= RevisionReader.limit {
-                return try ws.cache.read(out.hash)
-            }
-        }
-        return nil
-    }
-}
-
 extension ParamValue {
     /// Nested dicts flattened to dotted keys (`avg_prec.test`); lists and scalars are values.
     func flattened(_ prefix: String = "") -> [(key: String, value: ParamValue)] {
@@ -141,10 +94,11 @@ extension Workspace {
         let pipeline = try PipelineFile.load(root: root)
         var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
         for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }
-        return try table(files, revisions, onlyChanged: onlyChanged)
+        return try table(files, revisions, onlyChanged: onlyChanged, scalarsOnly: true)
     }
 
-    func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool) throws -> ValueTable {
+    /// `scalarsOnly`: lists (per-class tables, confusion matrices) are left out, as metrics.
+    func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool, scalarsOnly: Bool = false) throws -> ValueTable {
         var reader = try RevisionReader(self)
         for case let r? in revisions { try reader.checkRevision(r) }
         var rows: [ValueTable.Row] = []
@@ -152,7 +106,9 @@ extension Workspace {
             var columns: [[(key: String, value: ParamValue)]] = []
             for r in revisions {
                 let shown = r.map { "\($0):\(file)" } ?? file
-                columns.append(try reader.read(file, at: r).map { try ParamValue.parseValues($0, file: shown).flattened() } ?? [])
+                var values = try reader.read(file, at: r).map { try ParamValue.parseValues($0, file: shown).flattened() } ?? []
+                if scalarsOnly { values = values.filter { if case .list = $0.value { return false }; return true } }
+                columns.append(values)
             }
             var keys: [String] = []
             var seen = Set<String>()

@@ -70,6 +70,16 @@ extension Workspace {
         return Lockfile.Entry(path: rel, hash: hash, size: manifest.totalSize, fileCount: entries.count)
     }
 
+    /// Stores a copy of an uncached file out (≤ 64 MiB) as a cache object; false when it is a
+    /// folder, too large, or changed since it was hashed.
+    func storeCopy(_ entry: Lockfile.Entry) throws -> Bool {
+        guard !entry.hash.isDirectory, entry.size <= 64 << 20 else { return false }
+        if cache.contains(entry.hash) { return true }
+        let bytes = try FS.readFile(absolute(entry.path))
+        try FS.makeDirectories(cache.objectsRoot)
+        return try cache.store(bytes: bytes, isDirectory: false) == entry.hash
+    }
+
     /// True when the objects of a recorded out are all in the cache.
     func isCached(_ entry: Lockfile.Entry) throws -> Bool {
         entry.hash.isDirectory ? try objectsPresent(entry.hash, manifest: nil) : cache.contains(entry.hash)
@@ -77,9 +87,11 @@ extension Workspace {
 
     /// Writes a recorded out from the cache into the workspace, replacing what is there.
     /// Every object is checked to be present before anything is removed.
-    func restoreOutput(_ entry: Lockfile.Entry) throws {
+    /// `copy`: a plain copy whatever `cache.type` says (for outs that are not cached).
+    func restoreOutput(_ entry: Lockfile.Entry, copy: Bool = false) throws {
         try checkNoSymlinkEscape(entry.path, shownAs: entry.path)
-        let mode = effectiveLinkType()
+        let mode = copy ? .copy : effectiveLinkType()
+        // Written through folders opened from the root without following symlinks (see checkout).
         let parent = try resolvedParent(entry.path)
         let name = Path.base(entry.path)
         guard entry.hash.isDirectory else {
@@ -115,19 +127,47 @@ extension Workspace {
     }
 }
 
-public struct PipelineCheckoutResult: Sendable {
-    public var restored: [String] = []
-    public var unchanged = 0
+extension Workspace {
+    /// `ensureGitignored` for many paths, reading and writing each `.gitignore` once; the
+    /// changed files (workspace-relative).
+    func ensureGitignored(all targets: [String]) throws -> [String] {
+        var byFolder: [String: [String]] = [:]
+        for t in targets { byFolder[Path.parent(t), default: []].append(Path.base(t)) }
+        var changed: [String] = []
+        for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
+            let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
+            let path = absolute(ignoreRel)
+            var text = FS.exists(path) ? try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20) : ""
+            var present = Set(text.split(separator: "\n").map(String.init))
+            var added = false
+            for name in names {
+                let entry = "/" + Workspace.gitignoreEscape(name)
+                guard present.insert(entry).inserted else { continue }
+                if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+                text += entry + "\n"
+                added = true
+            }
+            if added {
+                try AtomicFile.write(text, to: path)
+                changed.append(ignoreRel)
+            }
+        }
+        return changed
+    }
 }
 
 extension Workspace {
     /// The lock's stages, or an empty lock when there is no `pipeline.lock`.
-    func loadLock() throws -> Lockfile {
+    func loadLock() throws -> Lockfile { try loadLockWithText().lock }
+
+    /// The lock and its bytes (nil when there is no `pipeline.lock`).
+    func loadLockWithText() throws -> (lock: Lockfile, text: String?) {
         let path = absolute(Lockfile.fileName)
-        guard let st = try FS.status(path) else { return Lockfile() }
+        guard let st = try FS.status(path) else { return (Lockfile(), nil) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }
         guard st.size <= 64 << 20 else { throw PipelineError.fileTooLarge(path: Lockfile.fileName, limit: "64 MiB") }
-        return try Lockfile.parse(try FS.readText(path))
+        let text = try UntrustedFile.readText(path, shownAs: Lockfile.fileName, what: "pipeline.lock", limit: 64 << 20)
+        return (try Lockfile.parse(text), text)
     }
 
     /// Every object `pipeline.lock` records as a cached out (a folder's manifest and its files).
@@ -162,120 +202,5 @@ extension Workspace {
     private func neverCached(_ o: Lockfile.Entry) -> Bool {
         let uncached = Set(((try? PipelineFile.load(root: root))??.stages ?? []).flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
         return uncached.contains(o.path)
-    }
-
-    /// `mlv checkout` for pipeline outs: makes every cached out match `pipeline.lock`. Changes
-    /// that are not in the cache are never overwritten without `force`; uncached outs
-    /// (`cache: false`) are left alone.
-    public func checkoutPipeline(force: Bool = false) throws -> PipelineCheckoutResult {
-        guard FS.exists(absolute(Lockfile.fileName)) else { return PipelineCheckoutResult() }
-        return try withLock {
-            let lock = try loadLock()
-            let uncached = Set((try PipelineFile.load(root: root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
-            let worker = HashWorker()
-            var result = PipelineCheckoutResult()
-            var actions: [Lockfile.Entry] = []
-            var unsaved: [String] = []
-            for stage in lock.stages {
-                for o in stage.outs where !uncached.contains(o.path) {
-                    try checkNoSymlinkEscape(o.path, shownAs: o.path)
-                    let now = try currentRecord(o.path, worker)
-                    if now?.hash == o.hash { result.unchanged += 1; continue }
-                    if let now, !force, !(try isCached(now)) { unsaved.append(o.path) }
-                    guard try isCached(o) else { throw WorkspaceError.missingFromCache(path: o.path, hash: o.hash) }
-                    actions.append(o)
-                }
-            }
-            flushState()
-            if !unsaved.isEmpty { throw WorkspaceError.uncommittedChanges(paths: unsaved) }
-            for o in actions {
-                try restoreOutput(o)
-                result.restored.append(o.path)
-            }
-            return result
-        }
-    }
-
-    /// `mlv commit STAGE…`: records the stages' current deps, params and outs in the lock
-    /// without running them (outs go into the cache). No names: every stage whose deps, params
-    /// and outs all exist.
-    public func commitStages(_ names: [String], message: String? = nil) throws -> [String] {
-        try checkCanCommit(message)
-        var options = ReproOptions()
-        options.targets = names
-        options.singleItem = true
-        options.message = message
-        options.checkInputs = !names.isEmpty
-        let r = try Reproducer(workspace: self, options: options, events: { _ in })
-        return try withLock { try r.commitSelected(skipIncomplete: names.isEmpty) }
-    }
-
-    /// The names of the stages in pipeline.yaml (empty without one).
-    public func stageNames() throws -> [String] {
-        try PipelineFile.load(root: root)?.stages.map(\.name) ?? []
-    }
-}
-
-public struct PipelineDAG: Sendable {
-    /// Stage names in run order.
-    public var stages: [String]
-    /// Data flows from `from` into `to`.
-    public var edges: [(from: String, to: String)]
-}
-
-extension Workspace {
-    /// The stages (those named and their upstream, or all) and the edges between them.
-    public func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        let graph = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
-        let chosen = try graph.selection(targets)
-        let set = Set(chosen)
-        var edges: [(from: String, to: String)] = []
-        for i in chosen { for j in graph.upstream[i] where set.contains(j) { edges.append((graph.stages[j].name, graph.stages[i].name)) } }
-        return PipelineDAG(stages: chosen.map { graph.stages[$0].name }, edges: edges)
-    }
-
-    /// `mlv stage list`: each stage with its description, or its outputs.
-    public func stageSummaries() throws -> [(name: String, summary: String)] {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        return pipeline.stages.map { s in
-            (s.name, s.desc ?? (s.outs.isEmpty ? "" : "Outputs " + s.outs.map(\.path).joined(separator: ", ")))
-        }
-    }
-}
-
-extension Workspace {
-    /// `ensureGitignored` for many paths, reading and writing each `.gitignore` once; the
-    /// changed files (workspace-relative).
-    func ensureGitignored(all targets: [String]) throws -> [String] {
-        var byFolder: [String: [String]] = [:]
-        for t in targets { byFolder[Path.parent(t), default: []].append(Path.base(t)) }
-        var changed: [String] = []
-        for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
-            let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
-            let path = absolute(ignoreRel)
-            var text = FS.exists(path) ? try FS.readText(path) : ""
-            var present = Set(text.split(separator: "\n").map(String.init))
-            var added = false
-            for name in names {
-                let entry = "/" + Workspace.gitignoreEscape(name)
-                guard present.insert(entry).inserted else { continue }
-                if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
-                text += entry + "\n"
-                added = true
-            }
-            if added {
-                try AtomicFile.write(text, to: path)
-                changed.append(ignoreRel)
-            }
-        }
-        return changed
-    }
-}
-
-extension Workspace {
-    /// `mlv artifacts list`: the artifacts pipeline.yaml declares.
-    public func artifacts() throws -> [PipelineFile.Artifact] {
-        try PipelineFile.load(root: root)?.artifacts ?? []
     }
 }
