@@ -13,7 +13,11 @@ struct Checkout: ParsableCommand {
     var force = false
 
     func run() throws {
-        let ws = try WorkspaceCommand.open()
+        try Checkout.restore(try WorkspaceCommand.open(), paths, force: force)
+    }
+
+    /// Restores pointer data and pipeline outs (`mlv checkout`, and `mlv pull` after fetching).
+    static func restore(_ ws: Workspace, _ paths: [String], force: Bool) throws {
         // Paths that are pipeline outs come from pipeline.lock; the rest from their pointers.
         let (outs, others) = try ws.pipelineOutputPaths(paths)
         if paths.isEmpty || !others.isEmpty {

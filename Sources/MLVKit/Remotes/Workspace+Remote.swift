@@ -61,7 +61,7 @@ extension Workspace {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let set = try objectSet(try pointers(for: targets, cwd: cwd))
+            let set = try objectSet(try transferTargets(targets, cwd: cwd))
             var result = TransferResult(remote: settings.name)
             let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
             try store.check(forWriting: true)
@@ -98,7 +98,7 @@ extension Workspace {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let tracked = try pointers(for: targets, cwd: cwd)
+            let tracked = try transferTargets(targets, cwd: cwd)
             var result = TransferResult(remote: settings.name)
             var corrupted: [String] = []
             var missing: [String] = []
@@ -178,7 +178,7 @@ extension Workspace {
     public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?,
                             cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus]) {
         let (settings, store) = try remote(name)
-        let tracked = try pointers(for: targets, cwd: cwd)
+        let tracked = try transferTargets(targets, cwd: cwd)
         let set = try objectSet(tracked)
         try store.check(forWriting: false)
         let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
