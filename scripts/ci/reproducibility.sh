@@ -28,7 +28,7 @@ if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then one_cpu=
 git diff --exit-code --stat -- pipeline.lock models reports || fail "the clone's outputs differ from what the commit recorded"
 mlv repro --check || fail "repro --check after repro --force"
 mlv status --check || fail "status --check after repro --force"
-echo "every hash in pipeline.lock reproduced on ${#one_cpu[@]:+1 CPU}${one_cpu[*]:+ (taskset)}"
+echo "every hash in pipeline.lock reproduced (${one_cpu[*]:-all CPUs}; the lock was made on another CPU count)"
 
 step "2. push to SeaweedFS, pull into a second fresh clone"
 "$repo/scripts/s3-test-server" start "$work/s3" --owner $$ mlv-ci >/dev/null
