@@ -4,7 +4,8 @@
 #
 #   1. A fresh clone of HEAD runs `mlv repro --force` on ONE CPU (the committed lock was made on
 #      another count): every hash in pipeline.lock, the trained model included, must come out
-#      identical, and `mlv repro --check` and `mlv status --check` must pass.
+#      identical, and `mlv repro --check` and `mlv status --check` must pass; `mlv repro --verify`
+#      reruns every stage in a scratch copy and reports per stage.
 #   2. That clone pushes to a real S3 server (SeaweedFS on loopback, SigV4 checked); a second
 #      fresh clone pulls, and its outputs match the lock with a clean status.
 #   3. The check must fail when it should: one flipped byte in a committed hash is reported,
@@ -29,6 +30,9 @@ git diff --exit-code --stat -- pipeline.lock models reports || fail "the clone's
 mlv repro --check || fail "repro --check after repro --force"
 mlv status --check || fail "status --check after repro --force"
 echo "every hash in pipeline.lock reproduced (${one_cpu[*]:-all CPUs}; the lock was made on another CPU count)"
+
+step "1b. mlv repro --verify: every stage rerun in a scratch copy, compared stage by stage"
+mlv repro --verify | grep -v '^epoch' || fail "repro --verify"
 
 step "2. push to SeaweedFS, pull into a second fresh clone"
 "$repo/scripts/s3-test-server" start "$work/s3" --owner $$ mlv-ci >/dev/null

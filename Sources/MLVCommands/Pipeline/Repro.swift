@@ -1,5 +1,6 @@
 import ArgumentParser
 import MLVKit
+import MLVSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +44,12 @@ struct Repro: ParsableCommand {
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
+    @Flag(help: "Rerun every stage in a scratch copy (the workspace is not touched) and report, per stage, whether its outputs came out byte-identical to pipeline.lock; exit 1 when any differs.")
+    var verify = false
+
     func run() throws {
         let ws = try WorkspaceCommand.open()
+        if verify { return try Self.verify(ws) }
         var o = ReproOptions()
         o.targets = targets
         o.dry = dry
@@ -64,6 +69,29 @@ struct Repro: ParsableCommand {
         }
         if r.ran.isEmpty && r.restored.isEmpty { Output.line("Data and pipelines are up to date.") }
         if let c = r.commit { Output.line("committed \(c.prefix(12))") }
+    }
+
+    static func verify(_ ws: Workspace) throws {
+        Output.line("Rerunning every stage in a scratch copy:")
+        let executable = FS.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+        let report = try ws.verifyReproduction(executable: executable)
+        Output.line("")
+        for v in report {
+            if v.identical {
+                Output.line("\(v.stage): identical (\(v.outputs.joined(separator: ", ")))")
+            } else {
+                for d in v.differences {
+                    Output.line("\(v.stage): DIFFERS \(d.path): lock \(d.locked.short)…, rerun \(d.rerun.map { $0.short + "…" } ?? "not produced")")
+                }
+            }
+        }
+        let bad = report.filter { !$0.identical }
+        if bad.isEmpty {
+            Output.line("Every output of \(report.count) stage\(report.count == 1 ? "" : "s") came out byte-identical.")
+        } else {
+            throw MessageError("\(bad.count) of \(report.count) stages did not reproduce: \(bad.map(\.stage).joined(separator: ", "))",
+                               hint: "a stage whose command depends on the clock, the host or unseeded randomness cannot reproduce", exitCode: 1)
+        }
     }
 
     static func show(_ e: ReproEvent, dry: Bool) {

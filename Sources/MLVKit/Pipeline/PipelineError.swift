@@ -3,6 +3,7 @@ import MLVSupport
 /// Everything that can go wrong planning or running a pipeline, written for the user.
 public enum PipelineError: UserFacingError, Equatable {
     case noPipeline
+    case verifyRunFailed(outcome: String)
     case cycle([String])
     case duplicateOutput(path: String, stages: [String])
     case overlappingOutputs(path: String, stage: String, other: String, otherStage: String)
@@ -24,6 +25,7 @@ public enum PipelineError: UserFacingError, Equatable {
     public var message: String {
         switch self {
         case .noPipeline: return "no pipeline.yaml in this workspace"
+        case .verifyRunFailed(let o): return "the verification rerun in a scratch copy failed (\(o)); see its output above"
         case .cycle(let names): return "the pipeline has a cycle: \(names.joined(separator: " -> "))"
         case .duplicateOutput(let p, let s): return "output '\(p)' is produced by more than one stage: \(s.map { "'\($0)'" }.joined(separator: ", "))"
         case .overlappingOutputs(let p, let s, let o, let os): return "output '\(p)' of stage '\(s)' overlaps output '\(o)' of stage '\(os)'"
