@@ -194,6 +194,10 @@ import Testing
         let ws = try TestWorkspace()
         #expect(try ws.mlv(["stage", "add", "-n", "a", "-o", "a.txt", "echo a > a.txt"]).status == 0)
         #expect(try ws.read("pipeline.yaml") == "stages:\n  a:\n    cmd: echo a > a.txt\n    outs:\n    - a.txt\n")
+        // `--` ends mlv's options and is not part of the command.
+        let other = try TestWorkspace()
+        #expect(try other.mlv(["stage", "add", "-n", "t", "-o", "m", "--", "mlv", "train", "--out", "m"]).status == 0)
+        #expect(try other.read("pipeline.yaml") == "stages:\n  t:\n    cmd: mlv train --out m\n    outs:\n    - m\n")
         let before = try ws.read("pipeline.yaml")
         let dup = try ws.mlv(["stage", "add", "-n", "a", "echo"])
         #expect(dup.stderr == "mlv: error: stage 'a' already exists in pipeline.yaml\nhint: choose another name, or edit pipeline.yaml\n")

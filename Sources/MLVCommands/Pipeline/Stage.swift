@@ -55,7 +55,8 @@ struct StageCommand: ParsableCommand {
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
-            var s = NewStage(name: name, cmd: command.joined(separator: " "))
+            // `--` ends mlv's own options; it is not part of the command.
+            var s = NewStage(name: name, cmd: (command.first == "--" ? command.dropFirst() : command[...]).joined(separator: " "))
             s.deps = deps
             s.params = params
             s.outs = outs
