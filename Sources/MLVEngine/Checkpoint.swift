@@ -96,6 +96,11 @@ public struct Checkpoint: Equatable, Sendable {
               architecture.finalSize >= 1, rates.count == filters.count else {
             throw bad("inconsistent metadata")
         }
+        // The metadata alone can describe a network of terabytes: its weights must be in the file.
+        let needed = architecture.parameterShapes.reduce(0.0) { $0 + $1.shape.reduce(4.0) { $0 * Double($1) } }
+        guard needed <= Double(bytes.count) else {
+            throw bad("its metadata describes \(formatBytes(needed)) of weights, the file holds \(formatBytes(bytes.count))")
+        }
         var weights: [Float] = []
         weights.reserveCapacity(architecture.parameterCount)
         for (name, shape) in architecture.parameterShapes {

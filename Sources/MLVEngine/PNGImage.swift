@@ -7,6 +7,17 @@ struct PNGImage {
     /// (over 3 GB as floats), and decoding runs on every thread at once. 40 megapixels is more
     /// than a 6000×6000 photograph.
     static let maxPixels = 40_000_000
+    /// Images above this many pixels are decoded one at a time (ImageSet.load).
+    static let largePixels = 4_000_000
+
+    /// Width × height as the file's IHDR chunk states them (a PNG must start with it), before
+    /// libpng reads anything; 0 when the bytes are too short to say.
+    static func claimedPixels(_ bytes: [UInt8]) -> Int {
+        guard bytes.count >= 24 else { return 0 }
+        func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+        let (pixels, overflow) = be32(16).multipliedReportingOverflow(by: be32(20))
+        return overflow ? Int.max : pixels
+    }
 
     var width: Int
     var height: Int

@@ -67,6 +67,23 @@ import Testing
                             hint: "pass the model.safetensors written by `mlv train`")
                 try refused(dir, ["evaluate", "--model", name, "--data", "data", "--out", "e.json"], expected)
             }
+            // Metadata describing a network of gigabytes of weights over a file of kilobytes.
+            var n = 0
+            for k in 0..<8 { n |= Int(good[k]) << (8 * k) }
+            let header = String(decoding: good[8..<(8 + n)], as: UTF8.self)
+            for old in ["\\\"fc_sizes\\\": [16]", "\"mlv.image_size\": \"12\""] {
+                #expect(header.contains(old), "\(old) in \(header)")
+            }
+            var forged = header.replacingOccurrences(of: "\\\"fc_sizes\\\": [16]", with: "\\\"fc_sizes\\\": [4096]")
+                .replacingOccurrences(of: "\"mlv.image_size\": \"12\"", with: "\"mlv.image_size\": \"1024\"")
+            while forged.utf8.count % 8 != 0 { forged += " " }
+            var forgedBytes: [UInt8] = []
+            withUnsafeBytes(of: UInt64(forged.utf8.count).littleEndian) { forgedBytes += $0 }
+            forgedBytes += Array(forged.utf8) + good[(8 + n)...]
+            try FS.writeFile(dir.url("meta.safetensors"), forgedBytes)
+            try refused(dir, ["predict", "--model", "meta.safetensors", "data/c0/img0.png"],
+                        "meta.safetensors: not an mlv checkpoint (its metadata describes 8.6 GB of weights, the file holds ")
+
             // A header length past the end of the file, and the largest one.
             for length in [UInt64(1) << 40, UInt64.max] {
                 var bytes = good
