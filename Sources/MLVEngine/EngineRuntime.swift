@@ -99,7 +99,10 @@ public enum EngineRuntime {
     /// What the checkpoint records about how it was computed (`mlv.engine` in its metadata).
     public static var provenance: [(String, String)] {
         [("numerics_version", String(numericsVersion)),
-         ("openblas", blasVersion),
+         // A checked version is recorded as the set whose single-thread kernels give the same
+         // bits, so machines with 0.3.21 and 0.3.34 write byte-identical checkpoints; any other
+         // version is named as it is (its bits may differ).
+         ("openblas", checkedBlasVersions.contains(blasVersion) ? "0.3.21 or 0.3.34 (bit-identical single-thread kernels)" : blasVersion),
          ("kernels", kernelName),
          ("threads", "byte-identical for every --threads value: OpenBLAS runs one thread per call on fixed tiles; reductions run in a fixed order")]
     }
