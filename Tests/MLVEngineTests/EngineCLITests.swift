@@ -52,13 +52,24 @@ import Testing
             try dir.gen(["params.yaml": tinyParamsYAML(epochs: 8)])
             let t = try runMLV(["train", "--data", "data", "--out", "o"], cwd: dir.path)
             #expect(t.status == 0, "\(t)")
-            let e = try runMLV(["evaluate", "--model", "o/model.safetensors", "--data", "data", "--out", "eval.json"], cwd: dir.path)
+            let e = try runMLV(["evaluate", "--model", "o/model.safetensors", "--data", "data", "--out", "eval.json",
+                                "--predictions", "predictions.csv"], cwd: dir.path)
             #expect(e.status == 0, "\(e)")
+            // One row per test image; the rows agree with the confusion matrix.
+            let rows = try dir.read("predictions.csv").split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+            #expect(rows.first == ["path", "actual", "predicted"])
+            #expect(rows.count == 7 && rows.dropFirst().allSatisfy { $0.count == 3 && $0[0].hasPrefix("c") && $0[0].hasSuffix(".png") })
             #expect(e.stdout.contains("confusion matrix") && e.stdout.contains("on 6 test images"), "\(e)")
             let json = try JSONSerialization.jsonObject(with: Data(try dir.read("eval.json").utf8)) as! [String: Any]
             #expect(json["images"] as? Int == 6)
             #expect((json["accuracy"] as? Double ?? 0) >= 0.8, "\(json)")
             #expect((json["confusion_matrix"] as? [[Int]])?.count == 3)
+            let matrix = json["confusion_matrix"] as? [[Int]] ?? []
+            for (a, row) in matrix.enumerated() {
+                for (p, n) in row.enumerated() {
+                    #expect(rows.dropFirst().filter { $0[1] == "c\(a)" && $0[2] == "c\(p)" }.count == n)
+                }
+            }
             let p = try runMLV(["predict", "--model", "o/model.safetensors", "--json", "data/c2"], cwd: dir.path)
             #expect(p.status == 0, "\(p)")
             let items = try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as! [[String: Any]]

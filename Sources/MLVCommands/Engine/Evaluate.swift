@@ -21,6 +21,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Also write the metrics as JSON to this file.")
     var out: String?
 
+    @Option(help: "Also write each image's true and predicted class as CSV (path,actual,predicted) to this file: what a confusion plot reads.")
+    var predictions: String?
+
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
@@ -31,6 +34,9 @@ struct Evaluate: ParsableCommand {
                      evaluation.count, evaluation.forwardSeconds, Double(evaluation.count) / max(evaluation.forwardSeconds, 1e-9)))
         if let out {
             try AtomicFile.write(evaluation.json, to: out)
+        }
+        if let predictions {
+            try AtomicFile.write(evaluation.predictionsCSV, to: predictions)
         }
     }
 }
