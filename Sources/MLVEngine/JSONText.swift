@@ -1,27 +1,10 @@
 // Small helpers that write JSON text with a fixed key order, so that files the engine writes
 // are byte-identical whenever their values are. Numbers use Swift's shortest round-trip form.
 
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
+import MLVSupport
+
+/// A JSON string literal (MLVSupport's one escaper).
+func jsonString(_ s: String) -> String { JSONText.string(s) }
 
 /// A JSON array of already-encoded values.
 func jsonArray(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }

@@ -9,15 +9,35 @@ public enum UntrustedFile {
     /// The largest pointer, config or lock file mlv reads (they are a few hundred bytes).
     public static let smallLimit = 4 << 20
 
+    /// Why a file was not read (the caller words the message for its kind of file).
+    public enum Refusal: Error, Equatable {
+        /// "a symbolic link", "a folder", "a FIFO", "a device", "a socket", "not a regular file".
+        case notRegular(kind: String)
+        case tooLarge(size: Int, limit: Int)
+    }
+
     /// Reads `path` whole. `shownAs` names it in errors; `what` says what it should be.
     /// The final component is opened with `O_NOFOLLOW` and `O_NONBLOCK` (a FIFO never blocks),
     /// and must be a regular file of at most `limit` bytes, also while it is being read.
     public static func read(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> [UInt8] {
+        do {
+            return try bytes(path, shownAs: shownAs, limit: limit, followSymlinks: false)
+        } catch Refusal.notRegular(let kind) {
+            throw notRegular(shownAs, what, kind)
+        } catch Refusal.tooLarge {
+            throw tooLarge(shownAs, what, limit)
+        }
+    }
+
+    /// The checks of `read` without the messages: throws `Refusal` (or a `FileSystemError`).
+    /// `followSymlinks`: a symlink to a regular file is read (for data files such as images).
+    public static func bytes(_ path: String, shownAs: String, limit: Int, followSymlinks: Bool) throws -> [UInt8] {
         var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
+        repeat { fd = open(path, flags) } while fd < 0 && errno == EINTR
         if fd < 0 {
             let e = errno
-            if e == ELOOP { throw notRegular(shownAs, what, "a symbolic link") }
+            if e == ELOOP && !followSymlinks { throw Refusal.notRegular(kind: "a symbolic link") }
             throw FileSystemError.posix("open", shownAs, errno: e)
         }
         defer { close(fd) }
@@ -25,17 +45,18 @@ public enum UntrustedFile {
         guard fstat(fd, &st) == 0 else { throw FileSystemError.posix("stat", shownAs, errno: errno) }
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFDIR: throw notRegular(shownAs, what, "a folder")
-        case S_IFIFO: throw notRegular(shownAs, what, "a FIFO")
-        case S_IFCHR, S_IFBLK: throw notRegular(shownAs, what, "a device")
-        default: throw notRegular(shownAs, what, "not a regular file")
+        case S_IFDIR: throw Refusal.notRegular(kind: "a folder")
+        case S_IFIFO: throw Refusal.notRegular(kind: "a FIFO")
+        case S_IFCHR, S_IFBLK: throw Refusal.notRegular(kind: "a device")
+        case S_IFSOCK: throw Refusal.notRegular(kind: "a socket")
+        default: throw Refusal.notRegular(kind: "not a regular file")
         }
-        guard st.st_size <= limit else { throw tooLarge(shownAs, what, limit) }
+        guard st.st_size <= limit else { throw Refusal.tooLarge(size: Int(st.st_size), limit: limit) }
         var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
         var used = 0
         while true {
             if used == out.count {
-                guard out.count <= limit else { throw tooLarge(shownAs, what, limit) }
+                guard out.count <= limit else { throw Refusal.tooLarge(size: used, limit: limit) }
                 out.append(contentsOf: [UInt8](repeating: 0, count: min(out.count, limit + 1 - out.count) + 1))
             }
             let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
@@ -45,7 +66,7 @@ public enum UntrustedFile {
             }
             if n == 0 { break }
             used += n
-            guard used <= limit else { throw tooLarge(shownAs, what, limit) }
+            guard used <= limit else { throw Refusal.tooLarge(size: used, limit: limit) }
         }
         out.removeSubrange(used...)
         return out

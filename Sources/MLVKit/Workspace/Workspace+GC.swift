@@ -18,22 +18,22 @@ extension Workspace {
         var keep = Set<ContentHash>()
         var unreadable: [String] = []
         var reason = ""
-        for t in try allPointers() {
-            keep.insert(t.pointer.hash)
-            guard t.pointer.hash.isDirectory else { continue }
+        let recorded = try allPointers().map { ($0.target, $0.pointer.hash) } + pipelineRecordedOutputs()
+        for (target, hash) in recorded {
+            keep.insert(hash)
+            guard hash.isDirectory else { continue }
             do {
-                guard let m = try cache.manifest(t.pointer.hash) else {
-                    unreadable.append(t.target)
-                    if reason.isEmpty { reason = "'\(t.target)': manifest \(t.pointer.hash.short)… is not in the cache" }
+                guard let m = try cache.manifest(hash) else {
+                    unreadable.append(target)
+                    if reason.isEmpty { reason = "'\(target)': manifest \(hash.short)… is not in the cache" }
                     continue
                 }
                 for e in m.entries { keep.insert(ContentHash(e.digest)) }
             } catch let e as UserFacingError {
-                unreadable.append(t.target)
+                unreadable.append(target)
                 if reason.isEmpty { reason = e.message }
             }
         }
-        keep.formUnion(try pipelineObjects(unreadable: &unreadable, reason: &reason))
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
         return keep
     }

@@ -170,37 +170,13 @@ extension Workspace {
         return (try Lockfile.parse(text), text)
     }
 
-    /// Every object `pipeline.lock` records as a cached out (a folder's manifest and its files).
-    /// A manifest that cannot be read is an error, never a smaller keep-set.
-    func pipelineObjects(unreadable: inout [String], reason: inout String) throws -> Set<ContentHash> {
-        var keep = Set<ContentHash>()
-        for stage in try loadLock().stages {
-            for o in stage.outs {
-                keep.insert(o.hash)
-                guard o.hash.isDirectory else { continue }
-                // A folder out whose manifest is missing or unreadable: its files are unknown,
-                // so gc must delete nothing (the caller refuses, naming it).
-                do {
-                    guard let m = try cache.manifest(o.hash) else {
-                        if cache.contains(o.hash) || !neverCached(o) {
-                            unreadable.append(o.path)
-                            if reason.isEmpty { reason = "'\(o.path)': manifest \(o.hash.short)… is not in the cache" }
-                        }
-                        continue
-                    }
-                    for e in m.entries { keep.insert(ContentHash(e.digest)) }
-                } catch let e as UserFacingError {
-                    unreadable.append(o.path)
-                    if reason.isEmpty { reason = e.message }
-                }
-            }
-        }
-        return keep
-    }
-
-    /// True for an out the lock records but the cache never held (`cache: false` outs).
-    private func neverCached(_ o: Lockfile.Entry) -> Bool {
+    /// The outs `pipeline.lock` records (path, hash) that belong in the cache: all but the
+    /// `cache: false` ones the cache never held. gc keeps their objects, and refuses when a
+    /// folder's manifest cannot be read.
+    func pipelineRecordedOutputs() throws -> [(String, ContentHash)] {
+        let lock = try loadLock()
+        guard !lock.stages.isEmpty else { return [] }
         let uncached = Set(((try? PipelineFile.load(root: root))??.stages ?? []).flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
-        return uncached.contains(o.path)
+        return lock.stages.flatMap { $0.outs }.filter { cache.contains($0.hash) || !uncached.contains($0.path) }.map { ($0.path, $0.hash) }
     }
 }
