@@ -116,6 +116,46 @@ public final class S3Client: @unchecked Sendable {
         }
     }
 
+    // MARK: - Multipart upload
+
+    /// Starts a multipart upload and returns its upload id.
+    public func createMultipartUpload(key: String) throws -> String {
+        let r = try send("POST", key: key, query: [(name: "uploads", value: "")])
+        guard let xml = XMLTree.parse(r.body), xml.name == "InitiateMultipartUploadResult", let id = xml["UploadId"], !id.isEmpty else {
+            throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "no UploadId in the answer to CreateMultipartUpload", bucket: location.bucket, key: key)
+        }
+        return id
+    }
+
+    /// Uploads `length` bytes of `file` from `offset` as part `number` (1-based); returns its ETag.
+    public func uploadPart(key: String, uploadID: String, number: Int, file: String, offset: Int64, length: Int64, sha256Hex: String) throws -> String {
+        let r = try send("PUT", key: key, query: [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadID)],
+                         body: .file(path: file, offset: offset, length: length), payloadHash: sha256Hex)
+        guard let etag = r.header("etag"), !etag.isEmpty else {
+            throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "no ETag for part \(number)", bucket: location.bucket, key: key)
+        }
+        return etag
+    }
+
+    public func completeMultipartUpload(key: String, uploadID: String, etags: [String]) throws {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (i, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLTree.escape(etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let r = try send("POST", key: key, query: [(name: "uploadId", value: uploadID)], headers: [(name: "Content-Type", value: "application/xml")],
+                         body: .bytes(body), payloadHash: SHA256Hasher.hex(body))
+        // CompleteMultipartUpload can fail with status 200 and an <Error> body.
+        if let answer = XMLTree.parse(r.body), answer.name == "Error" {
+            throw S3Error(status: 200, code: answer["Code"] ?? "InternalError", serverMessage: answer["Message"] ?? "", bucket: location.bucket, key: key)
+        }
+    }
+
+    public func abortMultipartUpload(key: String, uploadID: String) throws {
+        _ = try send("DELETE", key: key, query: [(name: "uploadId", value: uploadID)])
+    }
+
     // MARK: - Objects
 
     /// Uploads a file (streamed), signed over its SHA-256 (`sha256Hex`, which the cache knows).

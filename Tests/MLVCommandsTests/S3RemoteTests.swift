@@ -36,6 +36,27 @@ import Testing
         #expect(try ws.read("empty.txt") == "")
     }
 
+    @Test func aLargeFileGoesInParallelParts() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        // 11 MiB + 123 bytes in 5 MiB parts: 5 + 5 + the odd rest.
+        var rng = SystemRandomNumberGenerator()
+        let big = (0..<(11 << 20) + 123).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try FS.writeFile(ws.path("big.bin"), big)
+        #expect(try ws.mlv(["add", "big.bin"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_threshold", "5MiB"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_chunk", "5MiB"]).status == 0)
+        #expect(try ws.mlv(["push", "big.bin"]).stdout == "1 file pushed, 11.0 MiB, 0 failed\n")
+        let hash = SHA256Hasher.hex(big)
+        let headers = try server.headers(key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))")
+        #expect(headers["content-length"] == String(big.count))
+        #expect(headers["etag"]?.hasSuffix("-3\"") == true, "not a 3-part upload: \(headers)")
+        try FS.removeTree(ws.path(".mlv/cache"))
+        try FS.remove(ws.path("big.bin"))
+        #expect(try ws.mlv(["pull", "big.bin"]).status == 0)
+        #expect(try FS.readFile(ws.path("big.bin")) == big)
+    }
+
     @Test func aMissingObjectOnTheRemoteIsReportedNeverCalledPresent() throws {
         let server = try S3TestServer.get()
         let (ws, prefix) = try workspace(server)

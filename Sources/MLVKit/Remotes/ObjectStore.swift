@@ -11,8 +11,11 @@ public protocol ObjectStore: AnyObject, Sendable {
     func check(forWriting: Bool) throws
     /// Which of `hashes` the store holds, in as few requests as it can.
     func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash>
-    /// Uploads the file at `path` (the object's `size` bytes) as `hash`.
-    func upload(_ hash: ContentHash, from path: String, size: Int64) throws
+    /// Uploads the file at `path` (the object's `size` bytes) as `hash`; a large object may use
+    /// up to `jobs` parallel requests.
+    func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws
+    /// Objects of at least this size are sent one at a time, each in parallel parts.
+    var largeObjectSize: Int64 { get }
     /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
     /// nil when the store has no such object.
     func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
@@ -29,7 +32,7 @@ extension RemoteSettings {
             let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
             let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
             let client = S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
-            return S3Remote(name: name, client: client, prefix: prefix)
+            return S3Remote(name: name, client: client, prefix: prefix, multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
         }
     }
 }
@@ -55,7 +58,9 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         Set(hashes.filter { ((try? FS.status(path($0))) ?? nil)?.kind == .file })
     }
 
-    public func upload(_ hash: ContentHash, from source: String, size: Int64) throws {
+    public var largeObjectSize: Int64 { .max }
+
+    public func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
         let dest = path(hash)
         let tmp = Path.join(Path.parent(dest), ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         do {

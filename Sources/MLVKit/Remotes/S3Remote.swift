@@ -1,5 +1,8 @@
 import MLVHTTP
 import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An S3 bucket (AWS, MinIO, SeaweedFS) used as a remote: objects at `PREFIX/sha256/ab/cdef…`.
 public final class S3Remote: ObjectStore, @unchecked Sendable {
@@ -8,11 +11,18 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// "" or "some/prefix" (no slashes at the ends).
     let prefix: String
 
-    init(name: String, client: S3Client, prefix: String) {
+    let multipartThreshold: Int64
+    let multipartChunk: Int64
+
+    init(name: String, client: S3Client, prefix: String, multipartThreshold: Int64 = 64 << 20, multipartChunk: Int64 = 16 << 20) {
         remoteName = name
         self.client = client
         self.prefix = prefix
+        self.multipartThreshold = multipartThreshold
+        self.multipartChunk = multipartChunk
     }
+
+    public var largeObjectSize: Int64 { multipartThreshold }
 
     var objectsPrefix: String { (prefix.isEmpty ? "" : prefix + "/") + "sha256/" }
     func key(_ hash: ContentHash) -> String { objectsPrefix + hash.objectName }
@@ -53,10 +63,59 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         return found
     }
 
-    public func upload(_ hash: ContentHash, from path: String, size: Int64) throws {
+    public func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
+        if size >= multipartThreshold { return try uploadMultipart(hash, from: path, size: size, jobs: jobs) }
         try mapped(key: key(hash)) {
             try client.putObject(key: key(hash), file: path, size: size, sha256Hex: hash.digest.hex)
         }
+    }
+
+    /// The part layout for `size` bytes: `multipartChunk`-sized parts, grown if needed to stay
+    /// within S3's 10,000 parts.
+    static func parts(size: Int64, chunk: Int64) -> [(offset: Int64, length: Int64)] {
+        let chunk = max(chunk, (size + 9_999) / 10_000, 1)
+        return stride(from: Int64(0), to: max(size, 1), by: Int(chunk)).map { ($0, min(chunk, size - $0)) }
+    }
+
+    /// CreateMultipartUpload, the parts in parallel (each signed over its own SHA-256), then
+    /// CompleteMultipartUpload; any failure aborts the upload, so no parts are left behind.
+    func uploadMultipart(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
+        let key = key(hash)
+        let parts = Self.parts(size: size, chunk: multipartChunk)
+        let id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
+        do {
+            var etags = [String](repeating: "", count: parts.count)
+            let lock = Lock()
+            try Parallel.forEach(count: parts.count, workers: jobs, makeContext: { [UInt8](repeating: 0, count: 1 << 20) }) { i, buffer in
+                let p = parts[i]
+                let sha = try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)
+                let etag = try mapped(key: key) {
+                    try client.uploadPart(key: key, uploadID: id, number: i + 1, file: path, offset: p.offset, length: p.length, sha256Hex: sha)
+                }
+                lock.lock(); etags[i] = etag; lock.unlock()
+            }
+            try mapped(key: key) { try client.completeMultipartUpload(key: key, uploadID: id, etags: etags) }
+        } catch {
+            try? client.abortMultipartUpload(key: key, uploadID: id)
+            throw error
+        }
+    }
+
+    static func sha256(of path: String, offset: Int64, length: Int64, buffer: inout [UInt8]) throws -> String {
+        let fd = try FS.openFile(path, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        let h = SHA256Hasher()
+        var done: Int64 = 0
+        try buffer.withUnsafeMutableBytes { buf in
+            while done < length {
+                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' became shorter while being sent") }
+                h.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+                done += Int64(n)
+            }
+        }
+        return h.finalizeHex()
     }
 
     public func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest? {

@@ -73,8 +73,16 @@ extension Workspace {
                 result.skipped += phase.count - todo.count
                 let sizes = todo.map { set.files[$0] ?? set.manifests[$0] ?? 0 }
                 let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
-                try Parallel.forEach(count: todo.count, workers: jobs, makeContext: { () }) { i, _ in
-                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i])
+                // Small objects many at a time; large ones one at a time, each in parallel parts.
+                let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+                let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+                try Parallel.forEach(count: small.count, workers: jobs, makeContext: { () }) { k, _ in
+                    let i = small[k]
+                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
+                    counter.advance(bytes: sizes[i])
+                }
+                for i in large {
+                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: jobs)
                     counter.advance(bytes: sizes[i])
                 }
                 result.transferred += todo.count
