@@ -32,15 +32,32 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         _ = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix + "00/") }
     }
 
-    /// HEAD per object, or ListObjectsV2 per two-hex-digit folder, whichever costs fewer
-    /// requests for this many objects: a folder's listing costs at least one request and
-    /// answers for every object in it.
+    /// What the remote holds, in as few requests as the count allows. The alternatives: a HEAD
+    /// per object; a ListObjectsV2 per two-hex-digit folder (at least one request per folder,
+    /// answering for every object in it); or one listing of the whole prefix, page after page
+    /// (1,000 keys a page). The whole listing is tried first, but only for as many pages as it
+    /// can take while still beating the others (their requests run `jobs` at a time, pages one
+    /// after another); past that the remote is large and the per-folder or HEAD plan is used.
     public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
+        if hashes.isEmpty { return [] }
         let folders = Dictionary(grouping: hashes) { String($0.digest.hex.prefix(2)) }
+        let perObjectOrFolder = min(hashes.count, folders.count)
+        // Rounds of `jobs` parallel requests the other plans need; the whole listing may use as many pages.
+        let pageBudget = (perObjectOrFolder + jobs - 1) / max(1, jobs)
+        var token: String?
+        var listed = Set<ContentHash>()
+        var pages = 0
+        repeat {
+            let page = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix, continuationToken: token) }
+            for o in page.objects { if let h = objectHash(o.key) { listed.insert(h) } }
+            token = page.nextToken
+            pages += 1
+        } while token != nil && pages < pageBudget
+        if token == nil { return Set(hashes.filter { listed.contains($0) }) }
         let lock = Lock()
         var found = Set<ContentHash>()
-        if hashes.count <= 2 * folders.count {
-            try Parallel.forEach(count: hashes.count, workers: jobs, makeContext: { () }) { i, _ in
+        if hashes.count <= folders.count {
+            try TransferThreads.forEach(count: hashes.count, workers: jobs) { i in
                 let h = hashes[i]
                 if try mapped(key: key(h), { try client.headObject(key: key(h)) }) != nil {
                     lock.lock(); found.insert(h); lock.unlock()
@@ -49,18 +66,21 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             return found
         }
         let names = folders.keys.sorted()
-        try Parallel.forEach(count: names.count, workers: jobs, makeContext: { () }) { i, _ in
-            let folder = objectsPrefix + names[i] + "/"
-            let listed = try mapped(key: nil) { try client.listAll(prefix: folder) }
-            var here = Set<ContentHash>()
-            for o in listed where o.key.hasPrefix(folder) {
-                // Keys are untrusted: only well-formed object names count.
-                if let h = ContentHash(string: names[i] + o.key.dropFirst(folder.count)) { here.insert(h) }
-            }
+        try TransferThreads.forEach(count: names.count, workers: jobs) { i in
+            let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix + names[i] + "/") }
+            let here = Set(listed.compactMap { objectHash($0.key) })
             let wanted = folders[names[i]]!.filter { here.contains($0) }
             lock.lock(); found.formUnion(wanted); lock.unlock()
         }
         return found
+    }
+
+    /// The object a listed key names, if it is one (keys are untrusted: only well-formed names count).
+    func objectHash(_ key: String) -> ContentHash? {
+        guard key.hasPrefix(objectsPrefix) else { return nil }
+        let name = key.dropFirst(objectsPrefix.count)
+        guard name.utf8.count > 3, name.utf8[name.utf8.index(name.utf8.startIndex, offsetBy: 2)] == UInt8(ascii: "/") else { return nil }
+        return ContentHash(string: String(name.prefix(2)) + String(name.dropFirst(3)))
     }
 
     public func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
@@ -86,7 +106,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         do {
             var etags = [String](repeating: "", count: parts.count)
             let lock = Lock()
-            try Parallel.forEach(count: parts.count, workers: jobs, makeContext: { [UInt8](repeating: 0, count: 1 << 20) }) { i, buffer in
+            try TransferThreads.forEach(count: parts.count, workers: jobs) { i in
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 let p = parts[i]
                 let sha = try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)
                 let etag = try mapped(key: key) {
