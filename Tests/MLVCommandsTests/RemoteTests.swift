@@ -176,4 +176,37 @@ enum RemoteCheck {
                                 hint: "the remote holds a manifest that mlv would not have written; nothing was checked out")
         #expect(try ws.cacheObjects().isEmpty)
     }
+
+    @Test func revisionsAndAllCommits() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("f.txt", "version one")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v1"]).status == 0)
+        try ws.write("f.txt", "version two!")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v2"]).status == 0)
+        try ws.write("f.txt", "version three, not committed")
+        #expect(try ws.mlv(["add", "f.txt"]).status == 0)
+        // The first commit's data only.
+        #expect(try ws.mlv(["push", "--rev", "HEAD~1"]).stdout == "1 file pushed, 11 B, 0 failed\n")
+        // Every commit and the workspace: the rest.
+        #expect(try ws.mlv(["push", "--all-commits"]).stdout == "2 files pushed, 40 B, 0 failed (1 already there)\n")
+        try FS.removeTree(ws.path(".mlv/cache"))
+        #expect(try ws.mlv(["fetch", "--rev", "HEAD"]).stdout == "1 file fetched, 12 B, 0 failed\n")
+        #expect(try ws.git(["checkout", "-q", "HEAD", "--", "f.txt.mlv"]).status == 0)
+        #expect(try ws.mlv(["checkout", "--force", "f.txt"]).status == 0)
+        #expect(try ws.read("f.txt") == "version two!")
+        try RemoteCheck.refused(ws, ["fetch", "--rev", "nope"], message: "unknown revision 'nope'")
+    }
+
+    @Test func aCommittedPointerLeavingTheWorkspaceIsRefused() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("evil.mlv", RemoteCheck.pointer("../../etc/passwd", hash: String(repeating: "b", count: 64), size: 1))
+        #expect(try ws.git(["add", "evil.mlv"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "evil"]).status == 0)
+        try FS.remove(ws.path("evil.mlv"))
+        let head = try ws.git(["rev-parse", "HEAD"]).stdout.prefix(8)
+        try RemoteCheck.refused(ws, ["fetch", "--all-commits"], message: "\(head):evil.mlv:2:9: path '../../etc/passwd' escapes the workspace",
+                                hint: "a pointer's path must be relative to its folder, without '..'")
+    }
 }

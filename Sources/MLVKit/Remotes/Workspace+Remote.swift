@@ -55,13 +55,13 @@ extension Workspace {
     /// `mlv push`: uploads the objects of the given tracked paths (default: all) that the remote
     /// lacks, files first and each directory's manifest after its files, so a manifest on the
     /// remote means its files are there. An interrupted push, run again, sends only the rest.
-    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
-                     progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+                     cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let set = try objectSet(try pointers(for: targets, cwd: cwd))
+            let set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
             var result = TransferResult(remote: settings.name)
             let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
             try store.check(forWriting: true)
@@ -100,13 +100,13 @@ extension Workspace {
     /// lacks. Each object is written to `.mlv/tmp`, hashed as it arrives, and renamed into the
     /// cache only if its hash matches its name; directory manifests are validated (every path
     /// must stay inside the directory) before they are kept.
-    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
-                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+                      cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let tracked = try pointers(for: targets, cwd: cwd)
+            let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             var result = TransferResult(remote: settings.name)
             var corrupted: [String] = []
             var missing: [String] = []
