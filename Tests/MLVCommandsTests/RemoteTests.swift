@@ -209,4 +209,25 @@ enum RemoteCheck {
         try RemoteCheck.refused(ws, ["fetch", "--all-commits"], message: "\(head):evil.mlv:2:9: path '../../etc/passwd' escapes the workspace",
                                 hint: "a pointer's path must be relative to its folder, without '..'")
     }
+
+    @Test func gcCloudRemovesWhatNoChosenRevisionNeeds() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("f.txt", "version one")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v1"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try ws.write("f.txt", "version two!")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v2"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        // Within the grace period nothing goes.
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "-f"]).stdout == "remote 'here': removed 0 objects (0 B), kept 1, 1 younger than 1 h kept\n")
+        // Every commit still needs version one.
+        #expect(try ws.mlv(["gc", "--cloud", "--all-commits", "--grace", "0", "-f"]).stdout == "remote 'here': removed 0 objects (0 B), kept 2\n")
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"]).stdout
+                == "remote 'here': would remove 1 object (11 B), keep 1; run with -f to remove them\n")
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"]).stdout == "remote 'here': removed 1 object (11 B), kept 1\n")
+        let one = SHA256Hasher.hex("version one")
+        #expect(!FS.exists(ws.dir.path + "/remote/sha256/" + one.prefix(2) + "/" + one.dropFirst(2)))
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 'here' are in sync.\n")
+    }
 }

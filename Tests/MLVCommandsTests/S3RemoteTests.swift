@@ -174,4 +174,19 @@ import Testing
             #expect(try ws.cacheObjects().isEmpty)
         }
     }
+
+    @Test func gcCloudDeletesInBatches() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try FS.removeTree(ws.path("data"))
+        try FS.remove(ws.path("data.mlv"))
+        // The directory's 31 objects (30 files and its manifest; the empty file is still needed) are unreferenced now.
+        let r = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"])
+        #expect(r.stdout == "remote 's3': removed 31 objects (18.4 KiB), kept 2\n", "\(r)")
+        let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
+        #expect(try server.curl("HEAD", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 200)
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"]).stdout.hasPrefix("remote 's3': would remove 0 objects"))
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync.\n")
+    }
 }

@@ -14,11 +14,23 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Uploads the file at `path` (the object's `size` bytes) as `hash`; a large object may use
     /// up to `jobs` parallel requests.
     func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws
+    /// Every object the store holds, with its size and age (for `gc --cloud`).
+    func listAll() throws -> [StoredObject]
+    /// Deletes objects (in batches where the store has them).
+    func delete(_ hashes: [ContentHash]) throws
     /// Objects of at least this size are sent one at a time, each in parallel parts.
     var largeObjectSize: Int64 { get }
     /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
     /// nil when the store has no such object.
     func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
+}
+
+/// An object found on a remote.
+public struct StoredObject: Sendable, Equatable {
+    public var hash: ContentHash
+    public var size: Int64
+    /// Seconds since 1970; nil when the store did not say.
+    public var modified: Double?
 }
 
 extension RemoteSettings {
@@ -59,6 +71,26 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
     }
 
     public var largeObjectSize: Int64 { .max }
+
+    public func listAll() throws -> [StoredObject] {
+        let base = root + "/sha256"
+        guard FS.isDirectory(base) else { return [] }
+        var out: [StoredObject] = []
+        for folder in try FS.list(base) where folder.name.utf8.count == 2 {
+            for entry in try FS.list(base + "/" + folder.name) {
+                guard let h = ContentHash(string: folder.name + entry.name),
+                      let st = try FS.status(base + "/" + folder.name + "/" + entry.name), st.kind == .file else { continue }
+                out.append(StoredObject(hash: h, size: st.size, modified: Double(st.mtimeNs) / 1e9))
+            }
+        }
+        return out
+    }
+
+    public func delete(_ hashes: [ContentHash]) throws {
+        for h in hashes {
+            do { try FS.remove(path(h)) } catch let e as FileSystemError where e.errno == ENOENT {}
+        }
+    }
 
     public func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
         let dest = path(hash)

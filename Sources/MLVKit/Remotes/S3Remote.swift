@@ -75,6 +75,22 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         return found
     }
 
+    public func listAll() throws -> [StoredObject] {
+        let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix) }
+        return listed.compactMap { o in objectHash(o.key).map { StoredObject(hash: $0, size: o.size, modified: o.modified) } }
+    }
+
+    /// DeleteObjects, 1,000 keys a request.
+    public func delete(_ hashes: [ContentHash]) throws {
+        for start in stride(from: 0, to: hashes.count, by: 1000) {
+            let keys = hashes[start..<min(start + 1000, hashes.count)].map(key)
+            let failed = try mapped(key: nil) { try client.deleteObjects(keys: keys) }
+            if let f = failed.first {
+                throw RemoteError.requestFailed(remote: remoteName, object: f.key, code: f.code, status: 200, attempts: 1)
+            }
+        }
+    }
+
     /// The object a listed key names, if it is one (keys are untrusted: only well-formed names count).
     func objectHash(_ key: String) -> ContentHash? {
         guard key.hasPrefix(objectsPrefix) else { return nil }
