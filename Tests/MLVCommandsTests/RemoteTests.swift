@@ -230,4 +230,16 @@ enum RemoteCheck {
         #expect(!FS.exists(ws.dir.path + "/remote/sha256/" + one.prefix(2) + "/" + one.dropFirst(2)))
         #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 'here' are in sync.\n")
     }
+
+    @Test func gcCloudRefusesWithoutTheManifestsItMustKeep() throws {
+        let ws = try RemoteCheck.workspaceWithData()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try FS.removeTree(ws.path(".mlv/cache"))
+        let before = try TreeSnapshot.take(ws.dir.path + "/remote")
+        try RemoteCheck.refused(ws, ["gc", "--cloud", "--grace", "0", "-f"],
+                                message: "gc --cloud must know which files these directories hold, and their manifests are not in the cache: 'data'",
+                                hint: "run `mlv fetch` first, with the same --rev or --all-commits (nothing was removed)")
+        #expect(try TreeSnapshot.take(ws.dir.path + "/remote") == before)
+    }
 }
