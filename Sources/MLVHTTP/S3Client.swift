@@ -214,8 +214,9 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// One page of ListObjectsV2 (up to 1,000 keys) below `prefix`.
-    public func listObjects(prefix: String, continuationToken: String? = nil) throws -> Listing {
+    public func listObjects(prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> Listing {
         var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
+        if maxKeys != 1000 { query.append((name: "max-keys", value: String(maxKeys))) }
         if let continuationToken { query.append((name: "continuation-token", value: continuationToken)) }
         let r = try send("GET", key: nil, query: query)
         guard let xml = XMLTree.parse(r.body), xml.name == "ListBucketResult" else {
@@ -232,12 +233,12 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Every key below `prefix` (all pages).
-    public func listAll(prefix: String, maxPages: Int = 100_000) throws -> [ListedObject] {
+    public func listAll(prefix: String, maxKeys: Int = 1000, maxPages: Int = 100_000) throws -> [ListedObject] {
         var out: [ListedObject] = []
         var token: String?
         var pages = 0
         repeat {
-            let page = try listObjects(prefix: prefix, continuationToken: token)
+            let page = try listObjects(prefix: prefix, continuationToken: token, maxKeys: maxKeys)
             out += page.objects
             token = page.nextToken
             pages += 1

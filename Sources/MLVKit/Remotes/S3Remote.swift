@@ -13,6 +13,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
 
     let multipartThreshold: Int64
     let multipartChunk: Int64
+    /// Keys per ListObjectsV2 page (S3's maximum; tests make it small to reach the fallbacks).
+    var listPageSize = 1000
 
     init(name: String, client: S3Client, prefix: String, multipartThreshold: Int64 = 64 << 20, multipartChunk: Int64 = 16 << 20) {
         remoteName = name
@@ -32,30 +34,44 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         _ = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix + "00/") }
     }
 
-    /// What the remote holds, in as few requests as the count allows. The alternatives: a HEAD
-    /// per object; a ListObjectsV2 per two-hex-digit folder (at least one request per folder,
-    /// answering for every object in it); or one listing of the whole prefix, page after page
-    /// (1,000 keys a page). The whole listing is tried first, but only for as many pages as it
-    /// can take while still beating the others (their requests run `jobs` at a time, pages one
-    /// after another); past that the remote is large and the per-folder or HEAD plan is used.
+    /// What the remote holds, in as few rounds of requests as the count allows. The plans: a
+    /// HEAD per object; a ListObjectsV2 per two-hex-digit folder (at least one request per
+    /// folder, answering for every object in it); or a listing of each first-hex-digit part of
+    /// the prefix that holds a wanted object (at most 16 chains of pages, run side by side).
+    /// The 16-way listing is tried first, but only for as many pages a chain as the other plans
+    /// need rounds (their requests run `jobs` at a time); past that the remote is large, and the
+    /// per-folder or HEAD plan answers. Nothing is ever assumed present: only listed or HEADed keys count.
     public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
         if hashes.isEmpty { return [] }
+        let jobs = max(1, jobs)
         let folders = Dictionary(grouping: hashes) { String($0.digest.hex.prefix(2)) }
         let perObjectOrFolder = min(hashes.count, folders.count)
-        // Rounds of `jobs` parallel requests the other plans need; the whole listing may use as many pages.
-        let pageBudget = (perObjectOrFolder + jobs - 1) / max(1, jobs)
-        var token: String?
-        var listed = Set<ContentHash>()
-        var pages = 0
-        repeat {
-            let page = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix, continuationToken: token) }
-            for o in page.objects { if let h = objectHash(o.key) { listed.insert(h) } }
-            token = page.nextToken
-            pages += 1
-        } while token != nil && pages < pageBudget
-        if token == nil { return Set(hashes.filter { listed.contains($0) }) }
+        let rounds = (perObjectOrFolder + jobs - 1) / jobs
         let lock = Lock()
         var found = Set<ContentHash>()
+
+        let parts = Dictionary(grouping: hashes) { String($0.digest.hex.prefix(1)) }
+        let names = parts.keys.sorted()
+        var complete = true
+        try TransferThreads.forEach(count: names.count, workers: 16) { i in
+            var token: String?
+            var listed = Set<ContentHash>()
+            var pages = 0
+            repeat {
+                let page = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix + names[i], continuationToken: token, maxKeys: listPageSize) }
+                for o in page.objects { if let h = objectHash(o.key) { listed.insert(h) } }
+                token = page.nextToken
+                pages += 1
+            } while token != nil && pages < rounds
+            let wanted = parts[names[i]]!.filter { listed.contains($0) }
+            lock.lock()
+            if token != nil { complete = false }
+            found.formUnion(wanted)
+            lock.unlock()
+        }
+        if complete { return found }
+
+        found = []
         if hashes.count <= folders.count {
             try TransferThreads.forEach(count: hashes.count, workers: jobs) { i in
                 let h = hashes[i]
@@ -65,11 +81,11 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             }
             return found
         }
-        let names = folders.keys.sorted()
-        try TransferThreads.forEach(count: names.count, workers: jobs) { i in
-            let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix + names[i] + "/") }
+        let folderNames = folders.keys.sorted()
+        try TransferThreads.forEach(count: folderNames.count, workers: max(jobs, 16)) { i in
+            let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix + folderNames[i] + "/", maxKeys: listPageSize) }
             let here = Set(listed.compactMap { objectHash($0.key) })
-            let wanted = folders[names[i]]!.filter { here.contains($0) }
+            let wanted = folders[folderNames[i]]!.filter { here.contains($0) }
             lock.lock(); found.formUnion(wanted); lock.unlock()
         }
         return found
