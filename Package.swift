@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C libraries, each behind a modulemap and a one-line shim header.
@@ -34,7 +35,7 @@ let package = Package(
         // The conv-net engine: OpenBLAS and libpng behind one door.
         .target(name: "MLVEngine", dependencies: ["CBLAS", "CPNG", "MLVSupport", "Yams"]),
         // The domain: workspace, cache, pointers, pipelines, remotes.
-        .target(name: "MLVKit", dependencies: ["MLVGit", "MLVHTTP", "MLVSupport", "Yams"]),
+        .target(name: "MLVKit", dependencies: ["MLVGit", "MLVHTTP", "MLVSupport", "Yams", "TOMLKit"]),
         // One small file per command; ArgumentParser lives here only.
         .target(name: "MLVCommands", dependencies: [
             "MLVKit", "MLVEngine", "MLVSupport",

@@ -11,6 +11,14 @@ public struct Checkpoint: Equatable, Sendable {
     /// The training params as a JSON object (TrainParams.asJSON), kept for the record.
     public var paramsJSON: String
     public var weights: [Float]
+    /// How the weights were computed (`EngineRuntime.provenance` at training time), as recorded.
+    public var engine: [(String, String)] = []
+
+    public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
+        a.architecture == b.architecture && a.classNames == b.classNames && a.normalization == b.normalization
+            && a.paramsJSON == b.paramsJSON && a.weights == b.weights
+            && a.engine.map { [$0.0, $0.1] } == b.engine.map { [$0.0, $0.1] }
+    }
 
     /// The `__metadata__` map. Every value is a string, as the format requires; the structured
     /// ones are JSON texts.
@@ -33,6 +41,7 @@ public struct Checkpoint: Equatable, Sendable {
                 ("std", jsonArray(normalization.std.map { jsonNumber($0) })),
             ]),
             "mlv.params": paramsJSON,
+            "mlv.engine": jsonObject(engine.map { ($0.0, jsonString($0.1)) }),
         ]
     }
 
@@ -55,7 +64,8 @@ public struct Checkpoint: Equatable, Sendable {
         guard FS.exists(path) else {
             throw EngineError("\(path): no such checkpoint", hint: "train one with `mlv train --out DIR` (it writes DIR/model.safetensors)")
         }
-        return try decode(try FS.readFile(path), path: path)
+        return try decode(try EngineFile.read(path, what: "checkpoint", limit: EngineFile.maxModelBytes,
+                                              hint: "pass the model.safetensors written by `mlv train`"), path: path)
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws -> Checkpoint {
@@ -86,6 +96,11 @@ public struct Checkpoint: Equatable, Sendable {
               architecture.finalSize >= 1, rates.count == filters.count else {
             throw bad("inconsistent metadata")
         }
+        // The metadata alone can describe a network of terabytes: its weights must be in the file.
+        let needed = architecture.parameterShapes.reduce(0.0) { $0 + $1.shape.reduce(4.0) { $0 * Double($1) } }
+        guard needed <= Double(bytes.count) else {
+            throw bad("its metadata describes \(formatBytes(needed)) of weights, the file holds \(formatBytes(bytes.count))")
+        }
         var weights: [Float] = []
         weights.reserveCapacity(architecture.parameterCount)
         for (name, shape) in architecture.parameterShapes {
@@ -95,8 +110,12 @@ public struct Checkpoint: Equatable, Sendable {
             }
             weights += t.values
         }
+        var engine: [(String, String)] = []
+        if let text = meta["mlv.engine"], let e = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            engine = e.keys.sorted().compactMap { k in (e[k] as? String).map { (k, $0) } }
+        }
         return Checkpoint(architecture: architecture, classNames: names,
                           normalization: Normalization(mean: mean.map { Float($0) }, std: std.map { Float($0) }),
-                          paramsJSON: meta["mlv.params"] ?? "{}", weights: weights)
+                          paramsJSON: meta["mlv.params"] ?? "{}", weights: weights, engine: engine)
     }
 }

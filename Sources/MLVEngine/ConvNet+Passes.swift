@@ -98,7 +98,7 @@ extension ConvNet {
             timed("conv\(i + 1) backward", flops: flops) {
                 conv3x3Backward(dinp: i > 0 ? dpool : nil, dcol: dcol, dweight: grads.convWeight[i],
                                 dbias: nil, dout: dconv, col: col[i],
-                                weight: params.convWeight[i], N: N, C: b.inChannels, H: S, W: S,
+                                weight: params.convWeight[i], partials: partials, N: N, C: b.inChannels, H: S, W: S,
                                 OC: b.outChannels, threads: threads)
             }
         }

@@ -71,6 +71,7 @@ final class ConvNet {
     var dcol: UnsafeMutablePointer<Float>              // the largest (C*9, N*S*S) past the first block
     var dflat: UnsafeMutablePointer<Float>             // (N, F)
     var dfc: [UnsafeMutablePointer<Float>] = []        // (N, O_j)
+    var partials: UnsafeMutablePointer<Float>          // the weight gradients' partial products (Tiling)
 
     var adamStep = 0
     /// Set to time every layer (see LayerProfile).
@@ -99,7 +100,7 @@ final class ConvNet {
         adamM = ParameterTensors(arch, memory: floats(training ? P : 0))
         adamV = ParameterTensors(arch, memory: floats(training ? P : 0))
         input = floats(arch.inputChannels * N * arch.imageSize * arch.imageSize)
-        var maxConv = 0, maxPool = arch.flatFeatures * N, maxDcol = 0
+        var maxConv = 0, maxPool = arch.flatFeatures * N, maxDcol = 0, maxPartials = 0
         for (i, b) in arch.convBlocks.enumerated() {
             let convSize = b.outChannels * N * b.size * b.size
             let poolSize = b.outChannels * N * b.pooledSize * b.pooledSize
@@ -111,6 +112,7 @@ final class ConvNet {
             maxConv = max(maxConv, convSize)
             maxPool = max(maxPool, poolSize)
             if i > 0 { maxDcol = max(maxDcol, colSize) }
+            maxPartials = max(maxPartials, conv3x3PartialsCount(N: N, C: b.inChannels, H: b.size, W: b.size, OC: b.outChannels))
         }
         flat = floats(N * arch.flatFeatures)
         for d in arch.denseLayers {
@@ -126,6 +128,7 @@ final class ConvNet {
         dpool = floats(training ? maxPool : 0)
         dcol = floats(training ? maxDcol : 0)
         dflat = floats(training ? N * arch.flatFeatures : 0)
+        partials = floats(training ? maxPartials : 0)
         allocations = allocs
     }
 

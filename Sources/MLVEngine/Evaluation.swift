@@ -10,6 +10,17 @@ public struct Evaluation: Sendable {
     public var confusion: [[Int]]
     /// Wall time of the forward passes alone (not decoding); not part of `json`.
     public var forwardSeconds: Double = 0
+    /// Per image, in the split's order: its path (relative to the data folder), true and predicted class.
+    public var predictions: [(path: String, actual: String, predicted: String)] = []
+
+    /// `path,actual,predicted` per image (what a confusion plot reads, as DVC's does).
+    public var predictionsCSV: String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+        }
+        return "path,actual,predicted\n" + predictions.map { "\(field($0.path)),\(field($0.actual)),\(field($0.predicted))\n" }.joined()
+    }
 
     public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
     public var accuracy: Double {
@@ -96,16 +107,20 @@ public enum Evaluator {
             throw EngineError("\(data): the \(split.rawValue) split has no images",
                               hint: folder.hasSplitFolders ? "add \(data)/\(split.rawValue)/<class>/*.png or pass --split val" : "add more images per class")
         }
-        let set = try Inference.load(items, for: checkpoint, threads: threads)
+        let set = try Inference.load(items, for: checkpoint, model: model, threads: threads)
         let (_, probs, seconds) = Inference.run(checkpoint, set, threads: threads)
         let K = checkpoint.classNames.count
         var confusion = Array(repeating: Array(repeating: 0, count: K), count: K)
+        var predictions: [(String, String, String)] = []
+        let prefix = data.hasSuffix("/") ? data : data + "/"
         for i in 0..<set.count {
             var best = 0
             for k in 1..<K where probs[i * K + k] > probs[i * K + best] { best = k }
             confusion[Int(set.labels[i])][best] += 1
+            let path = items[i].path.hasPrefix(prefix) ? String(items[i].path.dropFirst(prefix.count)) : items[i].path
+            predictions.append((path, checkpoint.classNames[Int(set.labels[i])], checkpoint.classNames[best]))
         }
         return Evaluation(classNames: checkpoint.classNames, split: split.rawValue, confusion: confusion,
-                          forwardSeconds: seconds)
+                          forwardSeconds: seconds, predictions: predictions)
     }
 }

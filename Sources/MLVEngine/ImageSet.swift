@@ -1,6 +1,9 @@
 import Dispatch
 import MLVSupport
 
+/// Held while a large image is decoded (see `ImageSet.load`).
+private let bigDecode = Lock()
+
 /// Decoded images of one split, ready for the network: pixels (count, C, S, S), scaled to
 /// [0, 1] then normalised per channel.
 public struct ImageSet: Sendable {
@@ -22,7 +25,15 @@ public struct ImageSet: Sendable {
                 let outBase = out.baseAddress!, errBase = errs.baseAddress!
                 parallelFor(items.count, threads: threads) { i in
                     do {
-                        let image = try PNGImage.decode(try FS.readFile(items[i].path), path: items[i].path)
+                        let bytes = try EngineFile.read(items[i].path, what: "image", limit: EngineFile.maxImageBytes,
+                                                        hint: "images must be PNG files")
+                        // Decoding takes about 28 bytes per pixel (libpng's buffer, the samples,
+                        // the planes): large images are decoded one at a time, so memory stays
+                        // bounded by one image of PNGImage.maxPixels, not one per thread.
+                        let large = PNGImage.claimedPixels(bytes) > PNGImage.largePixels
+                        if large { bigDecode.lock() }
+                        defer { if large { bigDecode.unlock() } }
+                        let image = try PNGImage.decode(bytes, path: items[i].path)
                         resizeBilinear(image, into: outBase + i * plane, size: S, channels: C)
                     } catch {
                         errBase[i] = error

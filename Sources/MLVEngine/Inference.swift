@@ -15,7 +15,6 @@ public enum Inference {
     /// `seconds` is the wall time of the forward passes, after the buffers are allocated.
     static func run(_ checkpoint: Checkpoint, _ set: ImageSet, threads: Int) -> (logits: [Float], probs: [Float], seconds: Double) {
         let arch = checkpoint.architecture, K = arch.classCount
-        EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: max(1, min(32, set.count)), threads: threads, training: false)
         checkpoint.weights.withUnsafeBufferPointer { net.params.memory.update(from: $0.baseAddress!, count: $0.count) }
         var logits = [Float](repeating: 0, count: set.count * K), probs = logits
@@ -29,8 +28,14 @@ public enum Inference {
         return (logits, probs, Trainer.elapsed(since: start))
     }
 
-    /// Loads `items` the way the checkpoint's training data was loaded.
-    static func load(_ items: [ImageFolder.Item], for checkpoint: Checkpoint, threads: Int) throws -> ImageSet {
+    /// Loads `items` the way the checkpoint's training data was loaded, after checking that the
+    /// images and the network fit in this machine's memory (`model` names the checkpoint).
+    static func load(_ items: [ImageFolder.Item], for checkpoint: Checkpoint, model: String, threads: Int) throws -> ImageSet {
+        let arch = checkpoint.architecture
+        try MemoryEstimate.check(MemoryEstimate.convNetBytes(arch, maxBatch: max(1, min(32, items.count)), training: false)
+                                 + MemoryEstimate.imageBytes(arch, count: items.count),
+                                 doing: "running \(model)", because: "its \(arch.sizeDescription), \(items.count) image\(items.count == 1 ? "" : "s")",
+                                 hint: "the checkpoint's metadata asks for a network too large for this machine; pass a model written by `mlv train`")
         var set = try ImageSet.load(items, size: checkpoint.architecture.imageSize,
                                     channels: checkpoint.architecture.inputChannels, threads: threads)
         set.normalize(checkpoint.normalization)
@@ -52,7 +57,7 @@ public enum Inference {
                 throw EngineError("\(p): no such file")
             }
         }
-        let set = try load(files.map { ImageFolder.Item(path: $0, label: 0) }, for: checkpoint, threads: threads)
+        let set = try load(files.map { ImageFolder.Item(path: $0, label: 0) }, for: checkpoint, model: model, threads: threads)
         let (logits, probs, _) = run(checkpoint, set, threads: threads)
         let K = checkpoint.architecture.classCount
         let predictions = files.indices.map { i -> Prediction in

@@ -27,8 +27,14 @@ enum OpenBLAS {
         let getCorename: @convention(c) () -> UnsafeMutablePointer<CChar>?
     }
 
-    /// The library file: Debian's alternatives link to the pthread build.
-    static let libraryName = "libopenblas.so.0"
+    /// The library file: Debian's alternatives link to the pthread build. `MLV_OPENBLAS` names
+    /// another one (a path or a soname), to try another OpenBLAS build.
+    static var libraryName: String {
+        if let p = getenv("MLV_OPENBLAS"), p.pointee != 0 { return String(cString: p) }
+        return "libopenblas.so.0"
+    }
+
+    static let installHint = "install OpenBLAS: `apt-get install libopenblas0-pthread` (Debian/Ubuntu; `make deps` installs it)"
 
     nonisolated(unsafe) private static var loaded: API?
     private static let lock = Lock()
@@ -39,28 +45,45 @@ enum OpenBLAS {
         return loaded != nil
     }
 
-    /// The library's entry points, loading it on first use. A missing library is a fatal
-    /// installation error (the Makefile installs libopenblas-dev).
-    static var api: API {
+    /// Loads the library (once) and returns its entry points; a missing library or symbol is an
+    /// `EngineError` with the install hint.
+    @discardableResult
+    static func load() throws -> API {
         lock.lock()
         defer { lock.unlock() }
         if let loaded { return loaded }
-        guard let handle = dlopen(libraryName, RTLD_NOW | RTLD_LOCAL) else {
+        let name = libraryName
+        // No OpenBLAS thread pool at all: the engine never gives OpenBLAS more than one thread,
+        // and idle pool threads spin on sched_yield, taking CPU from the engine's threads.
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
+        guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
-            fatalError("mlv: cannot load OpenBLAS (\(why)); install it with `apt-get install libopenblas0-pthread`")
+            throw EngineError("cannot load OpenBLAS (\(why))", hint: installHint)
         }
-        func symbol<T>(_ name: String, as _: T.Type) -> T {
-            guard let p = dlsym(handle, name) else { fatalError("mlv: OpenBLAS has no symbol \(name)") }
+        func symbol<T>(_ symbolName: String, as _: T.Type) throws -> T {
+            guard let p = dlsym(handle, symbolName) else {
+                dlclose(handle)
+                throw EngineError("\(name) is not a usable OpenBLAS: it has no symbol \(symbolName)", hint: installHint)
+            }
             return unsafeBitCast(p, to: T.self)
         }
         let api = API(
-            sgemm: symbol("cblas_sgemm", as: Sgemm.self),
-            setNumThreads: symbol("openblas_set_num_threads", as: (@convention(c) (Int32) -> Void).self),
-            getNumThreads: symbol("openblas_get_num_threads", as: (@convention(c) () -> Int32).self),
-            getConfig: symbol("openblas_get_config", as: (@convention(c) () -> UnsafeMutablePointer<CChar>?).self),
-            getCorename: symbol("openblas_get_corename", as: (@convention(c) () -> UnsafeMutablePointer<CChar>?).self))
+            sgemm: try symbol("cblas_sgemm", as: Sgemm.self),
+            setNumThreads: try symbol("openblas_set_num_threads", as: (@convention(c) (Int32) -> Void).self),
+            getNumThreads: try symbol("openblas_get_num_threads", as: (@convention(c) () -> Int32).self),
+            getConfig: try symbol("openblas_get_config", as: (@convention(c) () -> UnsafeMutablePointer<CChar>?).self),
+            getCorename: try symbol("openblas_get_corename", as: (@convention(c) () -> UnsafeMutablePointer<CChar>?).self))
+        // One OpenBLAS thread, always: its own thread partitioning changes the bits with the
+        // thread count and between versions. The engine spreads fixed tiles over its own threads.
+        api.setNumThreads(1)
         loaded = api
         return api
+    }
+
+    /// The loaded library's entry points. Commands load it up front (`EngineRuntime.pinKernels`),
+    /// which reports a missing library as an error; here a failure is a programming error.
+    static var api: API {
+        do { return try load() } catch { preconditionFailure("OpenBLAS used before EngineRuntime.pinKernels(): \(error)") }
     }
 }
 
@@ -74,7 +97,6 @@ func cblas_sgemm(_ order: CBLAS_ORDER, _ transA: CBLAS_TRANSPOSE, _ transB: CBLA
     OpenBLAS.api.sgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func openblas_set_num_threads(_ n: Int32) { OpenBLAS.api.setNumThreads(n) }
 func openblas_get_num_threads() -> Int32 { OpenBLAS.api.getNumThreads() }
 func openblas_get_config() -> UnsafeMutablePointer<CChar> { OpenBLAS.api.getConfig()! }
 func openblas_get_corename() -> UnsafeMutablePointer<CChar> { OpenBLAS.api.getCorename()! }

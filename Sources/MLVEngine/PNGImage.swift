@@ -3,6 +3,22 @@ import MLVSupport
 
 /// A decoded image: samples scaled to [0, 1], `channels` = 1 (gray) or 3 (RGB), rows top to bottom.
 struct PNGImage {
+    /// The most pixels a PNG may decode to: a small compressed file can claim 16384² pixels
+    /// (over 3 GB as floats), and decoding runs on every thread at once. 40 megapixels is more
+    /// than a 6000×6000 photograph.
+    static let maxPixels = 40_000_000
+    /// Images above this many pixels are decoded one at a time (ImageSet.load).
+    static let largePixels = 4_000_000
+
+    /// Width × height as the file's IHDR chunk states them (a PNG must start with it), before
+    /// libpng reads anything; 0 when the bytes are too short to say.
+    static func claimedPixels(_ bytes: [UInt8]) -> Int {
+        guard bytes.count >= 24 else { return 0 }
+        func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+        let (pixels, overflow) = be32(16).multipliedReportingOverflow(by: be32(20))
+        return overflow ? Int.max : pixels
+    }
+
     var width: Int
     var height: Int
     var channels: Int
@@ -29,9 +45,10 @@ struct PNGImage {
         let wide = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
         let channels = color ? 3 : 1
         let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width * height <= 1 << 28 else {
+        guard width > 0, height > 0, width * height <= maxPixels else {
             png_image_free(&image)
-            throw EngineError("\(path): PNG of \(width)×\(height) pixels is out of range")
+            throw EngineError("\(path): PNG of \(width)×\(height) pixels is too large (at most \(maxPixels / 1_000_000) megapixels)",
+                              hint: "scale the image down; the network sees it at train.image_size anyway")
         }
         var pixels = [Float](repeating: 0, count: width * height * channels)
         var ok: Int32

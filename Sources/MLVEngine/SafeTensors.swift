@@ -60,8 +60,17 @@ enum SafeTensors {
                   let shape = info["shape"] as? [Int], let range = info["data_offsets"] as? [Int],
                   range.count == 2 else { throw bad("malformed entry for \(name)") }
             guard dtype == "F32" else { throw bad("\(name) has dtype \(dtype), expected F32") }
-            let count = shape.reduce(1, *)
-            guard range[0] >= 0, range[1] <= dataCount, range[1] - range[0] == count * 4 else {
+            // Every number came from the file: no product or difference before it is checked.
+            guard shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else {
+                throw bad("\(name) has an invalid shape \(shape)")
+            }
+            var count = 1
+            for d in shape {
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= dataCount / 4 else { throw bad("\(name) has a shape \(shape) larger than the file") }
+                count = p
+            }
+            guard range[0] >= 0, range[1] >= range[0], range[1] <= dataCount, range[1] - range[0] == count * 4 else {
                 throw bad("\(name) has a byte range that does not fit its shape")
             }
             var values = [Float](repeating: 0, count: count)

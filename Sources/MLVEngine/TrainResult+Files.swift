@@ -2,8 +2,8 @@ import Foundation
 import MLVSupport
 
 extension TrainResult {
-    /// metrics.json. Only values that the data, params, seed and thread count decide, so the
-    /// file is byte-identical across runs; wall time goes to history.csv (`seconds`) instead.
+    /// metrics.json. Only values that the data, params and seed decide, so the file is
+    /// byte-identical across runs and thread counts; wall time is printed, never written.
     public var metricsJSON: String {
         let best = history.first { $0.epoch == bestEpoch }
         return jsonObject([
@@ -17,11 +17,12 @@ extension TrainResult {
         ], indent: 2) + "\n"
     }
 
-    /// history.csv: one row per epoch; `seconds` is wall time and differs between runs.
+    /// history.csv: one row per epoch, only values that the data, params and seed decide (the
+    /// epochs' wall times are printed by `train`, not written).
     public var historyCSV: String {
-        var out = "epoch,train_loss,train_acc,val_loss,val_acc,seconds\n"
+        var out = "epoch,train_loss,train_acc,val_loss,val_acc\n"
         for r in history {
-            out += "\(r.epoch),\(r.trainLoss),\(r.trainAccuracy),\(r.valLoss),\(r.valAccuracy),\(String(format: "%.3f", r.seconds))\n"
+            out += "\(r.epoch),\(r.trainLoss),\(r.trainAccuracy),\(r.valLoss),\(r.valAccuracy)\n"
         }
         return out
     }

@@ -63,6 +63,11 @@ public enum Trainer {
                               hint: folder.hasSplitFolders ? "add images to \(data)/val" : "put at least 2 images in each class folder")
         }
         let arch = params.architecture(classCount: folder.classNames.count)
+        let images = trainItems.count + valItems.count
+        try MemoryEstimate.check(MemoryEstimate.convNetBytes(arch, maxBatch: params.batchSize, training: true)
+                                 + MemoryEstimate.imageBytes(arch, count: images),
+                                 doing: "training", because: "\(arch.sizeDescription), batch_size \(params.batchSize), \(images) images",
+                                 hint: "lower train.batch_size or train.image_size, or use fewer or narrower conv_filters")
         var trainSet = try ImageSet.load(trainItems, size: arch.imageSize, channels: arch.inputChannels, threads: threads)
         var valSet = try ImageSet.load(valItems, size: arch.imageSize, channels: arch.inputChannels, threads: threads)
         let norm = trainSet.channelStatistics(channels: arch.inputChannels)
@@ -70,7 +75,6 @@ public enum Trainer {
         valSet.normalize(norm)
         events(.loaded(train: trainSet.count, val: valSet.count, classes: folder.classNames, seconds: elapsed(since: start)))
 
-        EngineRuntime.setThreads(threads)
         let net = ConvNet(arch, maxBatch: params.batchSize, threads: threads)
         if getenv("MLV_ENGINE_PROFILE") != nil { net.profile = LayerProfile() }
         var rng = SplitMix64(seed: UInt64(params.randomSeed))
@@ -121,7 +125,7 @@ public enum Trainer {
             }
         }
         let checkpoint = Checkpoint(architecture: arch, classNames: folder.classNames, normalization: norm,
-                                    paramsJSON: params.asJSON, weights: best)
+                                    paramsJSON: params.asJSON, weights: best, engine: EngineRuntime.provenance)
         return TrainResult(checkpoint: checkpoint, history: history, bestEpoch: bestEpoch, stoppedEarly: stoppedEarly,
                            trainImages: trainSet.count, steps: steps, seconds: elapsed(since: start),
                            profile: net.profile.map { profileReport($0, arch: arch, batch: params.batchSize) })

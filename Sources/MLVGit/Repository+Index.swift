@@ -52,10 +52,42 @@ extension GitRepository {
         return withExtendedLifetime((tree, index)) { git_diff_num_deltas(diff.pointer) > 0 }
     }
 
+    /// Commits only `paths` (files, relative to the working tree or absolute inside it) as they
+    /// are staged in the index, on top of HEAD's tree: whatever else the user staged stays staged
+    /// and out of this commit, like `git commit -- paths` but without touching the working tree.
+    @discardableResult
+    public func commit(message: String, only paths: [String]) throws -> String {
+        let index = try self.index()
+        let partial = try Handle.make("git_index_new", free: git_index_free) { git_index_new(&$0) }
+        if let head = try headCommit() {
+            let tree = try self.tree(of: head)
+            try check("git_index_read_tree", git_index_read_tree(partial.pointer, tree.pointer))
+        }
+        for path in paths {
+            let relative = try relativePath(path).trimmingTrailingSlashes
+            if let entry = git_index_get_bypath(index.pointer, relative, 0) {
+                try check("git_index_add", git_index_add(partial.pointer, entry))
+            } else if git_index_get_bypath(partial.pointer, relative, 0) != nil {
+                try check("git_index_remove_bypath", git_index_remove_bypath(partial.pointer, relative))
+            }
+        }
+        var treeId = git_oid()
+        try check("git_index_write_tree_to", git_index_write_tree_to(&treeId, partial.pointer, pointer))
+        return try commit(message: message, tree: treeId)
+    }
+
     /// Commits the index exactly as it is, as the user's identity (author and committer), and
     /// moves the branch HEAD points to (creating it on an unborn HEAD). Returns the new commit id.
     @discardableResult
     public func commit(message: String) throws -> String {
+        let index = try self.index()
+        var treeId = git_oid()
+        try check("git_index_write_tree", git_index_write_tree(&treeId, index.pointer))
+        return try commit(message: message, tree: treeId)
+    }
+
+    private func commit(message: String, tree treeId: git_oid) throws -> String {
+        var treeId = treeId
         let (name, email) = try identity()
         let text = try withGitBuffer("git_message_prettify") {
             git_message_prettify($0, message, 0, CChar(UInt8(ascii: "#")))
@@ -65,9 +97,6 @@ extension GitRepository {
         let signature = try GitHandle<UnsafeMutablePointer<git_signature>>.make(
             "git_signature_now", free: git_signature_free
         ) { git_signature_now(&$0, name, email) }
-        let index = try self.index()
-        var treeId = git_oid()
-        try check("git_index_write_tree", git_index_write_tree(&treeId, index.pointer))
         let tree = try Handle.make("git_tree_lookup", free: git_tree_free) {
             git_tree_lookup(&$0, pointer, &treeId)
         }

@@ -14,6 +14,27 @@ public enum DirectoryWalker {
         public var status: FileStatus
     }
 
+    /// A file name that is not valid UTF-8: mlv records names as UTF-8 text, so such a file is
+    /// refused by name rather than silently left out.
+    public struct InvalidName: Error {
+        /// Relative path, the invalid bytes written as `\xNN`.
+        public var path: String
+
+        public static func escaped(_ bytes: [UInt8]) -> String {
+            var out = ""
+            var i = 0
+            while i < bytes.count {
+                // Longest valid UTF-8 run first, then one escaped byte.
+                var j = bytes.count
+                while j > i, String(validating: bytes[i..<j], as: UTF8.self) == nil { j -= 1 }
+                if j > i { out += String(decoding: bytes[i..<j], as: UTF8.self); i = j; continue }
+                out += "\\x" + String(bytes[i], radix: 16, uppercase: true).leftPadded(2)
+                i += 1
+            }
+            return out
+        }
+    }
+
     public static func walk(_ root: String, workers: Int = Parallel.defaultWorkers) throws -> [Entry] {
         let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
         defer { close(rootFD) }
@@ -46,13 +67,19 @@ public enum DirectoryWalker {
         var subdirs: [String] = []
         var st = stat()
         while let ent = readdir(handle) {
-            let (name, isDot) = withUnsafePointer(to: ent.pointee.d_name) { p -> (String, Bool) in
+            let (decoded, isDot) = withUnsafePointer(to: ent.pointee.d_name) { p -> (String?, Bool) in
                 p.withMemoryRebound(to: CChar.self, capacity: 256) { c in
                     let dot = c[0] == 46 && (c[1] == 0 || (c[1] == 46 && c[2] == 0))
-                    return (dot ? "" : String(cString: c), dot)
+                    return (dot ? "" : String(validatingCString: c), dot)
                 }
             }
             if isDot { continue }
+            guard let name = decoded else {
+                let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
+                    p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+                }
+                throw InvalidName(path: (dir.isEmpty ? "" : dir + "/") + InvalidName.escaped(raw))
+            }
             let rel = dir.isEmpty ? name : dir + "/" + name
             if Int32(ent.pointee.d_type) == Int32(DT_DIR) { subdirs.append(rel); continue }
             if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
@@ -65,4 +92,8 @@ public enum DirectoryWalker {
         }
         return (files, subdirs)
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

@@ -269,7 +269,7 @@ public enum FS {
     }
 
     /// Linux's O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`; the C macro does not import).
-    static let O_TMPFILE: Int32 = 0o20000000 | O_DIRECTORY
+    public static let O_TMPFILE: Int32 = 0o20000000 | O_DIRECTORY
 
     /// An unnamed file on the file system of `directory`, open for writing, or nil when the file
     /// system cannot make one. Nothing is visible until `linkTemporary` names it, so a crash

@@ -10,6 +10,19 @@ import Glibc
 public enum Parallel {
     public static var defaultWorkers: Int {
         if let s = Environment.get("MLV_JOBS"), let n = Int(s), n > 0 { return n }
+        return availableCPUs
+    }
+
+    /// The CPUs this process may run on (its affinity mask: `taskset`, a container's cpuset).
+    /// Read from `Cpus_allowed` in /proc/self/status (glibc's sched_getaffinity is not exposed
+    /// to Swift); the CPUs online when that cannot be read.
+    public static var availableCPUs: Int {
+        if let status = try? UntrustedFile.readText("/proc/self/status", shownAs: "/proc/self/status", what: "process status"),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0 != "," && $0 != " " && $0 != "\t" }
+            let n = mask.reduce(0) { $0 + (UInt8(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if n > 0 { return n }
+        }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
@@ -78,7 +91,7 @@ public final class ProgressCounter: @unchecked Sendable {
         guard let render else { return }
         lock.lock()
         snapshot.files += files
-        snapshot.bytes += bytes
+        snapshot.bytes = [snapshot.bytes, bytes].saturatingSum()
         let now = Clock.monotonicSeconds()
         var toRender: Snapshot?
         if now - lastRender >= 0.1 {

@@ -1,5 +1,5 @@
-/// Checks for paths that come from files (pointers, manifests, pipeline files) and must stay
-/// inside the workspace.
+/// Checks for paths that come from files (pointers, manifests, pipeline files, locks, remote
+/// listings) and must stay inside the workspace, away from the folders mlv and git manage.
 public enum WorkspacePath {
     /// A non-empty relative path with no empty, "." or ".." components and no NUL byte.
     public static func isSafeRelative(_ path: String) -> Bool {
@@ -17,6 +17,35 @@ public enum WorkspacePath {
                 start = i + 1
             }
             return true
+        }
+    }
+
+    /// A safe relative path (see `isSafeRelative`) none of whose components is a protected name
+    /// (see `protectedComponent`): the rule for every output path another person wrote.
+    public static func isSafeOutput(_ path: String) -> Bool {
+        isSafeRelative(path) && protectedComponent(in: path) == nil
+    }
+
+    /// The first component of `path` that names `.git` or `.mlv` in any spelling a file system
+    /// may map to them: any letter case (case-insensitive mounts), trailing dots or spaces
+    /// (NTFS, SMB) and the 8.3 short names `GIT~1` / `MLV~1`. Nil when there is none.
+    public static func protectedComponent(in path: String) -> String? {
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where isProtected(part) {
+            return String(part)
+        }
+        return nil
+    }
+
+    /// True when one path component reaches `.git` or `.mlv` (see `protectedComponent`).
+    public static func isProtected<S: StringProtocol>(_ component: S) -> Bool {
+        let utf8 = component.utf8
+        guard utf8.count >= 4, let first = utf8.first, first == 46 || first | 32 == 103 || first | 32 == 109 else { return false }
+        var bytes = Array(utf8)
+        while let last = bytes.last, last == 46 || last == 32 { bytes.removeLast() }   // "x. " → "x"
+        let lower = bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        switch lower {
+        case Array(".git".utf8), Array(".mlv".utf8), Array("git~1".utf8), Array("mlv~1".utf8): return true
+        default: return false
         }
     }
 }

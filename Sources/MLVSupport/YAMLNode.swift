@@ -25,6 +25,11 @@ public struct YAMLNode {
     public let node: Node
     public let file: String
 
+    public init(node: Node, file: String) {
+        self.node = node
+        self.file = file
+    }
+
     /// Parses one YAML document; nil when the text holds no document (empty file).
     public static func parse(_ text: String, file: String) throws -> YAMLNode? {
         do {

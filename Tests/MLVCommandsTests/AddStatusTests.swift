@@ -9,7 +9,9 @@ import Testing
         #expect(ws.exists(".mlv/config.yaml"))
         #expect(try ws.read(".mlv/.gitignore").contains("/cache/"))
         let staged = try ws.git(["diff", "--cached", "--name-only"]).stdout
-        #expect(staged == ".mlv/.gitignore\n.mlv/config.yaml\n")
+        #expect(staged == ".gitattributes\n.mlv/.gitignore\n.mlv/config.yaml\n")
+        #expect(try ws.read(".gitattributes") == "/pipeline.lock merge=mlv-lock\n")
+        #expect(try ws.git(["config", "merge.mlv-lock.driver"]).stdout == "mlv lock merge %O %A %B\n")
     }
 
     @Test func initOutsideGitNeedsNoGit() throws {

@@ -124,7 +124,7 @@ import Testing
         try FS.removeTree(ws.path("data"))
         let co = try ws.mlv(["checkout"])
         #expect(co.status == 2)
-        #expect(co.stderr.contains("mlv: error: 1 corrupted cache object were not checked out: 'data/bad'"))
+        #expect(co.stderr.contains("mlv: error: a corrupted cache object was not checked out: 'data/bad'"))
         #expect(!ws.exists("data/bad"), "a corrupted object never reaches the workspace")
         #expect(try ws.read("data/good") == "good")
         let v = try ws.mlv(["cache", "verify"])

@@ -62,17 +62,7 @@ import Testing
         }
         try ws.gen(files)
         for round in 0..<6 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: mlvBinary)
-            p.arguments = ["add", "data"]
-            p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
-            p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(UInt32.random(in: 5_000...(60_000 + 60_000 * UInt32(round)), using: &rng))
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            try ws.killNine(["add", "data"], afterMicroseconds: UInt32.random(in: 5_000...(60_000 + 60_000 * UInt32(round)), using: &rng))
             let verify = try ws.mlv(["cache", "verify"])
             #expect(verify.status == 0, "round \(round): \(verify)")
             if ws.exists("data.mlv") {

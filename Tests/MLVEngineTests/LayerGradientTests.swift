@@ -21,9 +21,9 @@ import Testing
         }
         _ = loss()
         let dinp = TestBuffer(inp.count), dw = TestBuffer(weight.count), db = TestBuffer(OC)
-        let dcol = TestBuffer(col.count)
+        let dcol = TestBuffer(col.count), partials = TestBuffer(conv3x3PartialsCount(N: N, C: C, H: H, W: W, OC: OC))
         conv3x3Backward(dinp: dinp.p, dcol: dcol.p, dweight: dw.p, dbias: db.p, dout: r.p, col: col.p,
-                        weight: weight.p, N: N, C: C, H: H, W: W, OC: OC, threads: 2)
+                        weight: weight.p, partials: partials.p, N: N, C: C, H: H, W: W, OC: OC, threads: 2)
         #expect(gradientError(of: inp, analytic: dinp.array, h: 1e-2, loss: loss) < 1e-3)
         #expect(gradientError(of: weight, analytic: dw.array, h: 1e-2, loss: loss) < 1e-3)
         #expect(gradientError(of: bias, analytic: db.array, h: 1e-2, loss: loss) < 1e-3)

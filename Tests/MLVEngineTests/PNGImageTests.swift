@@ -35,4 +35,14 @@ import Testing
             #expect(e.message.hasPrefix("cats/x.png: not a readable PNG"))
         } catch {}
     }
+
+    @Test func claimedPixelsReadsTheHeaderWithoutTrusting() throws {
+        #expect(PNGImage.claimedPixels(try PNGImage.encode(width: 3, height: 5, channels: 1, pixels: Array(repeating: 0, count: 15))) == 15)
+        #expect(PNGImage.claimedPixels([1, 2, 3]) == 0)
+        var forged = [UInt8](repeating: 0, count: 24)
+        for k in 16..<24 { forged[k] = 0xFF }
+        #expect(PNGImage.claimedPixels(forged) == Int.max) // (2³² - 1)² does not fit: no trap
+        forged[16] = 0
+        #expect(PNGImage.claimedPixels(forged) == 0x00FF_FFFF * 0xFFFF_FFFF)
+    }
 }

@@ -31,6 +31,21 @@ public final class TestWorkspace {
         try runMLV(args, cwd: cwd.map { root + "/" + $0 } ?? root, env: env.merging(extra) { _, b in b })
     }
 
+    /// Starts `mlv` in the workspace without waiting (output discarded), to kill it mid-run.
+    public func killNine(_ args: [String], afterMicroseconds delay: UInt32) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(delay)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
     @discardableResult
     public func git(_ args: [String]) throws -> MLVResult {
         try runProcess("/usr/bin/git", args, cwd: root, env: env)

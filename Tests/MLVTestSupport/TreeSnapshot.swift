@@ -20,6 +20,8 @@ public struct TreeSnapshot: Equatable, CustomStringConvertible {
                     try visit(r)
                 case .symlink:
                     entries[r] = "link -> \(try FS.readLink(root + "/" + r))"
+                case .other:
+                    entries[r] = "other \(String(st.mode, radix: 8))"   // a FIFO or device: never read
                 default:
                     let bytes = try FS.readFile(root + "/" + r)
                     entries[r] = "file \(String(st.mode, radix: 8)) \(st.size) \(st.mtimeNs) \(SHA256Hasher.hex(bytes))"

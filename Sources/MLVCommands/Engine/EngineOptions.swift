@@ -4,7 +4,7 @@ import MLVEngine
 
 /// The option every engine command shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Threads for OpenBLAS and the engine's loops (default: the CPUs available). Results are reproducible for a given thread count.")
+    @Option(help: "Threads for the engine (default: the CPUs available). The outputs are the same for every thread count.")
     var threads: Int?
 
     var threadCount: Int { threads ?? EngineRuntime.availableCores }

@@ -21,16 +21,22 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Also write the metrics as JSON to this file.")
     var out: String?
 
+    @Option(help: "Also write each image's true and predicted class as CSV (path,actual,predicted) to this file: what a confusion plot reads.")
+    var predictions: String?
+
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
-        EngineRuntime.pinKernels()
+        try EngineRuntime.pinKernels()
         let evaluation = try Evaluator.evaluate(model: model, data: data, split: split, threads: engine.threadCount)
         print(evaluation.table, terminator: "")
         print(String(format: "\ninference: %d images in %.3f s (%.1f img/s, forward passes only)",
                      evaluation.count, evaluation.forwardSeconds, Double(evaluation.count) / max(evaluation.forwardSeconds, 1e-9)))
         if let out {
             try AtomicFile.write(evaluation.json, to: out)
+        }
+        if let predictions {
+            try AtomicFile.write(evaluation.predictionsCSV, to: predictions)
         }
     }
 }

@@ -22,7 +22,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        EngineRuntime.pinKernels()
+        try EngineRuntime.pinKernels()
         let (classes, predictions) = try Inference.predict(model: model, paths: images, threads: engine.threadCount)
         if json {
             let items = predictions.map { p -> [String: Any] in

@@ -26,7 +26,8 @@ struct Train: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
-        EngineRuntime.pinKernels()
+        try EngineRuntime.pinKernels()
+        if let warning = EngineRuntime.uncheckedBlasWarning { Terminal.writeError("mlv: warning: \(warning)\n") }
         let p = try TrainParams.load(path: params, overrides: overrides)
         var progress = ProgressLine()
         let epochs = p.numEpochs
@@ -34,7 +35,7 @@ struct Train: ParsableCommand {
             switch event {
             case let .loaded(train, val, classes, seconds):
                 print("data: \(train) training and \(val) validation images, \(classes.count) classes (\(classes.joined(separator: ", "))), decoded in \(String(format: "%.1f", seconds)) s")
-                print("threads: \(engine.threadCount), OpenBLAS kernels: \(EngineRuntime.kernelName)")
+                print("threads: \(engine.threadCount) (the result is the same for any count), OpenBLAS \(EngineRuntime.blasVersion) kernels: \(EngineRuntime.kernelName)")
             case let .progress(epoch, done, total):
                 progress.draw("epoch \(epoch)/\(epochs)", done: done, total: total)
             case let .epoch(r):

@@ -3,7 +3,7 @@ import MLVKit
 
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fetch, then check out: make tracked paths match their pointers with data from the remote.")
+        abstract: "Fetch, then check out: make tracked paths and pipeline outputs match their pointers and pipeline.lock with data from the remote.")
 
     @OptionGroup var options: TransferOptions
 
@@ -15,8 +15,6 @@ struct Pull: ParsableCommand {
         let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "fetched"))
-        let c = try ws.checkout(options.targets, force: force, progress: ProgressBar.renderer())
-        ProgressBar.finish()
-        print("\(Format.plural(c.restored, "file")) restored (\(Format.bytes(c.bytes))), \(c.removed) removed, \(c.unchanged) unchanged")
+        try Checkout.restore(ws, options.targets, force: force)
     }
 }

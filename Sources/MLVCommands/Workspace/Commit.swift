@@ -5,7 +5,7 @@ struct Commit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record the current content of tracked paths in the cache and their pointers.")
 
-    @Argument(help: "Tracked paths (default: all).", completion: .file())
+    @Argument(help: "Tracked paths or pipeline stages (default: all).", completion: .file())
     var paths: [String] = []
 
     @Option(name: .shortAndLong, help: "Also make a git commit of the changed pointers with this message.")
@@ -13,8 +13,17 @@ struct Commit: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.commit(paths, options: TrackOptions(message: message, progress: ProgressBar.renderer()))
-        ProgressBar.finish()
-        TrackSummary.print(r, verb: "committed")
+        // Names of pipeline stages record those stages in pipeline.lock; other arguments are paths.
+        let stages = Set(try ws.stageNames())
+        let named = paths.filter { arg in stages.contains(arg) || stages.contains { $0.hasPrefix(arg + "@") } }
+        let others = paths.filter { !named.contains($0) }
+        if !others.isEmpty || paths.isEmpty {
+            let r = try ws.commit(others, options: TrackOptions(message: named.isEmpty && stages.isEmpty ? message : nil, progress: ProgressBar.renderer()))
+            ProgressBar.finish()
+            TrackSummary.print(r, verb: "committed")
+        }
+        if !named.isEmpty || (paths.isEmpty && !stages.isEmpty) {
+            for s in try ws.commitStages(named, message: message) { print("recorded stage \(s) in pipeline.lock") }
+        }
     }
 }

@@ -4,7 +4,7 @@ import MLVKit
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show tracked paths whose workspace content differs from their pointers.")
+        abstract: "Show tracked paths whose workspace content differs from their pointers, and stale pipeline stages.")
 
     @Argument(help: "Tracked paths (default: all).", completion: .file())
     var paths: [String] = []
@@ -25,6 +25,7 @@ struct Status: ParsableCommand {
         let ws = try WorkspaceCommand.open()
         if cloud { return try CloudStatusView.show(ws, paths: paths, remote: remote, json: json, check: check) }
         let changed = try ws.status(paths).filter { !$0.isClean }
+        let stale = paths.isEmpty ? try ws.pipelineStatus() : []
         if json {
             var obj: [String: Any] = [:]
             for s in changed {
@@ -37,14 +38,16 @@ struct Status: ParsableCommand {
                 }
                 obj[s.target] = e
             }
+            for s in stale { obj[s.stage] = ["stale": s.reasons] }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
-        } else if changed.isEmpty {
+        } else if changed.isEmpty && stale.isEmpty {
             print("Data is up to date.")
         } else {
             for s in changed { print("\(s.target): \(Self.describe(s))") }
+            for s in stale { print("\(s.stage): \(s.reasons.joined(separator: "; "))") }
         }
-        if check && !changed.isEmpty { throw ExitCode(1) }
+        if check && !(changed.isEmpty && stale.isEmpty) { throw ExitCode(1) }
     }
 
     static func describe(_ s: PathStatus) -> String {

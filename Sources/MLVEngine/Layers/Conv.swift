@@ -87,13 +87,24 @@ func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<
                     N: Int, C: Int, H: Int, W: Int, OC: Int, threads: Int) {
     let L = N * H * W, K = C * 9
     im2col3x3(col: col, inp: inp, C: C, N: N, H: H, W: W, threads: threads)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(L), Int32(K),
-                1, weight, Int32(K), col, Int32(L), 0, out, Int32(L))
+    // out (OC, L) in fixed column tiles: each column's dot products are one tile's.
+    let width = Tiling.width(L)
+    parallelTiles(Tiling.count(L, width), threads: threads) { t in
+        let c0 = t * width, n = min(width, L - c0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(n), Int32(K),
+                    1, weight, Int32(K), col + c0, Int32(L), 0, out + c0, Int32(L))
+    }
     guard let bias else { return }
     parallelFor(OC, threads: threads) { o in
         let row = out + o * L, b = bias[o]
         for i in 0..<L { row[i] += b }
     }
+}
+
+/// How many floats `conv3x3Backward` needs in `partials` for these shapes.
+func conv3x3PartialsCount(N: Int, C: Int, H: Int, W: Int, OC: Int) -> Int {
+    let L = N * H * W, tiles = Tiling.count(L, Tiling.width(L))
+    return tiles > 1 ? tiles * OC * C * 9 : 0
 }
 
 /// Given dout (OC, N, H, W): dweight (OC, C*9) and dbias (OC) are overwritten (each parameter is
@@ -103,17 +114,31 @@ func conv3x3Forward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<
 func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePointer<Float>,
                      dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
                      dout: UnsafePointer<Float>, col: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                     partials: UnsafeMutablePointer<Float>,
                      N: Int, C: Int, H: Int, W: Int, OC: Int, threads: Int) {
     let L = N * H * W, K = C * 9
-    // dweight (OC, K) = dout (OC, L) · col (K, L)ᵀ. OpenBLAS splits only the small output
-    // among its threads, which costs more than it gains for the first layer's (16, 27) product:
-    // such small outputs run on one thread (the same choice for every run of a thread count).
-    let smallOutput = OC * K < 4096
-    let blasThreads = openblas_get_num_threads()
-    if smallOutput && blasThreads > 1 { openblas_set_num_threads(1) }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(L),
-                1, dout, Int32(L), col, Int32(L), 0, dweight, Int32(K))
-    if smallOutput && blasThreads > 1 { openblas_set_num_threads(blasThreads) }
+    // dweight (OC, K) = dout (OC, L) · col (K, L)ᵀ, a sum over L: each fixed tile of L columns
+    // gives one partial product (OC, K) in `partials`, then every element adds its partials in
+    // tile order (in Double). One tile writes dweight directly.
+    let depth = Tiling.width(L), tiles = Tiling.count(L, depth), outCount = OC * K
+    if tiles == 1 {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(L),
+                    1, dout, Int32(L), col, Int32(L), 0, dweight, Int32(K))
+    } else {
+        parallelTiles(tiles, threads: threads) { t in
+            let c0 = t * depth, n = min(depth, L - c0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(K), Int32(n),
+                        1, dout + c0, Int32(L), col + c0, Int32(L), 0, partials + t * outCount, Int32(K))
+        }
+        let chunk = 4096
+        parallelFor(Tiling.count(outCount, chunk), threads: threads) { c in
+            for i in (c * chunk)..<min(outCount, (c + 1) * chunk) {
+                var s: Double = 0
+                for t in 0..<tiles { s += Double(partials[t * outCount + i]) }
+                dweight[i] = Float(s)
+            }
+        }
+    }
     // dbias (OC) = row sums of dout, accumulated in Double in a fixed order.
     if let dbias {
         parallelFor(OC, threads: threads) { o in
@@ -124,8 +149,12 @@ func conv3x3Backward(dinp: UnsafeMutablePointer<Float>?, dcol: UnsafeMutablePoin
         }
     }
     guard let dinp else { return }
-    // dcol (K, L) = weight (OC, K)ᵀ · dout (OC, L)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(L), Int32(OC),
-                1, weight, Int32(K), dout, Int32(L), 0, dcol, Int32(L))
+    // dcol (K, L) = weight (OC, K)ᵀ · dout (OC, L), in fixed column tiles.
+    let width = Tiling.width(L)
+    parallelTiles(Tiling.count(L, width), threads: threads) { t in
+        let c0 = t * width, n = min(width, L - c0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(n), Int32(OC),
+                    1, weight, Int32(K), dout + c0, Int32(L), 0, dcol + c0, Int32(L))
+    }
     col2im3x3(dinp: dinp, dcol: dcol, C: C, N: N, H: H, W: W, threads: threads)
 }

@@ -31,7 +31,8 @@ public struct DirectoryManifest: Equatable, Sendable {
         self.entries = sorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
-    public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+    /// The sum of the sizes (clamped, never trapping: parsed entries are at most 1 PiB each).
+    public var totalSize: Int64 { entries.lazy.map(\.size).saturatingSum() }
 
     static let header = "mlv-manifest 1\n"
 
@@ -88,8 +89,10 @@ public struct DirectoryManifest: Equatable, Sendable {
                 while k < buf.count, buf[k] != 10 { k += 1 }
                 guard k < buf.count else { throw Invalid(source: source, reason: "line \(lineNo) is not terminated") }
                 let raw = UnsafeBufferPointer(rebasing: buf[(j + 1)..<k])
-                guard let path = unescape(raw), WorkspacePath.isSafeRelative(path)
+                guard let path = unescape(raw), WorkspacePath.isSafeOutput(path)
                 else { throw Invalid(source: source, reason: "line \(lineNo): unsafe path '\(String(decoding: raw, as: UTF8.self))'") }
+                guard size <= PointerFile.maxSize
+                else { throw Invalid(source: source, reason: "line \(lineNo): size \(size) is larger than mlv supports (1 PiB)") }
                 entries.append(Entry(path: path, digest: digest, size: size))
                 i = k + 1
             }
@@ -97,6 +100,17 @@ public struct DirectoryManifest: Equatable, Sendable {
         let manifest = DirectoryManifest(parsed: entries)
         for k in manifest.entries.indices.dropFirst() where manifest.entries[k].path == manifest.entries[k - 1].path {
             throw Invalid(source: source, reason: "duplicate path '\(manifest.entries[k].path)'")
+        }
+        // A path that is a file cannot also be a folder holding another entry ("a" and "a/b").
+        var files = Set<Substring>()
+        files.reserveCapacity(manifest.entries.count)
+        for e in manifest.entries where e.path.utf8.contains(47) {
+            if files.isEmpty { for f in manifest.entries { files.insert(Substring(f.path)) } }
+            var p = Substring(e.path)
+            while let slash = p.lastIndex(of: "/") {
+                p = p[..<slash]
+                if files.contains(p) { throw Invalid(source: source, reason: "'\(p)' is both a file and a folder (holding '\(e.path)')") }
+            }
         }
         return manifest
     }

@@ -73,7 +73,7 @@ public struct ObjectCache: Sendable {
 
     public func read(_ hash: ContentHash) throws -> [UInt8]? {
         guard contains(hash) else { return nil }
-        return try FS.readFile(path(hash))
+        return try UntrustedFile.read(path(hash), shownAs: ".mlv/cache/sha256/\(hash.objectName)", what: "a cache object read whole (a manifest)", limit: 1 << 30)
     }
 
     /// Reads a `.dir` object and checks that its bytes still hash to its name.

@@ -25,6 +25,9 @@ public struct PointerFile: Equatable, Sendable {
     }
 
     public static let suffix = ".mlv"
+    /// The largest size a pointer or manifest entry may state (1 PiB): sums of many stay far from overflow.
+    public static let maxSize: Int64 = 1 << 50
+    public static let maxFileCount = 1 << 32
 
     public func serialized() throws -> String {
         var pairs: [(Node, Node)] = [
@@ -62,6 +65,9 @@ public struct PointerFile: Equatable, Sendable {
         guard WorkspacePath.isSafeRelative(path) else {
             throw pathNode.error("path '\(path)' escapes the workspace", hint: "a pointer's path must be relative to its folder, without '..'")
         }
+        if let part = WorkspacePath.protectedComponent(in: path) {
+            throw pathNode.error("path '\(path)' reaches '\(part)', which mlv never writes", hint: WorkspaceError.protectedHint)
+        }
         if let algo = fields.first(where: { $0.key == "hash" })?.value {
             guard try algo.string("'hash'") == "sha256" else { throw algo.error("unsupported hash algorithm '\(try algo.string("'hash'"))' (only sha256)") }
         }
@@ -73,10 +79,12 @@ public struct PointerFile: Equatable, Sendable {
         let sizeNode = try field("size")
         let size = try sizeNode.int("'size'")
         guard size >= 0 else { throw sizeNode.error("'size' must not be negative") }
+        guard Int64(size) <= Self.maxSize else { throw sizeNode.error("'size' \(size) is larger than mlv supports (1 PiB)") }
         var count: Int?
         if let n = fields.first(where: { $0.key == "nfiles" })?.value {
             count = try n.int("'nfiles'")
             guard count! >= 0 else { throw n.error("'nfiles' must not be negative") }
+            guard count! <= Self.maxFileCount else { throw n.error("'nfiles' \(count!) is larger than mlv supports (2^32)") }
         }
         return PointerFile(path: path, hash: hash, size: Int64(size), fileCount: count)
     }

@@ -33,9 +33,15 @@ public struct WorkspaceConfig: Equatable, Sendable {
         }
         guard let value else { return }
         if key == "cache.type" { _ = try linkTypes(value, source: "cache.type") }
-        if key == "core.lock_timeout", Double(value) == nil {
-            throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "a number of seconds")
+        if key == "core.lock_timeout", lockTimeout(value) == nil {
+            throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "a number of seconds from 0 to 86400")
         }
+    }
+
+    /// `core.lock_timeout` (or `MLV_LOCK_TIMEOUT`): seconds from 0 to a day; nil when invalid.
+    public static func lockTimeout(_ text: String) -> Double? {
+        guard let v = Double(Substring(text).trimmingCharacters(in: " ")), v.isFinite, v >= 0, v <= 86_400 else { return nil }
+        return v
     }
 
     /// `cache.type`: a comma-separated preference list (default "reflink,copy").
@@ -58,7 +64,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
     /// Reads one config file (missing → empty).
     public static func load(_ path: String, displayName: String) throws -> WorkspaceConfig {
         guard FS.exists(path) else { return WorkspaceConfig() }
-        let text = try FS.readText(path)
+        let text = try UntrustedFile.readText(path, shownAs: displayName, what: "a config file")
         guard let doc = try YAMLNode.parse(text, file: displayName), !doc.isNull else { return WorkspaceConfig() }
         var values: [String: String] = [:]
         func walk(_ node: YAMLNode, prefix: String) throws {
@@ -71,7 +77,11 @@ public struct WorkspaceConfig: Equatable, Sendable {
                         let hint = Suggestion.closest(to: full, in: knownKeys.filter { !$0.contains("*") }).map { "did you mean '\($0)'?" }
                         throw keyNode.error("unknown config key '\(full)'", hint: hint)
                     }
-                    values[full] = try value.string("'\(full)'")
+                    let text = try value.string("'\(full)'")
+                    do { try validate(key: full, value: text) } catch let e as WorkspaceError {
+                        throw value.error(e.message, hint: e.hint)
+                    }
+                    values[full] = text
                 }
             }
         }

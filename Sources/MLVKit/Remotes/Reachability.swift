@@ -1,8 +1,9 @@
 import MLVGit
 import MLVSupport
 
-/// Which pointers a transfer is about: the workspace's, or those committed at some revisions
-/// (read from git objects through libgit2, never from a checkout).
+/// Which pointers a transfer is about: the workspace's (pointer files and the lock's cached
+/// outs), or the pointer files committed at some revisions (read from git objects through
+/// libgit2, never from a checkout).
 public enum RevisionSelection: Sendable, Equatable {
     case workspace
     /// The pointers at these revisions (anything `git rev-parse` accepts).
@@ -18,13 +19,13 @@ extension Workspace {
     func trackedPaths(_ targets: [String], selection: RevisionSelection, cwd: String) throws -> [TrackedPath] {
         switch selection {
         case .workspace:
-            return try pointers(for: targets, cwd: cwd)
+            return try transferTargets(targets, cwd: cwd)
         case .revisions(let revs):
             return try committedPointers(revs, targets: targets, cwd: cwd)
         case .allCommits:
             guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
             let fromGit = try committedPointers(try git.allCommits(), targets: targets, cwd: cwd)
-            return fromGit + (try pointers(for: targets, cwd: cwd))
+            return fromGit + (try transferTargets(targets, cwd: cwd))
         }
     }
 

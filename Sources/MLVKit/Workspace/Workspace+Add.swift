@@ -42,6 +42,7 @@ extension Workspace {
         var rels: [(String, String)] = []
         for arg in targets {
             let rel = try relativeTarget(arg, cwd: cwd)
+            try checkPointerIsFound(rel, shownAs: arg)
             if !rels.contains(where: { $0.0 == rel }) { rels.append((rel, arg)) }
         }
         for (a, argA) in rels {
@@ -105,6 +106,20 @@ extension Workspace {
             return TrackPlan(target: rel, isDirectory: false, files: [file])
         case .other:
             throw WorkspaceError.unsupportedFileType(path: shownAs)
+        }
+    }
+
+    /// The pointer of `rel` must be where `allPointers` looks, or status, checkout and gc would
+    /// never see it (and gc would delete its objects): not below a hidden folder, a skipped
+    /// folder or a nested workspace.
+    func checkPointerIsFound(_ rel: String, shownAs: String) throws {
+        var dir = ""
+        for part in Path.parent(rel).split(separator: "/") where Path.parent(rel) != "." {
+            dir = dir.isEmpty ? String(part) : dir + "/" + part
+            if part.hasPrefix(".") || Workspace.skippedFolders.contains(String(part)) {
+                throw WorkspaceError.hiddenPointerFolder(path: shownAs, folder: dir)
+            }
+            if FS.exists(Path.join(absolute(dir), ".mlv")) { throw WorkspaceError.hiddenPointerFolder(path: shownAs, folder: dir) }
         }
     }
 

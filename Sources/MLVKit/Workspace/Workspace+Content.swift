@@ -48,7 +48,14 @@ extension Workspace {
     /// Every file below a tracked directory (workspace-relative `dir`), recursively.
     func walkDirectory(_ dir: String) throws -> [WorkspaceFile] {
         let base = absolute(dir)
-        return try DirectoryWalker.walk(base).map { e in
+        let entries: [DirectoryWalker.Entry]
+        do { entries = try DirectoryWalker.walk(base) } catch let e as DirectoryWalker.InvalidName {
+            throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
+        }
+        return try entries.map { e in
+            if let part = WorkspacePath.protectedComponent(in: e.path) {
+                throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
+            }
             if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
             return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
         }
@@ -112,7 +119,7 @@ extension Workspace {
             if mode == .hardlink, let stable, try linkAsObject(abs, stable, hash) { return digest }
             if !cache.contains(hash) {
                 let tmp = cache.temporaryPath("obj")
-                if link(abs, tmp) != 0 {
+                if file.status.linkCount > 1 || link(abs, tmp) != 0 {
                     _ = try worker.copyHashing(from: abs, to: tmp, mode: 0o444)
                 }
                 try cache.install(temporary: tmp, as: hash)
@@ -147,7 +154,9 @@ extension Workspace {
     /// read-only first, and must still be the inode, size and mtime that were hashed; otherwise
     /// the link is undone and false returned, as when the object already exists.
     func linkAsObject(_ abs: String, _ hashed: FileStatus, _ hash: ContentHash) throws -> Bool {
-        guard hashed.kind == .file, !cache.contains(hash) else { return false }
+        // A file with other names (perhaps outside the workspace) is copied instead: making it
+        // read-only and an object would change those other names too.
+        guard hashed.kind == .file, hashed.linkCount == 1, !cache.contains(hash) else { return false }
         let object = cache.path(hash)
         _ = Glibc.chmod(abs, mode_t(hashed.mode & 0o555))
         var rc = link(abs, object)
@@ -180,86 +189,115 @@ extension Workspace {
         }
     }
 
-    /// Atomically replaces `abs` by what `make` creates at a temporary name beside it.
+    /// Atomically replaces `abs` by what `make` creates at a temporary name in `.mlv/tmp`
+    /// (beside `abs` only when the two are on different file systems), so a crash never leaves
+    /// a partial file where it could be taken for data.
     func replace(_ abs: String, with make: (String) -> Int32?, what: String) throws {
-        let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let tmp = cache.temporaryPath("link")
         if let e = make(tmp) { throw FileSystemError.posix(what, abs, errno: e) }
-        if Glibc.rename(tmp, abs) != 0 {
-            let e = errno
-            unlink(tmp)
-            throw FileSystemError.posix("replace", abs, errno: e)
-        }
-        // rename() does nothing when both names are links to one inode.
+        // rename() does nothing when both names are links to one inode: unlink either way.
+        if Glibc.rename(tmp, abs) == 0 { unlink(tmp); return }
+        var e = errno
         unlink(tmp)
+        if e == EXDEV {
+            let beside = Path.join(Path.parent(abs), Workspace.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+            if let e = make(beside) { throw FileSystemError.posix(what, abs, errno: e) }
+            if Glibc.rename(beside, abs) == 0 { unlink(beside); return }
+            e = errno
+            unlink(beside)
+        }
+        throw FileSystemError.posix("replace", abs, errno: e)
     }
 
-    /// Checks that a cache object still hashes to its name (trusting the state index for
-    /// unchanged objects); throws `corruptedObject` otherwise.
+    /// Temporaries written beside their target: only where `.mlv/tmp` is on another file system.
+    static let besideTemporaryPrefix = ".mlv-tmp."
+
+    /// Checks that a cache object hashes to its name, reading it whole (the state index is not
+    /// trusted for objects: a link must never place bytes this run has not verified).
     func verifyObject(_ digest: Digest, for shown: String, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let path = cache.path(hash)
-        guard let st = try FS.status(path) else { throw WorkspaceError.missingFromCache(path: shown, hash: hash) }
-        if state.lookup(st) == digest { return }
-        let (d, _, stable) = try worker.hashFileStable(path)
+        guard try FS.status(path) != nil else { throw WorkspaceError.missingFromCache(path: shown, hash: hash) }
+        let (d, _) = try worker.hashFile(path)
         guard d == digest else { throw WorkspaceError.corruptedObject(path: shown, hash: hash) }
-        if let stable { state.record(stable, d) }
     }
 
-    /// Writes a cache object to `abs` (replacing what is there) per `mode`; copies are checked
-    /// against the digest while they are written, so a corrupted object never reaches the workspace.
-    /// `prepared`: the parent folder exists and nothing is at `abs` (checkout creates folders up front).
-    func materialize(_ digest: Digest, to abs: String, shownAs: String, mode: LinkType, prepared: Bool = false, _ worker: HashWorker) throws {
+    /// Writes a cache object as `name` in `dir` (replacing what is there) per `mode`. Copies are
+    /// checked against the digest while they are written and links are made only to objects
+    /// rehashed just before, so a corrupted object never reaches the workspace. The file is
+    /// built in `.mlv/tmp` (or unnamed in `dir`) and appears under its name only when complete;
+    /// `dir` was opened without following symlinks, so nothing is written outside it.
+    /// `prepared`: nothing was at `name` when the checkout was planned.
+    func materialize(_ digest: Digest, into dir: DirectoryHandle, name: String, shownAs: String, mode: LinkType,
+                     prepared: Bool = false, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let object = cache.path(hash)
-        if !prepared {
-            try FS.makeDirectories(Path.parent(abs))
-            if let st = try FS.status(abs), st.kind == .directory { try FS.removeTree(abs) }
-        }
-        if prepared, mode == .copy, !Workspace.namedTemporaries, try materializeUnnamed(digest, object: object, to: abs, shownAs: shownAs, worker) {
+        if !prepared, let st = try dir.status(name), st.kind == .directory { try dir.removeTree(name) }
+        if prepared, mode == .copy, !Workspace.namedTemporaries,
+           try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, worker) {
             return
         }
-        let tmp = Path.join(Path.parent(abs), ".\(Path.base(abs)).mlv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        var done = false
-        defer { if !done { unlink(tmp) } }
-        var written: FileStatus?
         do {
-            switch mode {
-            case .copy, .reflink:
-                var method = FS.CopyMethod.bytes
-                if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
-                if method == .reflink {
-                    let (d, _) = try worker.hashFile(tmp)
-                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-                } else {
-                    if mode == .reflink { unlink(tmp) }
-                    let (d, _, st) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
-                    guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-                    written = st
-                }
-            case .hardlink:
-                try verifyObject(digest, for: shownAs, worker)
-                if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", abs, errno: errno) }
-            case .symlink:
-                try verifyObject(digest, for: shownAs, worker)
-                if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", abs, errno: errno) }
+            let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, mode: mode, worker)
+            do {
+                try dir.rename(written.path, to: name)
+                unlink(written.path)  // left when both names were links to one inode
+            } catch let e as FileSystemError where e.errno == EXDEV {
+                unlink(written.path)
+                // Another file system than .mlv/tmp's: build it beside its target instead.
+                let beside = Workspace.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+                _ = try buildTemporary(hash, object: object, at: dir.path + "/" + beside, shownAs: shownAs, mode: mode, worker)
+                do { try dir.renameInside(beside, to: name) } catch { dir.remove(beside); throw error }
+            } catch {
+                unlink(written.path)
+                throw error
             }
+            if mode == .symlink { return }
+            if let st = try written.status ?? dir.status(name) { state.record(st, digest, written: true) }
         } catch let e as FileSystemError where e.errno == ENOENT && !FS.exists(object) {
             throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
         }
-        try FS.rename(tmp, abs)
+    }
+
+    /// Makes the file (or link) for `hash` at the temporary path `tmp`, verified; removes it on failure.
+    private func buildTemporary(_ hash: ContentHash, object: String, at tmp: String, shownAs: String, mode: LinkType,
+                                _ worker: HashWorker) throws -> (path: String, status: FileStatus?) {
+        var done = false
+        defer { if !done { unlink(tmp) } }
+        var written: FileStatus?
+        switch mode {
+        case .copy, .reflink:
+            var method = FS.CopyMethod.bytes
+            if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
+            if method == .reflink {
+                let (d, _) = try worker.hashFile(tmp)
+                guard d == hash.digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+            } else {
+                if mode == .reflink { unlink(tmp) }
+                let (d, _, st) = try worker.copyHashing(from: object, to: tmp, mode: 0o644)
+                guard d == hash.digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
+                written = st
+            }
+        case .hardlink:
+            try verifyObject(hash.digest, for: shownAs, worker)
+            if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", shownAs, errno: errno) }
+        case .symlink:
+            try verifyObject(hash.digest, for: shownAs, worker)
+            if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", shownAs, errno: errno) }
+        }
         done = true
-        if mode == .symlink { return }
-        if let st = try written ?? FS.status(abs) { state.record(st, digest, written: true) }
+        return (tmp, written)
     }
 }
 
 extension Workspace {
     /// Restores a file that does not exist: copy the object into an unnamed file in the target's
     /// folder while hashing it, and name it only if the hash matches. False when the file system
-    /// has no unnamed files or something appeared at `abs` meanwhile (the caller then renames).
-    func materializeUnnamed(_ digest: Digest, object: String, to abs: String, shownAs: String, _ worker: HashWorker) throws -> Bool {
+    /// has no unnamed files or something appeared at `name` meanwhile (the caller then renames).
+    func materializeUnnamed(_ digest: Digest, object: String, into dir: DirectoryHandle, name: String, shownAs: String,
+                            _ worker: HashWorker) throws -> Bool {
         let hash = ContentHash(digest)
-        guard let fd = try FS.openTemporary(in: Path.parent(abs), mode: 0o644) else { return false }
+        guard let fd = try dir.openTemporary(mode: 0o644) else { return false }
         defer { close(fd) }
         let d: Digest
         do {
@@ -268,7 +306,7 @@ extension Workspace {
             throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
         }
         guard d == digest else { throw WorkspaceError.corruptedObject(path: shownAs, hash: hash) }
-        guard try FS.linkTemporary(fd, to: abs) else { return false }
+        guard try dir.linkTemporary(fd, as: name) else { return false }
         var st = stat()
         if fstat(fd, &st) == 0 { state.record(FileStatus(st), digest, written: true) }
         return true

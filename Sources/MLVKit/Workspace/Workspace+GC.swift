@@ -12,14 +12,29 @@ public struct GCResult: Sendable {
 
 extension Workspace {
     /// Every object the current pointers need (pointer hashes and, for directories, their files).
+    /// A folder whose manifest is missing or cannot be read makes the whole set unknowable:
+    /// that is an error naming every such folder, never a smaller set.
     func referencedObjects() throws -> Set<ContentHash> {
         var keep = Set<ContentHash>()
+        var unreadable: [String] = []
+        var reason = ""
         for t in try allPointers() {
             keep.insert(t.pointer.hash)
-            if t.pointer.hash.isDirectory, let m = try? cache.manifest(t.pointer.hash) {
+            guard t.pointer.hash.isDirectory else { continue }
+            do {
+                guard let m = try cache.manifest(t.pointer.hash) else {
+                    unreadable.append(t.target)
+                    if reason.isEmpty { reason = "'\(t.target)': manifest \(t.pointer.hash.short)… is not in the cache" }
+                    continue
+                }
                 for e in m.entries { keep.insert(ContentHash(e.digest)) }
+            } catch let e as UserFacingError {
+                unreadable.append(t.target)
+                if reason.isEmpty { reason = e.message }
             }
         }
+        keep.formUnion(try pipelineObjects(unreadable: &unreadable, reason: &reason))
+        if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
         return keep
     }
 

@@ -9,7 +9,7 @@ extension Workspace {
         let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
         let entry = "/" + Workspace.gitignoreEscape(Path.base(target))
         let path = absolute(ignoreRel)
-        var text = FS.exists(path) ? try FS.readText(path) : ""
+        var text = FS.exists(path) ? try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20) : ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         if lines.contains(entry) { return nil }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
@@ -28,6 +28,9 @@ extension Workspace {
         return out
     }
 
+    /// The files `-m` commits besides those the command changed, when they are staged.
+    static let ownFiles = [".mlv/config.yaml", ".mlv/.gitignore", ".gitattributes", "pipeline.yaml", "params.yaml"]
+
     /// Before any change: a commit was asked for, so there must be a repository and an identity.
     func checkCanCommit(_ message: String?) throws {
         guard message != nil else { return }
@@ -45,6 +48,10 @@ extension Workspace {
         let repoPaths = paths.compactMap { Path.relative(absolute($0), to: git.workdir) }
         if !repoPaths.isEmpty { try git.stage(repoPaths) }
         guard let message else { return nil }
-        return try git.commit(message: message)
+        // Only mlv's own files: anything else the user staged stays staged, out of this commit.
+        // mlv's own files when staged: its configuration and merge-driver attributes (staged
+        // by `mlv init`), and the pipeline and its default params file.
+        let own = Workspace.ownFiles.compactMap { Path.relative(absolute($0), to: git.workdir) }
+        return try git.commit(message: message, only: repoPaths + own.filter { !repoPaths.contains($0) })
     }
 }

@@ -15,21 +15,19 @@ extension Workspace {
 
     /// Reads and validates one pointer file (workspace-relative path).
     public func loadPointer(_ pointerPath: String) throws -> TrackedPath {
-        let text = try FS.readText(absolute(pointerPath))
+        let text = try UntrustedFile.readText(absolute(pointerPath), shownAs: pointerPath, what: "a pointer file")
         let pointer = try PointerFile.parse(text, file: pointerPath)
         let target = Path.join(Path.parent(pointerPath), pointer.path)
-        guard Path.normalize(target) == target, WorkspacePath.isSafeRelative(target),
-              !target.hasPrefix(".mlv/"), !target.hasPrefix(".git/")
+        guard Path.normalize(target) == target, WorkspacePath.isSafeRelative(target)
         else { throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path) }
+        if let part = WorkspacePath.protectedComponent(in: target) { throw WorkspaceError.protectedPath(path: target, component: part) }
         do {
             try checkNoSymlinkEscape(target, shownAs: target)
-        } catch {
-            throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
-        }
-        if let st = try FS.status(absolute(target)), st.kind == .symlink, !pointsIntoCache(absolute(target)) {
-            guard let real = FS.realPath(absolute(target)), Path.relative(real, to: root) != nil else {
-                throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
+            if let st = try FS.status(absolute(target)), st.kind == .symlink, !pointsIntoCache(absolute(target)) {
+                try checkResolvesInside(absolute(target), shownAs: target)
             }
+        } catch WorkspaceError.symlinkEscapes {
+            throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
         }
         return TrackedPath(pointerPath: pointerPath, target: target, pointer: pointer)
     }

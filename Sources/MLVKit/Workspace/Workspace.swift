@@ -103,7 +103,15 @@ public final class Workspace {
 
     /// Runs `body` holding the workspace lock (`.mlv/lock`); a second mlv process waits, then fails.
     func withLock<T>(_ body: () throws -> T) throws -> T {
-        let timeout = Double(Environment.get("MLV_LOCK_TIMEOUT") ?? config.values["core.lock_timeout"] ?? "") ?? 30
+        var timeout = 30.0
+        if let env = Environment.get("MLV_LOCK_TIMEOUT") {
+            guard let t = WorkspaceConfig.lockTimeout(env) else {
+                throw WorkspaceError.invalidConfigValue(key: "MLV_LOCK_TIMEOUT", value: env, expected: "a number of seconds from 0 to 86400")
+            }
+            timeout = t
+        } else if let v = config.values["core.lock_timeout"], let t = WorkspaceConfig.lockTimeout(v) {
+            timeout = t
+        }
         let lock = try FileLock(path: Path.join(mlvDir, "lock"), timeout: timeout, onWait: { onLockWait?() })
         defer { lock.unlock() }
         try FS.makeDirectories(cache.tmp)
@@ -114,7 +122,7 @@ public final class Workspace {
     /// Leftovers of an interrupted run (we hold the lock, so nobody else is writing them).
     private func cleanTemporaryFiles() {
         guard let entries = try? FS.list(cache.tmp) else { return }
-        for e in entries where e.name.hasPrefix("obj.") || e.name.hasPrefix("link.") {
+        for e in entries where e.name.hasPrefix("obj.") || e.name.hasPrefix("link.") || e.name.hasPrefix("co.") {
             unlink(Path.join(cache.tmp, e.name))
         }
     }
@@ -147,18 +155,32 @@ public final class Workspace {
         let first = rel.split(separator: "/").first.map(String.init) ?? rel
         if first == ".mlv" { throw WorkspaceError.insideMLVDirectory(path: argument) }
         if first == ".git" { throw WorkspaceError.outsideWorkspace(path: argument) }
+        if let part = WorkspacePath.protectedComponent(in: rel) { throw WorkspaceError.protectedPath(path: argument, component: part) }
+        if argument.unicodeScalars.contains("\u{FFFD}") || rel.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            let shown = argument.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+            throw WorkspaceError.unsafeName(path: shown, reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
+        }
         try checkNoSymlinkEscape(rel, shownAs: argument)
         return rel
     }
 
-    /// The parent folder of `rel` must resolve (symlinks followed) inside the workspace.
+    /// The parent folder of `rel` must resolve (symlinks followed) inside the workspace, and not
+    /// into `.git` or `.mlv`.
     func checkNoSymlinkEscape(_ rel: String, shownAs: String) throws {
         var dir = Path.parent(rel)
         // Walk up to the first existing ancestor: new folders will be created inside it.
         while dir != "." && !FS.exists(absolute(dir)) { dir = Path.parent(dir) }
-        guard let real = FS.realPath(absolute(dir)), Path.relative(real, to: root) != nil else {
+        try checkResolvesInside(absolute(dir), shownAs: shownAs)
+    }
+
+    /// `abs`, symlinks followed, must lie inside the workspace and outside `.git` and `.mlv`.
+    func checkResolvesInside(_ abs: String, shownAs: String) throws {
+        guard let real = FS.realPath(abs) else {
+            if errno == ELOOP { throw WorkspaceError.symlinkLoop(path: shownAs) }
             throw WorkspaceError.symlinkEscapes(path: shownAs)
         }
+        guard let inside = Path.relative(real, to: root) else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
+        if let part = WorkspacePath.protectedComponent(in: inside) { throw WorkspaceError.protectedPath(path: shownAs, component: part) }
     }
 
     /// The pointer file path for a tracked path.

@@ -26,6 +26,15 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case missingConfigKey(String)
     case commitNeedsGit
     case noTargets(command: String)
+    case protectedPath(path: String, component: String)
+    case hiddenPointerFolder(path: String, folder: String)
+    case unreadableManifests(paths: [String], reason: String)
+    case unsafeName(path: String, reason: String)
+    case symlinkLoop(path: String)
+    case folderSwapped(path: String)
+
+    /// What every refusal of a `.git` / `.mlv` path says.
+    public static let protectedHint = "a tracked path may not be or contain a .git or .mlv folder (in any letter case)"
 
     public var message: String {
         switch self {
@@ -45,7 +54,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .notTracked(let p): return "'\(p)' is not tracked by mlv"
         case .missingFromCache(let p, let h): return "'\(p)': object \(h.short)… is not in the cache"
         case .corruptedObject(let p, let h): return "cache object \(h.short)… for '\(p)' is corrupted (its content no longer matches its hash)"
-        case .corruptedObjects(let ps): return "\(ps.count) corrupted cache object\(ps.count == 1 ? "" : "s") were not checked out: \(Self.list(ps))"
+        case .corruptedObjects(let ps): return ps.count == 1 ? "a corrupted cache object was not checked out: \(Self.list(ps))" : "\(ps.count) corrupted cache objects were not checked out: \(Self.list(ps))"
         case .uncommittedChanges(let ps): return "checkout would overwrite changes that are not in the cache: \(Self.list(ps))"
         case .pointerPathEscapes(let ptr, let p): return "\(ptr): path '\(p)' escapes the workspace"
         case .unknownConfigKey(let k, _): return "unknown config key '\(k)'"
@@ -53,6 +62,12 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .missingConfigKey(let k): return "config key '\(k)' is not set"
         case .commitNeedsGit: return "-m needs a git repository, and this workspace was initialised with --no-git"
         case .noTargets(let c): return "nothing to \(c)"
+        case .protectedPath(let p, let c): return "'\(p)' reaches '\(c)', which mlv never writes"
+        case .hiddenPointerFolder(let p, let f): return "'\(p)' is inside '\(f)', a folder mlv does not search for pointer files"
+        case .unreadableManifests(let ps, let r): return "gc deleted nothing: the manifest\(ps.count == 1 ? "" : "s") of \(Self.list(ps)) cannot be read (\(r))"
+        case .unsafeName(let p, let r): return "'\(p)' \(r)"
+        case .symlinkLoop(let p): return "'\(p)' is a loop of symbolic links"
+        case .folderSwapped(let p): return "'\(p)' was replaced by a symbolic link or a file while mlv was writing into it; nothing was written through it"
         }
     }
 
@@ -73,6 +88,12 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .pointerPathEscapes: return "a pointer's path must be relative to its folder, without '..' or symbolic links leading out"
         case .unknownConfigKey(_, let h): return h
         case .commitNeedsGit: return "run `git init` and `mlv init --force`, or drop -m"
+        case .protectedPath: return Self.protectedHint
+        case .hiddenPointerFolder: return "status, checkout and gc would not see its pointer: move it to a folder whose name does not start with '.' (nor node_modules, __pycache__)"
+        case .unreadableManifests: return "restore the manifests with `mlv pull` (or re-add the folders), then run gc again"
+        case .unsafeName: return "rename it, then run the command again"
+        case .symlinkLoop: return "remove the loop, then run the command again"
+        case .folderSwapped: return "check what replaced it, then run `mlv checkout` again"
         default: return nil
         }
     }

@@ -1,0 +1,37 @@
+import ArgumentParser
+import MLVKit
+
+struct Dag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the pipeline's stages and the dependencies between them.")
+
+    @Argument(help: "Show only these stages and what they depend on.")
+    var targets: [String] = []
+
+    @Flag(help: "Graphviz DOT.")
+    var dot = false
+
+    @Flag(help: "A Mermaid flowchart.")
+    var mermaid = false
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        let dag = try ws.pipelineDAG(targets)
+        if dot {
+            print("strict digraph {")
+            for s in dag.stages { print("\t\"\(s)\";") }
+            for (a, b) in dag.edges { print("\t\"\(a)\" -> \"\(b)\";") }
+            print("}")
+        } else if mermaid {
+            print("flowchart TD")
+            for (i, s) in dag.stages.enumerated() { print("\tnode\(i + 1)[\"\(s)\"]") }
+            let index = Dictionary(uniqueKeysWithValues: dag.stages.enumerated().map { ($1, $0 + 1) })
+            for (a, b) in dag.edges { print("\tnode\(index[a]!)-->node\(index[b]!)") }
+        } else {
+            for s in dag.stages {
+                let ups = dag.edges.filter { $0.to == s }.map(\.from)
+                print(ups.isEmpty ? s : "\(s) <- \(ups.joined(separator: ", "))")
+            }
+        }
+    }
+}

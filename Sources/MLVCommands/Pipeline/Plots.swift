@@ -1,0 +1,52 @@
+import ArgumentParser
+import MLVKit
+import MLVSupport
+
+struct Plots: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw the pipeline's plots into one self-contained HTML file.",
+        subcommands: [Show.self, Diff.self])
+
+    struct Options: ParsableArguments {
+        @Option(name: .shortAndLong, help: "The HTML file to write.")
+        var out = "plots.html"
+
+        @Option(name: .long, help: "Only these plots (ids or files).")
+        var target: [String] = []
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Plot the workspace's data, or each given revision's.")
+
+        @Argument(help: "Revisions (default: the workspace).")
+        var revisions: [String] = []
+
+        @OptionGroup var options: Options
+
+        func run() throws {
+            try Plots.write(revisions.isEmpty ? [nil] : revisions.map { $0 }, options)
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Plot revisions on top of each other (default: HEAD and the workspace).")
+
+        @Argument(help: "Revisions: none (HEAD vs workspace), one (it vs workspace), or more.")
+        var revisions: [String] = []
+
+        @OptionGroup var options: Options
+
+        func run() throws {
+            try Plots.write(revisions.isEmpty ? ["HEAD", nil] : revisions.count == 1 ? [revisions[0], nil] : revisions.map { $0 }, options)
+        }
+    }
+
+    static func write(_ revisions: [String?], _ options: Options) throws {
+        let ws = try WorkspaceCommand.open()
+        let plots = try ws.plotsData(revisions, targets: options.target)
+        let path = Path.absolute(options.out)
+        try FS.makeDirectories(Path.parent(path))
+        try AtomicFile.write(PlotsHTML.render(plots), to: path)
+        print("\(plots.count) plot\(plots.count == 1 ? "" : "s") written to \(options.out)")
+    }
+}

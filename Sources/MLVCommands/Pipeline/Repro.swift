@@ -1,0 +1,126 @@
+import ArgumentParser
+import MLVKit
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Repro: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the stale stages of pipeline.yaml in dependency order and record them in pipeline.lock.",
+        discussion: "A stage is stale when its command, a dependency's content, a param's value or an output differs from pipeline.lock, or an output is missing.")
+
+    @Argument(help: "Stages to reproduce, with the stages they depend on (default: all).")
+    var targets: [String] = []
+
+    @Flag(help: "Show what would run, and why; run nothing.")
+    var dry = false
+
+    @Flag(name: .shortAndLong, help: "Run the stages even if nothing changed.")
+    var force = false
+
+    @Flag(name: .shortAndLong, help: "Only the named stages, not those they depend on.")
+    var singleItem = false
+
+    @Flag(help: "The named stages and every stage depending on them.")
+    var downstream = false
+
+    @Flag(name: .shortAndLong, help: "After a failing stage, go on with the stages that do not depend on it.")
+    var keepGoing = false
+
+    @Flag(help: "Exit with status 1, listing stale stages and why, when anything would run (for CI); run nothing.")
+    var check = false
+
+    @Option(name: .shortAndLong, help: "Stages to run at the same time (independent ones only).")
+    var jobs = 1
+
+    @Flag(help: "Always run stale stages, never restore their outputs from an earlier identical run.")
+    var noRunCache = false
+
+    @Option(name: .shortAndLong, help: "Also make a git commit of pipeline.lock and .gitignore files with this message.")
+    var message: String?
+
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+    }
+
+    @Flag(help: "Rerun every stage in a scratch copy (the workspace is not touched) and report, per stage, whether its outputs came out byte-identical to pipeline.lock; exit 1 when any differs.")
+    var verify = false
+
+    func run() throws {
+        let ws = try WorkspaceCommand.open()
+        if verify { return try Self.verify(ws) }
+        var o = ReproOptions()
+        o.targets = targets
+        o.dry = dry
+        o.force = force
+        o.singleItem = singleItem
+        o.downstream = downstream
+        o.keepGoing = keepGoing
+        o.check = check
+        o.jobs = jobs
+        o.runCache = !noRunCache
+        o.message = message
+        let r = try ws.reproduce(o, events: { Self.show($0, dry: dry) })
+        if check || dry {
+            if r.stale.isEmpty { Output.line("Pipelines are up to date.") }
+            if check && !r.stale.isEmpty { throw ExitCode(1) }
+            return
+        }
+        if r.ran.isEmpty && r.restored.isEmpty { Output.line("Data and pipelines are up to date.") }
+        if let c = r.commit { Output.line("committed \(c.prefix(12))") }
+    }
+
+    static func verify(_ ws: Workspace) throws {
+        Output.line("Rerunning every stage in a scratch copy:")
+        let executable = FS.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+        let report = try ws.verifyReproduction(executable: executable)
+        Output.line("")
+        for v in report {
+            if v.identical {
+                Output.line("\(v.stage): identical (\(v.outputs.joined(separator: ", ")))")
+            } else {
+                for d in v.differences {
+                    Output.line("\(v.stage): DIFFERS \(d.path): lock \(d.locked.short)…, rerun \(d.rerun.map { $0.short + "…" } ?? "not produced")")
+                }
+            }
+        }
+        let bad = report.filter { !$0.identical }
+        if bad.isEmpty {
+            Output.line("Every output of \(report.count) stage\(report.count == 1 ? "" : "s") came out byte-identical.")
+        } else {
+            throw MessageError("\(bad.count) of \(report.count) stages did not reproduce: \(bad.map(\.stage).joined(separator: ", "))",
+                               hint: "a stage whose command depends on the clock, the host or unseeded randomness cannot reproduce", exitCode: 1)
+        }
+    }
+
+    static func show(_ e: ReproEvent, dry: Bool) {
+        switch e {
+        case .unchanged(let s): Output.line("Stage '\(s)' didn't change, skipping")
+        case .frozen(let s): Output.line("Stage '\(s)' is frozen, skipping")
+        case .running(let s): Output.line("Running stage '\(s)':")
+        case .command(_, let c): Output.line("> \(c)")
+        case .output(let s, let line): Output.line("[\(s)] \(line)")
+        case .restored(let s): Output.line("Stage '\(s)' is cached: outputs restored from the run-cache, command not run")
+        case .stale(let s, let reasons): Output.line(dry ? "Would run stage '\(s)': \(reasons.joined(separator: "; "))" : "\(s): \(reasons.joined(separator: "; "))")
+        case .failed(let s, let error): Output.line("Stage '\(s)' failed: \(error)")
+        case .blocked(let s, let by): Output.line("Stage '\(s)' not run: it depends on failed stage '\(by)'")
+        }
+    }
+}
+
+/// Lines on stdout, unbuffered, so they interleave correctly with the output of the commands
+/// that stages run.
+enum Output {
+    static func line(_ text: String) {
+        var t = text + "\n"
+        t.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+}

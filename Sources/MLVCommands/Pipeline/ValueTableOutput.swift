@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import MLVKit
+
+/// `--json` and `--md` for the params and metrics commands.
+struct TableFormatOptions: ParsableArguments {
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Print a Markdown table.")
+    var md = false
+}
+
+enum ValueTableOutput {
+    /// Prints `table`: an aligned text table, Markdown, or JSON (`{file: {key: {column: value}}}`).
+    /// `change` adds a column with the numeric difference between the first two columns.
+    static func print(_ table: ValueTable, keyTitle: String, format: TableFormatOptions, change: Bool = false, empty: String) throws {
+        if format.json {
+            var obj: [String: Any] = [:]
+            for row in table.rows {
+                var file = obj[row.file] as? [String: Any] ?? [:]
+                var cols: [String: Any] = [:]
+                for (c, v) in zip(table.columns, row.values) { cols[c] = v.map(json) ?? NSNull() }
+                file[row.key] = cols
+                obj[row.file] = file
+            }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            Swift.print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        if table.rows.isEmpty {
+            Swift.print(empty)
+            return
+        }
+        var header = ["Path", keyTitle] + table.columns
+        if change { header.append("Change") }
+        var lines = [header]
+        for row in table.rows {
+            var line = [row.file, row.key] + row.values.map { $0.map(text) ?? "-" }
+            if change { line.append(difference(row.values.first ?? nil, row.values.dropFirst().first ?? nil)) }
+            lines.append(line)
+        }
+        if format.md {
+            Swift.print("| " + header.joined(separator: " | ") + " |")
+            Swift.print("|" + header.map { _ in "---|" }.joined())
+            for l in lines.dropFirst() { Swift.print("| " + l.joined(separator: " | ") + " |") }
+            return
+        }
+        let widths = header.indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
+        for l in lines {
+            let cells = l.enumerated().map { i, s in i == l.count - 1 ? s : s.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            Swift.print(cells.joined(separator: "  "))
+        }
+    }
+
+    static func text(_ v: ParamValue) -> String {
+        switch v {
+        case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
+        case .double(let d) where !d.isFinite: return d.isNaN ? "nan" : d < 0 ? "-inf" : "inf"
+        default: return v.description
+        }
+    }
+
+    static func number(_ v: ParamValue?) -> Double? {
+        switch v {
+        case .int(let i)?: return Double(i)
+        case .double(let d)?: return d
+        default: return nil
+        }
+    }
+
+    static func difference(_ a: ParamValue?, _ b: ParamValue?) -> String {
+        guard let x = number(a), let y = number(b) else { return "-" }
+        let d = y - x
+        if case .int? = a, case .int? = b { return String(Int(d)) }
+        return String(format: "%.5g", d)
+    }
+
+    static func json(_ v: ParamValue) -> Any {
+        switch v {
+        case .null: return NSNull()
+        case .bool(let b): return b
+        case .int(let i): return i
+        case .double(let d): return d.isFinite ? d : v.description as Any
+        case .string(let s): return s
+        case .list(let items): return items.map(json)
+        case .dict(let pairs): return Dictionary(pairs.map { ($0.key, json($0.value)) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import MLVSupport
+import Yams
+
+/// A stage to add to pipeline.yaml with `mlv stage add`, as the user typed it.
+public struct NewStage: Sendable {
+    public var name: String
+    public var cmd: String
+    public var wdir: String?
+    public var deps: [String] = []
+    public var params: [String] = []
+    public var outs: [String] = []
+    public var outsNoCache: [String] = []
+    public var metricsNoCache: [String] = []
+    public var desc: String?
+
+    public init(name: String, cmd: String) {
+        self.name = name
+        self.cmd = cmd
+    }
+
+    /// The stage as YAML, its name at column 0.
+    func yaml() throws -> String {
+        var fields: [(Node, Node)] = [("cmd", Node(cmd))]
+        if let wdir { fields.append(("wdir", Node(wdir))) }
+        func list(_ items: [Node]) -> Node { Node(items, Tag(.seq), .block) }
+        if !deps.isEmpty { fields.append(("deps", list(deps.map { Node($0) }))) }
+        if !params.isEmpty {
+            // `file.yaml:a,b` names keys of another params file.
+            fields.append(("params", list(params.map { p in
+                let (file, keys) = PipelineFile.splitFileSpec(p)
+                guard p.contains(":") else { return Node(p) }
+                return Node([(Node(file), keys.map { list($0.map { Node($0) }) } ?? Node("null", Tag(.null), .plain))], Tag(.map), .block)
+            })))
+        }
+        let noCache = Node([("cache", Node("false", Tag(.bool), .plain))], Tag(.map), .block)
+        let outNodes = outs.map { Node($0) } + outsNoCache.map { Node([(Node($0), noCache)], Tag(.map), .block) }
+        if !outNodes.isEmpty { fields.append(("outs", list(outNodes))) }
+        if !metricsNoCache.isEmpty { fields.append(("metrics", list(metricsNoCache.map { Node([(Node($0), noCache)], Tag(.map), .block) }))) }
+        if let desc { fields.append(("desc", Node(desc))) }
+        return try YAMLText.serialize(Node([(Node(name), Node(fields, Tag(.map), .block))], Tag(.map), .block))
+    }
+}
+
+extension PipelineFile {
+    /// `text` with `stage` appended to its `stages:` mapping. Everything else — comments, order,
+    /// spacing — is kept byte for byte: the new lines are inserted after the last stage.
+    static func adding(_ stage: NewStage, to text: String) throws -> String {
+        let block = try stage.yaml()
+        guard let doc = try YAMLNode.parse(text, file: fileName), !doc.isNull else {
+            return text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "stages:\n" + indent(block, by: 2)
+        }
+        guard let top = doc.node.mapping else { throw doc.error("pipeline.yaml must be a mapping") }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        let keys = top.keys.map { $0 }
+        guard let stagesIndex = keys.firstIndex(where: { $0.scalar?.string == "stages" }) else {
+            return text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + "stages:\n" + indent(block, by: 2)
+        }
+        let stagesValue = top[keys[stagesIndex]]!
+        var column = 2
+        if let m = stagesValue.mapping {
+            guard m.style != .flow else {
+                throw YAMLNode(node: stagesValue, file: fileName).error("cannot add a stage to 'stages' written in flow style ({…})",
+                                                                       hint: "write the stages as a block mapping, one per line")
+            }
+            if let first = m.keys.first, let mark = first.mark { column = mark.column - 1 }
+        } else if !YAMLNode(node: stagesValue, file: fileName).isNull {
+            throw YAMLNode(node: stagesValue, file: fileName).error("'stages' must be a mapping")
+        }
+        // Insert after the last line that belongs to `stages` (before the next top-level key
+        // and the comments or blank lines just above it).
+        var end = lines.count
+        if stagesIndex + 1 < keys.count, let next = keys[stagesIndex + 1].mark { end = next.line - 1 }
+        while end > 0 {
+            let l = lines[end - 1]
+            let t = l.drop { $0 == " " }
+            if t.isEmpty || (t.hasPrefix("#") && l.first != " ") { end -= 1 } else { break }
+        }
+        lines.insert(contentsOf: indent(block, by: column).split(separator: "\n").map(String.init), at: end)
+        if stagesValue.mapping == nil, let stagesLine = keys[stagesIndex].mark?.line {
+            // `stages:` with nothing after it (or an explicit null): the value becomes the block.
+            let i = stagesLine - 1
+            if let colon = lines[i].firstIndex(of: ":") { lines[i] = String(lines[i][...colon]) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func indent(_ text: String, by n: Int) -> String {
+        let pad = String(repeating: " ", count: n)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
+    }
+}
+
+extension Workspace {
+    /// `mlv stage add`: appends a stage to pipeline.yaml (created if missing), after checking
+    /// that the result is a valid pipeline (name, paths, no duplicate outs, no cycle).
+    public func addStage(_ stage: NewStage) throws {
+        try withLock {
+            let path = absolute(PipelineFile.fileName)
+            let text = FS.exists(path) ? try FS.readText(path) : ""
+            if let existing = try PipelineFile.load(root: root), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
+                throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
+            }
+            let updated = try PipelineFile.adding(stage, to: text)
+            let pipeline = try PipelineFile.parse(updated, root: root)
+            _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
+            try AtomicFile.write(updated, to: path)
+        }
+    }
+}

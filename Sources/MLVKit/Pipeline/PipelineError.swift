@@ -1,0 +1,73 @@
+import MLVSupport
+
+/// Everything that can go wrong planning or running a pipeline, written for the user.
+public enum PipelineError: UserFacingError, Equatable {
+    case noPipeline
+    case verifyRunFailed(outcome: String)
+    case cycle([String])
+    case duplicateOutput(path: String, stages: [String])
+    case overlappingOutputs(path: String, stage: String, other: String, otherStage: String)
+    case outputTrackedByAdd(path: String, stage: String, pointer: String)
+    case missingDependency(path: String, stage: String)
+    case unknownStage(String, suggestion: String?)
+    case missingParamsFile(path: String)
+    case missingParam(stage: String, key: String, file: String, suggestion: String?)
+    case notARegularFile(path: String)
+    case fileTooLarge(path: String, limit: String)
+    case commandFailed(stage: String, status: Int32)
+    case commandKilled(stage: String, signal: Int32)
+    case missingOutput(stage: String, path: String)
+    case symlinkEscape(path: String, stage: String)
+    case missingWorkingDirectory(path: String, stage: String)
+    case interrupted(stage: String)
+    case stagesFailed([String])
+
+    public var message: String {
+        switch self {
+        case .noPipeline: return "no pipeline.yaml in this workspace"
+        case .verifyRunFailed(let o): return "the verification rerun in a scratch copy failed (\(o)); see its output above"
+        case .cycle(let names): return "the pipeline has a cycle: \(names.joined(separator: " -> "))"
+        case .duplicateOutput(let p, let s): return "output '\(p)' is produced by more than one stage: \(s.map { "'\($0)'" }.joined(separator: ", "))"
+        case .overlappingOutputs(let p, let s, let o, let os): return "output '\(p)' of stage '\(s)' overlaps output '\(o)' of stage '\(os)'"
+        case .outputTrackedByAdd(let p, let s, let ptr): return "output '\(p)' of stage '\(s)' overlaps data tracked by '\(ptr)'"
+        case .missingDependency(let p, let s): return "dependency '\(p)' of stage '\(s)' does not exist and no stage produces it"
+        case .unknownStage(let n, _): return "no stage named '\(n)' in pipeline.yaml"
+        case .missingParamsFile(let p): return "params file '\(p)' does not exist"
+        case .missingParam(let s, let k, let f, _): return "stage '\(s)': param '\(k)' is not in \(f)"
+        case .notARegularFile(let p): return "'\(p)' is not a regular file"
+        case .fileTooLarge(let p, let l): return "'\(p)' is larger than \(l)"
+        case .commandFailed(let s, let code): return "stage '\(s)' failed: its command exited with code \(code)"
+        case .commandKilled(let s, let sig): return "stage '\(s)' failed: its command was killed by signal \(sig)"
+        case .missingOutput(let s, let p): return "stage '\(s)' did not create its output '\(p)'"
+        case .symlinkEscape(let p, let s): return "path '\(p)' of stage '\(s)' leads outside the workspace through a symbolic link"
+        case .missingWorkingDirectory(let p, let s): return "the wdir '\(p)' of stage '\(s)' is not a folder"
+        case .interrupted(let s): return "interrupted while running stage '\(s)'"
+        case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .noPipeline: return "describe your stages in pipeline.yaml (see `mlv stage list --help`)"
+        case .cycle: return "a stage cannot depend, directly or through others, on its own output"
+        case .duplicateOutput: return "give each output to one stage only"
+        case .overlappingOutputs: return "an output may not lie inside another output"
+        case .outputTrackedByAdd(_, _, let ptr): return "stop tracking it with mlv add first (remove '\(ptr)'), or choose another output path"
+        case .missingDependency: return "create it, track it with `mlv add`, or add a stage that outputs it"
+        case .unknownStage(_, let s): return s.map { "did you mean '\($0)'?" } ?? "run `mlv stage list` to see the stages"
+        case .missingParam(_, _, _, let s): return s.map { "did you mean '\($0)'?" }
+        case .commandFailed, .commandKilled: return "earlier stages are recorded in pipeline.lock; fix the command and run `mlv repro` again"
+        case .missingOutput: return "the command must write every path listed in its outs"
+        case .symlinkEscape: return "mlv reads and writes only inside the workspace"
+        case .interrupted: return "pipeline.lock records the stages that finished; run `mlv repro` to continue"
+        default: return nil
+        }
+    }
+
+    public var exitCode: Int32 {
+        switch self {
+        case .interrupted: return 130
+        default: return 2
+        }
+    }
+}

@@ -1,0 +1,316 @@
+import Dispatch
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Running: stages start as soon as what they depend on is done (up to `jobs` at once), and
+/// each is recorded — outs cached, lock written — on the scheduling thread as it finishes.
+extension Reproducer {
+    // MARK: - Running
+
+    enum State { case pending, running, done, failed, blocked }
+
+    struct Finished {
+        var index: Int
+        var outcome: Result<StageProcess.Outcome, Error>
+    }
+
+    func run() throws -> ReproResult {
+        var result = ReproResult()
+        var state = [State](repeating: .done, count: graph.stages.count)
+        for i in selected { state[i] = .pending }
+        let inSelection = Set(selected)
+        var running = 0
+        var stopping = false
+        var failures: [(String, Error)] = []
+        let finished = FinishedQueue()
+        let wake = DispatchSemaphore(value: 0)
+        let jobs = max(1, options.jobs)
+        Interrupts.install()
+
+        defer {
+            ws.flushState()
+        }
+        func launch(_ i: Int) throws {
+            let stage = graph.stages[i]
+            guard FS.isDirectory(ws.absolute(stage.wdir)) else { throw PipelineError.missingWorkingDirectory(path: stage.wdir, stage: stage.name) }
+            emit(.running(stage: stage.name))
+            for o in stage.outs where !o.persist {
+                if try FS.status(ws.absolute(o.path)) != nil { try FS.removeTree(ws.absolute(o.path)) }
+            }
+            forget(stage.outs.map(\.path))
+            running += 1
+            state[i] = .running
+            let env = ProcessEnvironment.current().merging(["MLV_ROOT": ws.root, "DVC_ROOT": ws.root]) { _, b in b }
+            let cwd = ws.absolute(stage.wdir)
+            let prefixed = jobs > 1
+            DispatchQueue.global().async { [self] in
+                var outcome: Result<StageProcess.Outcome, Error> = .success(.exited(0))
+                for c in stage.cmd {
+                    emit(.command(stage: stage.name, command: c))
+                    do {
+                        let o = try prefixed ? runPrefixed(c, stage: stage.name, cwd: cwd, env: env)
+                                             : StageProcess.run(c, cwd: cwd, environment: env, output: .inherit)
+                        outcome = .success(o)
+                        if o != .exited(0) { break }
+                    } catch {
+                        outcome = .failure(error)
+                        break
+                    }
+                }
+                finished.push(Finished(index: i, outcome: outcome))
+                wake.signal()
+            }
+        }
+
+        // Stages are started and recorded until none is left; whatever ends the loop (a
+        // failure to plan, hash or store), the lock and .gitignore written so far are staged.
+        func schedule() throws {
+            while true {
+                // Start (or settle) every stage whose upstream is done, up to `jobs` at once.
+                var progressed = true
+                while progressed && !stopping && Interrupts.signal == 0 {
+                    progressed = false
+                    for i in selected where state[i] == .pending && running < jobs {
+                        let ups = graph.upstream[i].filter { inSelection.contains($0) }
+                        if let bad = ups.first(where: { state[$0] == .failed || state[$0] == .blocked }) {
+                            state[i] = .blocked
+                            emit(.blocked(stage: graph.stages[i].name, by: graph.stages[bad].name))
+                            progressed = true
+                            continue
+                        }
+                        guard ups.allSatisfy({ state[$0] == .done }) else { continue }
+                        let stage = graph.stages[i]
+                        if stage.frozen && !options.force {
+                            emit(.frozen(stage: stage.name))
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        let snap = try snapshot(stage)
+                        let reasons = Staleness.reasons(stage, locked[stage.name], snap)
+                        if reasons.isEmpty && !options.force {
+                            emit(.unchanged(stage: stage.name))
+                            result.unchanged.append(stage.name)
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        if try restoreFromRunCache(stage, snap) {
+                            emit(.restored(stage: stage.name))
+                            result.restored.append(stage.name)
+                            state[i] = .done
+                            progressed = true
+                            continue
+                        }
+                        try launch(i)
+                        progressed = true
+                    }
+                }
+                if running == 0 { break }
+                wake.wait()
+                let done = finished.takeAll()
+                for f in done {
+                    running -= 1
+                    let stage = graph.stages[f.index]
+                    do {
+                        switch try f.outcome.get() {
+                        case .exited(0):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            try record(stage, afterRun: true)
+                            result.ran.append(stage.name)
+                            state[f.index] = .done
+                        case .exited(let code):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            throw PipelineError.commandFailed(stage: stage.name, status: code)
+                        case .signaled(let sig):
+                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                            throw PipelineError.commandKilled(stage: stage.name, signal: sig)
+                        }
+                    } catch {
+                        state[f.index] = .failed
+                        failures.append((stage.name, error))
+                        if options.keepGoing, Interrupts.signal == 0 {
+                            emit(.failed(stage: stage.name, error: (error as? UserFacingError)?.message ?? "\(error)"))
+                        } else {
+                            stopping = true
+                        }
+                    }
+                }
+            }
+        }
+        var scheduleError: Error?
+        do { try schedule() } catch {
+            scheduleError = error
+            // Stages still running (-j) finish before mlv leaves; they are not recorded.
+            while running > 0 {
+                wake.wait()
+                running -= finished.takeAll().count
+            }
+        }
+        try flushIgnores()
+        result.lockChanged = !toStage.isEmpty
+        let commitMessage = failures.isEmpty && scheduleError == nil ? options.message : nil
+        if commitMessage != nil { toStage.formUnion(try filesToCommit()) }
+        if !toStage.isEmpty { _ = try ws.stageAndCommit(toStage.sorted(), message: nil) }
+        if let commitMessage, let git = try ws.git(), try git.hasStagedChanges() {
+            result.commit = try git.commit(message: commitMessage)
+        }
+        if let scheduleError { throw scheduleError }
+        if Interrupts.signal != 0, let stage = failures.first?.0 ?? selected.first.map({ graph.stages[$0].name }) {
+            throw PipelineError.interrupted(stage: stage)
+        }
+        if failures.count == 1 { throw failures[0].1 }
+        if failures.count > 1 { throw PipelineError.stagesFailed(failures.map(\.0)) }
+        return result
+    }
+
+    /// What `repro -m` commits besides the lock and .gitignore files: pipeline.yaml, the params
+    /// files the stages read, and uncached outs (metrics and plots kept in git).
+    func filesToCommit() throws -> [String] {
+        var files = [PipelineFile.fileName]
+        for i in selected {
+            let s = graph.stages[i]
+            files += s.params.map(\.file) + s.outs.filter { !$0.cache }.map(\.path)
+        }
+        return try files.filter { try FS.status(ws.absolute($0)) != nil }
+    }
+
+    /// After a successful run: every declared out exists; cached outs go into the cache; the
+    /// lock gains the stage. Nothing is recorded when an out is missing.
+    func record(_ stage: Stage, afterRun: Bool) throws {
+        for o in stage.outs where try FS.status(ws.absolute(o.path)) == nil {
+            throw PipelineError.missingOutput(stage: stage.name, path: o.path)
+        }
+        var outs: [Lockfile.Entry] = []
+        var runCacheable = afterRun && Reproducer.runCacheable(stage)
+        for o in stage.outs {
+            if o.cache {
+                outs.append(try ws.cacheOutput(o.path))
+                pendingIgnores.append(o.path)
+            } else if let r = try ws.currentRecord(o.path, worker) {
+                outs.append(r)
+                // An uncached file out (metrics) is copied into the cache too, so that the
+                // run-cache can restore it; a folder makes the stage not run-cacheable.
+                if runCacheable { runCacheable = try ws.storeCopy(r) }
+            }
+        }
+        forget(stage.outs.map(\.path))
+        for o in outs { records[o.path] = o }
+        let snap = try snapshot(stage)
+        let entry = Lockfile.StageLock(name: stage.name, cmd: stage.cmd, deps: snap.deps, params: snap.params, outs: outs)
+        try writeLock(entry)
+        if runCacheable {
+            try runCache.save(RunCache.key(stage, deps: snap.deps, params: snap.params), outs: outs)
+        }
+    }
+
+    /// Stages whose outs an earlier identical run can stand in for: not `always_changed`, with
+    /// outs, none of them `persist` (its old content is part of the result).
+    static func runCacheable(_ stage: Stage) -> Bool {
+        !stage.alwaysChanged && !stage.outs.isEmpty && !stage.outs.contains(where: \.persist)
+    }
+
+    /// `mlv commit`: records the selected stages as they are now, without running them.
+    func commitSelected(skipIncomplete: Bool) throws -> [String] {
+        var committed: [String] = []
+        for i in selected {
+            let stage = graph.stages[i]
+            if skipIncomplete {
+                let paths = stage.deps + stage.outs.map(\.path) + stage.params.map(\.file)
+                if try paths.contains(where: { try FS.status(ws.absolute($0)) == nil }) { continue }
+                if (try? snapshot(stage)) == nil { continue }  // a param key that is not there
+            }
+            let before = locked[stage.name]
+            try record(stage, afterRun: false)
+            if locked[stage.name] != before { committed.append(stage.name) }
+        }
+        try flushIgnores()
+        if !toStage.isEmpty || options.message != nil {
+            _ = try ws.stageAndCommit(toStage.sorted(), message: toStage.isEmpty ? nil : options.message)
+        }
+        ws.flushState()
+        return committed
+    }
+
+    /// The stage's outs restored from an earlier run with the same inputs, if there is one.
+    func restoreFromRunCache(_ stage: Stage, _ snap: StageSnapshot) throws -> Bool {
+        guard options.runCache, !options.force, Reproducer.runCacheable(stage), snap.missingDeps.isEmpty else { return false }
+        let key = RunCache.key(stage, deps: snap.deps, params: snap.params)
+        let cached = Set(stage.outs.filter(\.cache).map(\.path))
+        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) {
+            for o in entry {
+                // Uncached outs (tracked by git, edited by people) are plain copies.
+                try ws.restoreOutput(o, copy: !cached.contains(o.path))
+                if cached.contains(o.path) { pendingIgnores.append(o.path) }
+            }
+            forget(stage.outs.map(\.path))
+            for o in entry { records[o.path] = o }
+            let lockEntry = Lockfile.StageLock(name: stage.name, cmd: stage.cmd, deps: snap.deps, params: snap.params, outs: entry)
+            try writeLock(lockEntry)
+            return true
+        }
+        return false
+    }
+
+    /// Puts `entry` in the lock (stages in pipeline order; stages no longer in the pipeline
+    /// dropped) and writes it atomically when its bytes change.
+    func writeLock(_ entry: Lockfile.StageLock) throws {
+        locked[entry.name] = entry
+        lock = Lockfile(stages: graph.stages.compactMap { locked[$0.name] })
+        var text = lock.stages.isEmpty ? try lock.serialized() : Lockfile.header
+        for s in lock.stages {
+            if let (recorded, block) = blocks[s.name], recorded == s { text += block; continue }
+            let block = try Lockfile.block(s)
+            blocks[s.name] = (s, block)
+            text += block
+        }
+        if text == lockText { return }
+        try AtomicFile.write(text, to: ws.absolute(Lockfile.fileName))
+        lockText = text
+        toStage.insert(Lockfile.fileName)
+    }
+
+    /// Runs a command with its output collected line by line and emitted with the stage's name.
+    func runPrefixed(_ command: String, stage: String, cwd: String, env: [String: String]) throws -> StageProcess.Outcome {
+        var fds: [Int32] = [0, 0]
+        // Close-on-exec before any other stage starts, so no other child holds this pipe open.
+        StageProcess.spawnLock.lock()
+        guard pipe(&fds) == 0 else { StageProcess.spawnLock.unlock(); throw FileSystemError.posix("create a pipe for", stage, errno: errno) }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        StageProcess.spawnLock.unlock()
+        let readEnd = fds[0], writeEnd = fds[1]
+        let reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async { [self] in
+            defer { reader.leave() }
+            var pending: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, 65536) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                pending.append(contentsOf: buf[0..<n])
+                while let nl = pending.firstIndex(of: 10) {
+                    emit(.output(stage: stage, line: String(decoding: pending[..<nl], as: UTF8.self)))
+                    pending.removeSubrange(...nl)
+                }
+            }
+            if !pending.isEmpty { emit(.output(stage: stage, line: String(decoding: pending, as: UTF8.self))) }
+            close(readEnd)
+        }
+        let outcome: StageProcess.Outcome
+        do {
+            outcome = try StageProcess.run(command, cwd: cwd, environment: env, output: .pipe(writeEnd))
+        } catch {
+            close(writeEnd)
+            reader.wait()
+            throw error
+        }
+        close(writeEnd)
+        reader.wait()
+        return outcome
+    }
+}

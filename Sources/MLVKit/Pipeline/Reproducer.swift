@@ -1,0 +1,245 @@
+import Dispatch
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct ReproOptions: Sendable {
+    public var targets: [String] = []
+    public var dry = false
+    public var force = false
+    public var singleItem = false
+    public var downstream = false
+    public var keepGoing = false
+    /// List stale stages and why; run nothing.
+    public var check = false
+    public var jobs = 1
+    public var runCache = true
+    /// Also make a git commit of the lock and .gitignore files.
+    public var message: String?
+    /// Refuse missing deps and params before anything runs (`mlv commit` without stage names
+    /// skips incomplete stages instead).
+    var checkInputs = true
+    public init() {}
+}
+
+/// What `repro` reports as it goes (called from one thread at a time).
+public enum ReproEvent: Sendable {
+    case unchanged(stage: String)
+    case frozen(stage: String)
+    case running(stage: String)
+    case command(stage: String, command: String)
+    /// A line of a command's output, when several stages run at once (`-j`).
+    case output(stage: String, line: String)
+    case restored(stage: String)
+    case stale(stage: String, reasons: [String])
+    case failed(stage: String, error: String)
+    case blocked(stage: String, by: String)
+}
+
+public struct ReproResult: Sendable {
+    public var ran: [String] = []
+    public var restored: [String] = []
+    public var unchanged: [String] = []
+    /// `--check` / `--dry`: stages that would run, with the reasons.
+    public var stale: [(stage: String, reasons: [String])] = []
+    public var lockChanged = false
+    public var commit: String?
+}
+
+extension Workspace {
+    /// `mlv repro`: runs the stale stages of `pipeline.yaml` in dependency order, caching their
+    /// outs and recording them in `pipeline.lock` after each stage.
+    public func reproduce(_ options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws -> ReproResult {
+        if options.check || options.dry { return try Reproducer(workspace: self, options: options, events: events).checkStale() }
+        try checkCanCommit(options.message)
+        // The lock is read under the workspace lock: a second repro plans from what the first wrote.
+        return try withLock { try Reproducer(workspace: self, options: options, events: events).run() }
+    }
+
+    /// Stale stages and why (for `mlv status`); empty without a pipeline.
+    public func pipelineStatus() throws -> [(stage: String, reasons: [String])] {
+        guard FS.exists(absolute(PipelineFile.fileName)) else { return [] }
+        var options = ReproOptions()
+        options.check = true
+        return try Reproducer(workspace: self, options: options, events: { _ in }).checkStale().stale
+    }
+}
+
+/// One `repro` run: the plan, what is known about paths so far, and the lock being written.
+final class Reproducer {
+    let ws: Workspace
+    let options: ReproOptions
+    let graph: StageGraph
+    let selected: [Int]
+    var lock: Lockfile
+    /// The lock's stages by name.
+    var locked: [String: Lockfile.StageLock] = [:]
+    /// The lock's bytes on disk, and each stage's serialized block.
+    var lockText: String?
+    var blocks: [String: (Lockfile.StageLock, String)] = [:]
+    let emitLock = Lock()
+    let emitRaw: (ReproEvent) -> Void
+    let worker = HashWorker()
+    let runCache: RunCache
+    /// Records of paths hashed in this run (nil: missing), forgotten when a stage rewrites them.
+    var records: [String: Lockfile.Entry?] = [:]
+    var paramFiles: [String: ParamsFile] = [:]
+    var toStage: Set<String> = []
+    /// Cached outs to add to .gitignore files, written once per folder at the end.
+    var pendingIgnores: [String] = []
+
+    func flushIgnores() throws {
+        for changed in try ws.ensureGitignored(all: pendingIgnores) { toStage.insert(changed) }
+        pendingIgnores = []
+    }
+
+    init(workspace: Workspace, options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws {
+        ws = workspace
+        self.options = options
+        emitRaw = events
+        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
+        graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.target))
+        selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
+        (lock, lockText) = try ws.loadLockWithText()
+        locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
+        try checkInputs(requireInputs: options.checkInputs)
+    }
+
+    func emit(_ e: ReproEvent) {
+        emitLock.lock()
+        defer { emitLock.unlock() }
+        emitRaw(e)
+    }
+
+    // MARK: - Before running anything
+
+    /// No path leaves the workspace through a symlink; with `requireInputs`, every dep exists
+    /// or is produced by a stage, and every param is in its file.
+    func checkInputs(requireInputs: Bool) throws {
+        var producedFolders = Set<String>()
+        for path in graph.producer.keys {
+            var dir = StageGraph.parent(path)
+            while let d = dir, producedFolders.insert(d).inserted { dir = StageGraph.parent(d) }
+        }
+        for i in selected {
+            let s = graph.stages[i]
+            // No path may reach outside the workspace through a symbolic link (an out's folder
+            // is emptied before its stage runs).
+            for p in [s.wdir] + s.deps + s.outs.map(\.path) + s.params.map(\.file) where p != "." {
+                do { try ws.checkNoSymlinkEscape(p, shownAs: p) } catch { throw PipelineError.symlinkEscape(path: p, stage: s.name) }
+            }
+            if s.wdir != ".", let real = FS.realPath(ws.absolute(s.wdir)), Path.relative(real, to: ws.root) == nil {
+                throw PipelineError.symlinkEscape(path: s.wdir, stage: s.name)
+            }
+            guard requireInputs else { continue }
+            for d in s.deps where !isProduced(d, producedFolders) {
+                guard try FS.status(ws.absolute(d)) != nil else { throw PipelineError.missingDependency(path: d, stage: s.name) }
+            }
+            for p in s.params where !isProduced(p.file, producedFolders) {
+                _ = try paramValues(s, p)
+            }
+        }
+    }
+
+    func isProduced(_ path: String, _ producedFolders: Set<String>) -> Bool {
+        if graph.producer[path] != nil || producedFolders.contains(path) { return true }
+        var dir = StageGraph.parent(path)
+        while let d = dir { if graph.producer[d] != nil { return true }; dir = StageGraph.parent(d) }
+        return false
+    }
+
+    // MARK: - What is there now
+
+    func record(_ path: String) throws -> Lockfile.Entry? {
+        if let known = records[path] { return known }
+        let r = try ws.currentRecord(path, worker)
+        records[path] = r
+        return r
+    }
+
+    func forget(_ outs: [String]) {
+        for key in Array(records.keys) where outs.contains(where: { key == $0 || key.hasPrefix($0 + "/") || $0.hasPrefix(key + "/") }) {
+            records.removeValue(forKey: key)
+        }
+        for key in Array(paramFiles.keys) where outs.contains(where: { key == $0 || key.hasPrefix($0 + "/") }) {
+            paramFiles.removeValue(forKey: key)
+        }
+    }
+
+    func paramValues(_ stage: Stage, _ dep: ParamDependency) throws -> [(key: String, value: ParamValue)] {
+        let file: ParamsFile
+        if let f = paramFiles[dep.file] { file = f } else {
+            file = try ParamsFile.load(ws.absolute(dep.file), path: dep.file)
+            paramFiles[dep.file] = file
+        }
+        guard let keys = dep.keys else {
+            guard case .dict(let pairs) = file.root else { return [] }
+            return pairs
+        }
+        return try keys.map { ($0, try file.value($0, stage: stage.name)) }
+    }
+
+    func snapshot(_ stage: Stage) throws -> StageSnapshot {
+        var snap = StageSnapshot(deps: [], missingDeps: [], params: [], outs: [], missingOuts: [])
+        for d in stage.deps {
+            if let r = try record(d) { snap.deps.append(r) } else { snap.missingDeps.append(d) }
+        }
+        for p in stage.params {
+            let values = try paramValues(stage, p)
+            if let i = snap.params.firstIndex(where: { $0.file == p.file }) {
+                for v in values where !snap.params[i].values.contains(where: { $0.key == v.key }) { snap.params[i].values.append(v) }
+            } else {
+                snap.params.append((p.file, values))
+            }
+        }
+        for o in stage.outs {
+            if let r = try record(o.path) { snap.outs.append(r) } else { snap.missingOuts.append(o.path) }
+        }
+        return snap
+    }
+
+    // MARK: - --check and --dry
+
+    func checkStale() throws -> ReproResult {
+        var result = ReproResult()
+        var staleSet = Set<Int>()
+        for i in selected {
+            let s = graph.stages[i]
+            if s.frozen { continue }
+            var reasons = options.force ? ["forced"] : try Staleness.reasons(s, locked[s.name], snapshot(s))
+            if reasons.isEmpty, options.dry, let up = graph.upstream[i].first(where: staleSet.contains) {
+                reasons = ["after upstream stage '\(graph.stages[up].name)'"]
+            }
+            guard !reasons.isEmpty else { result.unchanged.append(s.name); continue }
+            staleSet.insert(i)
+            result.stale.append((s.name, reasons))
+            emit(.stale(stage: s.name, reasons: reasons))
+        }
+        ws.flushState()
+        return result
+    }
+}
+
+/// Stages whose command ended, handed from the threads that waited for them to the scheduler.
+final class FinishedQueue: @unchecked Sendable {
+    private let lock = Lock()
+    private var items: [Reproducer.Finished] = []
+    func push(_ f: Reproducer.Finished) { lock.lock(); items.append(f); lock.unlock() }
+    func takeAll() -> [Reproducer.Finished] { lock.lock(); defer { lock.unlock() }; let out = items; items = []; return out }
+}
+
+/// The environment of this process, for the commands it starts.
+enum ProcessEnvironment {
+    static func current() -> [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+}

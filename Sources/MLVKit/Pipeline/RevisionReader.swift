@@ -1,0 +1,76 @@
+import MLVGit
+import MLVSupport
+
+/// Reads a workspace file now (revision nil) or as committed at a revision, through libgit2;
+/// a cached out that git does not hold is read from the cache by the hash in that revision's
+/// `pipeline.lock`. Never runs git, never touches the workspace.
+struct RevisionReader {
+    let ws: Workspace
+    let git: GitRepository?
+    static let limit = 64 << 20
+    private var locks: [String: Lockfile] = [:]
+
+    init(_ ws: Workspace) throws {
+        self.ws = ws
+        git = try ws.git()
+    }
+
+    func repoPath(_ rel: String) -> String? {
+        guard let git else { return nil }
+        return Path.relative(ws.absolute(rel), to: git.workdir)
+    }
+
+    func checkRevision(_ revision: String) throws {
+        guard let git else { throw WorkspaceError.commitNeedsGit }
+        _ = try git.resolve(revision)
+    }
+
+    mutating func read(_ rel: String, at revision: String?) throws -> [UInt8]? {
+        guard let revision else {
+            guard let st = try FS.statusFollowingLinks(ws.absolute(rel)) else { return nil }
+            guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
+            guard st.size <= RevisionReader.limit else { throw PipelineError.fileTooLarge(path: rel, limit: "64 MiB") }
+            return try FS.readFile(ws.absolute(rel))
+        }
+        guard let git, let path = repoPath(rel) else { return nil }
+        if let bytes = try git.readFile(path, at: revision) { return bytes }
+        // A cached out (or a file of a cached folder): its hash in that revision's lock, its
+        // bytes in the cache.
+        for out in try lock(at: revision).stages.flatMap(\.outs) {
+            if out.path == rel, !out.hash.isDirectory, out.size <= RevisionReader.limit { return try ws.cache.read(out.hash) }
+            if rel.hasPrefix(out.path + "/"), out.hash.isDirectory, let m = try ws.cache.manifest(out.hash) {
+                let inner = String(rel.dropFirst(out.path.count + 1))
+                if let e = m.entries.first(where: { $0.path == inner }), e.size <= RevisionReader.limit { return try ws.cache.read(ContentHash(e.digest)) }
+            }
+        }
+        return nil
+    }
+
+    mutating func lock(at revision: String) throws -> Lockfile {
+        if let l = locks[revision] { return l }
+        let text = try repoPath(Lockfile.fileName).flatMap { try git?.readFile($0, at: revision) }
+        let l = try text.map { try Lockfile.parse(String(decoding: $0, as: UTF8.self), file: "\(revision):\(Lockfile.fileName)") } ?? Lockfile()
+        locks[revision] = l
+        return l
+    }
+
+    /// The files below a folder (workspace-relative, sorted), or nil when `rel` is no folder:
+    /// from the workspace, from the revision's tree, or from the manifest its lock recorded.
+    mutating func folderFiles(_ rel: String, at revision: String?) throws -> [String]? {
+        guard let revision else {
+            guard FS.isDirectory(ws.absolute(rel)) else { return nil }
+            return try DirectoryWalker.walk(ws.absolute(rel)).filter { $0.status.kind == .file }.map { rel + "/" + $0.path }.sorted()
+        }
+        guard let git, let path = repoPath(rel), let base = repoPath(".") else { return nil }
+        let prefix = path + "/"
+        let inGit = try git.listFiles(at: revision, suffix: "").filter { $0.hasPrefix(prefix) }
+        if !inGit.isEmpty {
+            return inGit.map { base == "." ? $0 : String($0.dropFirst(base.count + 1)) }
+        }
+        for out in try lock(at: revision).stages.flatMap(\.outs) where out.path == rel && out.hash.isDirectory {
+            guard let m = try ws.cache.manifest(out.hash) else { return nil }
+            return m.entries.map { rel + "/" + $0.path }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one stage's outputs came out when `mlv repro --verify` ran it again in a scratch copy.
+public struct StageVerification: Sendable, Equatable {
+    public struct Difference: Sendable, Equatable {
+        public var path: String
+        /// The hash the lock records, and the one the rerun produced (nil: not produced).
+        public var locked: ContentHash
+        public var rerun: ContentHash?
+    }
+
+    public var stage: String
+    public var outputs: [String]
+    public var differences: [Difference]
+    public var identical: Bool { differences.isEmpty }
+}
+
+extension Workspace {
+    /// `mlv repro --verify`: copies the pipeline's inputs (every dep no stage produces, the
+    /// top-level files with pipeline.yaml and params, not the lock) into a scratch workspace
+    /// outside this one, runs `executable repro --force --no-run-cache` there, and compares
+    /// every out the rerun recorded with what this workspace's `pipeline.lock` says. Nothing in
+    /// this workspace is written; the scratch copy is removed afterwards.
+    public func verifyReproduction(executable: String) throws -> [StageVerification] {
+        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
+        let lock = try loadLock()
+        let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }
+        func produced(_ p: String) -> Bool { outs.contains { p == $0 || p.hasPrefix($0 + "/") } }
+        var inputs = Set(pipeline.stages.flatMap { $0.deps }.filter { !produced($0) })
+        inputs.formUnion(pipeline.stages.flatMap { $0.params.map(\.file) })
+        for e in try FS.list(root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
+
+        let base = Environment.get("TMPDIR") ?? "/tmp"
+        var template = Array((Path.join(base, "mlv-verify-XXXXXX")).utf8CString)
+        guard let made = mkdtemp(&template) else { throw FileSystemError.posix("create a folder in", base, errno: errno) }
+        let scratch = String(cString: made)
+        defer { try? FS.removeTree(scratch) }
+        for input in inputs.sorted() {
+            try checkNoSymlinkEscape(input, shownAs: input)
+            try copyTree(absolute(input), to: Path.join(scratch, input))
+        }
+        try FS.makeDirectories(Path.join(scratch, ".mlv"))
+        if FS.exists(Path.join(mlvDir, "config.yaml")) {
+            try FS.copyFile(from: Path.join(mlvDir, "config.yaml"), to: Path.join(scratch, ".mlv/config.yaml"))
+        }
+        let env = ProcessEnvironment.current().merging(["MLV_VERIFY_OF": root]) { _, b in b }
+        let quoted = "'" + executable.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        let outcome = try StageProcess.run("\(quoted) repro --force --no-run-cache", cwd: scratch, environment: env, output: .inherit)
+        guard outcome == .exited(0) else { throw PipelineError.verifyRunFailed(outcome: "\(outcome)") }
+        let rerun = try Lockfile.parse(try UntrustedFile.readText(Path.join(scratch, Lockfile.fileName), shownAs: "the rerun's pipeline.lock",
+                                                                   what: "pipeline.lock", limit: 64 << 20))
+        var result: [StageVerification] = []
+        for stage in lock.stages {
+            let again = rerun.stages.first { $0.name == stage.name }
+            var v = StageVerification(stage: stage.name, outputs: stage.outs.map(\.path), differences: [])
+            for o in stage.outs {
+                let h = again?.outs.first { $0.path == o.path }?.hash
+                if h != o.hash { v.differences.append(.init(path: o.path, locked: o.hash, rerun: h)) }
+            }
+            result.append(v)
+        }
+        return result
+    }
+
+    /// Copies a file or a folder (recursively, regular files only) to `to`.
+    private func copyTree(_ from: String, to: String) throws {
+        guard let st = try FS.statusFollowingLinks(from) else { return }
+        try FS.makeDirectories(Path.parent(to))
+        if st.kind != .directory {
+            try FS.copyFile(from: from, to: to)
+            return
+        }
+        for e in try DirectoryWalker.walk(from) where e.status.kind == .file {
+            try FS.makeDirectories(Path.parent(Path.join(to, e.path)))
+            try FS.copyFile(from: Path.join(from, e.path), to: Path.join(to, e.path))
+        }
+    }
+}

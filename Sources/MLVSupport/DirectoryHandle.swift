@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open folder, reached from a trusted root one component at a time with `O_NOFOLLOW`, and
+/// the file operations mlv makes inside it (`*at` calls relative to its descriptor). Nothing
+/// written through a handle can follow a symlink, not even one swapped in while mlv runs: a
+/// component that is (or became) a symlink or a file makes `descend` throw `Swapped`.
+public final class DirectoryHandle: @unchecked Sendable {
+    public let fd: Int32
+    /// The folder's path, for messages only (never used to reach it).
+    public let path: String
+
+    /// A component on the way was a symlink or not a folder (it may have been swapped in).
+    public struct Swapped: Error {
+        /// Relative to the handle `descend` started from.
+        public var relativePath: String
+    }
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    /// Opens a trusted folder (the workspace root: found by mlv, symlinks already resolved).
+    public static func open(_ path: String) throws -> DirectoryHandle {
+        DirectoryHandle(fd: try FS.openFile(path, O_RDONLY | O_DIRECTORY), path: path)
+    }
+
+    /// The folder `relative` below this one ("." for itself), opening each component with
+    /// `O_NOFOLLOW`; missing ones are created when `create`, else nil is returned.
+    public func descend(_ relative: String, create: Bool) throws -> DirectoryHandle? {
+        var current = Glibc.dup(fd)
+        guard current >= 0 else { throw FileSystemError.posix("open directory", path, errno: errno) }
+        var shown = path
+        var walked = ""
+        for part in relative.split(separator: "/") where part != "." {
+            let name = String(part)
+            shown += "/" + name
+            walked += (walked.isEmpty ? "" : "/") + name
+            var next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && create {
+                if mkdirat(current, name, 0o755) != 0 && errno != EEXIST {
+                    let e = errno
+                    close(current)
+                    throw FileSystemError.posix("create directory", shown, errno: e)
+                }
+                next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            if next < 0 {
+                let e = errno
+                close(current)
+                if e == ENOENT && !create { return nil }
+                if e == ELOOP || e == ENOTDIR { throw Swapped(relativePath: walked) }
+                throw FileSystemError.posix("open directory", shown, errno: e)
+            }
+            close(current)
+            current = next
+        }
+        return DirectoryHandle(fd: current, path: relative == "." ? path : path + "/" + relative)
+    }
+
+    /// `fstatat` without following a symlink; nil when missing.
+    public func status(_ name: String) throws -> FileStatus? {
+        var st = stat()
+        if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystemError.posix("stat", path + "/" + name, errno: errno)
+        }
+        return FileStatus(st)
+    }
+
+    /// Removes `name` (a file, a symlink, or a whole folder, never following a symlink).
+    public func removeTree(_ name: String) throws {
+        guard let st = try status(name) else { return }
+        if st.kind == .directory {
+            guard let sub = try descend(name, create: false) else { return }
+            for entry in try sub.entries() { try sub.removeTree(entry) }
+            if unlinkat(fd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw FileSystemError.posix("remove directory", path + "/" + name, errno: errno)
+            }
+        } else if unlinkat(fd, name, 0) != 0 && errno != ENOENT {
+            throw FileSystemError.posix("remove", path + "/" + name, errno: errno)
+        }
+    }
+
+    /// The raw names in this folder (no "." or "..").
+    public func entries() throws -> [String] {
+        let copy = Glibc.dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            throw FileSystemError.posix("open directory", path, errno: errno)
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var out: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+
+    /// An unnamed file in this folder (Linux `O_TMPFILE`), or nil when the file system has none.
+    public func openTemporary(mode: mode_t) throws -> Int32? {
+        while true {
+            let f = openat(fd, ".", FS.O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
+            if f >= 0 { return f }
+            switch errno {
+            case EINTR: continue
+            case EOPNOTSUPP, EISDIR, EINVAL: return nil
+            default: throw FileSystemError.posix("create a file in", path, errno: errno)
+            }
+        }
+    }
+
+    /// Names an unnamed file here; false when `name` exists already (nothing is replaced).
+    public func linkTemporary(_ file: Int32, as name: String) throws -> Bool {
+        if linkat(AT_FDCWD, "/proc/self/fd/\(file)", fd, name, AT_SYMLINK_FOLLOW) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw FileSystemError.posix("create", path + "/" + name, errno: errno)
+    }
+
+    /// Moves `from` (an absolute path in mlv's own temporary folder) to `name` here, replacing
+    /// what is there. Throws with `errno` EXDEV when the two are on different file systems.
+    public func rename(_ from: String, to name: String) throws {
+        if renameat(AT_FDCWD, from, fd, name) != 0 { throw FileSystemError.posix("rename to '\(path)/\(name)'", from, errno: errno) }
+    }
+
+    /// Moves `from` to `to`, both names in this folder.
+    public func renameInside(_ from: String, to: String) throws {
+        if renameat(fd, from, fd, to) != 0 { throw FileSystemError.posix("rename to '\(path)/\(to)'", path + "/" + from, errno: errno) }
+    }
+
+    /// Creates `name` here (it must not exist) and returns its descriptor, open for writing.
+    public func create(_ name: String, mode: mode_t) throws -> Int32 {
+        while true {
+            let f = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if f >= 0 { return f }
+            if errno == EINTR { continue }
+            throw FileSystemError.posix("create", path + "/" + name, errno: errno)
+        }
+    }
+
+    public func hardlink(_ target: String, as name: String) throws {
+        if linkat(AT_FDCWD, target, fd, name, 0) != 0 { throw FileSystemError.posix("hard-link to '\(target)'", path + "/" + name, errno: errno) }
+    }
+
+    public func symlink(_ target: String, as name: String) throws {
+        if symlinkat(target, fd, name) != 0 { throw FileSystemError.posix("symlink to '\(target)'", path + "/" + name, errno: errno) }
+    }
+
+    public func remove(_ name: String) {
+        _ = unlinkat(fd, name, 0)
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading files that another person may have written or planted (pointers, configs, manifests,
+/// locks): only a regular file is read, never through a symlink, a FIFO or a device, and never
+/// more than a stated number of bytes, so no such file can make mlv hang or exhaust memory.
+public enum UntrustedFile {
+    /// The largest pointer, config or lock file mlv reads (they are a few hundred bytes).
+    public static let smallLimit = 4 << 20
+
+    /// Reads `path` whole. `shownAs` names it in errors; `what` says what it should be.
+    /// The final component is opened with `O_NOFOLLOW` and `O_NONBLOCK` (a FIFO never blocks),
+    /// and must be a regular file of at most `limit` bytes, also while it is being read.
+    public static func read(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> [UInt8] {
+        var fd: Int32
+        repeat { fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        if fd < 0 {
+            let e = errno
+            if e == ELOOP { throw notRegular(shownAs, what, "a symbolic link") }
+            throw FileSystemError.posix("open", shownAs, errno: e)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError.posix("stat", shownAs, errno: errno) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw notRegular(shownAs, what, "a folder")
+        case S_IFIFO: throw notRegular(shownAs, what, "a FIFO")
+        case S_IFCHR, S_IFBLK: throw notRegular(shownAs, what, "a device")
+        default: throw notRegular(shownAs, what, "not a regular file")
+        }
+        guard st.st_size <= limit else { throw tooLarge(shownAs, what, limit) }
+        var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
+        var used = 0
+        while true {
+            if used == out.count {
+                guard out.count <= limit else { throw tooLarge(shownAs, what, limit) }
+                out.append(contentsOf: [UInt8](repeating: 0, count: min(out.count, limit + 1 - out.count) + 1))
+            }
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix("read", shownAs, errno: errno)
+            }
+            if n == 0 { break }
+            used += n
+            guard used <= limit else { throw tooLarge(shownAs, what, limit) }
+        }
+        out.removeSubrange(used...)
+        return out
+    }
+
+    public static func readText(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> String {
+        String(decoding: try read(path, shownAs: shownAs, what: what, limit: limit), as: UTF8.self)
+    }
+
+    static func notRegular(_ shown: String, _ what: String, _ kind: String) -> FileSystemError {
+        FileSystemError("'\(shown)' is \(kind == "not a regular file" ? kind : kind + ", not a regular file"); \(what) must be a plain file",
+                        hint: "remove or replace '\(shown)'")
+    }
+
+    static func tooLarge(_ shown: String, _ what: String, _ limit: Int) -> FileSystemError {
+        FileSystemError("'\(shown)' is larger than \(limit >> 20) MiB, too large for \(what)",
+                        hint: "remove or replace '\(shown)'")
+    }
+}
+
+extension Sequence where Element == Int64 {
+    /// The sum, clamped to `Int64.max` instead of trapping (sizes read from files may be huge).
+    public func saturatingSum() -> Int64 {
+        reduce(Int64(0)) { a, b in
+            let (s, o) = a.addingReportingOverflow(b)
+            return o ? (b > 0 ? .max : .min) : s
+        }
+    }
+}

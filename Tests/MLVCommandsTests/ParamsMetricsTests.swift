@@ -1,0 +1,119 @@
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// params diff and metrics show|diff read old revisions from git objects (libgit2) and, for
+/// cached metrics, from the cache by the hash in that revision's lock.
+@Suite struct ParamsMetricsTests {
+    func workspace() throws -> TestWorkspace {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "params.yaml": "train:\n  lr: 0.1\n  layers: [8, 16]\n",
+            "pipeline.yaml": """
+            stages:
+              train:
+                cmd: >-
+                  echo '{"acc": ${train.lr}, "loss": {"test": 1, "train": NaN}}' > metrics.json
+                  && echo '{"auc": 0.5}' > cached.json
+                params: [train]
+                metrics: [{metrics.json: {cache: false}}, cached.json]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "first"]).status == 0)
+        return ws
+    }
+
+    @Test func paramsDiffAcrossRevisions() throws {
+        let ws = try workspace()
+        #expect(try ws.mlv(["params", "diff"]).stdout == "No params changed.\n")
+        try ws.write("params.yaml", "train:\n  lr: 0.30\n  layers: [8, 32]\n")
+        #expect(try ws.mlv(["params", "diff"]).stdout == """
+        Path         Param         HEAD     workspace
+        params.yaml  train.lr      0.1      0.3
+        params.yaml  train.layers  [8, 16]  [8, 32]
+
+        """)
+        // repro -m commits the lock with pipeline.yaml, the params it read and uncached metrics.
+        #expect(try ws.mlv(["repro", "-m", "second"]).status == 0)
+        #expect(try ws.git(["show", "--name-only", "--format="]).stdout == "metrics.json\nparams.yaml\npipeline.lock\n")
+        try ws.write("params.yaml", "train:\n  lr: 0.5\n  layers: [8, 32]\n")
+        #expect(try ws.mlv(["params", "diff", "HEAD~1", "HEAD", "--md"]).stdout == """
+        | Path | Param | HEAD~1 | HEAD |
+        |---|---|---|---|
+        | params.yaml | train.lr | 0.1 | 0.3 |
+        | params.yaml | train.layers | [8, 16] | [8, 32] |
+
+        """)
+        #expect(try ws.mlv(["params", "diff", "HEAD~1", "--json"]).stdout.contains("\"train.lr\" : {\n      \"HEAD~1\" : 0.1,\n      \"workspace\" : 0.5\n    }"))
+        let bad = try ws.mlv(["params", "diff", "nope"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("mlv: error: "))
+    }
+
+    @Test func metricsShowAndDiffAcrossThreeCommits() throws {
+        let ws = try workspace()
+        #expect(try ws.mlv(["metrics", "show"]).stdout == """
+        Path          Metric      workspace
+        metrics.json  acc         0.1
+        metrics.json  loss.test   1
+        metrics.json  loss.train  nan
+        cached.json   auc         0.5
+
+        """)
+        for lr in ["0.2", "0.3"] {
+            try ws.write("params.yaml", "train:\n  lr: \(lr)\n  layers: [8, 16]\n")
+            #expect(try ws.mlv(["repro"]).status == 0)
+            #expect(try ws.git(["add", "-A"]).status == 0)
+            #expect(try ws.git(["commit", "-qm", lr]).status == 0)
+        }
+        #expect(try ws.mlv(["metrics", "diff", "HEAD~2"]).stdout == """
+        Path          Metric  HEAD~2  workspace  Change
+        metrics.json  acc     0.1     0.3        0.2
+
+        """)
+        // Cached metrics come from the cache, by the hash each revision's lock recorded.
+        #expect(try ws.mlv(["metrics", "show", "HEAD~2", "HEAD~1", "HEAD"]).stdout == """
+        Path          Metric      HEAD~2  HEAD~1  HEAD
+        metrics.json  acc         0.1     0.2     0.3
+        metrics.json  loss.test   1       1       1
+        metrics.json  loss.train  nan     nan     nan
+        cached.json   auc         0.5     0.5     0.5
+
+        """)
+        #expect(try ws.mlv(["metrics", "diff"]).stdout == "No metrics changed.\n")
+        // Top-level `metrics:` files (not written by a stage) are shown too; CSV: the last row.
+        try ws.write("pipeline.yaml", try ws.read("pipeline.yaml") + "metrics: [extra.csv]\n")
+        try ws.write("extra.csv", "epoch,acc\n1,0.5\n2,0.75\n")
+        #expect(try ws.mlv(["metrics", "show"]).stdout.hasSuffix("extra.csv     epoch       2\nextra.csv     acc         0.75\n"))
+    }
+}
+
+@Suite struct TOMLParamsTests {
+    @Test func tomlParamsAndVars() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "conf.toml": "[train]\nlr = 0.25\nlayers = [8, 16]\n\n[data]\nname = \"digits\"\n",
+            "pipeline.yaml": """
+            vars: [conf.toml]
+            stages:
+              train:
+                cmd: echo ${data.name} ${train.lr} > out.txt
+                params: [{conf.toml: [train.lr, train.layers]}]
+                outs: [out.txt]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.read("out.txt") == "digits 0.25\n")
+        #expect(try ws.read("pipeline.lock").contains("    params:\n      conf.toml:\n        train.layers:\n        - 8\n        - 16\n        train.lr: 0.25\n"))
+        try ws.write("conf.toml", "[train]\nlr = 0.25\nlayers = [8, 32]\n\n[data]\nname = \"digits\"\n")
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "train: changed params: train.layers\n")
+        try ws.write("conf.toml", "[train]\nlr = = 1\n")
+        let bad = try ws.mlv(["repro"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("mlv: error: conf.toml:2:"), "\(bad)")
+        #expect(bad.stderr.contains("invalid TOML"))
+    }
+}

@@ -1,0 +1,39 @@
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// `mlv repro --verify`: every stage rerun in a scratch copy, outputs compared with the lock,
+/// the workspace untouched.
+@Suite struct ReproVerifyTests {
+    @Test func identicalStagesPassAndAClockDependentStageIsNamed() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let before = try ws.snapshot()
+        let ok = try ws.mlv(["repro", "--verify"])
+        #expect(ok.status == 0, "\(ok)")
+        #expect(ok.stdout.hasSuffix("""
+            prepare: identical (prepared.txt)
+            features: identical (feats)
+            train: identical (model.txt)
+            Every output of 3 stages came out byte-identical.
+
+            """), "\(ok)")
+        #expect(try ws.snapshot() == before, "verify must not touch the workspace")
+
+        // A stage whose output depends on the clock cannot reproduce.
+        try ws.write("pipeline.yaml", try ws.read("pipeline.yaml") + """
+              stamp:
+                cmd: date +%s%N > stamp.txt
+                deps: [model.txt]
+                outs: [stamp.txt]
+
+            """)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let snapshot = try ws.snapshot()
+        let bad = try ws.mlv(["repro", "--verify"])
+        #expect(bad.status == 1, "\(bad)")
+        #expect(bad.stdout.contains("train: identical (model.txt)\nstamp: DIFFERS stamp.txt: lock "), "\(bad)")
+        #expect(bad.stderr.hasPrefix("mlv: error: 1 of 4 stages did not reproduce: stamp\n"), "\(bad)")
+        #expect(try ws.snapshot() == snapshot)
+    }
+}

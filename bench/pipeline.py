@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Pipeline benchmark for mlv (issue 9, "Performance"): `mlv repro` vs `dvc repro`.
+
+Scenarios (each tool in its own fresh git repository, built untimed):
+  p4_first     a 4-stage pipeline of small Python scripts (generate -> prepare -> train -> evaluate):
+               the first full repro, against running the four commands by hand
+  p4_noop      the same pipeline again with nothing changed (`repro`; mlv also `repro --check`)
+  p1000_noop   a generated 1,000-stage pipeline (chains of 10 with fan-outs, one small dep and
+               out each) with nothing changed
+  fanout_j2    4 independent 1-second stages: `mlv repro -j 2` against `-j 1`
+
+Medians of REPS timed runs (min-max beside them). Standard library only.
+Usage: python3 bench/pipeline.py  (MLV=..., DVC=..., MLV_BENCH_REPS=N, MLV_BENCH_STAGES=N)
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORK = os.path.join(HERE, "work", "pipeline")
+MLV = os.path.abspath(os.environ.get("MLV", os.path.join(ROOT, ".build", "release", "mlv")))
+DVC = os.environ.get("DVC", os.path.join(HERE, "venv", "bin", "dvc"))
+REPS = int(os.environ.get("MLV_BENCH_REPS", "5"))
+STAGES = int(os.environ.get("MLV_BENCH_STAGES", "1000"))
+HAVE_DVC = os.path.exists(DVC)
+DVC_BIG_REPS = int(os.environ.get("MLV_BENCH_DVC_BIG_REPS", "1"))  # a no-op dvc repro of 1,000 stages takes minutes
+
+SCRIPTS = {
+    "generate.py": "import random, sys\nrandom.seed(1)\nopen('data.csv','w').write(''.join(f'{random.random()},{random.random()}\\n' for _ in range(2000)))\n",
+    "prepare.py": "rows=[l.split(',') for l in open('data.csv')]\nopen('prepared.csv','w').write(''.join(f'{float(a)*2},{b}' for a,b in rows))\n",
+    "train.py": "lr=float(open('params.yaml').read().split('lr:')[1].split()[0])\nrows=[l.split(',') for l in open('prepared.csv')]\nw=sum(float(a)*float(b) for a,b in rows)*lr\nopen('model.txt','w').write(f'{w}\\n')\n",
+    "evaluate.py": "w=float(open('model.txt').read())\nopen('metrics.json','w').write('{\"score\": %f}\\n' % (w/1000))\n",
+}
+P4 = """stages:
+  generate:
+    cmd: python3 generate.py
+    deps: [generate.py]
+    outs: [data.csv]
+  prepare:
+    cmd: python3 prepare.py
+    deps: [prepare.py, data.csv]
+    outs: [prepared.csv]
+  train:
+    cmd: python3 train.py
+    deps: [train.py, prepared.csv]
+    params: [train.lr]
+    outs: [model.txt]
+  evaluate:
+    cmd: python3 evaluate.py
+    deps: [evaluate.py, model.txt]
+    metrics: [{metrics.json: {cache: false}}]
+"""
+
+
+def sh(args, cwd, check=True):
+    r = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and r.returncode != 0:
+        sys.exit(f"bench: {' '.join(args)} failed in {cwd}:\n{r.stdout}{r.stderr}")
+    return r
+
+
+def timed(args, cwd):
+    t = time.perf_counter()
+    sh(args, cwd)
+    return time.perf_counter() - t
+
+
+def repo(name, tool, files):
+    d = os.path.join(WORK, name + "-" + tool)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    sh(["git", "init", "-q", "."], d)
+    for rel, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(d, rel)) or d, exist_ok=True)
+        with open(os.path.join(d, rel), "w") as f:
+            f.write(text)
+    if tool == "mlv":
+        sh([MLV, "init"], d)
+    elif tool == "dvc":
+        sh([DVC, "init", "-q"], d)
+        sh([DVC, "config", "core.autostage", "true"], d)
+        if "pipeline.yaml" in files:
+            os.rename(os.path.join(d, "pipeline.yaml"), os.path.join(d, "dvc.yaml"))
+    return d
+
+
+def stats(xs):
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(xs):
+    m, lo, hi = stats(xs)
+    return f"{m*1000:.1f} ms ({lo*1000:.1f}-{hi*1000:.1f})"
+
+
+def generated(n):
+    """Chains of 10 stages; every 10th chain fans out from the first stage of the previous one."""
+    lines = ["stages:"]
+    files = {"seed.txt": "seed\n"}
+    for i in range(n):
+        dep = "seed.txt" if i % 10 == 0 else f"out/s{i-1}.txt"
+        if i % 100 == 50:
+            dep = f"out/s{i-50}.txt"
+        lines += [f"  s{i}:", f"    cmd: cp {dep} out/s{i}.txt", f"    deps: [{dep}]", f"    outs: [out/s{i}.txt]"]
+    files["pipeline.yaml"] = "\n".join(lines) + "\n"
+    os.makedirs(WORK, exist_ok=True)
+    return files
+
+
+def main():
+    if not os.path.exists(MLV):
+        sys.exit(f"bench: no mlv binary at {MLV}")
+    os.makedirs(WORK, exist_ok=True)
+    results = []
+    p4_files = dict(SCRIPTS, **{"pipeline.yaml": P4, "params.yaml": "train:\n  lr: 0.1\n"})
+    tools = ["mlv"] + (["dvc"] if HAVE_DVC else [])
+
+    # p4_first, by hand as the floor.
+    first = {t: [] for t in tools + ["hand"]}
+    for _ in range(REPS):
+        for t in tools + ["hand"]:
+            d = repo("p4", "mlv" if t == "hand" else t, p4_files)
+            if t == "hand":
+                t0 = time.perf_counter()
+                for s in ["generate", "prepare", "train", "evaluate"]:
+                    sh(["python3", s + ".py"], d)
+                first[t].append(time.perf_counter() - t0)
+            else:
+                first[t].append(timed([MLV if t == "mlv" else DVC, "repro"], d))
+    for t in first:
+        results.append(("p4_first", t, first[t]))
+        print(f"p4_first {t}: {fmt(first[t])}", flush=True)
+
+    # p4_noop (the last reps' repositories are up to date).
+    for t in tools:
+        d = os.path.join(WORK, "p4-" + t)
+        exe = MLV if t == "mlv" else DVC
+        results.append(("p4_noop repro", t, [timed([exe, "repro"], d) for _ in range(REPS)]))
+        if t == "mlv":
+            results.append(("p4_noop repro --check", t, [timed([exe, "repro", "--check"], d) for _ in range(REPS)]))
+            results.append(("p4_noop status", t, [timed([exe, "status"], d) for _ in range(REPS)]))
+        else:
+            results.append(("p4_noop status", t, [timed([exe, "status"], d) for _ in range(REPS)]))
+
+    # p1000_noop: the outs made once (untimed), then no-op repro.
+    files = generated(STAGES)
+    for t in tools:
+        d = repo("p1000", t, files)
+        os.makedirs(os.path.join(d, "out"), exist_ok=True)
+        t0 = time.perf_counter()
+        if t == "mlv":
+            sh([MLV, "repro"], d)
+        else:
+            # dvc repro of 1,000 new stages takes tens of minutes (it slows down as the lock
+            # grows); the commands run by hand and `dvc commit` give it the same up-to-date lock.
+            for i in range(STAGES):
+                dep = "seed.txt" if i % 10 == 0 else f"out/s{i-1}.txt"
+                if i % 100 == 50:
+                    dep = f"out/s{i-50}.txt"
+                shutil.copyfile(os.path.join(d, dep), os.path.join(d, f"out/s{i}.txt"))
+            sh([DVC, "commit", "-f", "-q"], d)
+        print(f"p{STAGES} made up to date ({t}): {time.perf_counter() - t0:.1f} s", flush=True)
+        reps = REPS if t == "mlv" else DVC_BIG_REPS
+        results.append((f"p{STAGES}_noop repro", t, [timed([MLV if t == "mlv" else DVC, "repro"], d) for _ in range(reps)]))
+        print(f"p{STAGES}_noop repro {t}: {fmt(results[-1][2])}", flush=True)
+        if t == "mlv":
+            results.append((f"p{STAGES}_noop repro --check", t, [timed([MLV, "repro", "--check"], d) for _ in range(REPS)]))
+
+    # fanout_j2: four independent 1-second stages.
+    fan = {"pipeline.yaml": "stages:\n" + "".join(f"  f{i}:\n    cmd: sleep 1 && echo {i} > f{i}.txt\n    outs: [f{i}.txt]\n" for i in range(4))}
+    for j in ["1", "2"]:
+        xs = []
+        for _ in range(max(2, REPS // 2)):
+            d = repo("fan", "mlv", fan)
+            xs.append(timed([MLV, "repro", "-j", j, "--no-run-cache"], d))
+        results.append((f"fanout repro -j {j}", "mlv", xs))
+
+    print("\n| scenario | tool | median (min-max) |\n|---|---|---|")
+    for name, tool, xs in results:
+        print(f"| {name} | {tool} | {fmt(xs)} |")
+    med = {(n, t): statistics.median(xs) for n, t, xs in results}
+    print()
+    for n in ["p4_noop repro", f"p{STAGES}_noop repro", "p4_noop status"]:
+        if (n, "dvc") in med:
+            print(f"{n}: dvc/mlv = {med[(n, 'dvc')] / med[(n, 'mlv')]:.0f}x")
+    print(f"p4_first: mlv - by hand = {(med[('p4_first', 'mlv')] - med[('p4_first', 'hand')]) * 1000:.0f} ms over 4 stages")
+    print(f"fanout: -j 2 / -j 1 = {med[('fanout repro -j 2', 'mlv')] / med[('fanout repro -j 1', 'mlv')]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
