@@ -242,4 +242,29 @@ enum RemoteCheck {
                                 hint: "run `mlv fetch` first, with the same --rev or --all-commits (nothing was removed)")
         #expect(try TreeSnapshot.take(ws.dir.path + "/remote") == before)
     }
+
+    @Test func pipelineOutsAtARevision() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.gen([
+            "params.yaml": "v: 1\n",
+            "pipeline.yaml": """
+            stages:
+              make:
+                cmd: echo "out ${v}" > out.txt && echo "scratch ${v}" > scratch.txt
+                params: [v]
+                outs: [out.txt, {scratch.txt: {push: false}}]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro", "-m", "v1"]).status == 0)
+        try ws.write("params.yaml", "v: 2\n")
+        #expect(try ws.mlv(["repro", "-m", "v2"]).status == 0)
+        // The first commit's lock names out.txt's first version; scratch.txt stays local.
+        #expect(try ws.mlv(["push", "--rev", "HEAD~1"]).stdout == "1 file pushed, 6 B, 0 failed\n")
+        #expect(try ws.mlv(["push"]).stdout == "1 file pushed, 6 B, 0 failed\n")
+        let one = SHA256Hasher.hex("out 1\n"), two = SHA256Hasher.hex("out 2\n")
+        for h in [one, two] { #expect(FS.exists(ws.dir.path + "/remote/sha256/" + h.prefix(2) + "/" + h.dropFirst(2))) }
+        #expect(try FS.list(ws.dir.path + "/remote/sha256").count == 2)
+    }
 }

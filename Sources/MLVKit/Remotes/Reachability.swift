@@ -2,8 +2,8 @@ import MLVGit
 import MLVSupport
 
 /// Which pointers a transfer is about: the workspace's (pointer files and the lock's cached
-/// outs), or the pointer files committed at some revisions (read from git objects through
-/// libgit2, never from a checkout).
+/// outs), or those committed at some revisions (pointer files and pipeline.lock, read from git
+/// objects through libgit2, never from a checkout).
 public enum RevisionSelection: Sendable, Equatable {
     case workspace
     /// The pointers at these revisions (anything `git rev-parse` accepts).
@@ -52,6 +52,19 @@ extension Workspace {
                 if !wanted.isEmpty && !wanted.contains(where: { target == $0 || target.hasPrefix($0 + "/") }) { continue }
                 if seen.insert(pointerPath + "\u{0}" + pointer.hash.description).inserted {
                     out.append(TrackedPath(pointerPath: pointerPath, target: target, pointer: pointer))
+                }
+            }
+            // The cached outs that revision's pipeline.lock records (parsing validates their paths);
+            // outs the current pipeline marks `cache: false` or `push: false` stay local.
+            guard let lockBytes = try git.readFile(prefix + Lockfile.fileName, at: commit) else { continue }
+            let shown = "\(rev == commit ? String(commit.prefix(8)) : rev):\(Lockfile.fileName)"
+            let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: shown)
+            let local = Set((try PipelineFile.load(root: root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
+            for o in lock.stages.flatMap(\.outs) where !local.contains(o.path) {
+                if !wanted.isEmpty && !wanted.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") }) { continue }
+                if seen.insert(Lockfile.fileName + "\u{0}" + o.path + "\u{0}" + o.hash.description).inserted {
+                    out.append(TrackedPath(pointerPath: Lockfile.fileName, target: o.path,
+                                           pointer: PointerFile(path: o.path, hash: o.hash, size: o.size, fileCount: o.fileCount)))
                 }
             }
         }
