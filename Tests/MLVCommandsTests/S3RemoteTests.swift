@@ -36,6 +36,27 @@ import Testing
         #expect(try ws.read("empty.txt") == "")
     }
 
+    @Test func aLargeFileGoesInParallelParts() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        // 11 MiB + 123 bytes in 5 MiB parts: 5 + 5 + the odd rest.
+        var rng = SystemRandomNumberGenerator()
+        let big = (0..<(11 << 20) + 123).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try FS.writeFile(ws.path("big.bin"), big)
+        #expect(try ws.mlv(["add", "big.bin"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_threshold", "5MiB"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_chunk", "5MiB"]).status == 0)
+        #expect(try ws.mlv(["push", "big.bin"]).stdout == "1 file pushed, 11.0 MiB, 0 failed\n")
+        let hash = SHA256Hasher.hex(big)
+        let headers = try server.headers(key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))")
+        #expect(headers["content-length"] == String(big.count))
+        #expect(headers["etag"]?.hasSuffix("-3\"") == true, "not a 3-part upload: \(headers)")
+        try FS.removeTree(ws.path(".mlv/cache"))
+        try FS.remove(ws.path("big.bin"))
+        #expect(try ws.mlv(["pull", "big.bin"]).status == 0)
+        #expect(try FS.readFile(ws.path("big.bin")) == big)
+    }
+
     @Test func aMissingObjectOnTheRemoteIsReportedNeverCalledPresent() throws {
         let server = try S3TestServer.get()
         let (ws, prefix) = try workspace(server)
@@ -152,5 +173,20 @@ import Testing
                                     message: "directory manifest '\(name.prefix(12))….dir' from remote 's3' was refused: line 2: unsafe path '\(path)'")
             #expect(try ws.cacheObjects().isEmpty)
         }
+    }
+
+    @Test func gcCloudDeletesInBatches() throws {
+        let server = try S3TestServer.get()
+        let (ws, prefix) = try workspace(server)
+        #expect(try ws.mlv(["push"]).status == 0)
+        try FS.removeTree(ws.path("data"))
+        try FS.remove(ws.path("data.mlv"))
+        // The directory's 31 objects (30 files and its manifest; the empty file is still needed) are unreferenced now.
+        let r = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"])
+        #expect(r.stdout == "remote 's3': removed 31 objects (18.4 KiB), kept 2\n", "\(r)")
+        let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
+        #expect(try server.curl("HEAD", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 200)
+        #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"]).stdout.hasPrefix("remote 's3': would remove 0 objects"))
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync.\n")
     }
 }

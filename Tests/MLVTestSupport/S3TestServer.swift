@@ -61,6 +61,24 @@ public final class S3TestServer: @unchecked Sendable {
     /// A fresh prefix, so tests running in parallel never see each other's objects.
     public func uniquePrefix(_ tag: String) -> String { "\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
 
+    /// The response headers of a HEAD of `key` (names lower-cased).
+    public func headers(key: String) throws -> [String: String] {
+        let r = try runProcess("/usr/bin/curl", ["-s", "-I", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                                                 "--user", "\(accessKey):\(secretKey)", url(key)], cwd: "/")
+        var out: [String: String] = [:]
+        for line in r.stdout.split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            out[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return out
+    }
+
+    func url(_ key: String) -> String {
+        endpoint + "/" + bucket + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? String($0)
+        }.joined(separator: "/")
+    }
+
     /// A signed request made with curl's own SigV4 (independent of mlv's signer): to plant
     /// corrupted or hostile objects on the server.
     @discardableResult
@@ -75,10 +93,7 @@ public final class S3TestServer: @unchecked Sendable {
             args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream",
                      "-H", "x-amz-content-sha256: " + SHA256Hasher.hex(body)]
         }
-        let url = endpoint + "/" + bucket + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? String($0)
-        }.joined(separator: "/")
-        let r = try runProcess("/usr/bin/curl", args + [url], cwd: "/")
+        let r = try runProcess("/usr/bin/curl", args + [url(key)], cwd: "/")
         return Int(r.stdout) ?? 0
     }
 }

@@ -6,10 +6,12 @@ struct Fetch: ParsableCommand {
         abstract: "Download into the cache the objects of tracked paths that it lacks (every one hash-verified).")
 
     @OptionGroup var options: TransferOptions
+    @OptionGroup var revisions: RevisionOptions
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
+        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs,
+                          selection: revisions.selection, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "fetched"))
     }

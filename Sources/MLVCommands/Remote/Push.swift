@@ -7,10 +7,12 @@ struct Push: ParsableCommand {
         discussion: "Only missing objects are sent; an interrupted push, run again, sends the rest.")
 
     @OptionGroup var options: TransferOptions
+    @OptionGroup var revisions: RevisionOptions
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
+        let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs,
+                          selection: revisions.selection, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "pushed"))
     }

@@ -13,12 +13,15 @@ struct GC: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Remove the objects (default: dry run).")
     var force = false
 
+    @OptionGroup var cloud: CloudGCOptions
+
     func validate() throws {
-        guard workspace else { throw ValidationError("choose what to keep: --workspace") }
+        guard workspace || cloud.cloud else { throw ValidationError("choose what to keep: --workspace, or --cloud with --workspace, --rev or --all-commits") }
     }
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
+        if cloud.cloud { return try cloud.run(ws, force: force) }
         let r = try ws.gc(force: force)
         if r.dryRun {
             print("would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), keep \(r.kept); run `mlv gc --workspace -f` to remove them")

@@ -11,11 +11,26 @@ public protocol ObjectStore: AnyObject, Sendable {
     func check(forWriting: Bool) throws
     /// Which of `hashes` the store holds, in as few requests as it can.
     func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash>
-    /// Uploads the file at `path` (the object's `size` bytes) as `hash`.
-    func upload(_ hash: ContentHash, from path: String, size: Int64) throws
+    /// Uploads the file at `path` (the object's `size` bytes) as `hash`; a large object may use
+    /// up to `jobs` parallel requests.
+    func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws
+    /// Every object the store holds, with its size and age (for `gc --cloud`).
+    func listAll() throws -> [StoredObject]
+    /// Deletes objects (in batches where the store has them).
+    func delete(_ hashes: [ContentHash]) throws
+    /// Objects of at least this size are sent one at a time, each in parallel parts.
+    var largeObjectSize: Int64 { get }
     /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
     /// nil when the store has no such object.
     func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
+}
+
+/// An object found on a remote.
+public struct StoredObject: Sendable, Equatable {
+    public var hash: ContentHash
+    public var size: Int64
+    /// Seconds since 1970; nil when the store did not say.
+    public var modified: Double?
 }
 
 extension RemoteSettings {
@@ -29,7 +44,7 @@ extension RemoteSettings {
             let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
             let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
             let client = S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
-            return S3Remote(name: name, client: client, prefix: prefix)
+            return S3Remote(name: name, client: client, prefix: prefix, multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
         }
     }
 }
@@ -55,7 +70,29 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         Set(hashes.filter { ((try? FS.status(path($0))) ?? nil)?.kind == .file })
     }
 
-    public func upload(_ hash: ContentHash, from source: String, size: Int64) throws {
+    public var largeObjectSize: Int64 { .max }
+
+    public func listAll() throws -> [StoredObject] {
+        let base = root + "/sha256"
+        guard FS.isDirectory(base) else { return [] }
+        var out: [StoredObject] = []
+        for folder in try FS.list(base) where folder.name.utf8.count == 2 {
+            for entry in try FS.list(base + "/" + folder.name) {
+                guard let h = ContentHash(string: folder.name + entry.name),
+                      let st = try FS.status(base + "/" + folder.name + "/" + entry.name), st.kind == .file else { continue }
+                out.append(StoredObject(hash: h, size: st.size, modified: Double(st.mtimeNs) / 1e9))
+            }
+        }
+        return out
+    }
+
+    public func delete(_ hashes: [ContentHash]) throws {
+        for h in hashes {
+            do { try FS.remove(path(h)) } catch let e as FileSystemError where e.errno == ENOENT {}
+        }
+    }
+
+    public func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
         let dest = path(hash)
         let tmp = Path.join(Path.parent(dest), ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         do {

@@ -21,6 +21,7 @@ public enum RemoteError: UserFacingError, Equatable {
     case missingOnRemote(remote: String, objects: [String])
     case missingFromCache(objects: [String])
     case invalidManifest(remote: String, object: String, reason: String)
+    case gcNeedsManifests(paths: [String])
 
     public var message: String {
         switch self {
@@ -43,6 +44,7 @@ public enum RemoteError: UserFacingError, Equatable {
         case .missingOnRemote(let r, let os): return "\(os.count) object\(os.count == 1 ? " is" : "s are") missing on remote '\(r)': \(WorkspaceError.list(os))"
         case .missingFromCache(let os): return "\(os.count) object\(os.count == 1 ? " is" : "s are") not in the cache and could not be pushed: \(WorkspaceError.list(os))"
         case .invalidManifest(let r, let o, let why): return "directory manifest '\(o)' from remote '\(r)' was refused: \(why)"
+        case .gcNeedsManifests(let ps): return "gc --cloud must know which files these directories hold, and their manifests are not in the cache: \(WorkspaceError.list(ps))"
         }
     }
 
@@ -68,6 +70,7 @@ public enum RemoteError: UserFacingError, Equatable {
         case .missingOnRemote: return "push them from a workspace that has them (`mlv push`)"
         case .missingFromCache: return "fetch them first, or re-create the data and run `mlv commit`"
         case .invalidManifest: return "the remote holds a manifest that mlv would not have written; nothing was checked out"
+        case .gcNeedsManifests: return "run `mlv fetch` first, with the same --rev or --all-commits (nothing was removed)"
         }
     }
 

@@ -55,13 +55,13 @@ extension Workspace {
     /// `mlv push`: uploads the objects of the given tracked paths (default: all) that the remote
     /// lacks, files first and each directory's manifest after its files, so a manifest on the
     /// remote means its files are there. An interrupted push, run again, sends only the rest.
-    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
-                     progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+                     cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let set = try objectSet(try transferTargets(targets, cwd: cwd))
+            let set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
             var result = TransferResult(remote: settings.name)
             let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
             try store.check(forWriting: true)
@@ -73,8 +73,16 @@ extension Workspace {
                 result.skipped += phase.count - todo.count
                 let sizes = todo.map { set.files[$0] ?? set.manifests[$0] ?? 0 }
                 let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
-                try Parallel.forEach(count: todo.count, workers: jobs, makeContext: { () }) { i, _ in
-                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i])
+                // Small objects many at a time; large ones one at a time, each in parallel parts.
+                let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+                let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+                try TransferThreads.forEach(count: small.count, workers: jobs) { k in
+                    let i = small[k]
+                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
+                    counter.advance(bytes: sizes[i])
+                }
+                for i in large {
+                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: jobs)
                     counter.advance(bytes: sizes[i])
                 }
                 result.transferred += todo.count
@@ -92,13 +100,13 @@ extension Workspace {
     /// lacks. Each object is written to `.mlv/tmp`, hashed as it arrives, and renamed into the
     /// cache only if its hash matches its name; directory manifests are validated (every path
     /// must stay inside the directory) before they are kept.
-    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, cwd: String = FS.currentDirectory(),
-                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+                      cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let tracked = try transferTargets(targets, cwd: cwd)
+            let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             var result = TransferResult(remote: settings.name)
             var corrupted: [String] = []
             var missing: [String] = []
@@ -112,7 +120,7 @@ extension Workspace {
             func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
                 let sizes = todo.map { set.files[$0] ?? 0 }
                 let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
-                try Parallel.forEach(count: todo.count, workers: jobs, makeContext: { () }) { i, _ in
+                try TransferThreads.forEach(count: todo.count, workers: jobs) { i in
                     let h = todo[i]
                     let tmp = cache.temporaryPath("obj")
                     let fd = try FS.openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
@@ -127,7 +135,6 @@ extension Workspace {
                         return
                     }
                     try validate?(h, tmp)
-                    try FS.fsync(fd, path: tmp)
                     try cache.install(temporary: tmp, as: h)
                     keep = true
                     let size = (try? FS.status(cache.path(h)))??.size ?? 0
