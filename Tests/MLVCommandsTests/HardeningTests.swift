@@ -84,6 +84,10 @@ extension BadInputTests {
         let ws = try TestWorkspace()
         try expectRefused(ws, ["config", "core.lock_timeout", "--", "-1"], message: "invalid value '-1' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")
         try expectRefused(ws, ["config", "core.lock_timeout", "abc"], message: "invalid value 'abc' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")
+        try expectRefused(ws, ["config", "remote.s3.secret_access_key", "hunter2"],
+                          message: "'secret_access_key' is a secret and may only be stored with --local (in the git-ignored .mlv/config.local.yaml)")
+        #expect(try ws.mlv(["config", "--local", "remote.s3.secret_access_key", "hunter2"]).status == 0)
+        #expect(try !ws.read(".mlv/config.yaml").contains("hunter2"))
         try ws.write(".mlv/config.yaml", "core:\n  lock_timeout: abc\n")
         try expectRefused(ws, ["status"], message: ".mlv/config.yaml:2:17: invalid value 'abc' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")
     }

@@ -130,6 +130,11 @@ public final class Workspace {
     /// Saves one config file (`local` → `.mlv/config.local.yaml`).
     public func setConfig(_ key: String, _ value: String?, local: Bool) throws {
         try WorkspaceConfig.validate(key: key, value: value)
+        // Secrets never go into the committed config (as `mlv remote modify` refuses too).
+        let parts = key.split(separator: ".")
+        if parts.count == 3, parts[0] == "remote", RemoteSettings.secretOptions.contains(String(parts[2])), !local, value != nil {
+            throw RemoteError.secretNotLocal(option: String(parts[2]))
+        }
         try withLock {
             let path = Path.join(mlvDir, local ? "config.local.yaml" : "config.yaml")
             var file = try WorkspaceConfig.load(path, displayName: local ? ".mlv/config.local.yaml" : ".mlv/config.yaml")
