@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench` (after `make release`): the workspace benchmark, mlv vs DVC vs the machine's floor,
-# then the engine benchmark when bench/engine/run.sh exists. See bench/README.md.
+# `make bench` (after `make release`): the workspace benchmark, mlv vs DVC vs the machine's floor;
+# the pipeline benchmark (mlv vs DVC); the remote benchmark (mlv vs s5cmd on SeaweedFS); then the
+# engine benchmark (mlv vs PyTorch). See bench/README.md.
 #   MLV_BENCH_SCALE=small|full   workload size (default small; the targets are at full)
 #   MLV_BENCH_REPS=N             reps per tool and scenario (default 3, at least 3)
 #   MLV=/path/to/mlv             binary to measure (default .build/release/mlv)
@@ -30,6 +31,12 @@ fi
 export DVC="$PWD/bench/venv/bin/dvc"
 
 bench/venv/bin/python bench/workspace.py
+
+bench/venv/bin/python bench/pipeline.py
+
+if [ -x bench/remote/small-files.sh ]; then
+  bash bench/remote/small-files.sh 2000 "$MLV_BENCH_REPS"
+fi
 
 if [ -x bench/engine/run.sh ]; then
   bash bench/engine/run.sh
