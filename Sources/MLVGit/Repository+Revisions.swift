@@ -66,6 +66,28 @@ extension GitRepository {
         return ids
     }
 
+    /// The commits the references matching `glob` point to (`refs/heads/*`: every branch tip,
+    /// `refs/tags/*`: every tagged commit), each once, sorted; references to other objects
+    /// (a tag of a blob) are skipped.
+    public func tipCommits(matching glob: String) throws -> [String] {
+        let iterator = try Handle.make("git_reference_iterator_glob_new", free: git_reference_iterator_free) {
+            git_reference_iterator_glob_new(&$0, pointer, glob)
+        }
+        var ids = Set<String>()
+        while true {
+            var ref: OpaquePointer?
+            let code = git_reference_next(&ref, iterator.pointer)
+            if code == GIT_ITEROVER.rawValue { break }
+            try check("git_reference_next", code)
+            defer { git_reference_free(ref) }
+            var object: OpaquePointer?
+            guard git_reference_peel(&object, ref, GIT_OBJECT_COMMIT) == 0, let object else { continue }
+            ids.insert(hex(git_object_id(object).pointee))
+            git_object_free(object)
+        }
+        return ids.sorted()
+    }
+
     /// The object `revision` names; unknown and malformed revisions become "unknown revision 'x'".
     func object(_ revision: String) throws -> Handle {
         var out: OpaquePointer?

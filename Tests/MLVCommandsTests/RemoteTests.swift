@@ -198,6 +198,24 @@ enum RemoteCheck {
         try RemoteCheck.refused(ws, ["fetch", "--rev", "nope"], message: "unknown revision 'nope'")
     }
 
+    @Test func allBranchesAndAllTagsTakeTheTips() throws {
+        let ws = try TestWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        try ws.write("f.txt", "one")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v1"]).status == 0)
+        #expect(try ws.git(["tag", "v1"]).status == 0)
+        try ws.write("f.txt", "two!")
+        #expect(try ws.mlv(["add", "f.txt", "-m", "v2"]).status == 0)
+        try ws.write("f.txt", "three, in the workspace")
+        #expect(try ws.mlv(["add", "f.txt"]).status == 0)
+        // The branch tip (v2) and the workspace; not the tagged v1, which no branch tip holds.
+        #expect(try ws.mlv(["push", "--all-branches"]).stdout == "2 files pushed, 27 B, 0 failed\n")
+        // The tagged commit adds v1's data.
+        #expect(try ws.mlv(["push", "--all-tags"]).stdout == "1 file pushed, 3 B, 0 failed (1 already there)\n")
+        let both = try ws.mlv(["push", "--all-branches", "--rev", "HEAD"])
+        #expect(both.status == 64 && both.stderr.contains("choose one of --rev, --all-commits, or --all-branches/--all-tags"), "\(both)")
+    }
+
     @Test func aCommittedPointerLeavingTheWorkspaceIsRefused() throws {
         let ws = try TestWorkspace()
         #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)

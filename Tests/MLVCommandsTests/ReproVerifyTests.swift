@@ -37,3 +37,24 @@ import Testing
         #expect(try ws.snapshot() == snapshot)
     }
 }
+
+/// `mlv repro --pull`: a fresh clone restores the outputs the remote holds instead of running.
+@Suite struct ReproPullTests {
+    @Test func aFreshCloneRestoresInsteadOfRunning() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", ws.dir.path + "/remote"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "pipeline"]).status == 0)
+        #expect(try ws.mlv(["repro", "-m", "lock"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        let clone = ws.dir.path + "/clone"
+        #expect(try runProcess("/usr/bin/git", ["clone", "-q", ws.root, clone], cwd: ws.dir.path, env: ws.env).status == 0)
+        let r = try runMLV(["repro", "--pull"], cwd: clone, env: ws.env)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("restored pipeline output model.txt"), "\(r)")
+        #expect(!r.stdout.contains("Running stage"), "nothing should run: \(r)")
+        #expect(!FS.exists(clone + "/runs.log"))
+        #expect(try FS.readText(clone + "/model.txt") == "4\nlr=0.2\n")
+        #expect(try runMLV(["repro", "--check"], cwd: clone, env: ws.env).status == 0)
+    }
+}

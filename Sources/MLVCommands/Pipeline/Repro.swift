@@ -47,9 +47,23 @@ struct Repro: ParsableCommand {
     @Flag(help: "Rerun every stage in a scratch copy (the workspace is not touched) and report, per stage, whether its outputs came out byte-identical to pipeline.lock; exit 1 when any differs.")
     var verify = false
 
+    @Flag(help: "First fetch the outputs pipeline.lock records from the default remote and restore the missing ones, so only what is still stale runs.")
+    var pull = false
+
     func run() throws {
         let ws = try WorkspaceCommand.open()
         if verify { return try Self.verify(ws) }
+        if pull && !check && !dry {
+            do {
+                let r = try ws.fetch([], remote: nil, jobs: nil)
+                Output.line(TransferOptions.summary(r, verb: "fetched"))
+            } catch let e as RemoteError {
+                // Objects the remote lacks are recomputed by the stages that make them.
+                guard case .missingOnRemote = e else { throw e }
+                Output.line("mlv: warning: \(e.message); the stages that make them will run")
+            }
+            for path in try ws.checkoutPipeline(missingOnly: true).restored { Output.line("restored pipeline output \(path)") }
+        }
         var o = ReproOptions()
         o.targets = targets
         o.dry = dry

@@ -10,6 +10,9 @@ public enum RevisionSelection: Sendable, Equatable {
     case revisions([String])
     /// Every commit reachable from a branch, a tag or HEAD, plus the workspace.
     case allCommits
+    /// The tip of every branch and/or every tagged commit, plus the workspace (DVC's
+    /// `--all-branches` / `--all-tags`).
+    case refTips(branches: Bool, tags: Bool)
 }
 
 extension Workspace {
@@ -26,6 +29,12 @@ extension Workspace {
             guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
             let fromGit = try committedPointers(try git.allCommits(), targets: targets, cwd: cwd)
             return fromGit + (try transferTargets(targets, cwd: cwd))
+        case .refTips(let branches, let tags):
+            guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
+            var tips: [String] = []
+            if branches { tips += try git.tipCommits(matching: "refs/heads/*") }
+            if tags { tips += try git.tipCommits(matching: "refs/tags/*").filter { !tips.contains($0) } }
+            return try committedPointers(tips, targets: targets, cwd: cwd) + (try transferTargets(targets, cwd: cwd))
         }
     }
 

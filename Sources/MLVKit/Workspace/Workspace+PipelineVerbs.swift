@@ -16,7 +16,9 @@ extension Workspace {
     /// (`cache: false`) are left alone.
     /// `only`: workspace-relative paths; the outs that are, hold or lie inside one of them
     /// (all when nil). An out is always restored whole.
-    public func checkoutPipeline(force: Bool = false, only: [String]? = nil) throws -> PipelineCheckoutResult {
+    /// `missingOnly` (`mlv repro --pull`): restore only the outs absent from the workspace whose
+    /// objects are all in the cache, and skip the others without an error.
+    public func checkoutPipeline(force: Bool = false, only: [String]? = nil, missingOnly: Bool = false) throws -> PipelineCheckoutResult {
         guard FS.exists(absolute(Lockfile.fileName)) else { return PipelineCheckoutResult() }
         return try withLock {
             let lock = try loadLock()
@@ -29,6 +31,9 @@ extension Workspace {
                 for o in stage.outs where !uncached.contains(o.path) {
                     if let only, !only.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") || $0.hasPrefix(o.path + "/") }) { continue }
                     try checkNoSymlinkEscape(o.path, shownAs: o.path)
+                    if missingOnly {
+                        guard try FS.status(absolute(o.path)) == nil, try isCached(o) else { continue }
+                    }
                     let now = try currentRecord(o.path, worker)
                     if now?.hash == o.hash { result.unchanged += 1; continue }
                     if let now, !force, !(try isCached(now)) { unsaved.append(o.path) }
