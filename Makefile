@@ -9,7 +9,7 @@ APT_PACKAGES := libgit2-dev libssl-dev libcurl4-openssl-dev libopenblas-dev libp
 PKG_MODULES := libgit2 libcrypto libcurl openblas libpng sqlite3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test demo install bench clean
+.PHONY: all deps browser build release test demo install bench clean
 
 all: build
 
@@ -37,7 +37,13 @@ $(VENV)/bin/weed:
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release
 # binary: what users run).
-test: deps $(VENV)/bin/weed
+# Debian's chromium renders the plots page in the tests, as a person would see it.
+browser:
+	@command -v chromium >/dev/null || { echo "==> installing chromium (headless, for the plots test)"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
+	  || echo "chromium could not be installed: the plots browser test will say it skipped"; }
+
+test: deps browser $(VENV)/bin/weed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --static-swift-stdlib
