@@ -53,7 +53,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         let parts = Dictionary(grouping: hashes) { String($0.digest.hex.prefix(1)) }
         let names = parts.keys.sorted()
         var complete = true
-        try TransferThreads.forEach(count: names.count, workers: 16) { i in
+        try Parallel.forEachOnThreads(count: names.count, workers: 16) { i in
             var token: String?
             var listed = Set<ContentHash>()
             var pages = 0
@@ -73,7 +73,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
 
         found = []
         if hashes.count <= folders.count {
-            try TransferThreads.forEach(count: hashes.count, workers: jobs) { i in
+            try Parallel.forEachOnThreads(count: hashes.count, workers: jobs) { i in
                 let h = hashes[i]
                 if try mapped(key: key(h), { try client.headObject(key: key(h)) }) != nil {
                     lock.lock(); found.insert(h); lock.unlock()
@@ -82,7 +82,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             return found
         }
         let folderNames = folders.keys.sorted()
-        try TransferThreads.forEach(count: folderNames.count, workers: max(jobs, 16)) { i in
+        try Parallel.forEachOnThreads(count: folderNames.count, workers: max(jobs, 16)) { i in
             let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix + folderNames[i] + "/", maxKeys: listPageSize) }
             let here = Set(listed.compactMap { objectHash($0.key) })
             let wanted = folders[folderNames[i]]!.filter { here.contains($0) }
@@ -138,7 +138,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         do {
             var etags = [String](repeating: "", count: parts.count)
             let lock = Lock()
-            try TransferThreads.forEach(count: parts.count, workers: jobs) { i in
+            try Parallel.forEachOnThreads(count: parts.count, workers: jobs) { i in
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 let p = parts[i]
                 let sha = try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)

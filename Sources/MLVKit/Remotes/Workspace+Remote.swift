@@ -76,7 +76,7 @@ extension Workspace {
                 // Small objects many at a time; large ones one at a time, each in parallel parts.
                 let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
                 let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
-                try TransferThreads.forEach(count: small.count, workers: jobs) { k in
+                try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
                     let i = small[k]
                     try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
                     counter.advance(bytes: sizes[i])
@@ -120,7 +120,7 @@ extension Workspace {
             func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
                 let sizes = todo.map { set.files[$0] ?? 0 }
                 let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
-                try TransferThreads.forEach(count: todo.count, workers: jobs) { i in
+                try Parallel.forEachOnThreads(count: todo.count, workers: jobs) { i in
                     let h = todo[i]
                     let tmp = cache.temporaryPath("obj")
                     let fd = try FS.openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
