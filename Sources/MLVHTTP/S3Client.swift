@@ -141,7 +141,7 @@ public final class S3Client: @unchecked Sendable {
     public func completeMultipartUpload(key: String, uploadID: String, etags: [String]) throws {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for (i, etag) in etags.enumerated() {
-            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLTree.escape(etag))</ETag></Part>"
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(MarkupText.escape(etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
@@ -270,7 +270,7 @@ extension S3Client {
         precondition(keys.count <= 1000)
         if keys.isEmpty { return [] }
         var xml = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
-        for k in keys { xml += "<Object><Key>\(XMLTree.escape(k))</Key></Object>" }
+        for k in keys { xml += "<Object><Key>\(MarkupText.escape(k))</Key></Object>" }
         xml += "</Delete>"
         let body = Array(xml.utf8)
         let sha = SHA256Hasher()

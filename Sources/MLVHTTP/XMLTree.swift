@@ -16,20 +16,6 @@ public struct XMLTree: Sendable, Equatable {
     /// The text of the first child named `name`.
     public subscript(_ name: String) -> String? { child(name)?.text }
 
-    /// Text escaped for an XML element.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 
     /// Nil when `bytes` is not well-formed XML.
     public static func parse(_ bytes: [UInt8]) -> XMLTree? {

@@ -12,7 +12,7 @@ public enum PlotsHTML {
     public static func render(_ plots: [PlotData], title: String = "mlv plots") -> String {
         var html = """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(MarkupText.escape(title))</title>
         <style>
         body{font-family:sans-serif;margin:24px;color:#222}
         section{margin:0 0 32px}
@@ -25,11 +25,11 @@ public enum PlotsHTML {
         figcaption{font-size:12px;text-align:center}
         .empty{color:#888;font-style:italic}
         </style></head><body>
-        <h1>\(escape(title))</h1>
+        <h1>\(MarkupText.escape(title))</h1>
 
         """
         for (i, p) in plots.enumerated() {
-            html += "<section id=\"plot-\(i)\" data-plot=\"\(escape(p.spec.id))\">\n<h2>\(escape(p.spec.title ?? p.spec.id))</h2>\n"
+            html += "<section id=\"plot-\(i)\" data-plot=\"\(MarkupText.escape(p.spec.id))\">\n<h2>\(MarkupText.escape(p.spec.title ?? p.spec.id))</h2>\n"
             if p.spec.isImage {
                 html += images(p)
             } else if p.spec.template == .confusion {
@@ -53,7 +53,7 @@ public enum PlotsHTML {
             return "image/png"
         }()
         for (rev, bytes) in p.images {
-            out += "<figure><img alt=\"\(escape(rev))\" src=\"data:\(type);base64,\(Data(bytes).base64EncodedString())\"><figcaption>\(escape(rev))</figcaption></figure>\n"
+            out += "<figure><img alt=\"\(MarkupText.escape(rev))\" src=\"data:\(type);base64,\(Data(bytes).base64EncodedString())\"><figcaption>\(MarkupText.escape(rev))</figcaption></figure>\n"
         }
         return out + "</div>\n"
     }
@@ -79,16 +79,16 @@ public enum PlotsHTML {
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(sy(t) + 4))\" text-anchor=\"end\">\(label(t))</text>\n"
         }
         let xName = p.spec.xLabel ?? p.spec.x.values.first ?? "step"
-        svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xName))</text>\n"
+        svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(MarkupText.escape(xName))</text>\n"
         if let yl = p.spec.yLabel {
-            svg += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yl))</text>\n"
+            svg += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(MarkupText.escape(yl))</text>\n"
         }
         let revisions = unique(p.series.map(\.revision))
         let labels = unique(p.series.map(\.label))
         for (k, s) in p.series.enumerated() {
             let colour = palette[(revisions.firstIndex(of: s.revision) ?? 0) % palette.count]
             let dash = dashes[(labels.firstIndex(of: s.label) ?? 0) % dashes.count]
-            let name = escape("\(s.revision): \(s.label)")
+            let name = MarkupText.escape("\(s.revision): \(s.label)")
             if p.spec.template == .scatter {
                 svg += "<g class=\"series\" data-series=\"\(name)\" data-points=\"\(s.points.count)\" fill=\"\(colour)\">"
                 for pt in s.points { svg += "<circle cx=\"\(f(sx(pt.x)))\" cy=\"\(f(sy(pt.y)))\" r=\"3\"/>" }
@@ -113,19 +113,19 @@ public enum PlotsHTML {
         let maxCount = max(1, c.counts.flatMap { $0 }.max() ?? 1)
         var svg = "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"confusion\" width=\"\(Int(size))\" height=\"\(Int(size))\">\n"
         for (i, l) in c.labels.enumerated() {
-            svg += "<text x=\"\(f(80 + cell * (Double(i) + 0.5)))\" y=\"70\" text-anchor=\"middle\">\(escape(l))</text>"
-            svg += "<text x=\"74\" y=\"\(f(80 + cell * (Double(i) + 0.5) + 4))\" text-anchor=\"end\">\(escape(l))</text>\n"
+            svg += "<text x=\"\(f(80 + cell * (Double(i) + 0.5)))\" y=\"70\" text-anchor=\"middle\">\(MarkupText.escape(l))</text>"
+            svg += "<text x=\"74\" y=\"\(f(80 + cell * (Double(i) + 0.5) + 4))\" text-anchor=\"end\">\(MarkupText.escape(l))</text>\n"
         }
         for (i, row) in c.counts.enumerated() {
             for (j, count) in row.enumerated() {
                 let shade = Int(255 - 200 * Double(count) / Double(maxCount))
-                svg += "<rect class=\"cell\" data-actual=\"\(escape(c.labels[i]))\" data-predicted=\"\(escape(c.labels[j]))\" data-count=\"\(count)\" x=\"\(f(80 + cell * Double(j)))\" y=\"\(f(80 + cell * Double(i)))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"rgb(\(shade),\(shade),255)\" stroke=\"#fff\"/>"
+                svg += "<rect class=\"cell\" data-actual=\"\(MarkupText.escape(c.labels[i]))\" data-predicted=\"\(MarkupText.escape(c.labels[j]))\" data-count=\"\(count)\" x=\"\(f(80 + cell * Double(j)))\" y=\"\(f(80 + cell * Double(i)))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"rgb(\(shade),\(shade),255)\" stroke=\"#fff\"/>"
                 svg += "<text x=\"\(f(80 + cell * (Double(j) + 0.5)))\" y=\"\(f(80 + cell * (Double(i) + 0.5) + 4))\" text-anchor=\"middle\">\(count)</text>\n"
             }
         }
         svg += "<text x=\"\(f(80 + cell * Double(n) / 2))\" y=\"50\" text-anchor=\"middle\">predicted</text>"
         svg += "<text transform=\"translate(12 \(f(80 + cell * Double(n) / 2))) rotate(-90)\" text-anchor=\"middle\">actual</text>\n"
-        return svg + "</svg><figcaption>\(escape(c.revision))</figcaption></figure>\n"
+        return svg + "</svg><figcaption>\(MarkupText.escape(c.revision))</figcaption></figure>\n"
     }
 
     /// A range with round ends and about five round ticks.
@@ -151,20 +151,5 @@ public enum PlotsHTML {
     static func unique(_ xs: [String]) -> [String] {
         var seen = Set<String>()
         return xs.filter { seen.insert($0).inserted }
-    }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }
