@@ -14,9 +14,9 @@ public enum Parallel {
     }
 
     /// The CPUs this process may run on (its affinity mask: `taskset`, a container's cpuset).
-    /// Read from `Cpus_allowed` in /proc/self/status (glibc's sched_getaffinity is not exposed
-    /// to Swift); the CPUs online when that cannot be read.
-    public static var availableCPUs: Int {
+    /// Read once from `Cpus_allowed` in /proc/self/status (glibc's sched_getaffinity is not
+    /// exposed to Swift); the CPUs online when that cannot be read.
+    public static let availableCPUs: Int = {
         if let status = try? UntrustedFile.readText("/proc/self/status", shownAs: "/proc/self/status", what: "process status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
             let mask = line.dropFirst("Cpus_allowed:".count).filter { $0 != "," && $0 != " " && $0 != "\t" }
@@ -24,7 +24,7 @@ public enum Parallel {
             if n > 0 { return n }
         }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }
+    }()
 
     public static func forEach<Context>(
         count: Int, workers: Int = defaultWorkers,
@@ -38,31 +38,66 @@ public enum Parallel {
             for i in 0..<count { try body(i, &ctx) }
             return
         }
-        let lock = NSLock()
-        var next = 0
-        var firstError: Error?
+        let queue = WorkQueue(count: count)
         var contexts = (0..<n).map { _ in makeContext() }
         contexts.withUnsafeMutableBufferPointer { ctxs in
-            DispatchQueue.concurrentPerform(iterations: n) { w in
-                while true {
-                    lock.lock()
-                    if firstError != nil || next >= count { lock.unlock(); return }
-                    let i = next
-                    next += 1
-                    lock.unlock()
-                    do {
-                        try body(i, &ctxs[w])
-                    } catch {
-                        lock.lock()
-                        if firstError == nil { firstError = error }
-                        lock.unlock()
-                        return
-                    }
-                }
+            DispatchQueue.concurrentPerform(iterations: n) { w in queue.drain { i in try body(i, &ctxs[w]) } }
+        }
+        try queue.rethrow()
+    }
+
+    /// Like `forEach`, on `workers` threads of its own: for work that waits rather than computes
+    /// (network transfers). Dispatch's pool keeps about one thread per core busy, so eight
+    /// "parallel" uploads would run two at a time on two cores. The threads are joined before
+    /// this returns.
+    public static func forEachOnThreads(count: Int, workers: Int, _ body: (Int) throws -> Void) throws {
+        if count == 0 { return }
+        let n = max(1, min(workers, count))
+        if n == 1 {
+            for i in 0..<count { try body(i) }
+            return
+        }
+        try withoutActuallyEscaping(body) { body in
+            let queue = WorkQueue(count: count)
+            let work = { queue.drain(body) }
+            let threads = (0..<n).compactMap { _ in Thread.start(work) }
+            if threads.isEmpty { work() }
+            for t in threads { pthread_join(t, nil) }
+            try queue.rethrow()
+        }
+    }
+}
+
+/// Indices 0..<count handed out one at a time to the workers of a parallel loop; the first error
+/// stops the rest and is kept for the caller.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = Lock()
+    private let count: Int
+    private var next = 0
+    private var firstError: Error?
+
+    init(count: Int) { self.count = count }
+
+    /// Runs `body` on indices until none is left or some worker failed.
+    func drain(_ body: (Int) throws -> Void) {
+        while true {
+            lock.lock()
+            if firstError != nil || next >= count { lock.unlock(); return }
+            let i = next
+            next += 1
+            lock.unlock()
+            do {
+                try body(i)
+            } catch {
+                lock.lock()
+                if firstError == nil { firstError = error }
+                lock.unlock()
+                return
             }
         }
-        if let firstError { throw firstError }
     }
+
+    func rethrow() throws { if let firstError { throw firstError } }
 }
 
 /// Thread-safe counters for a long operation; `render` is called at most every 100 ms.
@@ -106,22 +141,27 @@ public final class ProgressCounter: @unchecked Sendable {
     public var elapsed: Double { Clock.monotonicSeconds() - start }
 }
 
-/// A plain detached thread (for one long job beside the current thread).
+/// Plain pthreads, for work beside Dispatch's pool.
 public enum Thread {
-    public static func detach(_ body: @escaping () -> Void) {
+    /// A joinable thread running `body`; nil when none could be made.
+    public static func start(_ body: @escaping () -> Void) -> pthread_t? {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { arg in
-            let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-            b.body()
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
             return nil
         }, box)
         if rc != 0 {
-            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
-        } else {
-            pthread_detach(tid)
+            Unmanaged<Box>.fromOpaque(box).release()
+            return nil
         }
+        return tid
+    }
+
+    /// One long job beside the current thread, detached (run here when no thread can be made).
+    public static func detach(_ body: @escaping () -> Void) {
+        if let tid = start(body) { pthread_detach(tid) } else { body() }
     }
 }
 

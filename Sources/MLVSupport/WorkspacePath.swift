@@ -30,8 +30,16 @@ public enum WorkspacePath {
     /// may map to them: any letter case (case-insensitive mounts), trailing dots or spaces
     /// (NTFS, SMB) and the 8.3 short names `GIT~1` / `MLV~1`. Nil when there is none.
     public static func protectedComponent(in path: String) -> String? {
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) where isProtected(part) {
-            return String(part)
+        // Walks the bytes without splitting: this runs for every file of every tracked folder.
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: 47) ?? utf8.endIndex
+            if end > start {
+                let part = Substring(utf8[start..<end])
+                if isProtected(part) { return String(part) }
+            }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
         }
         return nil
     }

@@ -140,9 +140,3 @@ extension BadInputTests {
         try expectRefused(ws, ["add", "loop1/x"], message: "'loop1/x' is a loop of symbolic links", hint: "remove the loop, then run the command again")
     }
 }
-
-extension String {
-    fileprivate func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
-}

@@ -133,9 +133,3 @@ import Testing
         #expect(refused > cases / 4 && refused < cases, "both refused and accepted cases must occur (\(refused) of \(cases) refused)")
     }
 }
-
-extension String {
-    fileprivate func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
-}
