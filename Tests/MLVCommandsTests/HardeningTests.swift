@@ -80,6 +80,24 @@ extension BadInputTests {
         try expectRefused(ws, ["gc", "--workspace"], message: "'huge.mlv' is larger than 4 MiB, too large for a pointer file")
     }
 
+    @Test func pipelineFilesThatAreNotPlainFilesNeverHang() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try FS.remove(ws.path("params.yaml"))
+        #expect(mkfifo(ws.path("params.yaml"), 0o644) == 0)
+        try expectRefused(ws, ["repro", "--check"], message: "'params.yaml' is not a regular file")
+        try expectRefused(ws, ["params", "diff"], message: "'params.yaml' is not a regular file")
+        try FS.remove(ws.path("params.yaml"))
+        try FS.makeSymlink("/dev/zero", ws.path("params.yaml"))
+        try expectRefused(ws, ["repro", "--check"], message: "'params.yaml' is not a regular file")
+        try FS.remove(ws.path("params.yaml"))
+        try ws.write("params.yaml", "prepare:\n  n: 4\ntrain:\n  lr: 0.20\n  epochs: 3\n")
+        try FS.remove(ws.path("pipeline.lock"))
+        #expect(mkfifo(ws.path("pipeline.lock"), 0o644) == 0)
+        try expectRefused(ws, ["status"], message: "'pipeline.lock' is not a regular file")
+        try expectRefused(ws, ["gc", "--workspace", "-f"], message: "'pipeline.lock' is not a regular file")
+    }
+
     @Test func configValuesAreChecked() throws {
         let ws = try TestWorkspace()
         try expectRefused(ws, ["config", "core.lock_timeout", "--", "-1"], message: "invalid value '-1' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")

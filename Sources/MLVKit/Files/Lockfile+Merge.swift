@@ -44,7 +44,7 @@ extension Workspace {
         let rel = ".gitattributes"
         let path = absolute(rel)
         let line = "/\(Lockfile.fileName) merge=\(Workspace.lockMergeDriver)"
-        var text = FS.exists(path) ? try FS.readText(path) : ""
+        var text = FS.exists(path) ? try PipelineError.readText(path, shown: rel) : ""
         if text.split(separator: "\n").contains(where: { $0 == line }) { return }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         try AtomicFile.write(text + line + "\n", to: path)
@@ -58,8 +58,8 @@ public enum LockMerge {
     public static func run(base: String, ours: String, theirs: String) throws -> [String] {
         func load(_ path: String, _ shown: String) throws -> Lockfile {
             guard let st = try FS.status(path), st.size > 0 else { return Lockfile() }
-            guard st.kind == .file, st.size <= 64 << 20 else { throw PipelineError.notARegularFile(path: path) }
-            return try Lockfile.parse(try FS.readText(path), file: shown)
+            guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
+            return try Lockfile.parse(try PipelineError.readText(path, shown: path), file: shown)
         }
         let merged = try Lockfile.merge(base: try load(base, "pipeline.lock (base)"), ours: try load(ours, "pipeline.lock (ours)"),
                                         theirs: try load(theirs, "pipeline.lock (theirs)"))

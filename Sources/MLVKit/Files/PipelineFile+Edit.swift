@@ -97,7 +97,7 @@ extension Workspace {
     public func addStage(_ stage: NewStage) throws {
         try withLock {
             let path = absolute(PipelineFile.fileName)
-            let text = FS.exists(path) ? try FS.readText(path) : ""
+            let text = FS.exists(path) ? try PipelineError.readText(path, shown: PipelineFile.fileName, limit: 16 << 20) : ""
             if let existing = try PipelineFile.load(root: root), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
                 throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
             }

@@ -49,8 +49,7 @@ public struct PipelineFile: Sendable {
         let abs = Path.join(root, fileName)
         guard let st = try FS.statusFollowingLinks(abs) else { return nil }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: fileName) }
-        guard st.size <= 16 << 20 else { throw PipelineError.fileTooLarge(path: fileName, limit: "16 MiB") }
-        return try parse(try FS.readText(abs), root: root)
+        return try parse(try PipelineError.readText(abs, shown: fileName, limit: 16 << 20), root: root)
     }
 
     /// Parses the text of `pipeline.yaml`; `root` is where vars files are read from.

@@ -29,8 +29,7 @@ struct RevisionReader {
         guard let revision else {
             guard let st = try FS.statusFollowingLinks(ws.absolute(rel)) else { return nil }
             guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
-            guard st.size <= RevisionReader.limit else { throw PipelineError.fileTooLarge(path: rel, limit: "64 MiB") }
-            return try FS.readFile(ws.absolute(rel))
+            return try PipelineError.readFile(ws.absolute(rel), shown: rel, limit: RevisionReader.limit)
         }
         guard let git, let path = repoPath(rel) else { return nil }
         if let bytes = try git.readFile(path, at: revision) { return bytes }

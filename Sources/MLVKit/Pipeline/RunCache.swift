@@ -45,8 +45,8 @@ struct RunCache {
         var out: [[Lockfile.Entry]] = []
         for name in names.map(\.name).filter({ $0.utf8.count == 64 }).sorted().prefix(16) {
             let path = dir + "/" + name
-            guard let st = try? FS.status(path), st.kind == .file, st.size < 1 << 20,
-                  let bytes = try? FS.readFile(path), SHA256Hasher.hex(bytes) == name,
+            guard let bytes = try? UntrustedFile.read(path, shownAs: name, what: "a run-cache entry", limit: (1 << 20) - 1),
+                  SHA256Hasher.hex(bytes) == name,
                   let entry = RunCache.parse(bytes, declared: declared)
             else { continue }
             out.append(entry)

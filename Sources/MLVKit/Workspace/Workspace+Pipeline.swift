@@ -75,7 +75,7 @@ extension Workspace {
     func storeCopy(_ entry: Lockfile.Entry) throws -> Bool {
         guard !entry.hash.isDirectory, entry.size <= 64 << 20 else { return false }
         if cache.contains(entry.hash) { return true }
-        let bytes = try FS.readFile(absolute(entry.path))
+        let bytes = try PipelineError.readFile(absolute(entry.path), shown: entry.path)
         try FS.makeDirectories(cache.objectsRoot)
         return try cache.store(bytes: bytes, isDirectory: false) == entry.hash
     }
@@ -165,8 +165,7 @@ extension Workspace {
         let path = absolute(Lockfile.fileName)
         guard let st = try FS.status(path) else { return (Lockfile(), nil) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }
-        guard st.size <= 64 << 20 else { throw PipelineError.fileTooLarge(path: Lockfile.fileName, limit: "64 MiB") }
-        let text = try UntrustedFile.readText(path, shownAs: Lockfile.fileName, what: "pipeline.lock", limit: 64 << 20)
+        let text = try PipelineError.readText(path, shown: Lockfile.fileName)
         return (try Lockfile.parse(text), text)
     }
 

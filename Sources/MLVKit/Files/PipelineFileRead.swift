@@ -1,0 +1,21 @@
+import MLVSupport
+
+extension PipelineError {
+    /// Reads a file of the pipeline that another person may have written (pipeline.yaml, params,
+    /// metrics, a lock, a run-cache entry): a regular file, symlinks followed, of at most `limit`
+    /// bytes, checked on the open descriptor (never a FIFO or a device, never more than it
+    /// said). `shown` names it in errors.
+    static func readFile(_ abs: String, shown: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        do {
+            return try UntrustedFile.bytes(abs, shownAs: shown, limit: limit, followSymlinks: true)
+        } catch UntrustedFile.Refusal.notRegular {
+            throw PipelineError.notARegularFile(path: shown)
+        } catch UntrustedFile.Refusal.tooLarge {
+            throw PipelineError.fileTooLarge(path: shown, limit: "\(limit >> 20) MiB")
+        }
+    }
+
+    static func readText(_ abs: String, shown: String, limit: Int = 64 << 20) throws -> String {
+        String(decoding: try readFile(abs, shown: shown, limit: limit), as: UTF8.self)
+    }
+}
