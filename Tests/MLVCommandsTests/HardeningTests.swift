@@ -98,6 +98,21 @@ extension BadInputTests {
         try expectRefused(ws, ["gc", "--workspace", "-f"], message: "'pipeline.lock' is not a regular file")
     }
 
+    @Test func oversizedNumbersInTheLock() throws {
+        let ws = try pipelineWorkspace()
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        var lines = try ws.read("pipeline.lock").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let i = try #require(lines.firstIndex { $0.contains("size: ") })
+        let indent = lines[i].prefix { $0 == " " }.count
+        lines[i] = String(repeating: " ", count: indent) + "size: 9223372036854775807"
+        try ws.write("pipeline.lock", lines.joined(separator: "\n"))
+        let message = "pipeline.lock:\(i + 1):\(indent + 7): 'size' 9223372036854775807 is larger than mlv supports (1 PiB)"
+        for command in [["status"], ["push"], ["gc", "--workspace", "-f"], ["repro", "--check"]] {
+            try expectRefused(ws, command, message: message)
+        }
+    }
+
     @Test func configValuesAreChecked() throws {
         let ws = try TestWorkspace()
         try expectRefused(ws, ["config", "core.lock_timeout", "--", "-1"], message: "invalid value '-1' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")

@@ -160,15 +160,9 @@ public struct Lockfile: Equatable, Sendable {
             guard let hash = ContentHash(string: try hashNode.string("'sha256'")) else {
                 throw hashNode.error("not a SHA-256 hash (64 lowercase hex digits, '.dir' for a directory)")
             }
-            let sizeNode = try field("size")
-            let size = try sizeNode.int("'size'")
-            guard size >= 0 else { throw sizeNode.error("'size' must not be negative") }
-            var count: Int?
-            if let n = fields.first(where: { $0.key == "nfiles" })?.value {
-                count = try n.int("'nfiles'")
-                guard count! >= 0 else { throw n.error("'nfiles' must not be negative") }
-            }
-            return Entry(path: path, hash: hash, size: Int64(size), fileCount: count)
+            let size = try PointerFile.size(try field("size"))
+            let count = try fields.first(where: { $0.key == "nfiles" }).map { try PointerFile.fileCount($0.value) }
+            return Entry(path: path, hash: hash, size: size, fileCount: count)
         }
     }
 

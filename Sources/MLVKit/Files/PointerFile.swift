@@ -76,16 +76,24 @@ public struct PointerFile: Equatable, Sendable {
         guard let hash = ContentHash(string: hashText) else {
             throw hashNode.error("'\(hashText)' is not a SHA-256 hash (64 lowercase hex digits, '.dir' for a directory)")
         }
-        let sizeNode = try field("size")
-        let size = try sizeNode.int("'size'")
-        guard size >= 0 else { throw sizeNode.error("'size' must not be negative") }
-        guard Int64(size) <= Self.maxSize else { throw sizeNode.error("'size' \(size) is larger than mlv supports (1 PiB)") }
-        var count: Int?
-        if let n = fields.first(where: { $0.key == "nfiles" })?.value {
-            count = try n.int("'nfiles'")
-            guard count! >= 0 else { throw n.error("'nfiles' must not be negative") }
-            guard count! <= Self.maxFileCount else { throw n.error("'nfiles' \(count!) is larger than mlv supports (2^32)") }
-        }
-        return PointerFile(path: path, hash: hash, size: Int64(size), fileCount: count)
+        let size = try Self.size(try field("size"))
+        let count = try fields.first(where: { $0.key == "nfiles" }).map { try Self.fileCount($0.value) }
+        return PointerFile(path: path, hash: hash, size: size, fileCount: count)
+    }
+
+    /// A recorded size (pointers and `pipeline.lock` alike): from 0 to 1 PiB.
+    static func size(_ node: YAMLNode) throws -> Int64 {
+        let size = try node.int("'size'")
+        guard size >= 0 else { throw node.error("'size' must not be negative") }
+        guard Int64(size) <= maxSize else { throw node.error("'size' \(size) is larger than mlv supports (1 PiB)") }
+        return Int64(size)
+    }
+
+    /// A recorded file count of a folder: from 0 to 2^32.
+    static func fileCount(_ node: YAMLNode) throws -> Int {
+        let count = try node.int("'nfiles'")
+        guard count >= 0 else { throw node.error("'nfiles' must not be negative") }
+        guard count <= maxFileCount else { throw node.error("'nfiles' \(count) is larger than mlv supports (2^32)") }
+        return count
     }
 }

@@ -32,7 +32,7 @@ extension Workspace {
             guard let m = o.modified, now - m >= grace else { result.tooYoung += 1; continue }
             doomed.append(o.hash)
             result.removed += 1
-            result.removedBytes += o.size
+            result.removedBytes = [result.removedBytes, o.size].saturatingSum()   // sizes from the server's listing
         }
         if force { try store.delete(doomed) }
         return result

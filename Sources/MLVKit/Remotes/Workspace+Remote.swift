@@ -71,8 +71,9 @@ extension Workspace {
             for phase in [files, manifests] {
                 let todo = phase.filter { !present.contains($0) }
                 result.skipped += phase.count - todo.count
-                let sizes = todo.map { set.files[$0] ?? set.manifests[$0] ?? 0 }
-                let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
+                // The object in the cache says how large it is (a pointer or lock only claims it).
+                let sizes = try todo.map { (try FS.status(cache.path($0)))?.size ?? 0 }
+                let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
                 // Small objects many at a time; large ones one at a time, each in parallel parts.
                 let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
                 let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
@@ -86,7 +87,7 @@ extension Workspace {
                     counter.advance(bytes: sizes[i])
                 }
                 result.transferred += todo.count
-                result.bytes += sizes.reduce(0, +)
+                result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
             }
             result.seconds = Clock.monotonicSeconds() - start
             if !notCached.isEmpty {
@@ -119,7 +120,7 @@ extension Workspace {
             /// Downloads `todo` into the cache; returns how many bytes arrived.
             func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
                 let sizes = todo.map { set.files[$0] ?? 0 }
-                let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.reduce(0, +), render: progress)
+                let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
                 try Parallel.forEachOnThreads(count: todo.count, workers: jobs) { i in
                     let h = todo[i]
                     let tmp = cache.temporaryPath("obj")
