@@ -1,6 +1,9 @@
 import MLVSupport
 import MLVTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `mlv repro --verify`: every stage rerun in a scratch copy, outputs compared with the lock,
 /// the workspace untouched.
@@ -35,6 +38,14 @@ import Testing
         #expect(bad.stdout.contains("train: identical (model.txt)\nstamp: DIFFERS stamp.txt: lock "), "\(bad)")
         #expect(bad.stderr.hasPrefix("mlv: error: 1 of 4 stages did not reproduce: stamp\n"), "\(bad)")
         #expect(try ws.snapshot() == snapshot)
+    }
+
+    @Test func aDependencyThatIsAFIFOIsRefusedNotCopied() throws {
+        let ws = try TestWorkspace()
+        #expect(mkfifo(ws.path("pipe"), 0o644) == 0)
+        try ws.write("pipeline.yaml", "stages:\n  a:\n    cmd: echo hi > out.txt\n    deps: [pipe]\n    outs: [out.txt]\n")
+        let r = try ws.mlv(["repro", "--verify"])
+        #expect(r.status == 2 && r.stderr.hasPrefix("mlv: error: 'pipe' is not a regular file\n"), "\(r)")
     }
 }
 

@@ -40,7 +40,7 @@ extension Workspace {
         defer { try? FS.removeTree(scratch) }
         for input in inputs.sorted() {
             try checkNoSymlinkEscape(input, shownAs: input)
-            try copyTree(absolute(input), to: Path.join(scratch, input))
+            try copyTree(absolute(input), to: Path.join(scratch, input), shown: input)
         }
         try FS.makeDirectories(Path.join(scratch, ".mlv"))
         if FS.exists(Path.join(mlvDir, "config.yaml")) {
@@ -66,9 +66,10 @@ extension Workspace {
     }
 
     /// Copies a file or a folder (recursively, regular files only) to `to`.
-    private func copyTree(_ from: String, to: String) throws {
+    private func copyTree(_ from: String, to: String, shown: String) throws {
         guard let st = try FS.statusFollowingLinks(from) else { return }
         try FS.makeDirectories(Path.parent(to))
+        guard st.kind == .file || st.kind == .directory else { throw PipelineError.notARegularFile(path: shown) }   // a FIFO would block the copy
         if st.kind != .directory {
             try FS.copyFile(from: from, to: to)
             return
