@@ -110,6 +110,15 @@ import Testing
         #expect(try ws.read("pipeline.lock").contains("    params:\n      conf.toml:\n        train.layers:\n        - 8\n        - 16\n        train.lr: 0.25\n"))
         try ws.write("conf.toml", "[train]\nlr = 0.25\nlayers = [8, 32]\n\n[data]\nname = \"digits\"\n")
         #expect(try ws.mlv(["repro", "--check"]).stdout == "train: changed params: train.layers\n")
+        // params diff reads the TOML file as TOML, in the workspace and at a revision.
+        #expect(try ws.git(["add", "conf.toml"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "conf"]).status == 0)
+        try ws.write("conf.toml", "[train]\nlr = 0.5\nlayers = [8, 32]\n\n[data]\nname = \"digits\"\n")
+        #expect(try ws.mlv(["params", "diff"]).stdout == """
+        Path       Param     HEAD  workspace
+        conf.toml  train.lr  0.25  0.5
+
+        """)
         try ws.write("conf.toml", "[train]\nlr = = 1\n")
         let bad = try ws.mlv(["repro"])
         #expect(bad.status == 2)

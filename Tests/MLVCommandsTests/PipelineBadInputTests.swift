@@ -59,6 +59,9 @@ import Testing
     @Test func duplicateAndOverlappingOuts() throws {
         let dup = try workspace("stages:\n  a: {cmd: echo, outs: [m.bin]}\n  b: {cmd: echo, outs: [m.bin]}\n")
         try expectRefused(dup, message: "output 'm.bin' is produced by more than one stage: 'a', 'b'", hint: "give each output to one stage only")
+        let twice = try workspace("stages:\n  a: {cmd: echo, outs: [m.json], metrics: [m.json]}\n")
+        try expectRefused(twice, message: "output 'm.json' is declared twice in stage 'a' (an out is listed once, under outs, metrics or plots)",
+                          hint: "give each output to one stage only")
         let nested = try workspace("stages:\n  a: {cmd: echo, outs: [data]}\n  b: {cmd: echo, outs: [data/x]}\n")
         try expectRefused(nested, message: "output 'data/x' of stage 'b' overlaps output 'data' of stage 'a'")
         let tracked = try workspace("stages:\n  a: {cmd: echo, outs: [data/new]}\n", ["data/raw": "r"])

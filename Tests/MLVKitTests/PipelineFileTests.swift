@@ -89,6 +89,36 @@ import Testing
         #expect(p.stages[1].cmd == ["train cnn sgd"])
     }
 
+    @Test func keysAreInterpolatedToo() throws {
+        // An out with options is written as a one-key mapping: its path is the key (DVC resolves keys).
+        let p = try parse("""
+        vars:
+        - n: 3
+        stages:
+          gen:
+            matrix: {size: [small, big]}
+            cmd: gen ${item.size}
+            outs:
+            - m_${item.size}.json: {cache: false}
+            metrics:
+            - scores/${n}.json: {cache: false}
+        """)
+        #expect(p.stages.map(\.name) == ["gen@small", "gen@big"])
+        #expect(p.stages[1].outs.map(\.path) == ["m_big.json", "scores/3.json"])
+        #expect(p.stages[1].outs.allSatisfy { !$0.cache })
+        #expect(throws: (any Error).self) {
+            try parse("""
+            vars:
+            - l: [1, 2]
+            stages:
+              gen:
+                cmd: gen
+                outs:
+                - ${l}: {cache: false}
+            """)
+        }
+    }
+
     @Test func topLevelParamsMetricsPlotsAndArtifacts() throws {
         let p = try parse("""
         vars:

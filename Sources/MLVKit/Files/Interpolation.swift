@@ -14,7 +14,8 @@ struct Interpolation {
         ParamValue.dict(context).lookup(expr)
     }
 
-    /// A copy of `node` with every scalar interpolated (keys are left as written).
+    /// A copy of `node` with every scalar interpolated, keys included (as DVC does: an out written
+    /// `- data/${item}.csv: {cache: false}` names its file through the key).
     func apply(_ node: Node, file: String, inCmd: Bool = false) throws -> Node {
         switch node {
         case .scalar(let s):
@@ -23,11 +24,21 @@ struct Interpolation {
         case .sequence(let seq):
             return .sequence(Node.Sequence(try seq.map { try apply($0, file: file, inCmd: inCmd) }, seq.tag, seq.style, seq.mark))
         case .mapping(let m):
-            let pairs = try m.map { k, v in (k, try apply(v, file: file, inCmd: inCmd || k.scalar?.string == "cmd")) }
+            let pairs = try m.map { k, v in (try applyKey(k, file: file), try apply(v, file: file, inCmd: inCmd || k.scalar?.string == "cmd")) }
             return .mapping(Node.Mapping(pairs, m.tag, m.style, m.mark))
         case .alias:
             return node
         }
+    }
+
+    /// A mapping key: interpolated like a string inside text (a key must stay a scalar).
+    private func applyKey(_ key: Node, file: String) throws -> Node {
+        guard case .scalar(let s) = key, s.string.contains("${") else { return key }
+        let resolved = try substitute(s, file: file, inCmd: false)
+        guard case .scalar(let r) = resolved else {
+            throw YAMLNode(node: key, file: file).error("'\(s.string)' is used as a key but is not a string or a number")
+        }
+        return .scalar(Node.Scalar(r.string, Tag(.str), .plain, s.mark))
     }
 
     private enum Piece { case text(String), expr(String) }

@@ -27,6 +27,8 @@ public enum PipelineError: UserFacingError, Equatable {
         case .noPipeline: return "no pipeline.yaml in this workspace"
         case .verifyRunFailed(let o): return "the verification rerun in a scratch copy failed (\(o)); see its output above"
         case .cycle(let names): return "the pipeline has a cycle: \(names.joined(separator: " -> "))"
+        case .duplicateOutput(let p, let s) where s.count == 1:
+            return "output '\(p)' is declared twice in stage '\(s[0])' (an out is listed once, under outs, metrics or plots)"
         case .duplicateOutput(let p, let s): return "output '\(p)' is produced by more than one stage: \(s.map { "'\($0)'" }.joined(separator: ", "))"
         case .overlappingOutputs(let p, let s, let o, let os): return "output '\(p)' of stage '\(s)' overlaps output '\(o)' of stage '\(os)'"
         case .outputTrackedByAdd(let p, let s, let ptr): return "output '\(p)' of stage '\(s)' overlaps data tracked by '\(ptr)'"

@@ -44,6 +44,7 @@ extension ParamValue {
             let cells = last.split(separator: sep, omittingEmptySubsequences: false).map(String.init)
             return .dict(zip(names, cells).map { ($0, lenient(ParamValue.typed($1), plain: true)) })
         }
+        if lower.hasSuffix(".toml") { return try ParamsFile.parseTOML(text, path: file) }
         guard let doc = try YAMLNode.parse(text, file: file) else { return .dict([]) }
         return try lenientTree(doc.node, file: file)
     }
