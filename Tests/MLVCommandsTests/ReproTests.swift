@@ -158,6 +158,41 @@ extension TestWorkspace {
         #expect(try FS.status(ws.path("score.json"))!.mode & 0o200 != 0, "a writable copy")
     }
 
+    @Test func alwaysChangedPersistAndFrozen() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            ".gitignore": "/runs.log\n",
+            "pipeline.yaml": """
+            stages:
+              clock:
+                cmd: echo clock >> runs.log && echo tick >> ticks && cp ticks clock.txt
+                outs: [clock.txt]
+                always_changed: true
+              grow:
+                cmd: echo grow >> runs.log && echo line >> grown.txt
+                outs: [{grown.txt: {persist: true}}]
+              frozen:
+                cmd: echo frozen >> runs.log && cp clock.txt frozen.txt
+                deps: [clock.txt]
+                outs: [frozen.txt]
+                frozen: true
+
+            """,
+        ])
+        let first = try ws.mlv(["repro"])
+        #expect(first.status == 0 && first.stdout.contains("Stage 'frozen' is frozen, skipping\n"), "\(first)")
+        #expect(try ws.takeRuns() == ["clock", "grow"])
+        // always_changed runs every time; the unchanged stage does not; the frozen one never.
+        #expect(try ws.mlv(["repro", "--check"]).stdout == "clock: always changed\n")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.takeRuns() == ["clock"])
+        // A forced run keeps a persist out (the command appends to it) and runs the frozen stage too.
+        #expect(try ws.mlv(["repro", "-f"]).status == 0)
+        #expect(try ws.takeRuns() == ["clock", "grow", "frozen"])
+        #expect(try ws.read("grown.txt") == "line\nline\n")
+        #expect(try ws.read("frozen.txt") == "tick\ntick\ntick\n")
+    }
+
     @Test func parallelFanOut() throws {
         let ws = try TestWorkspace()
         var yaml = "stages:\n  source:\n    cmd: echo go > src.txt\n    outs: [src.txt]\n"
