@@ -211,7 +211,8 @@ public final class S3Client: @unchecked Sendable {
             if maxParts != 1000 { query.append((name: "max-parts", value: String(maxParts))) }
             if marker > 0 { query.append((name: "part-number-marker", value: String(marker))) }
             let r = try send("GET", key: key, query: query)
-            guard let xml = XMLTree.parse(r.body), xml.name == "ListPartsResult" else {
+            // S3 names the root ListPartsResult; moto's server says ListPartsResponse.
+            guard let xml = XMLTree.parse(r.body), xml.name == "ListPartsResult" || xml.name == "ListPartsResponse" else {
                 throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "the answer to ListParts is not a ListPartsResult document",
                               bucket: location.bucket, key: key)
             }

@@ -155,8 +155,9 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             id = open.uploadID
             do {
                 for p in try mapped(key: key, { try client.listParts(key: key, uploadID: id, maxParts: listPartsPageSize) }) { uploaded[p.number] = p }
-            } catch RemoteError.requestFailed(_, _, "NoSuchUpload", _, _) {
-                // Completed or aborted by another push meanwhile.
+            } catch RemoteError.requestFailed(_, _, let code, _, _) where code == "NoSuchUpload" || code == "MalformedResponse" {
+                // Completed or aborted by another push meanwhile, or a listing we cannot read: start afresh.
+                uploaded = [:]
                 id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
             }
         } else {
