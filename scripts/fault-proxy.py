@@ -11,10 +11,14 @@ verify). A fraction `rate` of requests, chosen by a seeded RNG, instead get one 
   - truncate: forwarded, but the answer body is cut in half and the connection closed
   - stall:    the answer waits `stall` seconds before its first byte (a read timeout)
   - status500: 500 InternalError
-Counts per kind go to stderr as JSON lines, and to the file given with --stats at exit.
+With --fail-parts 2,4 every UploadPart request for those part numbers gets 500 InternalError
+(counted as "failpart"), so a multipart push fails on exactly those parts.
+Counts per kind go to stderr as JSON lines, and to the file given with --stats at exit; so do
+"part.N" (UploadPart requests received for part N), "partput" (all of them) and "rangeget"
+(GETs with a Range header).
 Loopback only: it binds 127.0.0.1 and connects only to 127.0.0.1.
 """
-import argparse, http.client, json, os, random, signal, socket, struct, sys, threading, time
+import argparse, http.client, json, os, random, signal, socket, struct, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KINDS = ["slowdown", "reset", "truncate", "stall", "status500"]
@@ -29,12 +33,18 @@ def main():
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--max-requests", type=int, default=100000)
     ap.add_argument("--stats", default=None)
+    ap.add_argument("--fail-parts", default="")
     ap.add_argument("--owner", type=int, default=None, help="exit when this process is gone")
     args = ap.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     rng = random.Random(args.seed)
     lock = threading.Lock()
-    stats = {"requests": 0, **{k: 0 for k in KINDS}}
+    stats = {"requests": 0, "partput": 0, "rangeget": 0, "failpart": 0, **{k: 0 for k in KINDS}}
+    fail_parts = {int(n) for n in args.fail_parts.split(",") if n}
+
+    def count(name):
+        with lock:
+            stats[name] = stats.get(name, 0) + 1
 
     def draw():
         with lock:
@@ -63,7 +73,18 @@ def main():
             if length > 1 << 30:
                 self.reset(); return
             body = self.rfile.read(length) if length else b""
-            fault = draw()
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
+            part = query.get("partNumber", [None])[0] if self.command == "PUT" and "uploadId" in query else None
+            if part is not None:
+                count("partput")
+                count("part." + part)
+            if self.command == "GET" and self.headers.get("Range"):
+                count("rangeget")
+            if part is not None and part.isdigit() and int(part) in fail_parts:
+                count("failpart")
+                fault = "status500"
+            else:
+                fault = draw()
             if fault in ("reset", "refuse"):
                 self.reset(); return
             if fault in ("slowdown", "status500"):

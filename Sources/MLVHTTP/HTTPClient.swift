@@ -40,6 +40,9 @@ public enum ResponseSink: Sendable {
     case memory(limit: Int)
     /// Appended to an open file, hashed with SHA-256 on the way.
     case file(descriptor: Int32, path: String)
+    /// Written with pwrite from `offset` of an open file (one range of a ranged download; not
+    /// hashed here), refusing more than `limit` bytes (nil: no limit).
+    case range(descriptor: Int32, path: String, offset: Int64, limit: Int64?)
 }
 
 public struct HTTPResponse: Sendable {
@@ -107,9 +110,16 @@ public final class HTTPClient: @unchecked Sendable {
         }
         healthy = true
         var response = HTTPResponse(status: easy.responseCode, headers: context.headers, body: context.memory)
-        if case .file = sink, response.status < 300 {
-            response.bytesWritten = context.written
-            response.sha256 = context.hasher?.finalizeBytes()
+        if response.status < 300 {
+            switch sink {
+            case .file:
+                response.bytesWritten = context.written
+                response.sha256 = context.hasher?.finalizeBytes()
+            case .range:
+                response.bytesWritten = context.written
+            case .memory:
+                break
+            }
         }
         return response
     }
@@ -213,6 +223,22 @@ final class TransferContext {
                 done += w
             }
             c.hasher?.update(bytes)
+            c.written += Int64(n)
+        case .range(let fd, let path, let offset, let limit):
+            if let limit, c.written + Int64(n) > limit {
+                c.localError = "the answer from \(c.request.url) holds more bytes than the \(limit) asked for"
+                return 0
+            }
+            var done = 0
+            while done < n {
+                let w = pwrite(fd, bytes.baseAddress! + done, n - done, off_t(offset + c.written + Int64(done)))
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 {
+                    c.localError = FileSystemError.posix("write", path, errno: errno).message
+                    return 0
+                }
+                done += w
+            }
             c.written += Int64(n)
         }
         return n

@@ -157,6 +157,77 @@ public final class S3Client: @unchecked Sendable {
         _ = try send("DELETE", key: key, query: [(name: "uploadId", value: uploadID)])
     }
 
+    /// A multipart upload that was started and neither completed nor aborted.
+    public struct OpenUpload: Sendable, Equatable {
+        public var key: String
+        public var uploadID: String
+        /// When it was started, as seconds since 1970 (nil when missing or unreadable).
+        public var initiated: Double?
+    }
+
+    /// ListMultipartUploads below `prefix`, every page (at most `maxPages`).
+    public func listMultipartUploads(prefix: String, maxUploads: Int = 1000, maxPages: Int = 100) throws -> [OpenUpload] {
+        var out: [OpenUpload] = []
+        var keyMarker: String?
+        var idMarker: String?
+        var pages = 0
+        repeat {
+            var query: [(name: String, value: String)] = [(name: "uploads", value: ""), (name: "prefix", value: prefix)]
+            if maxUploads != 1000 { query.append((name: "max-uploads", value: String(maxUploads))) }
+            if let keyMarker { query.append((name: "key-marker", value: keyMarker)) }
+            if let idMarker { query.append((name: "upload-id-marker", value: idMarker)) }
+            let r = try send("GET", key: nil, query: query)
+            guard let xml = XMLTree.parse(r.body), xml.name == "ListMultipartUploadsResult" else {
+                throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "the answer to ListMultipartUploads is not a ListMultipartUploadsResult document",
+                              bucket: location.bucket, key: nil)
+            }
+            for u in xml.all("Upload") {
+                guard let key = u["Key"], let id = u["UploadId"], !id.isEmpty else { continue }
+                out.append(OpenUpload(key: key, uploadID: id, initiated: u["Initiated"].flatMap(Self.parseTimestamp)))
+            }
+            pages += 1
+            let nextKey = xml["NextKeyMarker"], nextID = xml["NextUploadIdMarker"]
+            // Only a marker that moves on continues (a server repeating itself must not loop us).
+            guard xml["IsTruncated"] == "true", let nextKey, !nextKey.isEmpty, nextKey != keyMarker || nextID != idMarker else { break }
+            keyMarker = nextKey
+            idMarker = nextID?.isEmpty == false ? nextID : nil
+        } while pages < maxPages
+        return out
+    }
+
+    /// A part already uploaded: its number, ETag (quotes included, as sent) and size.
+    public struct UploadedPart: Sendable, Equatable {
+        public var number: Int
+        public var etag: String
+        public var size: Int64
+    }
+
+    /// ListParts of an open upload, every page (S3 allows at most 10,000 parts).
+    public func listParts(key: String, uploadID: String, maxParts: Int = 1000) throws -> [UploadedPart] {
+        var out: [UploadedPart] = []
+        var marker = 0
+        for _ in 0..<10_001 {
+            var query: [(name: String, value: String)] = [(name: "uploadId", value: uploadID)]
+            if maxParts != 1000 { query.append((name: "max-parts", value: String(maxParts))) }
+            if marker > 0 { query.append((name: "part-number-marker", value: String(marker))) }
+            let r = try send("GET", key: key, query: query)
+            // S3 names the root ListPartsResult; moto's server says ListPartsResponse.
+            guard let xml = XMLTree.parse(r.body), xml.name == "ListPartsResult" || xml.name == "ListPartsResponse" else {
+                throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "the answer to ListParts is not a ListPartsResult document",
+                              bucket: location.bucket, key: key)
+            }
+            for p in xml.all("Part") {
+                // Untrusted: only well-formed entries in S3's range count.
+                guard let n = p["PartNumber"].flatMap({ Int($0) }), (1...10_000).contains(n), let etag = p["ETag"], !etag.isEmpty,
+                      let size = p["Size"].flatMap({ Int64($0) }), size >= 0 else { continue }
+                out.append(UploadedPart(number: n, etag: etag, size: size))
+            }
+            guard xml["IsTruncated"] == "true", let next = xml["NextPartNumberMarker"].flatMap({ Int($0) }), next > marker, next < 10_000 else { break }
+            marker = next
+        }
+        return out
+    }
+
     // MARK: - Objects
 
     /// Uploads a file (streamed), signed over its SHA-256 (`sha256Hex`, which the cache knows).
@@ -175,6 +246,49 @@ public final class S3Client: @unchecked Sendable {
             guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
         })
         return (r.bytesWritten, r.sha256 ?? [])
+    }
+
+    /// What one ranged GET wrote.
+    public struct RangeAnswer: Sendable {
+        /// 206: the range asked for; 200: the server sent the whole object (from offset 0).
+        public var status: Int
+        public var bytesWritten: Int64
+        /// The object's size, from `Content-Range: bytes a-b/SIZE` (nil for a 200).
+        public var objectSize: Int64?
+    }
+
+    /// GETs bytes `offset..<offset+length` of `key` (a `Range:` request) and writes them with
+    /// pwrite at the same offset of `fd`, streamed; each attempt writes the range afresh.
+    /// `acceptWhole`: a server that ignores Range may answer 200 with the whole object (only
+    /// sensible for the first range, at offset 0); otherwise only a 206 for exactly this range is taken.
+    public func getRange(key: String, offset: Int64, length: Int64, to fd: Int32, path: String, acceptWhole: Bool = false) throws -> RangeAnswer {
+        precondition(offset >= 0 && length > 0)
+        let r = try send("GET", key: key, headers: [(name: "Range", value: "bytes=\(offset)-\(offset + length - 1)")],
+                         sink: .range(descriptor: fd, path: path, offset: offset, limit: acceptWhole && offset == 0 ? nil : length))
+        func malformed(_ why: String) -> S3Error {
+            S3Error(status: r.status, code: "MalformedResponse", serverMessage: why, bucket: location.bucket, key: key)
+        }
+        if r.status == 200 {
+            guard acceptWhole && offset == 0 else { throw malformed("the server answered a ranged GET with the whole object") }
+            return RangeAnswer(status: 200, bytesWritten: r.bytesWritten, objectSize: nil)
+        }
+        guard r.status == 206, let range = r.header("content-range").flatMap(Self.parseContentRange),
+              range.first == offset, range.last >= range.first, range.size > range.last,
+              range.last == min(offset + length, range.size) - 1, r.bytesWritten == range.last - range.first + 1 else {
+            throw malformed("the answer to a ranged GET does not hold bytes \(offset)-\(offset + length - 1)")
+        }
+        return RangeAnswer(status: 206, bytesWritten: r.bytesWritten, objectSize: range.size)
+    }
+
+    /// "bytes 0-99/1234" → (0, 99, 1234).
+    static func parseContentRange(_ s: String) -> (first: Int64, last: Int64, size: Int64)? {
+        guard s.hasPrefix("bytes ") else { return nil }
+        let rest = s.dropFirst(6)
+        let slash = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard slash.count == 2 else { return nil }
+        let dash = slash[0].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard dash.count == 2, let a = Int64(dash[0]), let b = Int64(dash[1]), let n = Int64(slash[1]), a >= 0, b >= 0, n >= 0 else { return nil }
+        return (a, b, n)
     }
 
     /// A small object, whole (at most `limit` bytes).

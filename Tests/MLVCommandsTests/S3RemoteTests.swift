@@ -4,7 +4,9 @@ import MLVTestSupport
 import Testing
 
 /// push/fetch/pull/status -c against a real S3 server: SeaweedFS on 127.0.0.1 with SigV4 checked
-/// (scripts/s3-test-server, started once for the test process).
+/// (scripts/s3-test-server, started once for the test process). The tests that take a server
+/// kind also run against moto's server, a second implementation (its own XML, error codes,
+/// multipart and signature checks).
 @Suite struct S3RemoteTests {
     /// A workspace with data and a default remote on the test server (credentials in the environment).
     func workspace(_ server: S3TestServer, prefix: String? = nil) throws -> (TestWorkspace, String) {
@@ -16,8 +18,8 @@ import Testing
         return (ws, prefix)
     }
 
-    @Test func pushPullRoundTrip() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func pushPullRoundTrip(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         // Spaces and unicode in the prefix: signed and addressed exactly.
         let (ws, prefix) = try workspace(server, prefix: server.uniquePrefix("round trip ü/ñ"))
         let expected = try RemoteCheck.trackedTree(ws)
@@ -36,8 +38,8 @@ import Testing
         #expect(try ws.read("empty.txt") == "")
     }
 
-    @Test func aLargeFileGoesInParallelParts() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func aLargeFileGoesInParallelParts(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, prefix) = try workspace(server)
         // 11 MiB + 123 bytes in 5 MiB parts: 5 + 5 + the odd rest.
         var rng = SystemRandomNumberGenerator()
@@ -57,8 +59,8 @@ import Testing
         #expect(try FS.readFile(ws.path("big.bin")) == big)
     }
 
-    @Test func aMissingObjectOnTheRemoteIsReportedNeverCalledPresent() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func aMissingObjectOnTheRemoteIsReportedNeverCalledPresent(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, prefix) = try workspace(server)
         #expect(try ws.mlv(["push"]).status == 0)
         let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
@@ -72,8 +74,8 @@ import Testing
                                 hint: "push them from a workspace that has them (`mlv push`)")
     }
 
-    @Test func aWrongSecretSaysTheSignatureWasRejected() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func aWrongSecretSaysTheSignatureWasRejected(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, _) = try workspace(server)
         let wrong = "Wr0ngSecretKeyThatMustNeverBePrinted"
         try RemoteCheck.refused(ws, ["push"], env: ["AWS_SECRET_ACCESS_KEY": wrong],
@@ -85,8 +87,8 @@ import Testing
                                 secrets: [wrong, server.secretKey])
     }
 
-    @Test func anUnknownAccessKey() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func anUnknownAccessKey(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, _) = try workspace(server)
         try RemoteCheck.refused(ws, ["push"], env: ["AWS_ACCESS_KEY_ID": "AKIDNOBODY"],
                                 message: "remote 's3' does not know the access key id (InvalidAccessKeyId)", secrets: [server.secretKey])
@@ -110,8 +112,8 @@ import Testing
         #expect(r.stdout == "32 files pushed, 18.4 KiB, 0 failed (1 already there)\n", "\(r)")
     }
 
-    @Test func aMissingBucket() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func aMissingBucket(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, _) = try workspace(server)
         #expect(try ws.mlv(["remote", "modify", "s3", "url", "s3://no-such-bucket-here/x"]).status == 0)
         try RemoteCheck.refused(ws, ["push"], message: "remote 's3': bucket 'no-such-bucket-here' does not exist (NoSuchBucket)",
@@ -142,8 +144,8 @@ import Testing
         #expect(seconds < 10, "took \(seconds) s")
     }
 
-    @Test func aCorruptedObjectOnTheRemoteIsRefused() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func aCorruptedObjectOnTheRemoteIsRefused(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, prefix) = try workspace(server)
         #expect(try ws.mlv(["push"]).status == 0)
         let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
@@ -175,8 +177,8 @@ import Testing
         }
     }
 
-    @Test func gcCloudDeletesInBatches() throws {
-        let server = try S3TestServer.get()
+    @Test(arguments: S3TestServer.Kind.allCases) func gcCloudDeletesInBatches(_ kind: S3TestServer.Kind) throws {
+        let server = try S3TestServer.get(kind)
         let (ws, prefix) = try workspace(server)
         #expect(try ws.mlv(["push"]).status == 0)
         try FS.removeTree(ws.path("data"))

@@ -16,6 +16,18 @@ import Testing
         #expect(h.finalizeHex() == SHA256Hasher.hex(bytes))
     }
 
+    /// RFC 1321's test suite; streaming equals one shot (part ETags on S3 are the hex MD5).
+    @Test func md5KnownVectors() {
+        #expect(MD5Hasher.hex([]) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(MD5Hasher.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(MD5Hasher.hex(Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8))
+                == "57edf4a22be3c955ac49da2e2107b67a")
+        let h = MD5Hasher()
+        h.update(Array("message ".utf8))
+        h.update(Array("digest".utf8))
+        #expect(h.finalizeHex() == "f96b697d7cb7938d525a2f31aaf161d0")
+    }
+
     @Test func hmacRFC4231Case2() {
         let mac = HMACSHA256.mac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(Hex.encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")

@@ -9,7 +9,7 @@ public final class FaultProxy {
     let process: Process
     let statsFile: String
 
-    public init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil) throws {
+    public init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil, failParts: [Int] = []) throws {
         guard let port = upstream.split(separator: ":").last else { throw MessageError("bad upstream \(upstream)") }
         statsFile = "/tmp/mlv-fault-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         process = Process()
@@ -18,6 +18,7 @@ public final class FaultProxy {
                     "--rate", String(rate), "--seed", String(seed), "--stall", String(stall),
                     "--stats", statsFile, "--owner", String(getpid())]
         if let kinds { args += ["--kinds", kinds.joined(separator: ",")] }
+        if !failParts.isEmpty { args += ["--fail-parts", failParts.map(String.init).joined(separator: ",")] }
         process.arguments = args
         let out = Pipe()
         process.standardOutput = out

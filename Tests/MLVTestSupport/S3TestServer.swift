@@ -4,8 +4,16 @@ import MLVSupport
 /// One SeaweedFS S3 server for the whole test process (scripts/s3-test-server), on 127.0.0.1,
 /// with a random key pair, so signatures are really checked. Started on first use; stopped at
 /// exit, and by the script's watcher if this process dies first. A failed start fails the tests
-/// that need it, with the server's log, rather than skipping them.
+/// that need it, with the server's log, rather than skipping them. `get(.moto)` is the second
+/// implementation (moto's server, with an IAM user so signatures are checked there too), for
+/// the tests that run against both.
 public final class S3TestServer: @unchecked Sendable {
+    public enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
+        case seaweedfs, moto
+        public var description: String { rawValue }
+    }
+
+    public let kind: Kind
     public let endpoint: String
     public let accessKey: String
     public let secretKey: String
@@ -15,33 +23,46 @@ public final class S3TestServer: @unchecked Sendable {
     public static let repositoryRoot = Path.parent(Path.parent(Path.parent(#filePath)))
     static let script = Path.join(repositoryRoot, "scripts/s3-test-server")
 
-    /// The shared server, or the reason it could not start.
-    public static let shared: Result<S3TestServer, MessageError> = {
+    /// The shared servers, or the reason they could not start.
+    public static let shared: Result<S3TestServer, MessageError> = start(.seaweedfs)
+    public static let moto: Result<S3TestServer, MessageError> = start(.moto)
+
+    static func start(_ kind: Kind) -> Result<S3TestServer, MessageError> {
         do {
-            let s = try S3TestServer()
-            stopAtExit = s.dir.path
-            atexit {
-                if let d = S3TestServer.stopAtExit {
-                    _ = try? runProcess("/bin/bash", [S3TestServer.script, "stop", d], cwd: "/")
-                    try? FS.removeTree(d)
+            let s = try S3TestServer(kind)
+            stopLock.lock()
+            if stopAtExit.isEmpty {
+                atexit {
+                    S3TestServer.stopLock.lock()
+                    let dirs = S3TestServer.stopAtExit
+                    S3TestServer.stopLock.unlock()
+                    for d in dirs {
+                        _ = try? runProcess("/bin/bash", [S3TestServer.script, "stop", d], cwd: "/")
+                        try? FS.removeTree(d)
+                    }
                 }
             }
+            stopAtExit.append(s.dir.path)
+            stopLock.unlock()
             return .success(s)
         } catch let e as MessageError {
             return .failure(e)
         } catch {
             return .failure(MessageError("\(error)"))
         }
-    }()
+    }
 
-    nonisolated(unsafe) static var stopAtExit: String?
+    nonisolated(unsafe) static var stopAtExit: [String] = []
+    static let stopLock = Lock()
 
-    public static func get() throws -> S3TestServer { try shared.get() }
+    public static func get(_ kind: Kind = .seaweedfs) throws -> S3TestServer { try (kind == .moto ? moto : shared).get() }
 
-    init() throws {
+    init(_ kind: Kind) throws {
+        self.kind = kind
         dir = try TemporaryDirectory(prefix: "mlv-s3")
-        let r = try runProcess("/bin/bash", [Self.script, "start", dir.path, "--owner", String(getpid()), bucket], cwd: Self.repositoryRoot)
-        guard r.status == 0 else { throw MessageError("SeaweedFS did not start:\n\(r.stderr)") }
+        let r = try runProcess("/bin/bash", [Self.script, "start", dir.path, "--owner", String(getpid())] + (kind == .moto ? ["--moto"] : []) + [bucket],
+                               cwd: Self.repositoryRoot)
+        guard r.status == 0 else { throw MessageError("\(kind == .moto ? "moto" : "SeaweedFS") did not start:\n\(r.stderr)") }
         var env: [String: String] = [:]
         for line in try FS.readText(dir.path + "/env").split(separator: "\n") {
             let kv = line.split(separator: "=", maxSplits: 1)
@@ -64,7 +85,8 @@ public final class S3TestServer: @unchecked Sendable {
     /// The response headers of a HEAD of `key` (names lower-cased).
     public func headers(key: String) throws -> [String: String] {
         let r = try runProcess("/usr/bin/curl", ["-s", "-I", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3",
-                                                 "--user", "\(accessKey):\(secretKey)", url(key)], cwd: "/")
+                                                 "--user", "\(accessKey):\(secretKey)", "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()),
+                                                 url(key)], cwd: "/")
         var out: [String: String] = [:]
         for line in r.stdout.split(separator: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -87,11 +109,11 @@ public final class S3TestServer: @unchecked Sendable {
         defer { tmp.remove() }
         var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
                     "--user", "\(accessKey):\(secretKey)", "--max-time", "30"] + (method == "HEAD" ? ["-I"] : ["-X", method])
+        // curl signs the payload but does not send its hash, which S3 requires.
+        args += ["-H", "x-amz-content-sha256: " + SHA256Hasher.hex(body ?? [])]
         if let body {
             try FS.writeFile(tmp.path + "/body", body)
-            // curl signs the payload but does not send its hash, which S3 requires.
-            args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream",
-                     "-H", "x-amz-content-sha256: " + SHA256Hasher.hex(body)]
+            args += ["--data-binary", "@" + tmp.path + "/body", "-H", "Content-Type: application/octet-stream"]
         }
         let r = try runProcess("/usr/bin/curl", args + [url(key)], cwd: "/")
         return Int(r.stdout) ?? 0

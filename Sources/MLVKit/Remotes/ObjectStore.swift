@@ -23,6 +23,15 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
     /// nil when the store has no such object.
     func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
+    /// The same, for an object of at least `largeObjectSize`: it may use up to `jobs` parallel
+    /// requests (ranges), writing at their offsets.
+    func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest?
+}
+
+extension ObjectStore {
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest? {
+        try download(hash, to: fd, path: path)
+    }
 }
 
 /// An object found on a remote.

@@ -15,6 +15,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     let multipartChunk: Int64
     /// Keys per ListObjectsV2 page (S3's maximum; tests make it small to reach the fallbacks).
     var listPageSize = 1000
+    /// Parts per ListParts page (S3's maximum; tests make it small to page).
+    var listPartsPageSize = 1000
 
     init(name: String, client: S3Client, prefix: String, multipartThreshold: Int64 = 64 << 20, multipartChunk: Int64 = 16 << 20) {
         remoteName = name
@@ -129,46 +131,118 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         return stride(from: Int64(0), to: max(size, 1), by: Int(chunk)).map { ($0, min(chunk, size - $0)) }
     }
 
-    /// CreateMultipartUpload, the parts in parallel (each signed over its own SHA-256), then
-    /// CompleteMultipartUpload; any failure aborts the upload, so no parts are left behind.
+    /// A multipart upload: the parts in parallel (each signed over its own SHA-256), then
+    /// CompleteMultipartUpload.
+    ///
+    /// Resume: an interrupted push (killed, or a part that failed after its retries) leaves its
+    /// upload open on the server. The next push finds the newest open upload for the same key
+    /// (ListMultipartUploads with the key as prefix), lists its parts (ListParts, every page)
+    /// and sends only the parts that are missing or whose size or ETag (the hex MD5 of the part,
+    /// compared with the local bytes) differs; the key names the content, so an upload open for
+    /// it can only hold pieces of this very object. A server that cannot list open uploads just
+    /// starts a new one.
+    ///
+    /// Failures: an interruption (the network, a timeout, 5xx or SlowDown after the retries)
+    /// leaves the upload open for the next push to resume. Anything else (the server refusing a
+    /// part or the completion, e.g. InvalidPart or EntityTooSmall; a credential error; the local
+    /// file changing) aborts the upload, so no parts are left behind.
     func uploadMultipart(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
         let key = key(hash)
         let parts = Self.parts(size: size, chunk: multipartChunk)
-        let id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
+        var uploaded: [Int: S3Client.UploadedPart] = [:]
+        var id: String
+        if let open = try openUpload(key) {
+            id = open.uploadID
+            do {
+                for p in try mapped(key: key, { try client.listParts(key: key, uploadID: id, maxParts: listPartsPageSize) }) { uploaded[p.number] = p }
+            } catch RemoteError.requestFailed(_, _, let code, _, _) where code == "NoSuchUpload" || code == "MalformedResponse" {
+                // Completed or aborted by another push meanwhile, or a listing we cannot read: start afresh.
+                uploaded = [:]
+                id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
+            }
+        } else {
+            id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
+        }
         do {
             var etags = [String](repeating: "", count: parts.count)
             let lock = Lock()
             try Parallel.forEachOnThreads(count: parts.count, workers: jobs) { i in
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 let p = parts[i]
-                let sha = try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)
+                let old = uploaded[i + 1].flatMap { $0.size == p.length ? $0 : nil }
+                let (sha, md5) = try Self.hashes(of: path, offset: p.offset, length: p.length, md5: old != nil, buffer: &buffer)
+                if let old, Self.etagMD5(old.etag) == md5 {
+                    lock.lock(); etags[i] = old.etag; lock.unlock()
+                    return
+                }
                 let etag = try mapped(key: key) {
                     try client.uploadPart(key: key, uploadID: id, number: i + 1, file: path, offset: p.offset, length: p.length, sha256Hex: sha)
                 }
                 lock.lock(); etags[i] = etag; lock.unlock()
             }
             try mapped(key: key) { try client.completeMultipartUpload(key: key, uploadID: id, etags: etags) }
+        } catch RemoteError.requestFailed(_, _, "NoSuchUpload", _, _) where ((try? client.headObject(key: key)) ?? nil) == size {
+            // Another push of the same object completed this upload first: the object is there.
+            return
         } catch {
-            try? client.abortMultipartUpload(key: key, uploadID: id)
+            if !Self.leavesUploadOpen(error) { try? client.abortMultipartUpload(key: key, uploadID: id) }
             throw error
         }
     }
 
-    static func sha256(of path: String, offset: Int64, length: Int64, buffer: inout [UInt8]) throws -> String {
+    /// Whether a failed multipart upload is an interruption worth resuming (kept open) rather
+    /// than a refusal (aborted).
+    static func leavesUploadOpen(_ error: Error) -> Bool {
+        switch error {
+        case RemoteError.unreachable: return true
+        case RemoteError.requestFailed(_, _, _, let status, _): return status >= 500 || status == 429
+        default: return false
+        }
+    }
+
+    /// The newest upload left open for exactly `key`, if the server can say.
+    func openUpload(_ key: String) throws -> S3Client.OpenUpload? {
+        let open: [S3Client.OpenUpload]
+        do {
+            open = try mapped(key: key) { try client.listMultipartUploads(prefix: key) }
+        } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" || code == "MalformedResponse" {
+            return nil
+        }
+        return open.filter { $0.key == key }.max { ($0.initiated ?? -1) < ($1.initiated ?? -1) }
+    }
+
+    /// A part ETag as its hex MD5 (quotes dropped, lower-cased); nil when it is not one (a
+    /// server that does not use MD5 ETags: the part is sent again).
+    static func etagMD5(_ etag: String) -> String? {
+        var e = Substring(etag)
+        if e.hasPrefix("\""), e.hasSuffix("\""), e.count >= 2 { e = e.dropFirst().dropLast() }
+        let hex = e.lowercased()
+        return hex.utf8.count == 32 && hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) ? hex : nil
+    }
+
+    /// The SHA-256 (and, when asked, the MD5) of `length` bytes of the file from `offset`, read once.
+    static func hashes(of path: String, offset: Int64, length: Int64, md5: Bool, buffer: inout [UInt8]) throws -> (sha256: String, md5: String?) {
         let fd = try FS.openFile(path, O_RDONLY | O_CLOEXEC)
         defer { close(fd) }
         let h = SHA256Hasher()
+        let m = md5 ? MD5Hasher() : nil
         var done: Int64 = 0
         try buffer.withUnsafeMutableBytes { buf in
             while done < length {
                 let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' became shorter while being sent") }
-                h.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+                let bytes = UnsafeRawBufferPointer(rebasing: buf[0..<n])
+                h.update(bytes)
+                m?.update(bytes)
                 done += Int64(n)
             }
         }
-        return h.finalizeHex()
+        return (h.finalizeHex(), m?.finalizeHex())
+    }
+
+    static func sha256(of path: String, offset: Int64, length: Int64, buffer: inout [UInt8]) throws -> String {
+        try hashes(of: path, offset: offset, length: length, md5: false, buffer: &buffer).sha256
     }
 
     public func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest? {
@@ -180,6 +254,42 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// A large object in `multipartChunk`-sized ranges, up to `jobs` at a time: the first range
+    /// says the object's size; each range is a `Range:` GET written with pwrite at its offset
+    /// (retried on its own); the file is hashed in order as the ranges before the hashed end
+    /// complete, so the digest is ready when the last range lands. Memory: one 1 MiB buffer
+    /// per worker, never the object.
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest? {
+        let key = key(hash)
+        let chunk = max(multipartChunk, 1 << 20)
+        let first: S3Client.RangeAnswer
+        do {
+            guard ftruncate(fd, 0) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
+            first = try mapped(key: key) { try client.getRange(key: key, offset: 0, length: chunk, to: fd, path: path, acceptWhole: true) }
+        } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
+            return nil
+        } catch RemoteError.requestFailed(_, _, _, let status, _) where status == 416 {
+            // An empty object has no byte range to ask for.
+            return try download(hash, to: fd, path: path)
+        }
+        let hasher = OrderedRangeHasher(fd: fd, path: path)
+        guard let size = first.objectSize else {
+            // A 200: the server sent the whole object.
+            return try hasher.hashWhole(length: first.bytesWritten)
+        }
+        let ranges = Self.parts(size: size, chunk: chunk)
+        guard ranges.first?.length == first.bytesWritten else {
+            throw RemoteError.requestFailed(remote: remoteName, object: key, code: "MalformedResponse", status: 206, attempts: 1)
+        }
+        hasher.ranges = ranges
+        try hasher.finished(0)
+        try Parallel.forEachOnThreads(count: ranges.count - 1, workers: max(1, jobs)) { k in
+            let r = ranges[k + 1]
+            _ = try mapped(key: key) { try client.getRange(key: key, offset: r.offset, length: r.length, to: fd, path: path) }
+            try hasher.finished(k + 1)
+        }
+        return try hasher.digest()
+    }
     /// Runs one client call, turning its failures into RemoteError (which names the object and
     /// S3's error code; never a credential).
     func mapped<T>(key: String?, _ body: () throws -> T) throws -> T {
@@ -206,4 +316,64 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
 /// CURLcodes that mean the endpoint could not be reached (as opposed to a local failure).
 enum CurlCodes {
     static func isNetwork(_ code: Int32) -> Bool { [5, 6, 7, 28, 35, 52, 55, 56].contains(code) }
+}
+
+/// Hashes a file that ranges are being written into, in order: whenever the ranges from the
+/// hashed end onwards have landed, the worker that completed one reads them back (from the page
+/// cache) into the running SHA-256. One worker hashes at a time; the others go on downloading.
+final class OrderedRangeHasher: @unchecked Sendable {
+    let fd: Int32
+    let path: String
+    var ranges: [(offset: Int64, length: Int64)] = []
+    private let state = Lock()
+    private let hashing = Lock()
+    private var done: Set<Int> = []
+    private var next = 0
+    private let sha = SHA256Hasher()
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Range `i` has landed: hash every landed range from the hashed end.
+    func finished(_ i: Int) throws {
+        state.lock(); done.insert(i); state.unlock()
+        hashing.lock()
+        defer { hashing.unlock() }
+        while true {
+            state.lock()
+            let ready = done.contains(next)
+            state.unlock()
+            guard ready, next < ranges.count else { return }
+            try read(ranges[next].offset, ranges[next].length)
+            next += 1
+        }
+    }
+
+    func digest() throws -> Digest? {
+        hashing.lock()
+        defer { hashing.unlock() }
+        guard next == ranges.count else { throw FileSystemError("'\(path)': \(ranges.count - next) ranges were never written") }
+        return Digest(bytes: sha.finalizeBytes())
+    }
+
+    func hashWhole(length: Int64) throws -> Digest? {
+        try read(0, length)
+        return Digest(bytes: sha.finalizeBytes())
+    }
+
+    private func read(_ offset: Int64, _ length: Int64) throws {
+        var done: Int64 = 0
+        try buffer.withUnsafeMutableBytes { buf in
+            while done < length {
+                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' is shorter than the ranges written into it") }
+                sha.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+                done += Int64(n)
+            }
+        }
+    }
 }

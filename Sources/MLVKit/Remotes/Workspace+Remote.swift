@@ -121,13 +121,14 @@ extension Workspace {
             func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
                 let sizes = todo.map { set.files[$0] ?? 0 }
                 let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
-                try Parallel.forEachOnThreads(count: todo.count, workers: jobs) { i in
+                func get(_ i: Int, jobs: Int) throws {
                     let h = todo[i]
                     let tmp = cache.temporaryPath("obj")
-                    let fd = try FS.openFile(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+                    // Read and write: a ranged download reads back what landed, to hash it.
+                    let fd = try FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
                     var keep = false
                     defer { close(fd); if !keep { unlink(tmp) } }
-                    guard let digest = try store.download(h, to: fd, path: tmp) else {
+                    guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs) : store.download(h, to: fd, path: tmp)) else {
                         lock.lock(); missing.append(set.shownAs[h] ?? h.short); lock.unlock()
                         return
                     }
@@ -142,6 +143,14 @@ extension Workspace {
                     lock.lock(); result.transferred += 1; result.bytes += size; lock.unlock()
                     counter.advance(bytes: size)
                 }
+                // Small objects many at a time; large ones (by the size the pointer claims) one
+                // at a time, each in parallel ranges.
+                let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+                let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+                try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
+                    try get(small[k], jobs: 1)
+                }
+                for i in large { try get(i, jobs: jobs) }
             }
 
             // Manifests first: they say which files a directory needs.
