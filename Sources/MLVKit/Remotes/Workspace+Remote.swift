@@ -21,6 +21,17 @@ struct ObjectSet {
     var unknownManifests: [ContentHash] = []
     /// For messages: an object → the tracked path it belongs to.
     var shownAs: [ContentHash: String] = [:]
+    /// The files each known manifest lists.
+    var members: [ContentHash: [ContentHash]] = [:]
+
+    /// Adds the objects of `other`.
+    mutating func formUnion(_ other: ObjectSet) {
+        files.merge(other.files) { a, _ in a }
+        manifests.merge(other.manifests) { a, _ in a }
+        for h in other.unknownManifests where !unknownManifests.contains(h) { unknownManifests.append(h) }
+        shownAs.merge(other.shownAs) { a, _ in a }
+        members.merge(other.members) { a, _ in a }
+    }
 }
 
 extension Workspace {
@@ -40,14 +51,19 @@ extension Workspace {
                 set.shownAs[h] = t.target
                 continue
             }
+            if set.members[h] != nil { continue }
             guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.target; continue }
-            set.manifests[h] = Int64(m.serialized().count)
+            set.manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
             set.shownAs[h] = t.target
+            var members: [ContentHash] = []
+            members.reserveCapacity(m.entries.count)
             for e in m.entries {
                 let fh = ContentHash(e.digest)
+                members.append(fh)
                 set.files[fh] = e.size
                 if set.shownAs[fh] == nil { set.shownAs[fh] = t.target + "/" + e.path }
             }
+            set.members[h] = members
         }
         return set
     }
@@ -77,12 +93,19 @@ extension Workspace {
               progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
         let start = Clock.monotonicSeconds()
         var result = TransferResult(remote: settings.name)
-        let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
         // The index listing proves the bucket and the credentials as `check` would.
         var hint = try readHint(store, settings, jobs: jobs)
         if !store.usesIndex { try store.check(forWriting: true) }
-        let files = set.files.keys.filter { cache.contains($0) }.sorted { $0.digest < $1.digest }
-        let manifests = set.manifests.keys.sorted { $0.digest < $1.digest }
+        // What the index records is not looked for in the cache either: one stat saved an object.
+        let recorded = { (h: ContentHash) in !verify && hint.objects.contains(h) }
+        var files: [ContentHash] = []
+        var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
+        for h in set.files.keys where !recorded(h) {
+            if cache.contains(h) { files.append(h) } else { notCached.append(h) }
+        }
+        files.sort { $0.digest < $1.digest }
+        let manifests = set.manifests.keys.filter { !recorded($0) }.sorted { $0.digest < $1.digest }
+        result.skipped = set.files.count + set.manifests.count + set.unknownManifests.count - files.count - manifests.count - notCached.count
         let present = try presentOnRemote(files + manifests, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify).present
         for phase in [files, manifests] {
             let todo = phase.filter { !present.contains($0) }
@@ -219,14 +242,14 @@ extension Workspace {
         let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
         let (onRemote, fromIndex) = try presentOnRemote(all, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify)
         var out: [CloudStatus] = []
+        var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
             var s = CloudStatus(target: t.target)
-            var objects = [t.pointer.hash]
-            if t.pointer.hash.isDirectory, let m = try cache.manifest(t.pointer.hash) {
-                objects += m.entries.map { ContentHash($0.digest) }
-            }
+            let objects = [t.pointer.hash] + (set.members[t.pointer.hash] ?? [])
             for h in Set(objects) {
-                switch (cache.contains(h), onRemote.contains(h)) {
+                let cached = inCache[h] ?? cache.contains(h)
+                inCache[h] = cached
+                switch (cached, onRemote.contains(h)) {
                 case (true, false): s.notOnRemote += 1
                 case (false, true): s.notInCache += 1
                 case (false, false): s.missingEverywhere += 1
