@@ -29,7 +29,9 @@ import Testing
         let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
         #expect(try server.curl("HEAD", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 200)
         #expect(try ws.mlv(["push"]).stdout == "0 files pushed, 0 B, 0 failed (33 already there)\n")
-        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync.\n")
+        // The push wrote an index object; status -c says what it took from it.
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync (33 objects known from its index; --verify asks the remote).\n")
+        #expect(try ws.mlv(["status", "-c", "--verify"]).stdout == "Cache and remote 's3' are in sync.\n")
         try RemoteCheck.forgetData(ws)
         let pull = try ws.mlv(["pull"])
         #expect(pull.status == 0 && pull.stdout.hasPrefix("33 files fetched, 23.3 KiB, 0 failed\n"), "\(pull)")
@@ -65,8 +67,13 @@ import Testing
         #expect(try ws.mlv(["push"]).status == 0)
         let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
         #expect(try server.curl("DELETE", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 204)
-        let s = try ws.mlv(["status", "-c", "--check"])
+        // Deleted behind mlv's back: the index still records it, and status -c says it trusts the index.
+        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync (33 objects known from its index; --verify asks the remote).\n")
+        let s = try ws.mlv(["status", "-c", "--verify", "--check"])
         #expect(s.status == 1 && s.stdout == "model.bin: 1 object not on the remote (push)\n", "\(s)")
+        // --verify dropped the index object that named it: plain status -c and push ask the remote now.
+        let again = try ws.mlv(["status", "-c", "--check"])
+        #expect(again.status == 1 && again.stdout == "model.bin: 1 object not on the remote (push)\n", "\(again)")
         #expect(try ws.mlv(["push"]).stdout == "1 file pushed, 4.9 KiB, 0 failed (32 already there)\n")
         try RemoteCheck.forgetData(ws)
         #expect(try server.curl("DELETE", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 204)
@@ -189,6 +196,6 @@ import Testing
         let hash = SHA256Hasher.hex(String(repeating: "w", count: 5000))
         #expect(try server.curl("HEAD", key: "\(prefix)/sha256/\(hash.prefix(2))/\(hash.dropFirst(2))") == 200)
         #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"]).stdout.hasPrefix("remote 's3': would remove 0 objects"))
-        #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync.\n")
+        #expect(try ws.mlv(["status", "-c", "--verify"]).stdout == "Cache and remote 's3' are in sync.\n")
     }
 }

@@ -35,3 +35,38 @@ import Testing
         #expect(INIFile.section("profile ci", in: text) == ["aws_access_key_id": "B", "aws_secret_access_key": "s = t"])
     }
 }
+
+@Suite struct RemoteIndexFormatTests {
+    static func hash(_ s: String, dir: Bool = false) -> ContentHash {
+        ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array(s.utf8))), isDirectory: dir)
+    }
+
+    @Test func roundTripIsCanonical() throws {
+        let objects = [Self.hash("b"), Self.hash("a"), Self.hash("a", dir: true), Self.hash("b")]
+        let index = RemoteIndex(objects)
+        #expect(index.objects.count == 3)
+        let bytes = index.serialized()
+        #expect(bytes.count == 12 + 3 * 33)
+        #expect(RemoteIndex(objects.reversed()).serialized() == bytes)
+        #expect(RemoteIndex.parse(bytes, name: SHA256Hasher.hex(bytes)) == index)
+        #expect(Set(RemoteIndex.parse(bytes, name: index.name)!.objects) == Set(objects))
+        let empty = RemoteIndex([ContentHash]())
+        #expect(RemoteIndex.parse(empty.serialized(), name: empty.name)?.objects.isEmpty == true)
+    }
+
+    @Test func anythingElseIsRefused() {
+        let good = RemoteIndex([Self.hash("a"), Self.hash("b")]).serialized()
+        func refused(_ bytes: [UInt8], name: String? = nil) -> Bool { RemoteIndex.parse(bytes, name: name ?? SHA256Hasher.hex(bytes)) == nil }
+        #expect(refused(good, name: String(repeating: "0", count: 64)))           // not its hash
+        #expect(refused(good, name: SHA256Hasher.hex(good).uppercased()))        // not a name
+        #expect(refused(Array(good.dropLast())))                                  // a torn record
+        #expect(refused(Array(good.dropFirst())))                                 // no header
+        var kind = good; kind[12 + 32] = 2
+        #expect(refused(kind))                                                    // unknown kind
+        let swapped = Array(good[0..<12]) + Array(good[45..<78]) + Array(good[12..<45])
+        #expect(refused(swapped))                                                 // out of order
+        let twice = Array(good[0..<45]) + Array(good[12..<45])
+        #expect(refused(twice))                                                   // a duplicate
+        #expect(refused(Array("mlv-index 2\n".utf8)))                             // another version
+    }
+}

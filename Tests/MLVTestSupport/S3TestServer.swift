@@ -101,6 +101,14 @@ public final class S3TestServer: @unchecked Sendable {
         }.joined(separator: "/")
     }
 
+    /// The keys below `prefix` (one ListObjectsV2 page, through curl's own SigV4).
+    public func keys(prefix: String) throws -> [String] {
+        let q = prefix.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? prefix
+        let r = try runProcess("/usr/bin/curl", ["-s", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                                                 "--user", "\(accessKey):\(secretKey)", "\(endpoint)/\(bucket)?list-type=2&prefix=\(q)"], cwd: "/")
+        return r.stdout.components(separatedBy: "<Key>").dropFirst().compactMap { $0.components(separatedBy: "</Key>").first }.sorted()
+    }
+
     /// A signed request made with curl's own SigV4 (independent of mlv's signer): to plant
     /// corrupted or hostile objects on the server.
     @discardableResult

@@ -4,8 +4,8 @@ import MLVKit
 
 /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
 enum CloudStatusView {
-    static func show(_ ws: Workspace, paths: [String], remote: String?, json: Bool, check: Bool) throws {
-        let (name, statuses) = try ws.cloudStatus(paths, remote: remote, jobs: nil)
+    static func show(_ ws: Workspace, paths: [String], remote: String?, json: Bool, check: Bool, verify: Bool) throws {
+        let (name, statuses, fromIndex) = try ws.cloudStatus(paths, remote: remote, jobs: nil, verify: verify)
         let differing = statuses.filter { !$0.isInSync }
         if json {
             var obj: [String: Any] = [:]
@@ -15,7 +15,8 @@ enum CloudStatusView {
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else if differing.isEmpty {
-            print("Cache and remote '\(name)' are in sync.")
+            let note = fromIndex > 0 ? " (\(Format.plural(fromIndex, "object")) known from its index; --verify asks the remote)" : ""
+            print("Cache and remote '\(name)' are in sync\(note).")
         } else {
             for s in differing {
                 var parts: [String] = []

@@ -9,10 +9,13 @@ struct Push: ParsableCommand {
     @OptionGroup var options: TransferOptions
     @OptionGroup var revisions: RevisionOptions
 
+    @Flag(help: "Ask the remote about every object instead of trusting what its index records; re-send what is missing.")
+    var verify = false
+
     func run() throws {
         let ws = try WorkspaceCommand.open()
         let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs,
-                          selection: revisions.selection, progress: ProgressBar.renderer())
+                          selection: revisions.selection, verify: verify, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "pushed"))
     }

@@ -21,9 +21,16 @@ struct Status: ParsableCommand {
     @Option(name: .shortAndLong, help: "The remote for -c (default: core.remote).")
     var remote: String?
 
+    @Flag(help: "With -c, ask the remote about every object instead of trusting what its index records (and drop index objects that name a missing one).")
+    var verify = false
+
+    func validate() throws {
+        if verify && !cloud { throw ValidationError("--verify goes with -c") }
+    }
+
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        if cloud { return try CloudStatusView.show(ws, paths: paths, remote: remote, json: json, check: check) }
+        if cloud { return try CloudStatusView.show(ws, paths: paths, remote: remote, json: json, check: check, verify: verify) }
         let changed = try ws.status(paths).filter { !$0.isClean }
         let stale = paths.isEmpty ? try ws.pipelineStatus() : []
         if json {

@@ -54,7 +54,9 @@ struct RunCache {
         return out
     }
 
-    static func parse(_ bytes: [UInt8], declared: [String]) -> [Lockfile.Entry]? {
+    /// An entry's outs. `declared`: the stage's outs, which the entry must name exactly; nil
+    /// (an entry from a remote, its stage not known yet): any outs with safe workspace paths.
+    static func parse(_ bytes: [UInt8], declared: [String]?) -> [Lockfile.Entry]? {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix(header) else { return nil }
         var entries: [Lockfile.Entry] = []
@@ -64,10 +66,10 @@ struct RunCache {
             let count: Int? = f[2] == "-" ? nil : Int(f[2])
             if f[2] != "-", count == nil || count! < 0 { return nil }
             let path = String(f[3])
-            guard declared.contains(path), !entries.contains(where: { $0.path == path }) else { return nil }
+            guard declared?.contains(path) ?? WorkspacePath.isSafeOutput(path), !entries.contains(where: { $0.path == path }) else { return nil }
             entries.append(Lockfile.Entry(path: path, hash: hash, size: size, fileCount: count))
         }
-        guard entries.count == declared.count else { return nil }
+        guard declared.map({ entries.count == $0.count }) ?? !entries.isEmpty else { return nil }
         return entries
     }
 

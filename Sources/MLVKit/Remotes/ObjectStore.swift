@@ -26,6 +26,15 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// The same, for an object of at least `largeObjectSize`: it may use up to `jobs` parallel
     /// requests (ranges), writing at their offsets.
     func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest?
+
+    /// Small objects beside the content objects (`index/…`, `runs/…`), by key relative to the
+    /// store's root (see StoreSideObjects.swift). Their keys and bodies are untrusted.
+    func listSide(_ folder: String, limit: Int) throws -> [String]
+    func getSide(_ key: String, limit: Int) throws -> [UInt8]?
+    func putSide(_ key: String, _ bytes: [UInt8]) throws
+    func deleteSide(_ keys: [String]) throws
+    /// Whether asking about objects costs requests, so that index objects pay (S3), or is cheap (a directory).
+    var usesIndex: Bool { get }
 }
 
 extension ObjectStore {

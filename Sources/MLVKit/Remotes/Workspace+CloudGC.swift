@@ -15,7 +15,8 @@ extension Workspace {
     /// `mlv gc --cloud`: removes from the remote the objects that no pointer of `selection`
     /// references (dry run unless `force`). Objects younger than `grace` seconds are kept, so a
     /// push running meanwhile elsewhere loses nothing. Every directory manifest the selection
-    /// names must be in the cache (its files are kept too), else nothing is removed.
+    /// names must be in the cache (its files are kept too), else nothing is removed. Index
+    /// objects naming a removed object are rewritten without it first (see RemoteIndex).
     public func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
         let (settings, store) = try remote(name)
@@ -34,7 +35,11 @@ extension Workspace {
             result.removed += 1
             result.removedBytes = [result.removedBytes, o.size].saturatingSum()   // sizes from the server's listing
         }
-        if force { try store.delete(doomed) }
+        if force {
+            // Index objects first: if the deletes then fail half-way, the index only claims less.
+            try pruneIndexes(removed: Set(doomed), store: store, settings: settings, jobs: settings.jobs)
+            try store.delete(doomed)
+        }
         return result
     }
 }

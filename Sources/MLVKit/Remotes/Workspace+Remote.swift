@@ -21,6 +21,17 @@ struct ObjectSet {
     var unknownManifests: [ContentHash] = []
     /// For messages: an object → the tracked path it belongs to.
     var shownAs: [ContentHash: String] = [:]
+    /// The files each known manifest lists.
+    var members: [ContentHash: [ContentHash]] = [:]
+
+    /// Adds the objects of `other`.
+    mutating func formUnion(_ other: ObjectSet) {
+        files.merge(other.files) { a, _ in a }
+        manifests.merge(other.manifests) { a, _ in a }
+        for h in other.unknownManifests where !unknownManifests.contains(h) { unknownManifests.append(h) }
+        shownAs.merge(other.shownAs) { a, _ in a }
+        members.merge(other.members) { a, _ in a }
+    }
 }
 
 extension Workspace {
@@ -40,14 +51,19 @@ extension Workspace {
                 set.shownAs[h] = t.target
                 continue
             }
+            if set.members[h] != nil { continue }
             guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.target; continue }
-            set.manifests[h] = Int64(m.serialized().count)
+            set.manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
             set.shownAs[h] = t.target
+            var members: [ContentHash] = []
+            members.reserveCapacity(m.entries.count)
             for e in m.entries {
                 let fh = ContentHash(e.digest)
+                members.append(fh)
                 set.files[fh] = e.size
                 if set.shownAs[fh] == nil { set.shownAs[fh] = t.target + "/" + e.path }
             }
+            set.members[h] = members
         }
         return set
     }
@@ -55,46 +71,69 @@ extension Workspace {
     /// `mlv push`: uploads the objects of the given tracked paths (default: all) that the remote
     /// lacks, files first and each directory's manifest after its files, so a manifest on the
     /// remote means its files are there. An interrupted push, run again, sends only the rest.
+    ///
+    /// On S3 the remote's index objects (see RemoteIndex) are read first: objects they name are
+    /// taken as present without asking, unless `verify`; the others are asked about. When every
+    /// object has been confirmed present, the push writes an index object of those the index did
+    /// not name yet. With `verify`, every object is asked about, and index objects naming an
+    /// object that is missing are dropped.
     public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                     cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+                     verify: Bool = false, cwd: String = FS.currentDirectory(),
+                     progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
             let set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
-            var result = TransferResult(remote: settings.name)
-            let notCached = (Array(set.files.keys) + set.unknownManifests).filter { !cache.contains($0) }
-            try store.check(forWriting: true)
-            let files = set.files.keys.filter { cache.contains($0) }.sorted { $0.digest < $1.digest }
-            let manifests = set.manifests.keys.sorted { $0.digest < $1.digest }
-            let present = try store.existing(files + manifests, jobs: jobs)
-            for phase in [files, manifests] {
-                let todo = phase.filter { !present.contains($0) }
-                result.skipped += phase.count - todo.count
-                // The object in the cache says how large it is (a pointer or lock only claims it).
-                let sizes = try todo.map { (try FS.status(cache.path($0)))?.size ?? 0 }
-                let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
-                // Small objects many at a time; large ones one at a time, each in parallel parts.
-                let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
-                let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
-                try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
-                    let i = small[k]
-                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
-                    counter.advance(bytes: sizes[i])
-                }
-                for i in large {
-                    try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: jobs)
-                    counter.advance(bytes: sizes[i])
-                }
-                result.transferred += todo.count
-                result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
-            }
-            result.seconds = Clock.monotonicSeconds() - start
-            if !notCached.isEmpty {
-                throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
-            }
-            return result
+            return try push(set, settings: settings, store: store, jobs: jobs, verify: verify, progress: progress)
         }
+    }
+
+    /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
+    func push(_ set: ObjectSet, settings: RemoteSettings, store: ObjectStore, jobs: Int, verify: Bool,
+              progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
+        let start = Clock.monotonicSeconds()
+        var result = TransferResult(remote: settings.name)
+        // The index listing proves the bucket and the credentials as `check` would.
+        var hint = try readHint(store, settings, jobs: jobs)
+        if !store.usesIndex { try store.check(forWriting: true) }
+        // What the index records is not looked for in the cache either: one stat saved an object.
+        let recorded = { (h: ContentHash) in !verify && hint.objects.contains(h) }
+        var files: [ContentHash] = []
+        var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
+        for h in set.files.keys where !recorded(h) {
+            if cache.contains(h) { files.append(h) } else { notCached.append(h) }
+        }
+        files.sort { $0.digest < $1.digest }
+        let manifests = set.manifests.keys.filter { !recorded($0) }.sorted { $0.digest < $1.digest }
+        result.skipped = set.files.count + set.manifests.count + set.unknownManifests.count - files.count - manifests.count - notCached.count
+        let present = try presentOnRemote(files + manifests, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify).present
+        for phase in [files, manifests] {
+            let todo = phase.filter { !present.contains($0) }
+            result.skipped += phase.count - todo.count
+            // The object in the cache says how large it is (a pointer or lock only claims it).
+            let sizes = try todo.map { (try FS.status(cache.path($0)))?.size ?? 0 }
+            let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
+            // Small objects many at a time; large ones one at a time, each in parallel parts.
+            let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+            let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+            try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
+                let i = small[k]
+                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
+                counter.advance(bytes: sizes[i])
+            }
+            for i in large {
+                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: jobs)
+                counter.advance(bytes: sizes[i])
+            }
+            result.transferred += todo.count
+            result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
+        }
+        try recordPushed(files + manifests, hint: hint, store: store, settings: settings)
+        result.seconds = Clock.monotonicSeconds() - start
+        if !notCached.isEmpty {
+            throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
+        }
+        return result
     }
 
     /// `mlv fetch`: downloads into the cache the objects of the given tracked paths that it
@@ -111,6 +150,7 @@ extension Workspace {
             var result = TransferResult(remote: settings.name)
             var corrupted: [String] = []
             var missing: [String] = []
+            var missingHashes = Set<ContentHash>()
             let lock = Lock()
             var set = try objectSet(tracked)
             if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
@@ -129,7 +169,7 @@ extension Workspace {
                     var keep = false
                     defer { close(fd); if !keep { unlink(tmp) } }
                     guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs) : store.download(h, to: fd, path: tmp)) else {
-                        lock.lock(); missing.append(set.shownAs[h] ?? h.short); lock.unlock()
+                        lock.lock(); missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
                         return
                     }
                     guard digest == h.digest else {
@@ -171,7 +211,13 @@ extension Workspace {
             result.failed = corrupted.count + missing.count
             result.seconds = Clock.monotonicSeconds() - start
             if !corrupted.isEmpty { throw RemoteError.corruptedDownloads(remote: settings.name, objects: corrupted.sorted()) }
-            if !missing.isEmpty { throw RemoteError.missingOnRemote(remote: settings.name, objects: missing.sorted()) }
+            if !missing.isEmpty {
+                // An index object that names a missing object lies: it goes, so the next push re-sends it.
+                if store.usesIndex, let hint = try? readHint(store, settings, jobs: jobs, saveCopies: false) {
+                    dropIndexes(naming: missingHashes, hint: hint, store: store, settings: settings)
+                }
+                throw RemoteError.missingOnRemote(remote: settings.name, objects: missing.sorted())
+            }
             return result
         }
     }
@@ -191,24 +237,28 @@ public struct CloudStatus: Sendable, Equatable {
 
 extension Workspace {
     /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
-    /// Presence on the remote is always asked of the remote (never assumed).
-    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?,
-                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus]) {
+    /// On S3, objects the remote's index objects name count as on the remote (`fromIndex` says
+    /// how many) and the rest are asked of the remote; with `verify` every object is asked
+    /// about, and index objects naming a missing one are dropped.
+    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
+                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
         let (settings, store) = try remote(name)
+        let jobs = jobs ?? settings.jobs
         let tracked = try transferTargets(targets, cwd: cwd)
         let set = try objectSet(tracked)
-        try store.check(forWriting: false)
+        var hint = try readHint(store, settings, jobs: jobs)
+        if !store.usesIndex { try store.check(forWriting: false) }
         let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
-        let onRemote = try store.existing(all, jobs: jobs ?? settings.jobs)
+        let (onRemote, fromIndex) = try presentOnRemote(all, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify)
         var out: [CloudStatus] = []
+        var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
             var s = CloudStatus(target: t.target)
-            var objects = [t.pointer.hash]
-            if t.pointer.hash.isDirectory, let m = try cache.manifest(t.pointer.hash) {
-                objects += m.entries.map { ContentHash($0.digest) }
-            }
+            let objects = [t.pointer.hash] + (set.members[t.pointer.hash] ?? [])
             for h in Set(objects) {
-                switch (cache.contains(h), onRemote.contains(h)) {
+                let cached = inCache[h] ?? cache.contains(h)
+                inCache[h] = cached
+                switch (cached, onRemote.contains(h)) {
                 case (true, false): s.notOnRemote += 1
                 case (false, true): s.notInCache += 1
                 case (false, false): s.missingEverywhere += 1
@@ -217,6 +267,6 @@ extension Workspace {
             }
             out.append(s)
         }
-        return (settings.name, out)
+        return (settings.name, out, fromIndex)
     }
 }

@@ -1,0 +1,108 @@
+import MLVHTTP
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Small objects a remote keeps beside the content objects, under the same root or prefix:
+// `index/<name>` (RemoteIndex) and `runs/ab/cdef…(key)/<entry>` (run-cache entries). Keys are
+// relative to the store's root and made by mlv; what a listing returns is untrusted, and the
+// callers check every key's shape and every body's hash before using it.
+
+extension LocalRemote {
+    public var usesIndex: Bool { false }
+
+    func sidePath(_ key: String) -> String { root + "/" + key }
+
+    /// Regular files below `folder` (at most 4 levels deep), skipping names that start with a dot
+    /// (an upload in progress).
+    public func listSide(_ folder: String, limit: Int) throws -> [String] {
+        var out: [String] = []
+        func walk(_ rel: String, depth: Int) throws {
+            guard depth <= 4, out.count < limit, FS.isDirectory(sidePath(rel)) else { return }
+            for e in try FS.list(sidePath(rel)).sorted(by: { $0.name < $1.name }) where !e.name.hasPrefix(".") {
+                guard out.count < limit else { return }
+                let child = rel + "/" + e.name
+                switch e.kind {
+                case .directory: try walk(child, depth: depth + 1)
+                case .file: out.append(String(child.dropFirst(folder.count + 1)))
+                default: continue
+                }
+            }
+        }
+        if (try FS.status(sidePath(folder)))?.kind == .directory { try walk(folder, depth: 1) }
+        return out
+    }
+
+    /// The object's bytes; nil when there is none, or it is not a regular file of at most `limit` bytes.
+    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
+        do {
+            return try UntrustedFile.bytes(sidePath(key), shownAs: key, limit: limit, followSymlinks: false)
+        } catch let e as FileSystemError where e.errno == ENOENT || e.errno == ENOTDIR {
+            return nil
+        } catch is UntrustedFile.Refusal {
+            return nil
+        }
+    }
+
+    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
+        let dest = sidePath(key)
+        try FS.makeDirectories(Path.parent(dest))
+        let tmp = Path.join(Path.parent(dest), ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            try FS.writeFile(tmp, bytes, mode: 0o444)
+            try FS.rename(tmp, dest)
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    public func deleteSide(_ keys: [String]) throws {
+        for k in keys {
+            do { try FS.remove(sidePath(k)) } catch let e as FileSystemError where e.errno == ENOENT {}
+        }
+    }
+}
+
+extension S3Remote {
+    public var usesIndex: Bool { true }
+
+    var sideBase: String { prefix.isEmpty ? "" : prefix + "/" }
+
+    /// Up to `limit` keys below `folder/`, a ListObjectsV2 page (1,000 keys) a request.
+    public func listSide(_ folder: String, limit: Int) throws -> [String] {
+        let base = sideBase + folder + "/"
+        var out: [String] = []
+        var token: String?
+        repeat {
+            let page = try mapped(key: nil) { try client.listObjects(prefix: base, continuationToken: token, maxKeys: listPageSize) }
+            for o in page.objects where o.key.hasPrefix(base) && out.count < limit { out.append(String(o.key.dropFirst(base.count))) }
+            token = page.nextToken
+        } while token != nil && out.count < limit
+        return out
+    }
+
+    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
+        do {
+            return try mapped(key: sideBase + key) { try client.getObject(key: sideBase + key, limit: limit) }
+        } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
+            return nil
+        }
+    }
+
+    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
+        try mapped(key: sideBase + key) { try client.putObject(key: sideBase + key, bytes: bytes) }
+    }
+
+    /// DeleteObjects, 1,000 keys a request.
+    public func deleteSide(_ keys: [String]) throws {
+        for start in stride(from: 0, to: keys.count, by: 1000) {
+            let batch = keys[start..<min(start + 1000, keys.count)].map { sideBase + $0 }
+            let failed = try mapped(key: nil) { try client.deleteObjects(keys: batch) }
+            if let f = failed.first {
+                throw RemoteError.requestFailed(remote: remoteName, object: f.key, code: f.code, status: 200, attempts: 1)
+            }
+        }
+    }
+}
