@@ -11,7 +11,8 @@ verify). A fraction `rate` of requests, chosen by a seeded RNG, instead get one 
   - truncate: forwarded, but the answer body is cut in half and the connection closed
   - stall:    the answer waits `stall` seconds before its first byte (a read timeout)
   - status500: 500 InternalError
-Counts per kind go to stderr as JSON lines, and to the file given with --stats at exit.
+Counts per kind go to stderr as JSON lines, and to the file given with --stats at exit, with
+the PUTs counted by how they were signed (put_signed, put_unsigned: UNSIGNED-PAYLOAD).
 Loopback only: it binds 127.0.0.1 and connects only to 127.0.0.1.
 """
 import argparse, http.client, json, os, random, signal, socket, struct, sys, threading, time
@@ -63,6 +64,11 @@ def main():
             if length > 1 << 30:
                 self.reset(); return
             body = self.rfile.read(length) if length else b""
+            if self.command == "PUT":
+                # How uploads were signed: over their SHA-256, or UNSIGNED-PAYLOAD.
+                kind = "put_unsigned" if self.headers.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" else "put_signed"
+                with lock:
+                    stats[kind] = stats.get(kind, 0) + 1
             fault = draw()
             if fault in ("reset", "refuse"):
                 self.reset(); return

@@ -15,6 +15,9 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     let multipartChunk: Int64
     /// Keys per ListObjectsV2 page (S3's maximum; tests make it small to reach the fallbacks).
     var listPageSize = 1000
+    /// Uploads and parts signed as UNSIGNED-PAYLOAD instead of over their SHA-256 (the remote's
+    /// `unsigned_payload: true`); parts then need no extra read to hash them.
+    var unsignedPayload = false
 
     init(name: String, client: S3Client, prefix: String, multipartThreshold: Int64 = 64 << 20, multipartChunk: Int64 = 16 << 20) {
         remoteName = name
@@ -118,7 +121,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     public func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
         if size >= multipartThreshold { return try uploadMultipart(hash, from: path, size: size, jobs: jobs) }
         try mapped(key: key(hash)) {
-            try client.putObject(key: key(hash), file: path, size: size, sha256Hex: hash.digest.hex)
+            try client.putObject(key: key(hash), file: path, size: size, sha256Hex: unsignedPayload ? SigV4Signer.unsignedPayload : hash.digest.hex)
         }
     }
 
@@ -141,7 +144,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             try Parallel.forEachOnThreads(count: parts.count, workers: jobs) { i in
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 let p = parts[i]
-                let sha = try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)
+                let sha = unsignedPayload ? SigV4Signer.unsignedPayload : try Self.sha256(of: path, offset: p.offset, length: p.length, buffer: &buffer)
                 let etag = try mapped(key: key) {
                     try client.uploadPart(key: key, uploadID: id, number: i + 1, file: path, offset: p.offset, length: p.length, sha256Hex: sha)
                 }
