@@ -56,6 +56,8 @@ import Testing
         #expect(again.stdout == "0 files pushed, 0 B, 0 failed (33 already there)\n")
         #expect(againRequests == 2, "a no-op push without the local copy made \(againRequests) requests")
         #expect(try server.keys(prefix: prefix + "/index/") == index)
+        let alone = try ws.mlv(["status", "--verify"])
+        #expect(alone.status == 64 && alone.stderr.contains("--verify goes with -c"), "\(alone)")
     }
 
     @Test func anObjectDeletedBehindMlvsBackIsResentOnceFetchFindsItMissing() throws {
