@@ -104,3 +104,25 @@ import Testing
         #expect(try FS.readText(clone + "/model.txt") == "4\nlr=0.2\n")
     }
 }
+
+extension RunCacheRemoteTests {
+    /// gc --cloud removes the objects no chosen revision needs, and with them the remote's
+    /// run-cache entries that name one (an entry on a remote means its objects are there).
+    @Test func gcCloudRemovesTheEntriesOfWhatItRemoves() throws {
+        let ws = try ranTwice()
+        let runs = ws.dir.path + "/remote/runs"
+        #expect(try DirectoryWalker.walk(runs).count == 4)
+        // Only the lr 0.20 result (model.txt "4\nlr=0.2\n", 9 bytes) is not in the workspace's lock.
+        let dry = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0"])
+        #expect(dry.stdout == "remote 'r': would remove 1 object (9 B) and 1 run-cache entry naming it, keep 4; run with -f to remove them\n", "\(dry)")
+        #expect(try DirectoryWalker.walk(runs).count == 4)
+        let r = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"])
+        #expect(r.stdout == "remote 'r': removed 1 object (9 B) and 1 run-cache entry naming it, kept 4\n", "\(r)")
+        #expect(try DirectoryWalker.walk(runs).count == 3)
+        // What is left is whole: a fresh clone restores the lr 0.5 results without running.
+        let clone = try clone(ws)
+        try FS.remove(clone + "/pipeline.lock")
+        let again = try runMLV(["repro", "--pull"], cwd: clone, env: ws.env)
+        #expect(again.status == 0 && !FS.exists(clone + "/runs.log"), "\(again)")
+    }
+}

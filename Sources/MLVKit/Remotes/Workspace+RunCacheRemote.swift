@@ -115,6 +115,24 @@ extension Workspace {
         return (kept, refused)
     }
 
+    /// The remote's run-cache entries with an out among `removed`. Each entry is read from the
+    /// local run-cache when it is there (same name, same bytes), else downloaded; keys and
+    /// entries that are not mlv's are left alone.
+    func runEntries(naming removed: Set<ContentHash>, store: ObjectStore, jobs: Int) throws -> [RunEntryName] {
+        guard !removed.isEmpty else { return [] }
+        let ids = try store.listSide("runs", limit: Self.runEntriesMax).compactMap(RunEntryName.init(relative:))
+        let lock = Lock()
+        var out: [RunEntryName] = []
+        try Parallel.forEachOnThreads(count: ids.count, workers: max(1, min(jobs, 16))) { i in
+            let id = ids[i]
+            let local = try? UntrustedFile.bytes(runEntryPath(id), shownAs: id.name, limit: Self.runEntryLimit, followSymlinks: false)
+            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: Self.runEntryLimit),
+                  let outs = Self.checkedRunEntry(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
+            lock.lock(); out.append(id); lock.unlock()
+        }
+        return out.sorted { $0.relative < $1.relative }
+    }
+
     /// `fetch --run-cache`: the remote's run-cache entries, then the objects of every entry in
     /// the cache that lacks some. An entry whose objects the remote lacks is left as it is
     /// (`repro` uses only entries whose objects are all cached); a corrupted object is an error.
