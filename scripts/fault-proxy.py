@@ -14,8 +14,9 @@ verify). A fraction `rate` of requests, chosen by a seeded RNG, instead get one 
 With --fail-parts 2,4 every UploadPart request for those part numbers gets 500 InternalError
 (counted as "failpart"), so a multipart push fails on exactly those parts.
 Counts per kind go to stderr as JSON lines, and to the file given with --stats at exit; so do
-"part.N" (UploadPart requests received for part N), "partput" (all of them) and "rangeget"
-(GETs with a Range header).
+"part.N" (UploadPart requests received for part N), "partput" (all of them), "rangeget"
+(GETs with a Range header), and the PUTs by how they were signed (put_signed, put_unsigned:
+UNSIGNED-PAYLOAD).
 Loopback only: it binds 127.0.0.1 and connects only to 127.0.0.1.
 """
 import argparse, http.client, json, os, random, signal, socket, struct, sys, threading, time, urllib.parse
@@ -73,6 +74,11 @@ def main():
             if length > 1 << 30:
                 self.reset(); return
             body = self.rfile.read(length) if length else b""
+            if self.command == "PUT":
+                # How uploads were signed: over their SHA-256, or UNSIGNED-PAYLOAD.
+                kind = "put_unsigned" if self.headers.get("x-amz-content-sha256") == "UNSIGNED-PAYLOAD" else "put_signed"
+                with lock:
+                    stats[kind] = stats.get(kind, 0) + 1
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
             part = query.get("partNumber", [None])[0] if self.command == "PUT" and "uploadId" in query else None
             if part is not None:

@@ -56,6 +56,8 @@ import Testing
         #expect(again.stdout == "0 files pushed, 0 B, 0 failed (33 already there)\n")
         #expect(againRequests == 2, "a no-op push without the local copy made \(againRequests) requests")
         #expect(try server.keys(prefix: prefix + "/index/") == index)
+        let alone = try ws.mlv(["status", "--verify"])
+        #expect(alone.status == 64 && alone.stderr.contains("--verify goes with -c"), "\(alone)")
     }
 
     @Test func anObjectDeletedBehindMlvsBackIsResentOnceFetchFindsItMissing() throws {
@@ -102,7 +104,11 @@ import Testing
         #expect(try ws.mlv(["push"]).status == 0)
         let pointer = try FS.readFile(ws.path("data.mlv"))
         try FS.remove(ws.path("data.mlv"))
+        // A stray key below index/ that is no index object goes too.
+        #expect(try server.curl("PUT", key: "\(prefix)/index/\(String(repeating: "0", count: 64))", body: Array("junk".utf8)) == 200)
         #expect(try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"]).stdout == "remote 's3': removed 31 objects (18.4 KiB), kept 2\n")
+        let index = try server.keys(prefix: prefix + "/index/")
+        #expect(index.count == 1 && !index[0].hasSuffix(String(repeating: "0", count: 64)), "\(index)")
         #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 's3' are in sync (2 objects known from its index; --verify asks the remote).\n")
         // The data comes back (its objects are still in the cache): the index must not call them present.
         try FS.writeFile(ws.path("data.mlv"), pointer)

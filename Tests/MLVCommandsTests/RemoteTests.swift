@@ -286,3 +286,21 @@ enum RemoteCheck {
         #expect(try FS.list(ws.dir.path + "/remote/sha256").count == 2)
     }
 }
+
+@Suite struct ProgressBarTests {
+    /// On a terminal (a pty from script(1)), push draws a bar with files, bytes, rate and ETA;
+    /// without one, only the summary line.
+    @Test func pushShowsFilesBytesRateAndETAOnATerminal() throws {
+        let ws = try RemoteCheck.workspaceWithData()
+        #expect(try ws.mlv(["remote", "add", "-d", "here", "../remote"]).status == 0)
+        let r = try runProcess("/usr/bin/script", ["-qec", "'\(mlvBinary)' push", "/dev/null"], cwd: ws.root, env: ws.env)
+        #expect(r.status == 0, "\(r)")
+        // The files first (32: the manifest goes after them), redrawn in place.
+        let bar = r.stdout.components(separatedBy: "\r\u{1B}[2K").dropFirst().first ?? ""
+        #expect(bar.range(of: #"^push \[[=> ]{24}\] \d+/32 files  [0-9.]+ (B|KiB)/20\.8 KiB  [0-9.]+ (B|KiB|MiB|GiB)/s  ETA (--|\d+s|\d+:\d\d)"#,
+                          options: .regularExpression) != nil, "\(r.stdout.debugDescription)")
+        #expect(r.stdout.hasSuffix("33 files pushed, 23.3 KiB, 0 failed\r\n"), "\(r.stdout.debugDescription)")
+        let plain = try ws.mlv(["push"])
+        #expect(plain.stdout == "0 files pushed, 0 B, 0 failed (33 already there)\n" && plain.stderr.isEmpty, "\(plain)")
+    }
+}

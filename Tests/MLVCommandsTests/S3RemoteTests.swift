@@ -199,3 +199,43 @@ import Testing
         #expect(try ws.mlv(["status", "-c", "--verify"]).stdout == "Cache and remote 's3' are in sync.\n")
     }
 }
+
+extension S3RemoteTests {
+    /// Uploads are signed over their SHA-256 unless the remote says `unsigned_payload: true`;
+    /// then single PUTs and multipart parts go as UNSIGNED-PAYLOAD, and everything still arrives
+    /// intact (a pull hash-checks every object).
+    @Test func unsignedPayloadOnlyWhenTheUserOptsIn() throws {
+        let server = try S3TestServer.get()
+        let (ws, _) = try workspace(server)
+        var rng = SystemRandomNumberGenerator()
+        let big = (0..<(6 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try FS.writeFile(ws.path("big.bin"), big)
+        #expect(try ws.mlv(["add", "big.bin"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_threshold", "5MiB"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "s3", "multipart_chunk", "5MiB"]).status == 0)
+        let expected = try RemoteCheck.trackedTree(ws)
+        func pushThroughProxy(_ args: [String]) throws -> (MLVResult, [String: Int]) {
+            let proxy = try FaultProxy(upstream: server.endpoint, rate: 0, seed: 1)
+            #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", proxy.endpoint]).status == 0)
+            let r = try ws.mlv(["push"] + args)
+            return (r, proxy.stop())
+        }
+        // Default: signed. One PUT for model.bin, one for the index object.
+        let (signed, s1) = try pushThroughProxy(["model.bin"])
+        #expect(signed.stdout == "1 file pushed, 4.9 KiB, 0 failed\n", "\(signed)")
+        #expect(s1["put_signed"] == 2 && s1["put_unsigned"] == nil, "\(s1)")
+        try RemoteCheck.refused(ws, ["remote", "modify", "s3", "unsigned_payload", "yes"],
+                                message: "invalid value 'yes' for 'remote.<name>.unsigned_payload': expected true or false")
+        #expect(try ws.mlv(["remote", "modify", "s3", "unsigned_payload", "true"]).status == 0)
+        // Opted in: 32 objects and big.bin's 2 parts unsigned; the index object is still signed.
+        let (unsigned, s2) = try pushThroughProxy([])
+        #expect(unsigned.stdout == "33 files pushed, 6.0 MiB, 0 failed (1 already there)\n", "\(unsigned)")
+        #expect(s2["put_unsigned"] == 34 && s2["put_signed"] == 1, "\(s2)")
+        #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", server.endpoint]).status == 0)
+        try RemoteCheck.forgetData(ws)
+        try FS.remove(ws.path("big.bin"))
+        #expect(try ws.mlv(["pull"]).status == 0)
+        #expect(try RemoteCheck.trackedTree(ws) == expected)
+        #expect(try FS.readFile(ws.path("big.bin")) == big)
+    }
+}

@@ -63,6 +63,12 @@ struct Repro: ParsableCommand {
                 Output.line("mlv: warning: \(e.message); the stages that make them will run")
             }
             for path in try ws.checkoutPipeline(missingOnly: true).restored { Output.line("restored pipeline output \(path)") }
+            if !noRunCache {
+                // Stage results recorded elsewhere: a stale stage with a matching entry is restored, its objects fetched then.
+                let (kept, refused) = try ws.fetchRunCacheEntries(remote: nil)
+                if kept > 0 { Output.line("fetched \(TransferOptions.runEntries(kept))") }
+                if refused > 0 { Output.line("mlv: warning: \(TransferOptions.runEntries(refused)) from the remote refused (not an entry mlv writes, or a path leaving the workspace)") }
+            }
         }
         var o = ReproOptions()
         o.targets = targets
@@ -74,6 +80,7 @@ struct Repro: ParsableCommand {
         o.check = check
         o.jobs = jobs
         o.runCache = !noRunCache
+        o.pull = pull && !noRunCache
         o.message = message
         let r = try ws.reproduce(o, events: { Self.show($0, dry: dry) })
         if check || dry {

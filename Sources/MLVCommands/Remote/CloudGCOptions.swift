@@ -23,10 +23,11 @@ struct CloudGCOptions: ParsableArguments {
         let age = grace >= 3600 && grace.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(grace / 3600)) h"
             : grace >= 60 && grace.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(grace / 60)) min" : Format.seconds(grace)
         let young = r.tooYoung > 0 ? ", \(r.tooYoung) younger than \(age) kept" : ""
+        let entries = r.runEntries > 0 ? " and \(TransferOptions.runEntries(r.runEntries)) naming \(r.removed == 1 ? "it" : "them")" : ""
         if r.dryRun {
-            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), keep \(r.kept)\(young); run with -f to remove them")
+            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries), keep \(r.kept)\(young); run with -f to remove them")
         } else {
-            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), kept \(r.kept)\(young)")
+            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries), kept \(r.kept)\(young)")
         }
     }
 }

@@ -11,8 +11,9 @@ struct Fetch: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs,
-                          selection: revisions.selection, progress: ProgressBar.renderer())
+                          selection: revisions.selection, runCache: options.runCache, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "fetched"))
+        if let w = TransferOptions.refusedRunEntries(r) { Terminal.writeError(w + "\n") }
     }
 }

@@ -4,7 +4,12 @@ import MLVKit
 struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Upload the cache objects of tracked paths that the remote lacks.",
-        discussion: "Only missing objects are sent; an interrupted push, run again, sends the rest.")
+        discussion: """
+        Only missing objects are sent; an interrupted push, run again, sends the rest. On S3, each push that \
+        completes writes an index object (PREFIX/index/) of the objects it made present; the next push takes \
+        what the index objects record as there without asking, and asks the remote about the rest. \
+        --verify asks about every object (and drops index objects that name a missing one).
+        """)
 
     @OptionGroup var options: TransferOptions
     @OptionGroup var revisions: RevisionOptions
@@ -15,7 +20,7 @@ struct Push: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs,
-                          selection: revisions.selection, verify: verify, progress: ProgressBar.renderer())
+                          selection: revisions.selection, verify: verify, runCache: options.runCache, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "pushed"))
     }

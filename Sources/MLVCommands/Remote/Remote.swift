@@ -6,7 +6,8 @@ struct Remote: ParsableCommand {
         abstract: "Manage remotes: S3 buckets (s3://bucket/prefix) or local directories that hold the cache's objects.",
         discussion: """
         Options per remote (`mlv remote modify NAME OPTION VALUE`): endpoint_url, region, profile, \
-        addressing (path|virtual), jobs, retries, read_timeout, multipart_threshold, multipart_chunk. \
+        addressing (path|virtual), jobs, retries, read_timeout, multipart_threshold, multipart_chunk, \
+        unsigned_payload (true: uploads are not signed over their SHA-256; default false). \
         Secrets (access_key_id, secret_access_key, session_token) only with --local, which writes the \
         git-ignored .mlv/config.local.yaml; or use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_PROFILE.
         """,

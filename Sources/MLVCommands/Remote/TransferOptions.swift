@@ -12,6 +12,9 @@ struct TransferOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Parallel transfers (default: the remote's jobs, else 4 × cores).")
     var jobs: Int?
 
+    @Flag(help: "Also transfer the run-cache: recorded stage results and their outputs, so `repro` elsewhere restores them instead of running.")
+    var runCache = false
+
     func validate() throws {
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("-j must be from 1 to 1024") }
     }
@@ -20,7 +23,16 @@ struct TransferOptions: ParsableArguments {
     static func summary(_ r: TransferResult, verb: String) -> String {
         "\(grouped(r.transferred)) file\(r.transferred == 1 ? "" : "s") \(verb), \(Format.bytes(r.bytes)), \(r.failed) failed"
             + (r.skipped > 0 ? " (\(grouped(r.skipped)) already there)" : "")
+            + (r.runEntries > 0 ? ", \(runEntries(r.runEntries)) \(verb)" : "")
     }
+
+    /// A warning line for run-cache entries from the remote that were not kept, or nil.
+    static func refusedRunEntries(_ r: TransferResult) -> String? {
+        r.refusedRunEntries == 0 ? nil
+            : "mlv: warning: \(runEntries(r.refusedRunEntries)) from remote '\(r.remote)' refused (not an entry mlv writes, or a path leaving the workspace)"
+    }
+
+    static func runEntries(_ n: Int) -> String { "\(grouped(n)) run-cache entr\(n == 1 ? "y" : "ies")" }
 
     static func grouped(_ n: Int) -> String {
         var s = String(n)

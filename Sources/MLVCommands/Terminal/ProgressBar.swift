@@ -1,6 +1,7 @@
 import MLVSupport
 
-/// Renders progress on stderr when it is a terminal: `add [=====>    ] 1200/20000 files  45.1/633.0 MiB  210.3 MiB/s`.
+/// Renders progress on stderr when it is a terminal:
+/// `push [=====>    ] 1200/20000 files  45.1 MiB/633.0 MiB  210.3 MiB/s  ETA 0:03`.
 enum ProgressBar {
     /// A renderer for MLVKit's progress callbacks, or nil when stderr is not a terminal
     /// (then only the final summary line is printed).
@@ -11,8 +12,8 @@ enum ProgressBar {
             let width = 24
             let filled = min(width, Int(fraction * Double(width)))
             let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
-            let rate = s.elapsed > 0 ? Double(s.bytes) / s.elapsed : 0
-            Terminal.writeError("\r\u{1B}[2K\(s.label) [\(bar)] \(s.files)/\(s.totalFiles) files  \(Format.bytes(s.bytes))/\(Format.bytes(s.totalBytes))  \(Format.bytes(Int64(rate)))/s")
+            let rate = s.totalBytes > 0 ? "\(Format.bytes(Int64(s.rate)))/s" : "\(Int(s.rate)) files/s"
+            Terminal.writeError("\r\u{1B}[2K\(s.label) [\(bar)] \(s.files)/\(s.totalFiles) files  \(Format.bytes(s.bytes))/\(Format.bytes(s.totalBytes))  \(rate)  \(s.etaText)")
             Terminal.progressVisible = true
         }
     }

@@ -16,6 +16,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         "remote.*.access_key_id", "remote.*.secret_access_key", "remote.*.session_token",
         "remote.*.addressing", "remote.*.jobs",
         "remote.*.retries", "remote.*.read_timeout", "remote.*.multipart_threshold", "remote.*.multipart_chunk",
+        "remote.*.unsigned_payload",
     ]
 
     public static func isKnown(_ key: String) -> Bool {

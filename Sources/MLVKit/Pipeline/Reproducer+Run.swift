@@ -239,7 +239,7 @@ extension Reproducer {
         guard options.runCache, !options.force, Reproducer.runCacheable(stage), snap.missingDeps.isEmpty else { return false }
         let key = RunCache.key(stage, deps: snap.deps, params: snap.params)
         let cached = Set(stage.outs.filter(\.cache).map(\.path))
-        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) {
+        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) || fetchedFromRemote(entry) {
             for o in entry {
                 // Uncached outs (tracked by git, edited by people) are plain copies.
                 try ws.restoreOutput(o, copy: !cached.contains(o.path))

@@ -15,6 +15,10 @@ public struct ReproOptions: Sendable {
     public var check = false
     public var jobs = 1
     public var runCache = true
+    /// `repro --pull`: a run-cache entry whose objects are not all cached has them fetched from
+    /// `remote` (nil: the default) before it is used (see Workspace+RunCacheRemote.swift).
+    public var pull = false
+    public var remote: String?
     /// Also make a git commit of the lock and .gitignore files.
     public var message: String?
     /// Refuse missing deps and params before anything runs (`mlv commit` without stage names

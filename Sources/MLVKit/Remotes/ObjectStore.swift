@@ -62,7 +62,9 @@ extension RemoteSettings {
             let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
             let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
             let client = S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
-            return S3Remote(name: name, client: client, prefix: prefix, multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
+            let store = S3Remote(name: name, client: client, prefix: prefix, multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
+            store.unsignedPayload = unsignedPayload
+            return store
         }
     }
 }

@@ -45,10 +45,13 @@ public struct RemoteSettings: Equatable, Sendable {
     public var readTimeout: Double
     public var multipartThreshold: Int64
     public var multipartChunk: Int64
+    /// Uploads sent with `x-amz-content-sha256: UNSIGNED-PAYLOAD` (the server does not check
+    /// their bytes against the signature); off unless the user opts in.
+    public var unsignedPayload = false
 
     /// The option names `mlv remote modify` accepts (secrets only with --local).
     public static let options = ["url", "endpoint_url", "region", "profile", "addressing", "jobs", "retries", "read_timeout",
-                                 "multipart_threshold", "multipart_chunk", "access_key_id", "secret_access_key", "session_token"]
+                                 "multipart_threshold", "multipart_chunk", "unsigned_payload", "access_key_id", "secret_access_key", "session_token"]
     public static let secretOptions: Set<String> = ["access_key_id", "secret_access_key", "session_token"]
 
     /// Checks one option's value before it is written.
@@ -67,6 +70,8 @@ public struct RemoteSettings: Equatable, Sendable {
             guard let n = parseSize(value), n >= 5 << 20, n <= 5 << 30 else {
                 throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "a size from 5MiB to 5GiB (e.g. 64MiB)")
             }
+        case "unsigned_payload":
+            guard value == "true" || value == "false" else { throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "true or false") }
         case "endpoint_url":
             guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
                 throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "an http:// or https:// URL")
@@ -112,7 +117,8 @@ public struct RemoteSettings: Equatable, Sendable {
             retries: v("retries").flatMap { Int($0) } ?? 5,
             readTimeout: v("read_timeout").flatMap { Double($0) } ?? 60,
             multipartThreshold: v("multipart_threshold").flatMap(parseSize) ?? 64 << 20,
-            multipartChunk: v("multipart_chunk").flatMap(parseSize) ?? 16 << 20)
+            multipartChunk: v("multipart_chunk").flatMap(parseSize) ?? 16 << 20,
+            unsignedPayload: v("unsigned_payload") == "true")
     }
 
     /// 4 × cores: transfers of small objects wait on the network, not the CPU.

@@ -15,8 +15,8 @@ import MLVSupport
 struct RemoteIndex: Equatable, Sendable {
     static let header: [UInt8] = Array("mlv-index 1\n".utf8)
     static let recordSize = 33
-    /// 2 million objects; larger bodies are ignored (and never written: a push splits its set).
-    static let maxObjects = 2_000_000
+    /// 1 million objects (33 MB); larger bodies are ignored (and never written: a push splits its set).
+    static let maxObjects = 1_000_000
     static var maxBytes: Int { header.count + maxObjects * recordSize }
 
     /// Sorted by (digest, kind), no duplicates.

@@ -17,6 +17,10 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     var listPageSize = 1000
     /// Parts per ListParts page (S3's maximum; tests make it small to page).
     var listPartsPageSize = 1000
+    /// Uploads and parts signed as UNSIGNED-PAYLOAD instead of over their SHA-256 (the remote's
+    /// `unsigned_payload: true`); parts then need no extra read to hash them (unless a part
+    /// left by an interrupted upload must be compared by its MD5).
+    var unsignedPayload = false
 
     init(name: String, client: S3Client, prefix: String, multipartThreshold: Int64 = 64 << 20, multipartChunk: Int64 = 16 << 20) {
         remoteName = name
@@ -120,7 +124,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     public func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
         if size >= multipartThreshold { return try uploadMultipart(hash, from: path, size: size, jobs: jobs) }
         try mapped(key: key(hash)) {
-            try client.putObject(key: key(hash), file: path, size: size, sha256Hex: hash.digest.hex)
+            try client.putObject(key: key(hash), file: path, size: size, sha256Hex: unsignedPayload ? SigV4Signer.unsignedPayload : hash.digest.hex)
         }
     }
 
@@ -170,10 +174,16 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 let p = parts[i]
                 let old = uploaded[i + 1].flatMap { $0.size == p.length ? $0 : nil }
-                let (sha, md5) = try Self.hashes(of: path, offset: p.offset, length: p.length, md5: old != nil, buffer: &buffer)
-                if let old, Self.etagMD5(old.etag) == md5 {
-                    lock.lock(); etags[i] = old.etag; lock.unlock()
-                    return
+                let sha: String
+                if unsignedPayload && old == nil {
+                    sha = SigV4Signer.unsignedPayload
+                } else {
+                    let (partSHA, md5) = try Self.hashes(of: path, offset: p.offset, length: p.length, md5: old != nil, buffer: &buffer)
+                    if let old, Self.etagMD5(old.etag) == md5 {
+                        lock.lock(); etags[i] = old.etag; lock.unlock()
+                        return
+                    }
+                    sha = unsignedPayload ? SigV4Signer.unsignedPayload : partSHA
                 }
                 let etag = try mapped(key: key) {
                     try client.uploadPart(key: key, uploadID: id, number: i + 1, file: path, offset: p.offset, length: p.length, sha256Hex: sha)

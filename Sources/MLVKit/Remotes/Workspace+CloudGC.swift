@@ -8,6 +8,8 @@ public struct CloudGCResult: Sendable {
     public var kept = 0
     /// Unreferenced objects kept because they are younger than the grace period.
     public var tooYoung = 0
+    /// Run-cache entries on the remote that name a removed object (removed with it).
+    public var runEntries = 0
     public var dryRun = true
 }
 
@@ -16,7 +18,8 @@ extension Workspace {
     /// references (dry run unless `force`). Objects younger than `grace` seconds are kept, so a
     /// push running meanwhile elsewhere loses nothing. Every directory manifest the selection
     /// names must be in the cache (its files are kept too), else nothing is removed. Index
-    /// objects naming a removed object are rewritten without it first (see RemoteIndex).
+    /// objects naming a removed object are rewritten without it first (see RemoteIndex), and
+    /// run-cache entries naming one are removed (an entry on a remote means its objects are there).
     public func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
         let (settings, store) = try remote(name)
@@ -35,9 +38,13 @@ extension Workspace {
             result.removed += 1
             result.removedBytes = [result.removedBytes, o.size].saturatingSum()   // sizes from the server's listing
         }
+        let removed = Set(doomed)
+        let entries = try runEntries(naming: removed, store: store, jobs: settings.jobs)
+        result.runEntries = entries.count
         if force {
-            // Index objects first: if the deletes then fail half-way, the index only claims less.
-            try pruneIndexes(removed: Set(doomed), store: store, settings: settings, jobs: settings.jobs)
+            // Index objects and entries first: if the deletes then fail half-way, they only claim less.
+            try pruneIndexes(removed: removed, store: store, settings: settings, jobs: settings.jobs)
+            try store.deleteSide(entries.map { "runs/" + $0.relative })
             try store.delete(doomed)
         }
         return result

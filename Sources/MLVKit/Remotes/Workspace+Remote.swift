@@ -11,6 +11,10 @@ public struct TransferResult: Sendable {
     public var skipped = 0
     public var failed = 0
     public var seconds = 0.0
+    /// Run-cache entries sent or received (`--run-cache`).
+    public var runEntries = 0
+    /// Run-cache entries from the remote that were not kept (not an entry mlv writes, or a path leaving the workspace).
+    public var refusedRunEntries = 0
 }
 
 /// The objects a set of pointers needs: files with their sizes, and directory manifests.
@@ -77,14 +81,21 @@ extension Workspace {
     /// object has been confirmed present, the push writes an index object of those the index did
     /// not name yet. With `verify`, every object is asked about, and index objects naming an
     /// object that is missing are dropped.
+    ///
+    /// `runCache`: also the run-cache entries whose objects are all in the cache, with those
+    /// objects (each entry after its objects, so an entry on the remote means they are there).
     public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                     verify: Bool = false, cwd: String = FS.currentDirectory(),
+                     verify: Bool = false, runCache: Bool = false, cwd: String = FS.currentDirectory(),
                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
-            let set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
-            return try push(set, settings: settings, store: store, jobs: jobs, verify: verify, progress: progress)
+            var set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
+            let runs = runCache ? try localRunEntries().filter { try $0.outs.allSatisfy(isCached) } : []
+            if !runs.isEmpty { set.formUnion(try objectSet(runOutputs(runs.map(\.outs)))) }
+            var result = try push(set, settings: settings, store: store, jobs: jobs, verify: verify, progress: progress)
+            if runCache { result.runEntries = try pushRunEntries(runs, store: store, jobs: jobs) }
+            return result
         }
     }
 
@@ -139,87 +150,119 @@ extension Workspace {
     /// `mlv fetch`: downloads into the cache the objects of the given tracked paths that it
     /// lacks. Each object is written to `.mlv/tmp`, hashed as it arrives, and renamed into the
     /// cache only if its hash matches its name; directory manifests are validated (every path
-    /// must stay inside the directory) before they are kept.
+    /// must stay inside the directory) before they are kept. `runCache`: first the remote's
+    /// run-cache entries and their objects (see `fetchRunCache`).
     public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                      cwd: String = FS.currentDirectory(), progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+                      runCache: Bool = false, cwd: String = FS.currentDirectory(),
+                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
-            var result = TransferResult(remote: settings.name)
-            var corrupted: [String] = []
-            var missing: [String] = []
-            var missingHashes = Set<ContentHash>()
-            let lock = Lock()
-            var set = try objectSet(tracked)
-            if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
-                try store.check(forWriting: false)
-            }
-
-            /// Downloads `todo` into the cache; returns how many bytes arrived.
-            func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
-                let sizes = todo.map { set.files[$0] ?? 0 }
-                let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
-                func get(_ i: Int, jobs: Int) throws {
-                    let h = todo[i]
-                    let tmp = cache.temporaryPath("obj")
-                    // Read and write: a ranged download reads back what landed, to hash it.
-                    let fd = try FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
-                    var keep = false
-                    defer { close(fd); if !keep { unlink(tmp) } }
-                    guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs) : store.download(h, to: fd, path: tmp)) else {
-                        lock.lock(); missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
-                        return
-                    }
-                    guard digest == h.digest else {
-                        lock.lock(); corrupted.append(set.shownAs[h] ?? h.short); lock.unlock()
-                        return
-                    }
-                    try validate?(h, tmp)
-                    try cache.install(temporary: tmp, as: h)
-                    keep = true
-                    let size = (try? FS.status(cache.path(h)))??.size ?? 0
-                    lock.lock(); result.transferred += 1; result.bytes += size; lock.unlock()
-                    counter.advance(bytes: size)
-                }
-                // Small objects many at a time; large ones (by the size the pointer claims) one
-                // at a time, each in parallel ranges.
-                let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
-                let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
-                try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
-                    try get(small[k], jobs: 1)
-                }
-                for i in large { try get(i, jobs: jobs) }
-            }
-
-            // Manifests first: they say which files a directory needs.
-            let manifestsToGet = set.unknownManifests
-            try download(manifestsToGet, label: "fetch") { h, tmp in
-                let bytes = try FS.readFile(tmp)
-                // Parsing refuses paths leaving the workspace or reaching .git/.mlv (in any spelling).
-                do {
-                    _ = try DirectoryManifest.parse(bytes, source: "'\(h.short)…'")
-                } catch let e as DirectoryManifest.Invalid {
-                    throw RemoteError.invalidManifest(remote: settings.name, object: "\(h.short)….dir", reason: e.reason)
-                }
-            }
-            if !manifestsToGet.isEmpty { set = try objectSet(tracked) }
-            let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
-            result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
-            try download(files, label: "fetch")
-            result.failed = corrupted.count + missing.count
+            let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
+            var result = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress).get()
+            if let runs { result.add(runs) }
             result.seconds = Clock.monotonicSeconds() - start
-            if !corrupted.isEmpty { throw RemoteError.corruptedDownloads(remote: settings.name, objects: corrupted.sorted()) }
-            if !missing.isEmpty {
-                // An index object that names a missing object lies: it goes, so the next push re-sends it.
-                if store.usesIndex, let hint = try? readHint(store, settings, jobs: jobs, saveCopies: false) {
-                    dropIndexes(naming: missingHashes, hint: hint, store: store, settings: settings)
-                }
-                throw RemoteError.missingOnRemote(remote: settings.name, objects: missing.sorted())
-            }
             return result
         }
+    }
+
+    /// What a fetch moved, and what it could not: objects the remote lacks, and objects whose
+    /// bytes did not match their hash (discarded).
+    struct FetchOutcome {
+        var result: TransferResult
+        var missing: [String] = []
+        var corrupted: [String] = []
+
+        /// The result, or the error that reports what went wrong.
+        func get() throws -> TransferResult {
+            if !corrupted.isEmpty { throw RemoteError.corruptedDownloads(remote: result.remote, objects: corrupted.sorted()) }
+            if !missing.isEmpty { throw RemoteError.missingOnRemote(remote: result.remote, objects: missing.sorted()) }
+            return result
+        }
+    }
+
+    /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the lock.
+    func fetchObjects(_ tracked: [TrackedPath], settings: RemoteSettings, store: ObjectStore, jobs: Int,
+                      progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> FetchOutcome {
+        var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
+        var missingHashes = Set<ContentHash>()
+        let lock = Lock()
+        var set = try objectSet(tracked)
+        if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
+            try store.check(forWriting: false)
+        }
+
+        /// Downloads `todo` into the cache.
+        func download(_ todo: [ContentHash], label: String, validate: ((ContentHash, String) throws -> Void)? = nil) throws {
+            let sizes = todo.map { set.files[$0] ?? 0 }
+            let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
+            func get(_ i: Int, jobs: Int) throws {
+                let h = todo[i]
+                let tmp = cache.temporaryPath("obj")
+                // Read and write: a ranged download reads back what landed, to hash it.
+                let fd = try FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+                var keep = false
+                defer { close(fd); if !keep { unlink(tmp) } }
+                guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs) : store.download(h, to: fd, path: tmp)) else {
+                    lock.lock(); outcome.missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
+                    return
+                }
+                guard digest == h.digest else {
+                    lock.lock(); outcome.corrupted.append(set.shownAs[h] ?? h.short); lock.unlock()
+                    return
+                }
+                try validate?(h, tmp)
+                try cache.install(temporary: tmp, as: h)
+                keep = true
+                let size = (try? FS.status(cache.path(h)))??.size ?? 0
+                lock.lock(); outcome.result.transferred += 1; outcome.result.bytes += size; lock.unlock()
+                counter.advance(bytes: size)
+            }
+            // Small objects many at a time; large ones (by the size the pointer claims) one
+            // at a time, each in parallel ranges.
+            let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+            let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+            try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
+                try get(small[k], jobs: 1)
+            }
+            for i in large { try get(i, jobs: jobs) }
+        }
+
+        // Manifests first: they say which files a directory needs.
+        let manifestsToGet = set.unknownManifests
+        try download(manifestsToGet, label: "fetch") { h, tmp in
+            let bytes = try FS.readFile(tmp)
+            // Parsing refuses paths leaving the workspace or reaching .git/.mlv (in any spelling).
+            do {
+                _ = try DirectoryManifest.parse(bytes, source: "'\(h.short)…'")
+            } catch let e as DirectoryManifest.Invalid {
+                throw RemoteError.invalidManifest(remote: settings.name, object: "\(h.short)….dir", reason: e.reason)
+            }
+        }
+        if !manifestsToGet.isEmpty { set = try objectSet(tracked) }
+        let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
+        outcome.result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
+        try download(files, label: "fetch")
+        outcome.result.failed = outcome.corrupted.count + outcome.missing.count
+        // An index object that names a missing object lies: it goes, so the next push re-sends it.
+        if !missingHashes.isEmpty, store.usesIndex, let hint = try? readHint(store, settings, jobs: jobs, saveCopies: false) {
+            dropIndexes(naming: missingHashes, hint: hint, store: store, settings: settings)
+        }
+        return outcome
+    }
+}
+
+extension TransferResult {
+    /// Adds the counts of `other`.
+    mutating func add(_ other: TransferResult) {
+        transferred += other.transferred
+        bytes = [bytes, other.bytes].saturatingSum()
+        skipped += other.skipped
+        failed += other.failed
+        runEntries += other.runEntries
+        refusedRunEntries += other.refusedRunEntries
     }
 }
 

@@ -15,8 +15,10 @@ struct RemoteHint: Sendable {
 extension Workspace {
     /// Index objects a listing returns at most (one ListObjectsV2 page).
     static let indexListLimit = 1000
-    /// Index objects read at most; any subset of them is still a true hint.
+    /// Index objects read at most, and objects they may name in all (bounding memory); any
+    /// subset of the index objects is still a true hint.
     static let indexReadLimit = 64
+    static let hintLimit = 4_000_000
     /// After a push, index objects beyond this many are merged (the smallest first).
     static let indexKeep = 8
 
@@ -47,7 +49,9 @@ extension Workspace {
         let local = Set(((try? FS.list(folder)) ?? []).map(\.name))
         let names = listedNames.filter { !local.contains($0 + ".stale") }.sorted().prefix(Self.indexReadLimit)
         let lock = Lock()
-        try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 16))) { i in
+        var budget = Self.hintLimit
+        // Four at a time: an index object may be 33 MB.
+        try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 4))) { i in
             let name = names[i]
             let copy = Path.join(folder, name)
             var index: RemoteIndex?
@@ -59,7 +63,12 @@ extension Workspace {
                 if index != nil && saveCopies { try? saveIndexCopy(bytes, name: name, folder: folder) }
             }
             guard let index else { return }
-            lock.lock(); hint.indexes[name] = index; lock.unlock()
+            lock.lock()
+            if index.objects.count <= budget {
+                budget -= index.objects.count
+                hint.indexes[name] = index
+            }
+            lock.unlock()
         }
         for index in hint.indexes.values { hint.objects.formUnion(index.objects) }
         // Copies and marks of index objects the remote no longer lists go (when the listing was whole).
@@ -146,10 +155,11 @@ extension Workspace {
         let folder = remoteIndexFolder(settings)
         let lock = Lock()
         var rewrite: [(name: String, keep: RemoteIndex?)] = []
-        try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 16))) { i in
+        try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 4))) { i in
             let name = names[i]
-            // A key that is no index object, or a body that is none, names nothing: it goes too.
-            guard RemoteIndex.isName(name), let bytes = try store.getSide("index/" + name, limit: RemoteIndex.maxBytes),
+            // A key that is no index object, or a body that is none (or too large, or unreadable),
+            // names nothing to trust: it goes too (dropping an index object is always safe).
+            guard RemoteIndex.isName(name), let bytes = (try? store.getSide("index/" + name, limit: RemoteIndex.maxBytes)) ?? nil,
                   let index = RemoteIndex.parse(bytes, name: name) else {
                 lock.lock(); rewrite.append((name, nil)); lock.unlock()
                 return

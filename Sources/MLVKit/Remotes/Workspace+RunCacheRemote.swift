@@ -1,0 +1,181 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run-cache entry: the run's key and the entry's name, both SHA-256 hex. On a remote it
+/// lies where it lies in the cache, `runs/ab/cdef…(key)/<name>`, below the remote's root or prefix.
+struct RunEntryName: Hashable, Sendable {
+    var key: String
+    var name: String
+
+    /// "ab/cdef…/<name>", relative to `runs/`.
+    var relative: String { key.prefix(2) + "/" + key.dropFirst(2) + "/" + name }
+
+    init?(key: String, name: String) {
+        guard RemoteIndex.isName(key), RemoteIndex.isName(name) else { return nil }
+        self.key = key
+        self.name = name
+    }
+
+    /// From a listed key relative to `runs/` (untrusted: only the exact shape counts).
+    init?(relative: String) {
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].utf8.count == 2, parts[1].utf8.count == 62 else { return nil }
+        self.init(key: String(parts[0] + parts[1]), name: String(parts[2]))
+    }
+}
+
+/// A run-cache entry with its outs.
+struct RunEntry: Sendable {
+    var id: RunEntryName
+    var outs: [Lockfile.Entry]
+}
+
+extension Workspace {
+    static let runEntryLimit = (1 << 20) - 1
+    /// Run-cache entries read or listed at most.
+    static let runEntriesMax = 1_000_000
+
+    var runCacheRoot: String { Path.join(cache.root, "runs") }
+
+    func runEntryPath(_ id: RunEntryName) -> String { runCacheRoot + "/" + id.relative }
+
+    /// The entry's bytes if they hash to its name and parse as an entry of some stage (every
+    /// out a safe workspace path); nil for anything else.
+    static func checkedRunEntry(_ bytes: [UInt8], _ id: RunEntryName) -> [Lockfile.Entry]? {
+        guard bytes.count <= runEntryLimit, SHA256Hasher.hex(bytes) == id.name else { return nil }
+        return RunCache.parse(bytes, declared: nil)
+    }
+
+    /// The local run-cache's entries that check out (see `checkedRunEntry`).
+    func localRunEntries() throws -> [RunEntry] {
+        var out: [RunEntry] = []
+        guard FS.isDirectory(runCacheRoot) else { return [] }
+        for a in try FS.list(runCacheRoot) where a.kind == .directory && a.name.utf8.count == 2 {
+            for b in try FS.list(runCacheRoot + "/" + a.name) where b.kind == .directory {
+                for c in try FS.list(runCacheRoot + "/" + a.name + "/" + b.name) where c.kind == .file {
+                    guard out.count < Self.runEntriesMax, let id = RunEntryName(key: a.name + b.name, name: c.name),
+                          let bytes = try? UntrustedFile.bytes(runEntryPath(id), shownAs: c.name, limit: Self.runEntryLimit, followSymlinks: false),
+                          let outs = Self.checkedRunEntry(bytes, id) else { continue }
+                    out.append(RunEntry(id: id, outs: outs))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Run-cache outs as pointer-like records (for `objectSet` and `fetchObjects`).
+    func runOutputs(_ outs: [[Lockfile.Entry]]) -> [TrackedPath] {
+        outs.joined().map { o in
+            TrackedPath(pointerPath: "run-cache", target: o.path, pointer: PointerFile(path: o.path, hash: o.hash, size: o.size, fileCount: o.fileCount))
+        }
+    }
+
+    /// The entries the remote lacks, uploaded (their objects must be there already); returns how many.
+    func pushRunEntries(_ entries: [RunEntry], store: ObjectStore, jobs: Int) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        let there = Set(try store.listSide("runs", limit: Self.runEntriesMax))
+        let todo = entries.filter { !there.contains($0.id.relative) }
+        try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
+            let bytes = try UntrustedFile.bytes(runEntryPath(todo[i].id), shownAs: todo[i].id.name, limit: Self.runEntryLimit, followSymlinks: false)
+            try store.putSide("runs/" + todo[i].id.relative, bytes)
+        }
+        return todo.count
+    }
+
+    /// Downloads the remote's run-cache entries that the cache lacks. Each is kept only if it
+    /// hashes to its name and is an entry mlv would write with safe workspace paths (whether
+    /// its outs are a stage's declared outs is checked again when `repro` uses it). Returns
+    /// how many were kept and how many refused.
+    func fetchRunEntries(store: ObjectStore, jobs: Int) throws -> (kept: Int, refused: Int) {
+        let listed = try store.listSide("runs", limit: Self.runEntriesMax)
+        var refused = listed.filter { RunEntryName(relative: $0) == nil && !Path.base($0).hasPrefix(".") }.count
+        let todo = listed.compactMap(RunEntryName.init(relative:)).filter { !FS.exists(runEntryPath($0)) }
+        let lock = Lock()
+        var kept = 0
+        try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
+            let id = todo[i]
+            guard let bytes = try store.getSide("runs/" + id.relative, limit: Self.runEntryLimit), Self.checkedRunEntry(bytes, id) != nil else {
+                lock.lock(); refused += 1; lock.unlock()
+                return
+            }
+            let dest = runEntryPath(id)
+            try FS.makeDirectories(Path.parent(dest))
+            let tmp = Path.parent(dest) + "/." + id.name + ".tmp-\(getpid())-\(i)"
+            do {
+                try FS.writeFile(tmp, bytes, mode: 0o444)
+                try FS.rename(tmp, dest)
+            } catch {
+                unlink(tmp)
+                throw error
+            }
+            lock.lock(); kept += 1; lock.unlock()
+        }
+        return (kept, refused)
+    }
+
+    /// The remote's run-cache entries with an out among `removed`. Each entry is read from the
+    /// local run-cache when it is there (same name, same bytes), else downloaded; keys and
+    /// entries that are not mlv's are left alone.
+    func runEntries(naming removed: Set<ContentHash>, store: ObjectStore, jobs: Int) throws -> [RunEntryName] {
+        guard !removed.isEmpty else { return [] }
+        let ids = try store.listSide("runs", limit: Self.runEntriesMax).compactMap(RunEntryName.init(relative:))
+        let lock = Lock()
+        var out: [RunEntryName] = []
+        try Parallel.forEachOnThreads(count: ids.count, workers: max(1, min(jobs, 16))) { i in
+            let id = ids[i]
+            let local = try? UntrustedFile.bytes(runEntryPath(id), shownAs: id.name, limit: Self.runEntryLimit, followSymlinks: false)
+            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: Self.runEntryLimit),
+                  let outs = Self.checkedRunEntry(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
+            lock.lock(); out.append(id); lock.unlock()
+        }
+        return out.sorted { $0.relative < $1.relative }
+    }
+
+    /// `fetch --run-cache`: the remote's run-cache entries, then the objects of every entry in
+    /// the cache that lacks some. An entry whose objects the remote lacks is left as it is
+    /// (`repro` uses only entries whose objects are all cached); a corrupted object is an error.
+    func fetchRunCache(settings: RemoteSettings, store: ObjectStore, jobs: Int,
+                       progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
+        let (kept, refused) = try fetchRunEntries(store: store, jobs: jobs)
+        let incomplete = try localRunEntries().filter { try !$0.outs.allSatisfy(isCached) }
+        var outcome = try fetchObjects(runOutputs(incomplete.map(\.outs)), settings: settings, store: store, jobs: jobs, progress: progress)
+        outcome.missing = []
+        var result = try outcome.get()
+        result.failed = 0
+        result.runEntries = kept
+        result.refusedRunEntries = refused
+        return result
+    }
+
+    /// For `repro --pull`: the objects of one run-cache entry's outs, from the remote (nil: the
+    /// default). The caller holds the workspace lock. Objects the remote lacks stay missing.
+    func fetchRunOutputs(_ outs: [Lockfile.Entry], remote name: String?) throws {
+        let (settings, store) = try remote(name)
+        _ = try fetchObjects(runOutputs([outs]), settings: settings, store: store, jobs: settings.jobs, progress: nil).get()
+    }
+
+    /// `repro --pull`, before running: the remote's run-cache entries (not their objects, which
+    /// are fetched when an entry is used).
+    public func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
+        try withLock {
+            let (settings, store) = try remote(name)
+            return try fetchRunEntries(store: store, jobs: settings.jobs)
+        }
+    }
+}
+
+extension Reproducer {
+    /// With `repro --pull`: fetches the entry's objects from the remote; true when they are all
+    /// cached then. Any failure (the remote lacks one, the network) leaves the stage to run.
+    func fetchedFromRemote(_ entry: [Lockfile.Entry]) -> Bool {
+        guard options.pull else { return false }
+        do {
+            try ws.fetchRunOutputs(entry, remote: options.remote)
+            return try entry.allSatisfy { try ws.isCached($0) }
+        } catch {
+            return false
+        }
+    }
+}
