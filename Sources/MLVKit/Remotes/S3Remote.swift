@@ -277,10 +277,13 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             // A 200: the server sent the whole object.
             return try hasher.hashWhole(length: first.bytesWritten)
         }
-        let ranges = Self.parts(size: size, chunk: chunk)
-        guard ranges.first?.length == first.bytesWritten else {
+        // The first range, then the rest in ranges grown (if need be) to at most 10,000.
+        guard first.bytesWritten == min(chunk, size) else {
             throw RemoteError.requestFailed(remote: remoteName, object: key, code: "MalformedResponse", status: 206, attempts: 1)
         }
+        let rest = max(chunk, (size + 9_999) / 10_000)
+        let ranges = [(offset: Int64(0), length: first.bytesWritten)]
+            + stride(from: first.bytesWritten, to: size, by: Int(rest)).map { (offset: $0, length: min(rest, size - $0)) }
         hasher.ranges = ranges
         try hasher.finished(0)
         try Parallel.forEachOnThreads(count: ranges.count - 1, workers: max(1, jobs)) { k in
@@ -320,15 +323,17 @@ enum CurlCodes {
 
 /// Hashes a file that ranges are being written into, in order: whenever the ranges from the
 /// hashed end onwards have landed, the worker that completed one reads them back (from the page
-/// cache) into the running SHA-256. One worker hashes at a time; the others go on downloading.
+/// cache) into the running SHA-256. One worker hashes at a time, and the others never wait for
+/// it: they mark their range landed and go on downloading (the hashing worker picks it up).
 final class OrderedRangeHasher: @unchecked Sendable {
     let fd: Int32
     let path: String
     var ranges: [(offset: Int64, length: Int64)] = []
     private let state = Lock()
-    private let hashing = Lock()
+    /// Guarded by `state`: the ranges landed, the first one not hashed yet, whether a worker is hashing.
     private var done: Set<Int> = []
     private var next = 0
+    private var hashing = false
     private let sha = SHA256Hasher()
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
@@ -337,24 +342,33 @@ final class OrderedRangeHasher: @unchecked Sendable {
         self.path = path
     }
 
-    /// Range `i` has landed: hash every landed range from the hashed end.
+    /// Range `i` has landed: unless another worker is hashing, hash every landed range from the hashed end.
     func finished(_ i: Int) throws {
-        state.lock(); done.insert(i); state.unlock()
-        hashing.lock()
-        defer { hashing.unlock() }
+        state.lock()
+        done.insert(i)
+        if hashing { state.unlock(); return }
+        hashing = true
+        state.unlock()
+        try hashReady()
+    }
+
+    /// Hashes landed ranges in order until the next one has not landed; only the worker that set
+    /// `hashing` runs this, and it clears it under the same lock that `finished` checks it under.
+    private func hashReady() throws {
         while true {
             state.lock()
-            let ready = done.contains(next)
+            guard next < ranges.count, done.contains(next) else { hashing = false; state.unlock(); return }
+            let r = ranges[next]
             state.unlock()
-            guard ready, next < ranges.count else { return }
-            try read(ranges[next].offset, ranges[next].length)
-            next += 1
+            do { try read(r.offset, r.length) } catch { state.lock(); hashing = false; state.unlock(); throw error }
+            state.lock(); done.remove(next); next += 1; state.unlock()
         }
     }
 
+    /// After every range has landed (and every worker has returned): the digest of the whole file.
     func digest() throws -> Digest? {
-        hashing.lock()
-        defer { hashing.unlock() }
+        state.lock(); hashing = true; state.unlock()
+        try hashReady()
         guard next == ranges.count else { throw FileSystemError("'\(path)': \(ranges.count - next) ranges were never written") }
         return Digest(bytes: sha.finalizeBytes())
     }
