@@ -109,6 +109,18 @@ import Testing
         try pullFresh(ws, big)
     }
 
+    /// Credentials that may not list open uploads: a large push still works, without resume.
+    @Test func aLargePushWithoutTheRightToListUploads() throws {
+        let server = try S3TestServer.get(.moto)
+        let (ws, big, _) = try workspace(server, size: (11 << 20) + 1)
+        let limited = try #require(server.limited)
+        ws.env["AWS_ACCESS_KEY_ID"] = limited.accessKey
+        ws.env["AWS_SECRET_ACCESS_KEY"] = limited.secretKey
+        let push = try ws.mlv(["push", "-r", "direct"])
+        #expect(push.status == 0 && push.stdout == "1 file pushed, 11.0 MiB, 0 failed\n", "\(push)")
+        try pullFresh(ws, big)
+    }
+
     @Test func aRangedPullFinishesThroughFaults() throws {
         let server = try S3TestServer.get()
         // 6 ranges of 5 MiB (the last 3 MiB + 5).

@@ -38,7 +38,7 @@ t() {
   python3 -c "print(f'{$e-$s:.3f} {$c1-$c0:.2f}')"
 }
 s5() { "$S5" --endpoint-url "$S3_ENDPOINT" "$@"; }
-declare -a mp ml sp sl
+declare -a mp ml sp sl mf mk
 for r in $(seq "$REPS"); do
   "$MLV" remote add -f -d s3 "s3://bench/mlv-$r" >/dev/null
   "$MLV" remote modify s3 endpoint_url "$S3_ENDPOINT"
@@ -49,11 +49,17 @@ for r in $(seq "$REPS"); do
   rm -rf "$work/s5-get"
   d=($(t s5 cp "s3://bench/s5-$r/big.bin" "$work/s5-get/")); sl+=("${d[0]}")
   cmp -s big.bin "$work/s5-get/big.bin" || { echo "the two downloads differ" >&2; exit 1; }
-  echo "rep $r: mlv push ${a[0]} s (server ${a[1]} s CPU), s5cmd put ${b[0]} s (server ${b[1]} s), mlv pull ${c[0]} s (server ${c[1]} s), s5cmd get ${d[0]} s (server ${d[1]} s)"
+  # The pull again in its two steps: fetch (download + verify into the cache) and checkout (the copy).
+  rm -rf .mlv/cache big.bin
+  f=($(t "$MLV" fetch "${jarg[@]}")); mf+=("${f[0]}")
+  k=($(t "$MLV" checkout)); mk+=("${k[0]}")
+  echo "rep $r: mlv push ${a[0]} s (server ${a[1]} s CPU), s5cmd put ${b[0]} s (server ${b[1]} s), mlv pull ${c[0]} s (server ${c[1]} s), s5cmd get ${d[0]} s (server ${d[1]} s); mlv fetch ${f[0]} s + checkout ${k[0]} s"
   rm -rf "$work/s5-get"
   s5 rm "s3://bench/mlv-$r/*" >/dev/null; s5 rm "s3://bench/s5-$r/*" >/dev/null
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 pm=$(med "${mp[@]}"); ps=$(med "${sp[@]}"); lm=$(med "${ml[@]}"); ls5=$(med "${sl[@]}")
 echo "medians over $REPS reps ($MIB MiB): mlv push $pm s | s5cmd put $ps s | mlv pull $lm s | s5cmd get $ls5 s"
-python3 -c "print(f'ratios mlv/s5cmd: push {$pm/$ps:.2f}, pull {$lm/$ls5:.2f} (target: at most 1.10)')"
+fm=$(med "${mf[@]}"); km=$(med "${mk[@]}")
+echo "pull in steps: mlv fetch $fm s + checkout $km s"
+python3 -c "print(f'ratios mlv/s5cmd: push {$pm/$ps:.2f}, pull {$lm/$ls5:.2f}, fetch alone {$fm/$ls5:.2f} (target: at most 1.10)')"

@@ -155,8 +155,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             id = open.uploadID
             do {
                 for p in try mapped(key: key, { try client.listParts(key: key, uploadID: id, maxParts: listPartsPageSize) }) { uploaded[p.number] = p }
-            } catch RemoteError.requestFailed(_, _, let code, _, _) where code == "NoSuchUpload" || code == "MalformedResponse" {
-                // Completed or aborted by another push meanwhile, or a listing we cannot read: start afresh.
+            } catch let e as RemoteError where Self.cannotResume(e) {
+                // Completed or aborted by another push meanwhile, or parts we may not or cannot list: start afresh.
                 uploaded = [:]
                 id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
             }
@@ -200,12 +200,23 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
+    static func cannotResume(_ error: RemoteError) -> Bool {
+        switch error {
+        case .requestFailed(_, _, let code, _, _): return code == "NoSuchUpload" || code == "MalformedResponse"
+        case .accessDenied: return true
+        default: return false
+        }
+    }
+
     /// The newest upload left open for exactly `key`, if the server can say.
     func openUpload(_ key: String) throws -> S3Client.OpenUpload? {
         let open: [S3Client.OpenUpload]
         do {
             open = try mapped(key: key) { try client.listMultipartUploads(prefix: key) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" || code == "MalformedResponse" {
+            return nil
+        } catch RemoteError.accessDenied {
+            // Credentials that may upload but not list uploads (no s3:ListBucketMultipartUploads): no resume.
             return nil
         }
         return open.filter { $0.key == key }.max { ($0.initiated ?? -1) < ($1.initiated ?? -1) }
