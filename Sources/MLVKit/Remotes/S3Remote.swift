@@ -286,6 +286,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         let hasher = OrderedRangeHasher(fd: fd, path: path)
         guard let size = first.objectSize else {
             // A 200: the server sent the whole object.
+            try Self.truncate(fd, path, to: first.bytesWritten)
             return try hasher.hashWhole(length: first.bytesWritten)
         }
         // The first range, then the rest in ranges grown (if need be) to at most 10,000.
@@ -302,8 +303,18 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             _ = try mapped(key: key) { try client.getRange(key: key, offset: r.offset, length: r.length, to: fd, path: path) }
             try hasher.finished(k + 1)
         }
+        try Self.truncate(fd, path, to: size)
         return try hasher.digest()
     }
+    /// Cuts the file to the object's size: an earlier, failed attempt may have written past it
+    /// (a server answering one attempt with a longer body than the next), and what is installed
+    /// must be exactly what was hashed.
+    static func truncate(_ fd: Int32, _ path: String, to size: Int64) throws {
+        while ftruncate(fd, off_t(size)) != 0 {
+            if errno != EINTR { throw FileSystemError.posix("truncate", path, errno: errno) }
+        }
+    }
+
     /// Runs one client call, turning its failures into RemoteError (which names the object and
     /// S3's error code; never a credential).
     func mapped<T>(key: String?, _ body: () throws -> T) throws -> T {
