@@ -71,6 +71,57 @@ import Testing
         try pullFresh(ws, big)
     }
 
+    @Test func aPushKilledMidUploadResumesWithoutSendingLandedPartsAgain() throws {
+        let server = try S3TestServer.get()
+        let (ws, big, key) = try workspace(server, size: (25 << 20) + 9)  // 6 parts
+        // Every answer waits 1 s (after the server has it): two parts at a time, slowly.
+        let slow = try FaultProxy(upstream: server.endpoint, rate: 1, seed: 1, stall: 1, kinds: ["stall"])
+        try through(ws, slow, retries: 1)
+        #expect(try ws.mlv(["remote", "modify", "flaky", "read_timeout", "10"]).status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = ["push", "-r", "flaky", "-j", "2"]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        // Once two parts have reached the proxy, give the server a moment to store them, then kill -9.
+        let deadline = Date().addingTimeInterval(60)
+        while (slow.snapshot()["partput"] ?? 0) < 2 && Date() < deadline { usleep(50_000) }
+        usleep(600_000)
+        let sentBeforeKill = slow.snapshot()["partput"] ?? 0
+        #expect(kill(p.processIdentifier, SIGKILL) == 0, "push finished before it could be killed")
+        p.waitUntilExit()
+        // A part the proxy took in is still forwarded to the server after the kill: let it land.
+        usleep(1_500_000)
+        slow.stop()
+        #expect((2...5).contains(sentBeforeKill))
+        #expect(try server.curl("HEAD", key: key) == 404)
+
+        let counting = try FaultProxy(upstream: server.endpoint, rate: 0, seed: 1)
+        try through(ws, counting, retries: 1)
+        let again = try ws.mlv(["push", "-r", "flaky", "-j", "2"])
+        let resumed = counting.stop()
+        #expect(again.status == 0 && again.stdout == "1 file pushed, 25.0 MiB, 0 failed\n", "\(again)")
+        print("push killed after \(sentBeforeKill) of 6 parts; the next push sent \(resumed["partput"] ?? 0)")
+        // The parts that reached the server before the kill are not sent again.
+        #expect((resumed["partput"] ?? 0) <= 6 - sentBeforeKill, "\(resumed), \(sentBeforeKill) sent before the kill")
+        try pullFresh(ws, big)
+    }
+
+    /// Credentials that may not list open uploads: a large push still works, without resume.
+    @Test func aLargePushWithoutTheRightToListUploads() throws {
+        let server = try S3TestServer.get(.moto)
+        let (ws, big, _) = try workspace(server, size: (11 << 20) + 1)
+        let limited = try #require(server.limited)
+        ws.env["AWS_ACCESS_KEY_ID"] = limited.accessKey
+        ws.env["AWS_SECRET_ACCESS_KEY"] = limited.secretKey
+        let push = try ws.mlv(["push", "-r", "direct"])
+        #expect(push.status == 0 && push.stdout == "1 file pushed, 11.0 MiB, 0 failed\n", "\(push)")
+        try pullFresh(ws, big)
+    }
+
     @Test func aRangedPullFinishesThroughFaults() throws {
         let server = try S3TestServer.get()
         // 6 ranges of 5 MiB (the last 3 MiB + 5).

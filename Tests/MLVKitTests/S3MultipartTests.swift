@@ -94,6 +94,14 @@ import Testing
             let (digest, got) = try downloaded(store, hash, in: tmp, jobs: jobs)
             #expect(digest == hash.digest && got == bytes)
         }
+        // Into a file that holds more (and other) bytes: exactly the object is left, and hashed.
+        let stale = tmp.path + "/stale"
+        try FS.writeFile(stale, [UInt8](repeating: 0xee, count: bytes.count + (3 << 20)))
+        let sfd = try FS.openFile(stale, O_RDWR | O_CLOEXEC)
+        let sd = try store.download(hash, to: sfd, path: stale, jobs: 3)
+        close(sfd)
+        let staleBytes = try FS.readFile(stale)
+        #expect(sd == hash.digest && staleBytes == bytes)
         // An empty object has no range to ask for; a missing one is nil.
         let empty = ContentHash(Digest(bytes: SHA256Hasher.hexBytes([])))
         try FS.writeFile(tmp.path + "/empty", [])

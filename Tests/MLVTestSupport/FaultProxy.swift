@@ -38,6 +38,19 @@ public final class FaultProxy {
         endpoint = "http://127.0.0.1:\(p)"
     }
 
+    /// The counts so far, the proxy still running (it writes them on SIGUSR1).
+    public func snapshot() -> [String: Int] {
+        try? FS.remove(statsFile)
+        kill(process.processIdentifier, SIGUSR1)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if let bytes = try? FS.readFile(statsFile), bytes.last == 10,
+               let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Int] { return obj }
+            usleep(10_000)
+        }
+        return [:]
+    }
+
     /// Stops the proxy and returns its counts: requests and faults by kind.
     @discardableResult
     public func stop() -> [String: Int] {

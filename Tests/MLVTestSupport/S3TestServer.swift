@@ -74,7 +74,11 @@ public final class S3TestServer: @unchecked Sendable {
         endpoint = e
         accessKey = a
         secretKey = s
+        if let a = env["LIMITED_ACCESS_KEY_ID"], let s = env["LIMITED_SECRET_ACCESS_KEY"] { limited = (a, s) } else { limited = nil }
     }
+
+    /// moto only: a user denied s3:ListBucketMultipartUploads (and allowed the rest).
+    public let limited: (accessKey: String, secretKey: String)?
 
     /// The environment an mlv process needs to reach the server.
     public var credentials: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }

@@ -159,8 +159,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             id = open.uploadID
             do {
                 for p in try mapped(key: key, { try client.listParts(key: key, uploadID: id, maxParts: listPartsPageSize) }) { uploaded[p.number] = p }
-            } catch RemoteError.requestFailed(_, _, let code, _, _) where code == "NoSuchUpload" || code == "MalformedResponse" {
-                // Completed or aborted by another push meanwhile, or a listing we cannot read: start afresh.
+            } catch let e as RemoteError where Self.cannotResume(e) {
+                // Completed or aborted by another push meanwhile, or parts we may not or cannot list: start afresh.
                 uploaded = [:]
                 id = try mapped(key: key) { try client.createMultipartUpload(key: key) }
             }
@@ -210,12 +210,23 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
+    static func cannotResume(_ error: RemoteError) -> Bool {
+        switch error {
+        case .requestFailed(_, _, let code, _, _): return code == "NoSuchUpload" || code == "MalformedResponse"
+        case .accessDenied: return true
+        default: return false
+        }
+    }
+
     /// The newest upload left open for exactly `key`, if the server can say.
     func openUpload(_ key: String) throws -> S3Client.OpenUpload? {
         let open: [S3Client.OpenUpload]
         do {
             open = try mapped(key: key) { try client.listMultipartUploads(prefix: key) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" || code == "MalformedResponse" {
+            return nil
+        } catch RemoteError.accessDenied {
+            // Credentials that may upload but not list uploads (no s3:ListBucketMultipartUploads): no resume.
             return nil
         }
         return open.filter { $0.key == key }.max { ($0.initiated ?? -1) < ($1.initiated ?? -1) }
@@ -285,12 +296,16 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         let hasher = OrderedRangeHasher(fd: fd, path: path)
         guard let size = first.objectSize else {
             // A 200: the server sent the whole object.
+            try Self.truncate(fd, path, to: first.bytesWritten)
             return try hasher.hashWhole(length: first.bytesWritten)
         }
-        let ranges = Self.parts(size: size, chunk: chunk)
-        guard ranges.first?.length == first.bytesWritten else {
+        // The first range, then the rest in ranges grown (if need be) to at most 10,000.
+        guard first.bytesWritten == min(chunk, size) else {
             throw RemoteError.requestFailed(remote: remoteName, object: key, code: "MalformedResponse", status: 206, attempts: 1)
         }
+        let rest = max(chunk, (size + 9_999) / 10_000)
+        let ranges = [(offset: Int64(0), length: first.bytesWritten)]
+            + stride(from: first.bytesWritten, to: size, by: Int(rest)).map { (offset: $0, length: min(rest, size - $0)) }
         hasher.ranges = ranges
         try hasher.finished(0)
         try Parallel.forEachOnThreads(count: ranges.count - 1, workers: max(1, jobs)) { k in
@@ -298,8 +313,18 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             _ = try mapped(key: key) { try client.getRange(key: key, offset: r.offset, length: r.length, to: fd, path: path) }
             try hasher.finished(k + 1)
         }
+        try Self.truncate(fd, path, to: size)
         return try hasher.digest()
     }
+    /// Cuts the file to the object's size: an earlier, failed attempt may have written past it
+    /// (a server answering one attempt with a longer body than the next), and what is installed
+    /// must be exactly what was hashed.
+    static func truncate(_ fd: Int32, _ path: String, to size: Int64) throws {
+        while ftruncate(fd, off_t(size)) != 0 {
+            if errno != EINTR { throw FileSystemError.posix("truncate", path, errno: errno) }
+        }
+    }
+
     /// Runs one client call, turning its failures into RemoteError (which names the object and
     /// S3's error code; never a credential).
     func mapped<T>(key: String?, _ body: () throws -> T) throws -> T {
@@ -330,15 +355,17 @@ enum CurlCodes {
 
 /// Hashes a file that ranges are being written into, in order: whenever the ranges from the
 /// hashed end onwards have landed, the worker that completed one reads them back (from the page
-/// cache) into the running SHA-256. One worker hashes at a time; the others go on downloading.
+/// cache) into the running SHA-256. One worker hashes at a time, and the others never wait for
+/// it: they mark their range landed and go on downloading (the hashing worker picks it up).
 final class OrderedRangeHasher: @unchecked Sendable {
     let fd: Int32
     let path: String
     var ranges: [(offset: Int64, length: Int64)] = []
     private let state = Lock()
-    private let hashing = Lock()
+    /// Guarded by `state`: the ranges landed, the first one not hashed yet, whether a worker is hashing.
     private var done: Set<Int> = []
     private var next = 0
+    private var hashing = false
     private let sha = SHA256Hasher()
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
@@ -347,24 +374,33 @@ final class OrderedRangeHasher: @unchecked Sendable {
         self.path = path
     }
 
-    /// Range `i` has landed: hash every landed range from the hashed end.
+    /// Range `i` has landed: unless another worker is hashing, hash every landed range from the hashed end.
     func finished(_ i: Int) throws {
-        state.lock(); done.insert(i); state.unlock()
-        hashing.lock()
-        defer { hashing.unlock() }
+        state.lock()
+        done.insert(i)
+        if hashing { state.unlock(); return }
+        hashing = true
+        state.unlock()
+        try hashReady()
+    }
+
+    /// Hashes landed ranges in order until the next one has not landed; only the worker that set
+    /// `hashing` runs this, and it clears it under the same lock that `finished` checks it under.
+    private func hashReady() throws {
         while true {
             state.lock()
-            let ready = done.contains(next)
+            guard next < ranges.count, done.contains(next) else { hashing = false; state.unlock(); return }
+            let r = ranges[next]
             state.unlock()
-            guard ready, next < ranges.count else { return }
-            try read(ranges[next].offset, ranges[next].length)
-            next += 1
+            do { try read(r.offset, r.length) } catch { state.lock(); hashing = false; state.unlock(); throw error }
+            state.lock(); done.remove(next); next += 1; state.unlock()
         }
     }
 
+    /// After every range has landed (and every worker has returned): the digest of the whole file.
     func digest() throws -> Digest? {
-        hashing.lock()
-        defer { hashing.unlock() }
+        state.lock(); hashing = true; state.unlock()
+        try hashReady()
         guard next == ranges.count else { throw FileSystemError("'\(path)': \(ranges.count - next) ranges were never written") }
         return Digest(bytes: sha.finalizeBytes())
     }
