@@ -17,14 +17,17 @@ import Testing
         let store = S3Remote(name: "t", client: client, prefix: server.uniquePrefix("exist"))
         store.listPageSize = 2
         var present: [ContentHash] = []
+        let absent = (0..<8).map { i in ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("absent \(i)".utf8)))) }
+        // An empty remote, then one that fits in one listing page: the first page answers.
+        #expect(try store.existing(absent, jobs: 2).isEmpty)
         for i in 0..<40 {
+            if i == 2 { #expect(try store.existing(present + absent, jobs: 2) == Set(present)) }
             let bytes = Array("object \(i)".utf8)
             let h = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)))
             try FS.writeFile(tmp.path + "/o", bytes)
             try store.upload(h, from: tmp.path + "/o", size: Int64(bytes.count), jobs: 1)
             present.append(h)
         }
-        let absent = (0..<8).map { i in ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("absent \(i)".utf8)))) }
         let all = present + absent
         // Budget large enough: the 16-way listing answers.
         #expect(try store.existing(all, jobs: 2) == Set(present))

