@@ -12,7 +12,8 @@ installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table 
 
 Method (../shared/ANCHORS.md): the files are W2's recipe (1-64 KiB, random content from a seeded
 PRNG, 100 folders). The tools' order rotates every rep, and dirty pages are written back (sync)
-before every timed command. Every tool pushes to its own fresh prefix each rep and pulls into an empty
+before every timed command; before each pull, after its destination was emptied, the file system
+is left to settle (sync, 6 s) so that no tool's new files pay for the ones deleted just before. Every tool pushes to its own fresh prefix each rep and pulls into an empty
 place (mlv and DVC: cache and data deleted, then `pull`, which downloads, verifies and checks out;
 s5cmd and awscli: download only). Wall time is fork to reap; CPU is the child's user+sys from
 wait4, and the server's is read from /proc/PID/stat before and after. The server runs on the same
@@ -74,6 +75,16 @@ def make_data(root, n):
     return total
 
 
+def settle():
+    """Writes back dirty pages and waits out ext4's "recently deleted" window (5 s once the
+    inode table is clean), so a pull into a place just emptied is timed like a pull into a fresh
+    clone: otherwise every new inode skips over the ones deleted seconds before, and a tool that
+    had more files to delete (mlv's cache and workspace, DVC's too) pays more than one that had
+    fewer (s5cmd's download folder)."""
+    os.sync()
+    time.sleep(6)
+
+
 def sh(argv, cwd, env):
     subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -126,11 +137,13 @@ def main():
             record("status-c", "mlv", run([MLV, "status", "-c"], mws, env, pid))
             shutil.rmtree(os.path.join(mws, ".mlv/cache"))
             shutil.rmtree(os.path.join(mws, "data"))
+            settle()
             record("pull", "mlv", run([MLV, "pull"], mws, env, pid))
             # The same pull with cache.type hardlink: one file created per object instead of two.
             sh([MLV, "config", "cache.type", "hardlink"], mws, env)
             shutil.rmtree(os.path.join(mws, ".mlv/cache"))
             shutil.rmtree(os.path.join(mws, "data"))
+            settle()
             record("pull", "mlv-hl", run([MLV, "pull"], mws, env, pid))
             sh([MLV, "config", "--unset", "cache.type"], mws, env)
 
@@ -139,6 +152,7 @@ def main():
             record("push", "s5cmd", run(s5 + ["cp", "*", f"s3://bench/s5-{r}/"], src, env, pid))
             dest = os.path.join(work, "s5-get")
             shutil.rmtree(dest, ignore_errors=True)
+            settle()
             record("pull", "s5cmd", run(s5 + ["cp", f"s3://bench/s5-{r}/*", dest + "/"], work, env, pid))
 
         def bench_aws(r):
@@ -146,6 +160,7 @@ def main():
             record("push", "aws", run(aws + ["cp", "--recursive", "--quiet", ".", f"s3://bench/aws-{r}/"], src, env, pid))
             dest = os.path.join(work, "aws-get")
             shutil.rmtree(dest, ignore_errors=True)
+            settle()
             record("pull", "aws", run(aws + ["cp", "--recursive", "--quiet", f"s3://bench/aws-{r}/", dest], work, env, pid))
 
         def bench_dvc(r):
@@ -157,6 +172,7 @@ def main():
             record("status-c", "dvc", run([dvc, "status", "-c", "-q"], dws, env, pid))
             shutil.rmtree(os.path.join(dws, ".dvc/cache"))
             shutil.rmtree(os.path.join(dws, "data"))
+            settle()
             record("pull", "dvc", run([dvc, "pull", "-q"], dws, env, pid))
 
         order = [("mlv", bench_mlv)] + [(n, f) for n, f in [("s5cmd", bench_s5cmd), ("aws", bench_aws), ("dvc", bench_dvc)] if n in PEERS]
