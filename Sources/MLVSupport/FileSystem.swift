@@ -167,6 +167,22 @@ public enum FS {
         }
     }
 
+    /// Reads `length` bytes of `fd` from `offset` with pread, `buffer` at a time, handing each
+    /// piece to `body`; a file that ends first is an error (`short` says what that means).
+    public static func readRange(_ fd: Int32, path: String, offset: Int64, length: Int64, buffer: inout [UInt8], short: String,
+                                 _ body: (UnsafeRawBufferPointer) -> Void) throws {
+        var done: Int64 = 0
+        try buffer.withUnsafeMutableBytes { buf in
+            while done < length {
+                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' \(short)") }
+                body(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+                done += Int64(n)
+            }
+        }
+    }
+
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {

@@ -254,17 +254,9 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         defer { close(fd) }
         let h = SHA256Hasher()
         let m = md5 ? MD5Hasher() : nil
-        var done: Int64 = 0
-        try buffer.withUnsafeMutableBytes { buf in
-            while done < length {
-                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' became shorter while being sent") }
-                let bytes = UnsafeRawBufferPointer(rebasing: buf[0..<n])
-                h.update(bytes)
-                m?.update(bytes)
-                done += Int64(n)
-            }
+        try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "became shorter while being sent") { bytes in
+            h.update(bytes)
+            m?.update(bytes)
         }
         return (h.finalizeHex(), m?.finalizeHex())
     }
@@ -418,15 +410,6 @@ final class OrderedRangeHasher: @unchecked Sendable {
     }
 
     private func read(_ offset: Int64, _ length: Int64) throws {
-        var done: Int64 = 0
-        try buffer.withUnsafeMutableBytes { buf in
-            while done < length {
-                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' is shorter than the ranges written into it") }
-                sha.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
-                done += Int64(n)
-            }
-        }
+        try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "is shorter than the ranges written into it") { sha.update($0) }
     }
 }

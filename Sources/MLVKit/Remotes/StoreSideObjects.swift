@@ -48,14 +48,8 @@ extension LocalRemote {
     public func putSide(_ key: String, _ bytes: [UInt8]) throws {
         let dest = sidePath(key)
         try FS.makeDirectories(Path.parent(dest))
-        let tmp = Path.join(Path.parent(dest), ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-        do {
-            try FS.writeFile(tmp, bytes, mode: 0o444)
-            try FS.rename(tmp, dest)
-        } catch {
-            unlink(tmp)
-            throw error
-        }
+        // Written beside it under a dotted name (which listings skip), then renamed into place.
+        try AtomicFile.write(bytes, to: dest, mode: 0o444)
     }
 
     public func deleteSide(_ keys: [String]) throws {

@@ -102,14 +102,7 @@ extension Workspace {
             }
             let dest = runEntryPath(id)
             try FS.makeDirectories(Path.parent(dest))
-            let tmp = Path.parent(dest) + "/." + id.name + ".tmp-\(getpid())-\(i)"
-            do {
-                try FS.writeFile(tmp, bytes, mode: 0o444)
-                try FS.rename(tmp, dest)
-            } catch {
-                unlink(tmp)
-                throw error
-            }
+            try AtomicFile.write(bytes, to: dest, mode: 0o444)
             lock.lock(); kept += 1; lock.unlock()
         }
         return (kept, refused)
