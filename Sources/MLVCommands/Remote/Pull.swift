@@ -12,10 +12,11 @@ struct Pull: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, runCache: options.runCache, progress: ProgressBar.renderer())
+        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, runCache: options.runCache,
+                            checkoutAbsent: true, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "fetched"))
         if let w = TransferOptions.refusedRunEntries(r) { Terminal.writeError(w + "\n") }
-        try Checkout.restore(ws, options.targets, force: force)
+        try Checkout.restore(ws, options.targets, force: force, writtenEarly: (r.checkedOutEarly, r.checkedOutEarlyBytes))
     }
 }

@@ -15,6 +15,9 @@ public struct TransferResult: Sendable {
     public var runEntries = 0
     /// Run-cache entries from the remote that were not kept (not an entry mlv writes, or a path leaving the workspace).
     public var refusedRunEntries = 0
+    /// Workspace files a pull wrote while downloading (`checkoutAbsent`), and their bytes.
+    public var checkedOutEarly = 0
+    public var checkedOutEarlyBytes: Int64 = 0
 }
 
 /// The objects a set of pointers needs: files with their sizes, and directory manifests.
@@ -152,8 +155,12 @@ extension Workspace {
     /// cache only if its hash matches its name; directory manifests are validated (every path
     /// must stay inside the directory) before they are kept. `runCache`: first the remote's
     /// run-cache entries and their objects (see `fetchRunCache`).
+    ///
+    /// `checkoutAbsent` (`mlv pull`): the files of tracked paths absent from the workspace are
+    /// written as their objects arrive (see EarlyCheckout); the caller then runs the checkout,
+    /// which writes whatever is still missing or different.
     public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                      runCache: Bool = false, cwd: String = FS.currentDirectory(),
+                      runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
@@ -161,7 +168,12 @@ extension Workspace {
             let jobs = jobs ?? settings.jobs
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
-            var result = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress).get()
+            let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
+            defer { if early != nil { flushState() } }
+            let outcome = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress, early: early)
+            var result = try outcome.get()
+            result.checkedOutEarly = early?.written ?? 0
+            result.checkedOutEarlyBytes = early?.bytes ?? 0
             if let runs { result.add(runs) }
             result.seconds = Clock.monotonicSeconds() - start
             return result
@@ -185,7 +197,7 @@ extension Workspace {
 
     /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the lock.
     func fetchObjects(_ tracked: [TrackedPath], settings: RemoteSettings, store: ObjectStore, jobs: Int,
-                      progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> FetchOutcome {
+                      progress: ((ProgressCounter.Snapshot) -> Void)?, early: EarlyCheckout? = nil) throws -> FetchOutcome {
         var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
         var missingHashes = Set<ContentHash>()
         let lock = Lock()
@@ -219,6 +231,7 @@ extension Workspace {
                 let size = (try? FS.status(cache.path(h)))??.size ?? 0
                 lock.lock(); outcome.result.transferred += 1; outcome.result.bytes += size; lock.unlock()
                 counter.advance(bytes: size)
+                early?.arrived(h)
             }
             // Small objects many at a time; large ones (by the size the pointer claims) one
             // at a time, each in parallel ranges.
@@ -242,6 +255,7 @@ extension Workspace {
             }
         }
         if !manifestsToGet.isEmpty { set = try objectSet(tracked) }
+        early?.plan()
         let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
         outcome.result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
         try download(files, label: "fetch")

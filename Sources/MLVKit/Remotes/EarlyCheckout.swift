@@ -1,0 +1,80 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mlv pull`'s overlap of download and checkout: the files of tracked paths that are absent from
+/// the workspace (a fresh clone, deleted data) are written as soon as their objects arrive, on the
+/// downloading threads, instead of after the last download. Only where nothing can be lost: the
+/// path (file or folder) must not exist at all when the plan is made. Everything else, and
+/// anything written here that failed, is left to the checkout that follows the fetch, which
+/// then finds the early files unchanged (their hashes are in the state index) and writes the rest.
+/// Objects already in the cache never arrive, so the checkout writes their files too.
+final class EarlyCheckout: @unchecked Sendable {
+    private let workspace: Workspace
+    private let tracked: [TrackedPath]
+    private let mode: LinkType
+    /// Object → where its files go (folder workspace-relative with symlinks resolved, name, shown).
+    private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64)]] = [:]
+    private let lock = Lock()
+    private var idleWorkers: [Workspace.CheckoutWorker] = []
+    private(set) var written = 0
+    private(set) var bytes: Int64 = 0
+
+    init(_ workspace: Workspace, tracked: [TrackedPath]) {
+        self.workspace = workspace
+        self.tracked = tracked
+        mode = workspace.effectiveLinkType()
+    }
+
+    /// Called once the directory manifests are in the cache, before any file is downloaded.
+    func plan() {
+        var seen = Set<String>()
+        for t in tracked where seen.insert(t.target).inserted {
+            // A path that exists, or whose parent does not stay inside the workspace, is the checkout's.
+            guard ((try? FS.status(workspace.absolute(t.target))) ?? nil) == nil,
+                  let parent = try? workspace.resolvedParent(t.target) else { continue }
+            let inside = Path.join(parent, Path.base(t.target))
+            guard t.pointer.hash.isDirectory else {
+                destinations[t.pointer.hash, default: []].append((parent, Path.base(t.target), t.target, t.pointer.size))
+                continue
+            }
+            guard let manifest = try? workspace.cache.manifest(t.pointer.hash) else { continue }
+            for e in manifest.entries {
+                destinations[ContentHash(e.digest), default: []].append(
+                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.target + "/" + e.path, e.size))
+            }
+        }
+    }
+
+    /// Called on a downloading thread once `hash` is in the cache, verified. Best effort: a file
+    /// that cannot be written here is written (or reported) by the checkout that follows.
+    func arrived(_ hash: ContentHash) {
+        lock.lock()
+        guard let places = destinations.removeValue(forKey: hash) else { lock.unlock(); return }
+        let w = idleWorkers.popLast() ?? Workspace.CheckoutWorker()
+        lock.unlock()
+        var done = 0
+        var doneBytes: Int64 = 0
+        for p in places {
+            do {
+                if w.handle == nil || w.folder != p.folder {
+                    w.handle = try workspace.openFolder(p.folder, create: true)
+                    w.folder = p.folder
+                }
+                guard let handle = w.handle, try handle.status(p.name) == nil else { continue }
+                try workspace.materialize(hash.digest, into: handle, name: p.name, shownAs: p.shown, mode: mode, prepared: true, w.hasher)
+                done += 1
+                doneBytes = [doneBytes, p.size].saturatingSum()
+            } catch {
+                w.handle = nil
+                w.folder = ""
+            }
+        }
+        lock.lock()
+        idleWorkers.append(w)
+        written += done
+        bytes = [bytes, doneBytes].saturatingSum()
+        lock.unlock()
+    }
+}
