@@ -18,15 +18,11 @@ struct Checkout: ParsableCommand {
 
     /// Restores pointer data and pipeline outs (`mlv checkout`, and `mlv pull` after fetching).
     static func restore(_ ws: Workspace, _ paths: [String], force: Bool) throws {
-        // Paths that are pipeline outs come from pipeline.lock; the rest from their pointers.
-        let (outs, others) = try ws.pipelineOutputPaths(paths)
-        if paths.isEmpty || !others.isEmpty {
-            let r = try ws.checkout(others, force: force, progress: ProgressBar.renderer())
-            ProgressBar.finish()
+        let r = try ws.checkout(paths, force: force, progress: ProgressBar.renderer())
+        ProgressBar.finish()
+        if paths.isEmpty || r.pointerOutputs > 0 {
             print("\(Format.plural(r.restored, "file")) restored (\(Format.bytes(r.bytes))), \(r.removed) removed, \(r.unchanged) unchanged in \(Format.seconds(r.seconds))")
         }
-        if paths.isEmpty || !outs.isEmpty {
-            for path in try ws.checkoutPipeline(force: force, only: paths.isEmpty ? nil : outs).restored { print("restored pipeline output \(path)") }
-        }
+        for path in r.restoredOutputs { print("restored pipeline output \(path)") }
     }
 }

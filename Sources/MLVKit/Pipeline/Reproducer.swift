@@ -154,7 +154,7 @@ final class Reproducer {
 
     func record(_ path: String) throws -> Lockfile.Entry? {
         if let known = records[path] { return known }
-        let r = try ws.currentRecord(path, worker)
+        let r = try ws.scanner.current(path, worker)
         records[path] = r
         return r
     }
