@@ -186,11 +186,10 @@ extension Workspace {
         }
         let touched = Set(actions.map(\.output))
         if corrupted.isEmpty, linker.mode == .copy || linker.mode == .reflink {
-            // A folder written whole from its manifest: remember it, so the next status or
-            // repro need not read it.
+            // A folder that now matches its manifest: remember it, so the next status or repro
+            // need not read it (best effort: a folder changed meanwhile is simply not remembered).
             for i in touched.sorted() {
-                guard let manifest = manifests[i] else { continue }
-                let files = try scanner.walk(outputs[i].path)
+                guard let manifest = manifests[i], let files = try? scanner.walk(outputs[i].path) else { continue }
                 let byPath = Dictionary(manifest.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
                 let digests = files.compactMap { byPath[$0.path] }
                 if files.count == manifest.entries.count, digests.count == files.count {

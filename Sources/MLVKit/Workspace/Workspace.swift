@@ -55,7 +55,6 @@ public final class Workspace {
     /// The (inode, size, mtime) → hash index in `.mlv/tmp/state.db`.
     var state: StateIndex {
         if let s = _state { return s }
-        try? FS.makeDirectories(cache.tmp)
         let s = StateIndex(path: Path.join(cache.tmp, "state.db"))
         _state = s
         return s
