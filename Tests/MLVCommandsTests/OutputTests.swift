@@ -71,4 +71,20 @@ import Testing
         #expect(r.stderr.hasPrefix("mlv: error: gc deleted nothing: the manifest of 'work/out' cannot be read ('work/out': manifest \(outHash.prefix(12))… is not in the cache)\n"), "\(r)")
         #expect(try ws.snapshot() == before)
     }
+
+    /// Caching an out costs what `mlv add` of it costs: a stage the lock does not know yet is
+    /// stale whatever its outs hold, so a folder a `persist` stage finds in place is read once
+    /// (while it goes into the cache), not first hashed to compare with nothing.
+    @Test func outsOfANewStageAreReadOnceWhenCached() throws {
+        let ws = try TestWorkspace()
+        try ws.gen([
+            "keep/a": "a", "keep/b": "b", "keep/sub/c": "c",
+            "pipeline.yaml": "stages:\n  grow:\n    cmd: 'true'\n    outs:\n    - keep:\n        persist: true\n",
+        ])
+        let r = try ws.mlv(["repro"], env: ["MLV_TRACE_HASHING": "1"])
+        #expect(r.status == 0, "\(r)")
+        let reads = r.stderr.split(separator: "\n").filter { $0.hasPrefix("mlv: trace: hashing ") }.map { String($0.split(separator: "/").last!) }
+        #expect(reads.sorted() == ["a", "b", "c"], "\(r)")
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
+    }
 }

@@ -88,7 +88,7 @@ extension Reproducer {
                             progressed = true
                             continue
                         }
-                        let snap = try snapshot(stage)
+                        let snap = try snapshot(stage, outs: locked[stage.name] != nil)
                         let reasons = Staleness.reasons(stage, locked[stage.name], snap)
                         if reasons.isEmpty && !options.force {
                             emit(.unchanged(stage: stage.name))
