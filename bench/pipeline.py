@@ -179,23 +179,37 @@ def many_outs(results):
         xs[key].append(w)
         cpu[key].append(c)
 
-    for _ in range(REPS):
-        sh(["sync"], WORK)
-        d = repo("many-repro", "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": stage})
-        run("repro", [MLV, "repro"], d)
-        # repro's own cost: its wall time less the time the command reported for itself.
-        with open(os.path.join(d, "cmd-ns.txt")) as f:
-            xs["repro_caching"].append(xs["repro"][-1] - int(f.read()) / 1e9)
-        d = repo("many-hand", "mlv", {"gen.py": GEN_MANY})
-        run("hand", ["python3", "gen.py", str(MANY)], d)
-        d = repo("many-add", "mlv", {"gen.py": GEN_MANY})
-        sh(["python3", "gen.py", str(MANY)], d)
-        run("add", [MLV, "add", "many"], d)
-        d = repo("many-persist", "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": persist})
-        sh(["python3", "gen.py", str(MANY)], d)
-        run("repro_persist", [MLV, "repro"], d)
-        for r in ["many-repro", "many-hand", "many-add", "many-persist"]:
-            shutil.rmtree(os.path.join(WORK, r + "-mlv"), ignore_errors=True)
+    def one(kind, rep):
+        # Each timed command starts after a sync (no earlier run's writeback in its way); the
+        # folder add reads is written just before, as the stage's command writes it in repro.
+        # Nothing is deleted until all runs are done: ext4 skips inodes freed in the last
+        # minute when it allocates new ones, so a run right after a large delete pays for it
+        # (perf shows ext4_tmpfile -> recently_deleted), whichever command it is.
+        name = f"many{rep}-{kind}"
+        if kind == "repro":
+            d = repo(name, "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": stage})
+            sh(["sync"], d)
+            run("repro", [MLV, "repro"], d)
+            # repro's own cost: its wall time less the command's (as the command timed itself).
+            with open(os.path.join(d, "cmd-ns.txt")) as f:
+                xs["repro_caching"].append(xs["repro"][-1] - int(f.read()) / 1e9)
+        elif kind == "hand":
+            d = repo(name, "mlv", {"gen.py": GEN_MANY})
+            sh(["sync"], d)
+            run("hand", ["python3", "gen.py", str(MANY)], d)
+        else:
+            d = repo(name, "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": persist} if kind == "persist" else {"gen.py": GEN_MANY})
+            sh(["sync"], d)
+            sh(["python3", "gen.py", str(MANY)], d)
+            run("add" if kind == "add" else "repro_persist", [MLV, "add", "many"] if kind == "add" else [MLV, "repro"], d)
+
+    kinds = ["repro", "hand", "add", "persist"]
+    for rep in range(REPS):
+        for i in range(len(kinds)):  # the order rotates from rep to rep
+            one(kinds[(rep + i) % len(kinds)], rep)
+    for rep in range(REPS):
+        for k in kinds:
+            shutil.rmtree(os.path.join(WORK, f"many{rep}-{k}-mlv"), ignore_errors=True)
     for k, v in xs.items():
         results.append((f"many_outs {MANY} files: {k}", "mlv", v))
         print(f"many_outs {k}: wall {fmt(v)}" + (f"; CPU {fmt(cpu[k])}" if cpu[k] else ""), flush=True)
