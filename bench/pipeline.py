@@ -8,9 +8,14 @@ Scenarios (each tool in its own fresh git repository, built untimed):
   p1000_noop   a generated 1,000-stage pipeline (chains of 10 with fan-outs, one small dep and
                out each) with nothing changed
   fanout_j2    4 independent 1-second stages: `mlv repro -j 2` against `-j 1`
+  many_outs    a stage that writes 20,000 small files into one out folder: what caching the out
+               costs in `repro` (repro's wall time less the time the command reports for itself;
+               also repro minus running the command by hand, and a `persist` stage whose folder is
+               already there, command `true`), against `mlv add` of the same folder
 
 Medians of REPS timed runs (min-max beside them). Standard library only.
-Usage: python3 bench/pipeline.py  (MLV=..., DVC=..., MLV_BENCH_REPS=N, MLV_BENCH_STAGES=N)
+Usage: python3 bench/pipeline.py  (MLV=..., DVC=..., MLV_BENCH_REPS=N, MLV_BENCH_STAGES=N,
+       MLV_BENCH_MANY_FILES=N, MLV_BENCH_ONLY=p4,p1000,fanout,many_outs)
 """
 
 import os
@@ -29,6 +34,12 @@ REPS = int(os.environ.get("MLV_BENCH_REPS", "5"))
 STAGES = int(os.environ.get("MLV_BENCH_STAGES", "1000"))
 HAVE_DVC = os.path.exists(DVC)
 DVC_BIG_REPS = int(os.environ.get("MLV_BENCH_DVC_BIG_REPS", "1"))  # a no-op dvc repro of 1,000 stages takes minutes
+MANY = int(os.environ.get("MLV_BENCH_MANY_FILES", "20000"))
+ONLY = [x for x in os.environ.get("MLV_BENCH_ONLY", "").split(",") if x]
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
 
 SCRIPTS = {
     "generate.py": "import random, sys\nrandom.seed(1)\nopen('data.csv','w').write(''.join(f'{random.random()},{random.random()}\\n' for _ in range(2000)))\n",
@@ -36,6 +47,16 @@ SCRIPTS = {
     "train.py": "lr=float(open('params.yaml').read().split('lr:')[1].split()[0])\nrows=[l.split(',') for l in open('prepared.csv')]\nw=sum(float(a)*float(b) for a,b in rows)*lr\nopen('model.txt','w').write(f'{w}\\n')\n",
     "evaluate.py": "w=float(open('model.txt').read())\nopen('metrics.json','w').write('{\"score\": %f}\\n' % (w/1000))\n",
 }
+# Writes N small files (64 B - 1 KiB, fixed random content) into many/dNN/, 100 folders.
+GEN_MANY = (
+    "import os, random, sys\n"
+    "n = int(sys.argv[1]); r = random.Random(7)\n"
+    "for i in range(n):\n"
+    "    d = f'many/d{i % 100:02d}'\n"
+    "    os.makedirs(d, exist_ok=True)\n"
+    "    with open(f'{d}/f{i:05d}.bin', 'wb') as f:\n"
+    "        f.write(r.randbytes(r.randint(64, 1024)))\n"
+)
 P4 = """stages:
   generate:
     cmd: python3 generate.py
@@ -68,6 +89,17 @@ def timed(args, cwd):
     t = time.perf_counter()
     sh(args, cwd)
     return time.perf_counter() - t
+
+
+def timed_cpu(args, cwd):
+    """Wall seconds and CPU seconds (user + sys, the command and the children it waited for)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(args)} failed in {cwd}:\n{p.stderr.read().decode()}")
+    return wall, ru.ru_utime + ru.ru_stime
 
 
 def repo(name, tool, files):
@@ -120,6 +152,76 @@ def main():
     p4_files = dict(SCRIPTS, **{"pipeline.yaml": P4, "params.yaml": "train:\n  lr: 0.1\n"})
     tools = ["mlv"] + (["dvc"] if HAVE_DVC else [])
 
+    if wanted("p4"):
+        p4(results, p4_files, tools)
+    if wanted("p1000"):
+        p1000(results, tools)
+    if wanted("fanout"):
+        fanout(results)
+    if wanted("many_outs"):
+        many_outs(results)
+    report(results)
+
+
+def many_outs(results):
+    """Alternating reps: repro of a stage writing MANY files; the command by hand; `mlv add` of
+    the folder it writes (made untimed just before); repro of a persist stage whose folder is
+    already there (command `true`)."""
+    # The command times itself, interpreter start-up included (pyenv's shim can take 0.2 s).
+    timed_cmd = f"t0=$(date +%s%N); python3 gen.py {MANY}; echo $(( $(date +%s%N) - t0 )) > cmd-ns.txt"
+    stage = f"stages:\n  gen:\n    cmd: '{timed_cmd}'\n    deps: [gen.py]\n    outs: [many]\n"
+    persist = "stages:\n  gen:\n    cmd: 'true'\n    outs:\n    - many:\n        persist: true\n"
+    xs = {k: [] for k in ["repro", "repro_caching", "hand", "add", "repro_persist"]}
+    cpu = {k: [] for k in xs}
+
+    def run(key, args, d):
+        w, c = timed_cpu(args, d)
+        xs[key].append(w)
+        cpu[key].append(c)
+
+    def one(kind, rep):
+        # Each timed command starts after a sync (no earlier run's writeback in its way); the
+        # folder add reads is written just before, as the stage's command writes it in repro.
+        # Nothing is deleted until all runs are done: ext4 skips inodes freed in the last
+        # minute when it allocates new ones, so a run right after a large delete pays for it
+        # (perf shows ext4_tmpfile -> recently_deleted), whichever command it is.
+        name = f"many{rep}-{kind}"
+        if kind == "repro":
+            d = repo(name, "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": stage})
+            sh(["sync"], d)
+            run("repro", [MLV, "repro"], d)
+            # repro's own cost: its wall time less the command's (as the command timed itself).
+            with open(os.path.join(d, "cmd-ns.txt")) as f:
+                xs["repro_caching"].append(xs["repro"][-1] - int(f.read()) / 1e9)
+        elif kind == "hand":
+            d = repo(name, "mlv", {"gen.py": GEN_MANY})
+            sh(["sync"], d)
+            run("hand", ["python3", "gen.py", str(MANY)], d)
+        else:
+            d = repo(name, "mlv", {"gen.py": GEN_MANY, "pipeline.yaml": persist} if kind == "persist" else {"gen.py": GEN_MANY})
+            sh(["sync"], d)
+            sh(["python3", "gen.py", str(MANY)], d)
+            run("add" if kind == "add" else "repro_persist", [MLV, "add", "many"] if kind == "add" else [MLV, "repro"], d)
+
+    kinds = ["repro", "hand", "add", "persist"]
+    for rep in range(REPS):
+        for i in range(len(kinds)):  # the order rotates from rep to rep
+            one(kinds[(rep + i) % len(kinds)], rep)
+    for rep in range(REPS):
+        for k in kinds:
+            shutil.rmtree(os.path.join(WORK, f"many{rep}-{k}-mlv"), ignore_errors=True)
+    for k, v in xs.items():
+        results.append((f"many_outs {MANY} files: {k}", "mlv", v))
+        print(f"many_outs {k}: wall {fmt(v)}" + (f"; CPU {fmt(cpu[k])}" if cpu[k] else ""), flush=True)
+    m = {k: statistics.median(v) for k, v in xs.items()}
+    print(f"many_outs (wall, medians): repro less its command's own time / add = {m['repro_caching'] / m['add']:.2f} (target <= 1.3)", flush=True)
+    for name, t in (("wall", xs), ("CPU", cpu)):
+        m = {k: statistics.median(v) for k, v in t.items() if v}
+        print(f"many_outs ({name}, medians): (repro - by hand) / add = {(m['repro'] - m['hand']) / m['add']:.2f}; "
+              f"persist repro / add = {m['repro_persist'] / m['add']:.2f}", flush=True)
+
+
+def p4(results, p4_files, tools):
     # p4_first, by hand as the floor.
     first = {t: [] for t in tools + ["hand"]}
     for _ in range(REPS):
@@ -147,6 +249,9 @@ def main():
         else:
             results.append(("p4_noop status", t, [timed([exe, "status"], d) for _ in range(REPS)]))
 
+
+
+def p1000(results, tools):
     # p1000_noop: the outs made once (untimed), then no-op repro.
     files = generated(STAGES)
     for t in tools:
@@ -171,6 +276,9 @@ def main():
         if t == "mlv":
             results.append((f"p{STAGES}_noop repro --check", t, [timed([MLV, "repro", "--check"], d) for _ in range(REPS)]))
 
+
+
+def fanout(results):
     # fanout_j2: four independent 1-second stages.
     fan = {"pipeline.yaml": "stages:\n" + "".join(f"  f{i}:\n    cmd: sleep 1 && echo {i} > f{i}.txt\n    outs: [f{i}.txt]\n" for i in range(4))}
     for j in ["1", "2"]:
@@ -180,6 +288,8 @@ def main():
             xs.append(timed([MLV, "repro", "-j", j, "--no-run-cache"], d))
         results.append((f"fanout repro -j {j}", "mlv", xs))
 
+
+def report(results):
     print("\n| scenario | tool | median (min-max) |\n|---|---|---|")
     for name, tool, xs in results:
         print(f"| {name} | {tool} | {fmt(xs)} |")
@@ -188,8 +298,10 @@ def main():
     for n in ["p4_noop repro", f"p{STAGES}_noop repro", "p4_noop status"]:
         if (n, "dvc") in med:
             print(f"{n}: dvc/mlv = {med[(n, 'dvc')] / med[(n, 'mlv')]:.0f}x")
-    print(f"p4_first: mlv - by hand = {(med[('p4_first', 'mlv')] - med[('p4_first', 'hand')]) * 1000:.0f} ms over 4 stages")
-    print(f"fanout: -j 2 / -j 1 = {med[('fanout repro -j 2', 'mlv')] / med[('fanout repro -j 1', 'mlv')]:.2f}")
+    if ("p4_first", "mlv") in med:
+        print(f"p4_first: mlv - by hand = {(med[('p4_first', 'mlv')] - med[('p4_first', 'hand')]) * 1000:.0f} ms over 4 stages")
+    if ("fanout repro -j 1", "mlv") in med:
+        print(f"fanout: -j 2 / -j 1 = {med[('fanout repro -j 2', 'mlv')] / med[('fanout repro -j 1', 'mlv')]:.2f}")
 
 
 if __name__ == "__main__":

@@ -26,22 +26,22 @@ public struct Checkpoint: Equatable, Sendable {
         let a = architecture
         return [
             "format": "pt",
-            "mlv.architecture": jsonObject([
-                ("conv_filters", jsonArray(a.convFilters.map(String.init))),
-                ("fc_sizes", jsonArray(a.fcSizes.map(String.init))),
-                ("dropout_rates", jsonArray(a.dropoutRates.map { jsonNumber($0) })),
+            "mlv.architecture": JSONText.object([
+                ("conv_filters", JSONText.array(a.convFilters.map(String.init))),
+                ("fc_sizes", JSONText.array(a.fcSizes.map(String.init))),
+                ("dropout_rates", JSONText.array(a.dropoutRates.map { JSONText.number($0) })),
                 ("num_classes", String(a.classCount)),
-                ("block", jsonString("conv3x3(pad 1) -> relu -> maxpool2x2 -> dropout")),
+                ("block", JSONText.string("conv3x3(pad 1) -> relu -> maxpool2x2 -> dropout")),
             ]),
             "mlv.image_size": String(a.imageSize),
             "mlv.input_channels": String(a.inputChannels),
-            "mlv.class_names": jsonArray(classNames.map(jsonString)),
-            "mlv.normalization": jsonObject([
-                ("mean", jsonArray(normalization.mean.map { jsonNumber($0) })),
-                ("std", jsonArray(normalization.std.map { jsonNumber($0) })),
+            "mlv.class_names": JSONText.array(classNames.map(JSONText.string)),
+            "mlv.normalization": JSONText.object([
+                ("mean", JSONText.array(normalization.mean.map { JSONText.number($0) })),
+                ("std", JSONText.array(normalization.std.map { JSONText.number($0) })),
             ]),
             "mlv.params": paramsJSON,
-            "mlv.engine": jsonObject(engine.map { ($0.0, jsonString($0.1)) }),
+            "mlv.engine": JSONText.object(engine.map { ($0.0, JSONText.string($0.1)) }),
         ]
     }
 

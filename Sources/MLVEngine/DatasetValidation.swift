@@ -107,16 +107,16 @@ public struct ValidationReport: Sendable {
     }
 
     public var json: String {
-        let countsJSON = jsonObject(counts.map { split in
-            (split.split, jsonObject(zip(classNames, split.perClass).map { ($0, "\($1)") }))
+        let countsJSON = JSONText.object(counts.map { split in
+            (split.split, JSONText.object(zip(classNames, split.perClass).map { ($0, "\($1)") }))
         }, indent: 4)
         let checksJSON = "[\n" + checks.map { c in
-            "    " + jsonObject([("name", jsonString(c.name)), ("passed", c.passed ? "true" : "false"),
-                                 ("expected", jsonString(c.expected)), ("observed", jsonString(c.observed))])
+            "    " + JSONText.object([("name", JSONText.string(c.name)), ("passed", c.passed ? "true" : "false"),
+                                 ("expected", JSONText.string(c.expected)), ("observed", JSONText.string(c.observed))])
         }.joined(separator: ",\n") + "\n  ]"
-        return jsonObject([
+        return JSONText.object([
             ("passed", failed.isEmpty ? "true" : "false"),
-            ("classes", jsonArray(classNames.map(jsonString))),
+            ("classes", JSONText.array(classNames.map(JSONText.string))),
             ("counts", countsJSON.replacingOccurrences(of: "\n}", with: "\n  }")),
             ("checks", checksJSON),
         ], indent: 2) + "\n"

@@ -51,21 +51,21 @@ public struct Evaluation: Sendable {
     /// The metrics file: deterministic key order, one key per line at the top level.
     public var json: String {
         let perClass = classNames.indices.map { c in
-            jsonObject([
-                ("class", jsonString(classNames[c])), ("precision", jsonNumber(precision(c))),
-                ("recall", jsonNumber(recall(c))), ("f1", jsonNumber(f1(c))), ("support", String(support(c))),
+            JSONText.object([
+                ("class", JSONText.string(classNames[c])), ("precision", JSONText.number(precision(c))),
+                ("recall", JSONText.number(recall(c))), ("f1", JSONText.number(f1(c))), ("support", String(support(c))),
             ])
         }
-        return jsonObject([
-            ("split", jsonString(split)),
+        return JSONText.object([
+            ("split", JSONText.string(split)),
             ("images", String(count)),
-            ("accuracy", jsonNumber(accuracy)),
-            ("macro_precision", jsonNumber(macro.precision)),
-            ("macro_recall", jsonNumber(macro.recall)),
-            ("macro_f1", jsonNumber(macro.f1)),
+            ("accuracy", JSONText.number(accuracy)),
+            ("macro_precision", JSONText.number(macro.precision)),
+            ("macro_recall", JSONText.number(macro.recall)),
+            ("macro_f1", JSONText.number(macro.f1)),
             ("per_class", "[\n    " + perClass.joined(separator: ",\n    ") + "\n  ]"),
-            ("classes", jsonArray(classNames.map(jsonString))),
-            ("confusion_matrix", "[\n    " + confusion.map { jsonArray($0.map(String.init)) }.joined(separator: ",\n    ") + "\n  ]"),
+            ("classes", JSONText.array(classNames.map(JSONText.string))),
+            ("confusion_matrix", "[\n    " + confusion.map { JSONText.array($0.map(String.init)) }.joined(separator: ",\n    ") + "\n  ]"),
         ], indent: 2) + "\n"
     }
 

@@ -16,19 +16,19 @@ enum SafeTensors {
     /// sorted, then the tensors in the order given), so equal inputs give equal bytes.
     static func encode(_ tensors: [Tensor], metadata: [String: String]) -> [UInt8] {
         var entries: [(String, String)] = [
-            ("__metadata__", jsonObject(metadata.keys.sorted().map { ($0, jsonString(metadata[$0]!)) })),
+            ("__metadata__", JSONText.object(metadata.keys.sorted().map { ($0, JSONText.string(metadata[$0]!)) })),
         ]
         var offset = 0
         for t in tensors {
             let bytes = t.values.count * 4
-            entries.append((t.name, jsonObject([
-                ("dtype", jsonString("F32")),
-                ("shape", jsonArray(t.shape.map(String.init))),
-                ("data_offsets", jsonArray([String(offset), String(offset + bytes)])),
+            entries.append((t.name, JSONText.object([
+                ("dtype", JSONText.string("F32")),
+                ("shape", JSONText.array(t.shape.map(String.init))),
+                ("data_offsets", JSONText.array([String(offset), String(offset + bytes)])),
             ])))
             offset += bytes
         }
-        var header = Array(jsonObject(entries).utf8)
+        var header = Array(JSONText.object(entries).utf8)
         while header.count % 8 != 0 { header.append(0x20) }
         var out = [UInt8]()
         out.reserveCapacity(8 + header.count + offset)

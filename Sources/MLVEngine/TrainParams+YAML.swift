@@ -7,39 +7,38 @@ extension TrainParams {
     public static func load(path: String, overrides: [String] = []) throws -> TrainParams {
         let text = String(decoding: try EngineFile.read(path, what: "params", limit: EngineFile.maxParamsBytes,
                                                         hint: "pass a params.yaml with a `train:` section"), as: UTF8.self)
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw EngineError("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            root = try YAMLNode.parse(text, file: path)
+        } catch let error as YAMLError {
+            var problem = error.problem
+            if problem.hasPrefix("invalid YAML: ") { problem.removeFirst("invalid YAML: ".count) }
+            throw EngineError("\(path): not valid YAML: \(error.line):\(error.column): \(problem.split(separator: "\n").first ?? "")")
         }
-        guard let mapping = root?.mapping, let section = mapping["train"] else {
+        guard let mapping = try? root?.mapping("params"), let section = mapping.first(where: { $0.key == "train" })?.value else {
             throw EngineError("\(path): no `train:` section", hint: "put the engine's params under a top-level `train:` key")
         }
-        guard let trainMapping = section.mapping else {
+        guard let trainMapping = try? section.mapping("train") else {
             throw EngineError("\(path)\(at(section)): train: expected a mapping of params")
         }
         var params = TrainParams()
-        for (keyNode, value) in trainMapping {
-            let key = keyNode.string ?? ""
-            try params.set(key, value, source: "\(path)\(at(keyNode))")
+        for entry in trainMapping {
+            try params.set(entry.key, entry.value.node, source: "\(path)\(at(entry.keyNode))")
         }
         for item in overrides {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw EngineError("--set \(item): expected key=value", hint: "e.g. --set learning_rate=0.01")
             }
             let key = String(item[..<eq]), valueText = String(item[item.index(after: eq)...])
-            let value = (try? Yams.compose(yaml: valueText)) ?? nil
-            try params.set(key, value ?? Node(valueText), source: "--set \(key)")
+            let value = (try? YAMLNode.parse(valueText, file: "--set \(key)")) ?? nil
+            try params.set(key, value?.node ?? Node(valueText), source: "--set \(key)")
         }
         try params.validate(source: path)
         return params
     }
 
-    /// ":line:column" of a node, or "" when Yams did not record one.
-    static func at(_ node: Node) -> String {
-        node.mark.map { ":\($0.line):\($0.column)" } ?? ""
-    }
+    /// ":line:column" of a node.
+    static func at(_ node: YAMLNode) -> String { ":\(node.line):\(node.column)" }
 
     mutating func set(_ key: String, _ node: Node, source: String) throws {
         func fail(_ expected: String) -> EngineError {
@@ -98,7 +97,7 @@ extension TrainParams {
         case "random_seed": randomSeed = try integer(min: 0)
         default:
             var hint = "known keys: " + Self.keys.joined(separator: ", ")
-            if let near = closestMatch(to: key, in: Self.keys) { hint = "did you mean `\(near)`?" }
+            if let near = Suggestion.closest(to: key, in: Self.keys) { hint = "did you mean `\(near)`?" }
             throw EngineError("\(source): unknown key train.\(key)", hint: hint)
         }
     }

@@ -6,10 +6,10 @@ extension TrainResult {
     /// byte-identical across runs and thread counts; wall time is printed, never written.
     public var metricsJSON: String {
         let best = history.first { $0.epoch == bestEpoch }
-        return jsonObject([
+        return JSONText.object([
             ("best_epoch", String(bestEpoch)),
-            ("best_val_loss", jsonNumber(best?.valLoss ?? .nan)),
-            ("best_val_accuracy", jsonNumber(best?.valAccuracy ?? .nan)),
+            ("best_val_loss", JSONText.number(best?.valLoss ?? .nan)),
+            ("best_val_accuracy", JSONText.number(best?.valAccuracy ?? .nan)),
             ("final_epoch", String(history.last?.epoch ?? 0)),
             ("stopped_early", stoppedEarly ? "true" : "false"),
             ("train_images", String(trainImages)),

@@ -1,5 +1,9 @@
-/// JSON string literals: the one JSON escaper (pipeline files, metrics, the engine's reports).
+/// The one deterministic JSON writer: string literals (pipeline files, metrics, run-cache keys)
+/// and objects with a fixed key order (the engine's metrics, reports and checkpoint metadata),
+/// so a file is byte-identical whenever its values are. Numbers use Swift's shortest
+/// round-trip form.
 public enum JSONText {
+    /// A JSON string literal.
     public static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -20,4 +24,21 @@ public enum JSONText {
         }
         return out + "\""
     }
+
+    /// A JSON array of already-encoded values.
+    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+
+    /// A JSON object of already-encoded values, keys in the given order; `indent` > 0 puts one
+    /// key per line.
+    public static func object(_ pairs: [(String, String)], indent: Int = 0) -> String {
+        if indent == 0 {
+            return "{" + pairs.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        }
+        let pad = String(repeating: " ", count: indent)
+        return "{\n" + pairs.map { "\(pad)\(string($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}"
+    }
+
+    /// A finite number as JSON (NaN and infinities, which JSON lacks, become null).
+    public static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+    public static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
 }

@@ -122,9 +122,13 @@ extension String {
     }
 }
 
-/// "Did you mean …?" by edit distance.
+/// "Did you mean …?": the one rule for every unknown name mlv reports.
 public enum Suggestion {
+    /// The candidate that contains `word` (4 characters or more: "epochs" → "num_epochs"),
+    /// else the closest by edit distance when it is close enough to be a typo.
     public static func closest(to word: String, in candidates: [String]) -> String? {
+        let lower = word.lowercased()
+        if lower.count >= 4, let containing = candidates.first(where: { $0.lowercased().contains(lower) }) { return containing }
         var best: (String, Int)?
         for c in candidates {
             let d = distance(word.lowercased(), c.lowercased())

@@ -133,8 +133,19 @@ enum RemoteCheck {
         #expect(status.status == 1 && status.stdout.contains("data: 1 object not in the cache (fetch)"), "\(status)")
         let pull = try ws.mlv(["pull"])
         #expect(pull.status == 0 && pull.stdout.hasPrefix("33 files fetched, 23.3 KiB, 0 failed\n"), "\(pull)")
+        // The absent paths were written as their objects arrived (one object, the empty file, for
+        // two of them); the checkout after the fetch found them all in place.
+        #expect(pull.stdout.contains("\n33 files restored (20.8 KiB), 0 removed, 0 unchanged in "), "\(pull)")
         #expect(try RemoteCheck.trackedTree(ws) == expected)
+        #expect(try ws.mlv(["status", "--check"]).status == 0)
+        #expect(try ws.mlv(["checkout"]).stdout.hasPrefix("0 files restored (0 B), 0 removed, 33 unchanged in "))
         #expect(try ws.mlv(["status", "-c"]).stdout == "Cache and remote 'here' are in sync.\n")
+        // A folder that is partly there is the checkout's alone: it writes only what is missing.
+        try FS.removeTree(ws.path(".mlv/cache"))
+        try FS.removeTree(ws.path("data/part1"))
+        let partial = try ws.mlv(["pull"])
+        #expect(partial.status == 0 && partial.stdout.contains("\n10 files restored ("), "\(partial)")
+        #expect(try RemoteCheck.trackedTree(ws) == expected)
     }
 
     @Test func anInterruptedPushFinishesOnTheNextRun() throws {

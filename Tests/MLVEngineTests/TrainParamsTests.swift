@@ -79,5 +79,8 @@ import Testing
     @Test func missingSectionAndBadYAML() {
         #expect(error("prepare:\n  split: 0.2\n")?.message == "params.yaml: no `train:` section")
         #expect(error("train:\n  image_size: [1,\n")?.message.hasPrefix("params.yaml: not valid YAML") == true)
+        // Read through YAMLNode like every other file: the place of the problem, and duplicates refused.
+        #expect(error("train:\n  image_size: [1,\n")?.message == "params.yaml: not valid YAML: 3:1: while parsing a flow node did not find expected node content")
+        #expect(error("train:\n  image_size: 8\n  image_size: 9\n")?.message == "params.yaml: not valid YAML: 2:3: duplicate key 'image_size'")
     }
 }

@@ -62,7 +62,7 @@ struct Repro: ParsableCommand {
                 guard case .missingOnRemote = e else { throw e }
                 Output.line("mlv: warning: \(e.message); the stages that make them will run")
             }
-            for path in try ws.checkoutPipeline(missingOnly: true).restored { Output.line("restored pipeline output \(path)") }
+            for path in try ws.checkoutMissingOutputs() { Output.line("restored pipeline output \(path)") }
             if !noRunCache {
                 // Stage results recorded elsewhere: a stale stage with a matching entry is restored, its objects fetched then.
                 let (kept, refused) = try ws.fetchRunCacheEntries(remote: nil)

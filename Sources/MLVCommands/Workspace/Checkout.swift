@@ -20,17 +20,13 @@ struct Checkout: ParsableCommand {
     /// `writtenEarly`: files `pull` already wrote while downloading (the checkout finds them
     /// unchanged; they are reported as restored).
     static func restore(_ ws: Workspace, _ paths: [String], force: Bool, writtenEarly: (files: Int, bytes: Int64) = (0, 0)) throws {
-        // Paths that are pipeline outs come from pipeline.lock; the rest from their pointers.
-        let (outs, others) = try ws.pipelineOutputPaths(paths)
-        if paths.isEmpty || !others.isEmpty {
-            let r = try ws.checkout(others, force: force, progress: ProgressBar.renderer())
-            ProgressBar.finish()
+        let r = try ws.checkout(paths, force: force, progress: ProgressBar.renderer())
+        ProgressBar.finish()
+        if paths.isEmpty || r.pointerOutputs > 0 {
             let early = min(writtenEarly.files, r.unchanged)
             let bytes = early > 0 ? [r.bytes, writtenEarly.bytes].saturatingSum() : r.bytes
             print("\(Format.plural(r.restored + early, "file")) restored (\(Format.bytes(bytes))), \(r.removed) removed, \(r.unchanged - early) unchanged in \(Format.seconds(r.seconds))")
         }
-        if paths.isEmpty || !outs.isEmpty {
-            for path in try ws.checkoutPipeline(force: force, only: paths.isEmpty ? nil : outs).restored { print("restored pipeline output \(path)") }
-        }
+        for path in r.restoredOutputs { print("restored pipeline output \(path)") }
     }
 }

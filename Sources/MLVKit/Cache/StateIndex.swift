@@ -9,7 +9,11 @@ import Glibc
 public final class StateIndex {
     struct Row { var size: Int64; var mtimeNs: Int64; var digest: Digest }
 
-    private let db: SQLiteDatabase?
+    private let path: String
+    private var opened = false
+    private var openedDB: SQLiteDatabase?
+    private var openedCutoffNs: Int64 = 0
+    private let openLock = Lock()
     private var loadedRows: [UInt64: Row]?
     private var pending: [(UInt64, Row)] = []
     private var pendingDirs: [(String, String, [UInt8], [UInt8])] = []
@@ -17,13 +21,27 @@ public final class StateIndex {
     private let lock = Lock()
     /// Entries whose mtime is at or after this are not recorded: a file written within the
     /// timestamp granularity of our read could change again without changing its mtime.
-    private let cutoffNs: Int64
+    /// Taken when the index is first asked or told anything, which comes before any file it
+    /// will hear about is read.
+    private var cutoffNs: Int64 { openIfNeeded(); return openedCutoffNs }
+    private var db: SQLiteDatabase? { openIfNeeded(); return openedDB }
 
+    /// Nothing is opened or created until first use: a command that finds nothing to look at
+    /// never opens the database.
     public init(path: String) {
+        self.path = path
+    }
+
+    private func openIfNeeded() {
+        openLock.lock()
+        defer { openLock.unlock() }
+        guard !opened else { return }
+        opened = true
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        cutoffNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - 20_000_000
-        db = StateIndex.open(path: path, retry: true)
+        openedCutoffNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - 20_000_000
+        try? FS.makeDirectories(Path.parent(path))
+        openedDB = StateIndex.open(path: path, retry: true)
     }
 
     /// Per-file rows, loaded on first use (a no-op status of an unchanged folder never needs them).
@@ -130,7 +148,10 @@ public final class StateIndex {
         pendingDirs = []
         pendingComplete = []
         lock.unlock()
-        guard let db, !(batch.isEmpty && dirs.isEmpty && complete.isEmpty) else { return }
+        openLock.lock()
+        let wasOpened = opened
+        openLock.unlock()
+        guard wasOpened, !(batch.isEmpty && dirs.isEmpty && complete.isEmpty), let db else { return }
         _ = try? db.transaction {
             let stmt = try db.prepare("INSERT OR REPLACE INTO state (inode, size, mtime, hash) VALUES (?, ?, ?, ?)")
             for (inode, row) in batch {

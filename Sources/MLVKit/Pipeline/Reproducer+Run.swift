@@ -88,7 +88,7 @@ extension Reproducer {
                             progressed = true
                             continue
                         }
-                        let snap = try snapshot(stage)
+                        let snap = try snapshot(stage, outs: locked[stage.name] != nil)
                         let reasons = Staleness.reasons(stage, locked[stage.name], snap)
                         if reasons.isEmpty && !options.force {
                             emit(.unchanged(stage: stage.name))
@@ -189,7 +189,7 @@ extension Reproducer {
             if o.cache {
                 outs.append(try ws.cacheOutput(o.path))
                 pendingIgnores.append(o.path)
-            } else if let r = try ws.currentRecord(o.path, worker) {
+            } else if let r = try ws.scanner.current(o.path, worker) {
                 outs.append(r)
                 // An uncached file out (metrics) is copied into the cache too, so that the
                 // run-cache can restore it; a folder makes the stage not run-cacheable.
@@ -239,11 +239,13 @@ extension Reproducer {
         guard options.runCache, !options.force, Reproducer.runCacheable(stage), snap.missingDeps.isEmpty else { return false }
         let key = RunCache.key(stage, deps: snap.deps, params: snap.params)
         let cached = Set(stage.outs.filter(\.cache).map(\.path))
-        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0) }) || fetchedFromRemote(entry) {
+        let linker = ws.linker(), copier = ws.linker(mode: .copy)
+        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0.hash) }) || fetchedFromRemote(entry) {
             for o in entry {
                 // Uncached outs (tracked by git, edited by people) are plain copies.
-                try ws.restoreOutput(o, copy: !cached.contains(o.path))
-                if cached.contains(o.path) { pendingIgnores.append(o.path) }
+                let output = Output(o, stage: stage.name, cache: cached.contains(o.path))
+                _ = try ws.restore([output], force: true, linker: output.cache ? linker : copier)
+                if output.cache { pendingIgnores.append(o.path) }
             }
             forget(stage.outs.map(\.path))
             for o in entry { records[o.path] = o }

@@ -158,7 +158,7 @@ final class Reproducer {
 
     func record(_ path: String) throws -> Lockfile.Entry? {
         if let known = records[path] { return known }
-        let r = try ws.currentRecord(path, worker)
+        let r = try ws.scanner.current(path, worker)
         records[path] = r
         return r
     }
@@ -185,7 +185,10 @@ final class Reproducer {
         return try keys.map { ($0, try file.value($0, stage: stage.name)) }
     }
 
-    func snapshot(_ stage: Stage) throws -> StageSnapshot {
+    /// What the stage's deps, params and outs hold now. `outs: false` leaves the outs out: a
+    /// stage the lock does not know runs whatever they hold, so reading them (all of a folder
+    /// a `persist` stage keeps, say) would be wasted.
+    func snapshot(_ stage: Stage, outs: Bool = true) throws -> StageSnapshot {
         var snap = StageSnapshot(deps: [], missingDeps: [], params: [], outs: [], missingOuts: [])
         for d in stage.deps {
             if let r = try record(d) { snap.deps.append(r) } else { snap.missingDeps.append(d) }
@@ -198,7 +201,7 @@ final class Reproducer {
                 snap.params.append((p.file, values))
             }
         }
-        for o in stage.outs {
+        for o in stage.outs where outs {
             if let r = try record(o.path) { snap.outs.append(r) } else { snap.missingOuts.append(o.path) }
         }
         return snap
@@ -212,7 +215,7 @@ final class Reproducer {
         for i in selected {
             let s = graph.stages[i]
             if s.frozen { continue }
-            var reasons = options.force ? ["forced"] : try Staleness.reasons(s, locked[s.name], snapshot(s))
+            var reasons = options.force ? ["forced"] : try Staleness.reasons(s, locked[s.name], snapshot(s, outs: locked[s.name] != nil))
             if reasons.isEmpty, options.dry, let up = graph.upstream[i].first(where: staleSet.contains) {
                 reasons = ["after upstream stage '\(graph.stages[up].name)'"]
             }

@@ -9,22 +9,26 @@ import Glibc
 /// path (file or folder) must not exist at all when the plan is made. Everything else, and
 /// anything written here that failed, is left to the checkout that follows the fetch, which
 /// then finds the early files unchanged (their hashes are in the state index) and writes the rest.
-/// Objects already in the cache never arrive, so the checkout writes their files too.
+/// Objects already in the cache never arrive, so the checkout writes their files too. When the
+/// fetch fails (an object missing or corrupted), `rollBack` removes what was written, so a failed
+/// pull leaves the workspace as it found it.
 final class EarlyCheckout: @unchecked Sendable {
     private let workspace: Workspace
     private let tracked: [TrackedPath]
-    private let mode: LinkType
+    private let linker: Linker
     /// Object → where its files go (folder workspace-relative with symlinks resolved, name, shown).
     private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64)]] = [:]
     private let lock = Lock()
     private var idleWorkers: [Workspace.CheckoutWorker] = []
+    /// The absent paths planned for (folder holding it, name): all that early writes can create.
+    private var planned: [(folder: String, name: String)] = []
     private(set) var written = 0
     private(set) var bytes: Int64 = 0
 
     init(_ workspace: Workspace, tracked: [TrackedPath]) {
         self.workspace = workspace
         self.tracked = tracked
-        mode = workspace.effectiveLinkType()
+        linker = workspace.linker()
     }
 
     /// Called once the directory manifests are in the cache, before any file is downloaded.
@@ -32,8 +36,11 @@ final class EarlyCheckout: @unchecked Sendable {
         var seen = Set<String>()
         for t in tracked where seen.insert(t.target).inserted {
             // A path that exists, or whose parent does not stay inside the workspace, is the checkout's.
+            // Its folder must exist too, so that removing the path undoes everything written.
             guard ((try? FS.status(workspace.absolute(t.target))) ?? nil) == nil,
-                  let parent = try? workspace.resolvedParent(t.target) else { continue }
+                  let parent = try? workspace.resolvedParent(t.target),
+                  FS.isDirectory(workspace.absolute(parent)) else { continue }
+            planned.append((parent, Path.base(t.target)))
             let inside = Path.join(parent, Path.base(t.target))
             guard t.pointer.hash.isDirectory else {
                 destinations[t.pointer.hash, default: []].append((parent, Path.base(t.target), t.target, t.pointer.size))
@@ -63,7 +70,7 @@ final class EarlyCheckout: @unchecked Sendable {
                     w.folder = p.folder
                 }
                 guard let handle = w.handle, try handle.status(p.name) == nil else { continue }
-                try workspace.materialize(hash.digest, into: handle, name: p.name, shownAs: p.shown, mode: mode, prepared: true, w.hasher)
+                try linker.materialize(hash.digest, into: handle, name: p.name, shownAs: p.shown, prepared: true, w.hasher)
                 done += 1
                 doneBytes = [doneBytes, p.size].saturatingSum()
             } catch {
@@ -76,5 +83,16 @@ final class EarlyCheckout: @unchecked Sendable {
         written += done
         bytes = [bytes, doneBytes].saturatingSum()
         lock.unlock()
+    }
+
+    /// Removes every planned path (absent when planned, so nothing of the user's goes).
+    func rollBack() {
+        lock.lock(); defer { lock.unlock() }
+        for p in planned {
+            try? workspace.openFolder(p.folder, create: false)?.removeTree(p.name)
+        }
+        destinations = [:]
+        written = 0
+        bytes = 0
     }
 }

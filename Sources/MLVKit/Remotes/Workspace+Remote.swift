@@ -94,7 +94,7 @@ extension Workspace {
             let (settings, store) = try remote(name)
             let jobs = jobs ?? settings.jobs
             var set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
-            let runs = runCache ? try localRunEntries().filter { try $0.outs.allSatisfy(isCached) } : []
+            let runs = runCache ? try localRunEntries().filter { try $0.outs.allSatisfy { try isCached($0.hash) } } : []
             if !runs.isEmpty { set.formUnion(try objectSet(runOutputs(runs.map(\.outs)))) }
             var result = try push(set, settings: settings, store: store, jobs: jobs, verify: verify, progress: progress)
             if runCache { result.runEntries = try pushRunEntries(runs, store: store, jobs: jobs) }
@@ -170,7 +170,14 @@ extension Workspace {
             let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
             let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
             defer { if early != nil { flushState() } }
-            let outcome = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress, early: early)
+            let outcome: FetchOutcome
+            do {
+                outcome = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress, early: early)
+            } catch {
+                early?.rollBack()
+                throw error
+            }
+            if !outcome.missing.isEmpty || !outcome.corrupted.isEmpty { early?.rollBack() }
             var result = try outcome.get()
             result.checkedOutEarly = early?.written ?? 0
             result.checkedOutEarlyBytes = early?.bytes ?? 0

@@ -132,7 +132,7 @@ extension Workspace {
     func fetchRunCache(settings: RemoteSettings, store: ObjectStore, jobs: Int,
                        progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
         let (kept, refused) = try fetchRunEntries(store: store, jobs: jobs)
-        let incomplete = try localRunEntries().filter { try !$0.outs.allSatisfy(isCached) }
+        let incomplete = try localRunEntries().filter { try !$0.outs.allSatisfy { try isCached($0.hash) } }
         var outcome = try fetchObjects(runOutputs(incomplete.map(\.outs)), settings: settings, store: store, jobs: jobs, progress: progress)
         outcome.missing = []
         var result = try outcome.get()
@@ -166,7 +166,7 @@ extension Reproducer {
         guard options.pull else { return false }
         do {
             try ws.fetchRunOutputs(entry, remote: options.remote)
-            return try entry.allSatisfy { try ws.isCached($0) }
+            return try entry.allSatisfy { try ws.isCached($0.hash) }
         } catch {
             return false
         }

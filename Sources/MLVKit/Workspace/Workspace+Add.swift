@@ -25,13 +25,6 @@ public struct TrackResult: Sendable {
     public var commit: String?
 }
 
-/// What a tracked path holds right now, found before anything is written.
-struct TrackPlan {
-    var target: String
-    var isDirectory: Bool
-    var files: [WorkspaceFile]
-}
-
 extension Workspace {
     /// `mlv add PATH...`: records files and directories in the cache, writes their pointers,
     /// git-ignores them and stages pointer and `.gitignore`. Every target is checked before
@@ -53,7 +46,8 @@ extension Workspace {
         try checkCanCommit(options.message)
         return try withLock {
             let plans = try rels.map { try plan($0.0, shownAs: $0.1) }
-            return try track(plans, options: options)
+            let recorded = plans.map { p in (try? loadPointer(Workspace.pointerPath(for: p.path))).map(Output.init) }
+            return try track(plans, recorded: recorded, options: options)
         }
     }
 
@@ -61,9 +55,9 @@ extension Workspace {
     public func commit(_ arguments: [String], cwd: String = FS.currentDirectory(), options: TrackOptions = .init()) throws -> TrackResult {
         try checkCanCommit(options.message)
         return try withLock {
-            let tracked = try pointers(for: arguments, cwd: cwd)
-            let plans = try tracked.map { try plan($0.target, shownAs: $0.target) }
-            return try track(plans, options: options)
+            let outputs = try self.outputs(for: arguments, cwd: cwd, .pointers)
+            let plans = try outputs.map { try plan($0.path, shownAs: $0.path) }
+            return try track(plans, recorded: outputs, options: options)
         }
     }
 
@@ -82,31 +76,24 @@ extension Workspace {
     }
 
     /// Looks at a target without changing anything, refusing what cannot be tracked.
-    func plan(_ rel: String, shownAs: String) throws -> TrackPlan {
+    func plan(_ rel: String, shownAs: String) throws -> ScannedTree {
         let abs = absolute(rel)
         guard let st = try FS.status(abs) else { throw WorkspaceError.missingPath(path: shownAs) }
         if rel.hasSuffix(PointerFile.suffix), FS.exists(String(abs.dropLast(PointerFile.suffix.count))) || (try? loadPointer(rel)) != nil {
             throw WorkspaceError.isPointerFile(path: shownAs)
         }
         if let parent = trackingParent(of: rel) { throw WorkspaceError.trackedByParent(path: shownAs, pointer: parent) }
-        switch st.kind {
-        case .directory:
-            let files = try walkDirectory(rel)
-            for f in files where f.path.hasSuffix(PointerFile.suffix) {
+        let tree = try scanner.scan(rel, shownAs: shownAs, status: st)
+        if tree.isDirectory {
+            for f in tree.files where f.path.hasSuffix(PointerFile.suffix) {
                 let inner = String(f.path.dropLast(PointerFile.suffix.count))
                 if FS.exists(Path.join(abs, inner)) {
                     throw WorkspaceError.containsTrackedData(path: shownAs, pointer: rel + "/" + f.path)
                 }
             }
-            try checkNotInGit(abs, shownAs: shownAs)
-            return TrackPlan(target: rel, isDirectory: true, files: files)
-        case .file, .symlink:
-            let file = try describe(abs, shownAs: shownAs, relativePath: Path.base(rel), status: st)
-            try checkNotInGit(abs, shownAs: shownAs)
-            return TrackPlan(target: rel, isDirectory: false, files: [file])
-        case .other:
-            throw WorkspaceError.unsupportedFileType(path: shownAs)
         }
+        try checkNotInGit(abs, shownAs: shownAs)
+        return tree
     }
 
     /// The pointer of `rel` must be where `allPointers` looks, or status, checkout and gc would
@@ -131,72 +118,47 @@ extension Workspace {
     }
 
     /// Records planned targets: objects first, then manifests, then pointers, then git.
-    func track(_ plans: [TrackPlan], options: TrackOptions) throws -> TrackResult {
+    /// `recorded`: what each target's pointer says now (nil: no pointer yet).
+    func track(_ plans: [ScannedTree], recorded: [Output?], options: TrackOptions) throws -> TrackResult {
         let start = Clock.monotonicSeconds()
-        let mode = effectiveLinkType()
-        // One flat job list across all targets, so many small targets still use every core.
+        let linker = self.linker()
+        let scanner = self.scanner
         // A folder whose fingerprint matches what its pointer recorded needs no work at all.
-        let fingerprints = plans.map { $0.isDirectory ? fingerprint($0.files) : [] }
-        let known: [ContentHash?] = try plans.indices.map { p in
+        let known: [Lockfile.Entry?] = try plans.indices.map { p in
             let plan = plans[p]
-            guard plan.isDirectory, mode == .copy || mode == .reflink,
-                  let rec = state.directory(plan.target), rec.fingerprint == fingerprints[p],
-                  let hash = ContentHash(string: rec.hash),
-                  let pointer = try? loadPointer(Workspace.pointerPath(for: plan.target)), pointer.pointer.hash == hash,
-                  try objectsPresent(hash, manifest: nil)
+            guard plan.isDirectory, linker.mode == .copy || linker.mode == .reflink, let record = recorded[p],
+                  let rec = state.directory(plan.path), rec.hash == record.hash.description,
+                  rec.fingerprint == TreeScanner.fingerprint(plan.files), try objectsPresent(record.hash, manifest: nil)
             else { return nil }
-            return hash
+            return record.lockEntry
         }
-        var jobs: [(plan: Int, file: Int)] = []
-        for (p, plan) in plans.enumerated() where known[p] == nil { for f in plan.files.indices { jobs.append((p, f)) } }
+        let toStore = plans.indices.filter { known[$0] == nil }
         let totalBytes = plans.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.status.size } }
-        let progress = ProgressCounter(label: "add", totalFiles: jobs.count, totalBytes: totalBytes, render: options.progress)
-        var digests = [[Digest?]](plans.map { [Digest?](repeating: nil, count: $0.files.count) })
-        let lock = Lock()
-        try undoingCreatedObjects {
-            try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
-                let (p, f) = jobs[i]
-                let plan = plans[p], file = plan.files[f]
-                let abs = plan.isDirectory ? absolute(plan.target) + "/" + file.path : absolute(plan.target)
-                let d = try ingest(abs, file, mode: mode, worker)
-                lock.lock()
-                digests[p][f] = d
-                lock.unlock()
-                progress.advance(bytes: file.status.size)
-            }
-        }
+        let progress = ProgressCounter(label: "add", totalFiles: toStore.reduce(0) { $0 + plans[$1].files.count }, totalBytes: totalBytes,
+                                       render: options.progress)
+        let stored = try linker.store(toStore.map { plans[$0] }, scanner: scanner, progress: progress)
+        var records = known
+        for (k, p) in toStore.enumerated() { records[p] = stored[k] }
         flushState()
 
         var result = TrackResult()
         var toStage: [String] = []
         for (p, plan) in plans.enumerated() {
-            let pointer: PointerFile
-            if let hash = known[p] {
-                pointer = try loadPointer(Workspace.pointerPath(for: plan.target)).pointer
-                precondition(pointer.hash == hash)
-            } else if plan.isDirectory {
-                let entries = plan.files.indices.map { DirectoryManifest.Entry(path: plan.files[$0].path, digest: digests[p][$0]!, size: plan.files[$0].status.size) }
-                let manifest = DirectoryManifest(entries: entries)
-                let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
-                pointer = PointerFile(path: Path.base(plan.target), hash: hash, size: manifest.totalSize, fileCount: entries.count)
-                if mode == .copy || mode == .reflink { rememberDirectory(plan.target, hash, fingerprints[p], plan.files, digests[p].map { $0! }) }
-            } else {
-                pointer = PointerFile(path: Path.base(plan.target), hash: ContentHash(digests[p][0]!), size: plan.files[0].status.size, fileCount: nil)
-            }
+            let r = records[p]!
+            let pointer = PointerFile(path: Path.base(plan.path), hash: r.hash, size: r.size, fileCount: r.fileCount)
             result.files += plan.files.count
             result.bytes += pointer.size
-            let pointerRel = Workspace.pointerPath(for: plan.target)
+            let pointerRel = Workspace.pointerPath(for: plan.path)
             let existing = try? loadPointer(pointerRel)
             if existing?.pointer == pointer {
-                result.unchanged.append(plan.target)
+                result.unchanged.append(plan.path)
             } else {
                 try AtomicFile.write(try pointer.serialized(), to: absolute(pointerRel))
-                result.changed.append(plan.target)
+                result.changed.append(plan.path)
                 toStage.append(pointerRel)
             }
-            if let ignore = try ensureGitignored(plan.target) { toStage.append(ignore) }
+            if let ignore = try ensureGitignored(plan.path) { toStage.append(ignore) }
         }
-        flushState()  // the folders' fingerprints and snapshots
         if !toStage.isEmpty || options.message != nil {
             result.commit = try stageAndCommit(toStage, message: toStage.isEmpty ? nil : options.message)
         }

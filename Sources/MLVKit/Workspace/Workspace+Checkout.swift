@@ -9,6 +9,10 @@ public struct CheckoutResult: Sendable {
     public var unchanged = 0
     public var bytes: Int64 = 0
     public var seconds = 0.0
+    /// Pipeline outs (recorded in pipeline.lock) that were written or removed, in lock order.
+    public var restoredOutputs: [String] = []
+    /// How many of the outputs checked out are recorded by pointer files.
+    public var pointerOutputs = 0
 }
 
 extension Workspace {
@@ -55,115 +59,151 @@ extension Workspace {
         return ([real] + rest).reduce(".") { Path.join($0, $1) }
     }
 
-    /// `mlv checkout [PATH...] [--force]`: makes the workspace match the pointers. Changes that
-    /// are not in the cache are never overwritten without `force`; everything is planned and
-    /// checked before the first file is touched.
+    /// `mlv checkout [PATH...] [--force]`: makes the workspace match the pointers and
+    /// `pipeline.lock` (cached outs only). Changes that are not in the cache are never
+    /// overwritten without `force`; everything is planned and checked before the first file is
+    /// touched.
     public func checkout(_ arguments: [String] = [], cwd: String = FS.currentDirectory(), force: Bool = false,
                          progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> CheckoutResult {
         try withLock {
-            let start = Clock.monotonicSeconds()
-            let tracked = try pointers(for: arguments, cwd: cwd)
-            let worker = HashWorker()
-            var actions: [CheckoutAction] = []
-            var unsaved: [String] = []
-            var missing: [(String, ContentHash)] = []
-            var result = CheckoutResult()
+            let outputs = try self.outputs(for: arguments, cwd: cwd).filter(\.cache)
+            return try restore(outputs, force: force, linker: linker(), progress: progress)
+        }
+    }
 
-            func wouldLose(_ digest: Digest, _ shown: String) {
-                if !force && !cache.contains(ContentHash(digest)) { unsaved.append(shown) }
-            }
-            for t in tracked {
-                let abs = absolute(t.target)
-                let parent = try resolvedParent(t.target)
-                let inside = Path.join(parent, Path.base(t.target))
-                func action(_ sub: String?, _ digest: Digest?, _ size: Int64) -> CheckoutAction {
-                    guard let sub else {
-                        return CheckoutAction(abs: abs, shown: t.target, digest: digest, size: size, folder: parent, name: Path.base(t.target))
-                    }
-                    return CheckoutAction(abs: abs + "/" + sub, shown: t.target + "/" + sub, digest: digest, size: size,
-                                          folder: Path.join(inside, Path.parent(sub)), name: Path.base(sub))
-                }
-                let st = try FS.status(abs)
-                if !t.pointer.hash.isDirectory {
-                    guard cache.contains(t.pointer.hash) else { missing.append((t.target, t.pointer.hash)); continue }
-                    if let st {
-                        if st.kind == .directory {
-                            if !force { unsaved.append(t.target) }
-                        } else {
-                            let file = try describe(abs, shownAs: t.target, relativePath: Path.base(t.target), status: st)
-                            let d = try currentDigest(abs, file, worker)
-                            if d == t.pointer.hash.digest { result.unchanged += 1; continue }
-                            wouldLose(d, t.target)
-                        }
-                    }
-                    actions.append(action(nil, t.pointer.hash.digest, t.pointer.size))
-                    continue
-                }
-                guard let manifest = try cache.manifest(t.pointer.hash) else { missing.append((t.target, t.pointer.hash)); continue }
-                if let st, st.kind != .directory {
-                    let file = try describe(abs, shownAs: t.target, relativePath: Path.base(t.target), status: st)
-                    wouldLose(try currentDigest(abs, file, worker), t.target)
-                    actions.append(action(nil, nil, 0))
-                }
-                let cmp = try compare(t.target, files: st?.kind == .directory ? try walkDirectory(t.target) : [], with: manifest, worker)
-                result.unchanged += cmp.unchanged
-                let entries = Dictionary(manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-                for (f, d) in cmp.modified {
-                    wouldLose(d, t.target + "/" + f.path)
-                    let e = entries[f.path]!
-                    actions.append(action(f.path, e.digest, e.size))
-                }
-                for (f, d) in cmp.added {
-                    wouldLose(d, t.target + "/" + f.path)
-                    actions.append(action(f.path, nil, 0))
-                }
-                for e in cmp.deleted {
-                    actions.append(action(e.path, e.digest, e.size))
-                }
-            }
-            flushState()
-            if let (path, hash) = missing.first { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
-            if !unsaved.isEmpty { throw WorkspaceError.uncommittedChanges(paths: unsaved) }
-            for case let a in actions where a.digest != nil {
-                if !cache.contains(ContentHash(a.digest!)) { throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!)) }
-            }
+    /// `mlv repro --pull`: restores the cached pipeline outs that are absent from the workspace
+    /// and whose objects are all in the cache (the others are left alone); the outs restored.
+    public func checkoutMissingOutputs() throws -> [String] {
+        guard FS.exists(absolute(Lockfile.fileName)) else { return [] }
+        return try withLock {
+            let missing = try outputs(.lock).filter { o in try o.cache && FS.status(absolute(o.path)) == nil && isCached(o.hash) }
+            return try restore(missing, force: false, linker: linker()).restoredOutputs
+        }
+    }
 
-            // Removals first (a file may become a folder), then writes in parallel. Every folder
-            // is opened from the root one component at a time without following symlinks, so a
-            // folder swapped for a symlink meanwhile stops the checkout instead of leading out.
-            let rootHandle = try DirectoryHandle.open(root)
-            func open(_ folder: String, create: Bool) throws -> DirectoryHandle? { try openFolder(folder, create: create, from: rootHandle) }
-            for a in actions where a.digest == nil {
-                try open(a.folder, create: false)?.removeTree(a.name)
-                result.removed += 1
-            }
-            let writes = actions.filter { $0.digest != nil }
-            var prepared = [Bool](repeating: false, count: writes.count)
-            for (i, a) in writes.enumerated() { prepared[i] = (try FS.status(a.abs)) == nil }
-            let mode = effectiveLinkType()
-            let counter = ProgressCounter(label: "checkout", totalFiles: writes.count, totalBytes: writes.lazy.map(\.size).saturatingSum(), render: progress)
-            let lock = Lock()
-            var corrupted: [String] = []
-            try Parallel.forEach(count: writes.count, makeContext: { CheckoutWorker() }) { i, w in
-                let a = writes[i]
-                if w.handle == nil || w.folder != a.folder {
-                    w.handle = try open(a.folder, create: true)
-                    w.folder = a.folder
-                }
-                do {
-                    try materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, mode: mode, prepared: prepared[i], w.hasher)
-                } catch WorkspaceError.corruptedObject(let path, _) {
-                    lock.lock(); corrupted.append(path); lock.unlock()
+    /// Makes the workspace match the given outputs (the caller holds the lock).
+    func restore(_ outputs: [Output], force: Bool, linker: Linker,
+                 progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> CheckoutResult {
+        let start = Clock.monotonicSeconds()
+        let scanner = self.scanner
+        let worker = HashWorker()
+        var actions: [(output: Int, action: CheckoutAction)] = []
+        var unsaved: [String] = []
+        var missing: [(String, ContentHash)] = []
+        var manifests: [Int: DirectoryManifest] = [:]
+        var result = CheckoutResult()
+
+        func wouldLose(_ digest: Digest, _ shown: String) {
+            if !force && !cache.contains(ContentHash(digest)) { unsaved.append(shown) }
+        }
+        for (i, o) in outputs.enumerated() {
+            if !o.isPointer { try checkNoSymlinkEscape(o.path, shownAs: o.path) }
+            let abs = absolute(o.path)
+            let parent = try resolvedParent(o.path)
+            let inside = Path.join(parent, Path.base(o.path))
+            func add(_ sub: String?, _ digest: Digest?, _ size: Int64) {
+                guard let sub else {
+                    actions.append((i, CheckoutAction(abs: abs, shown: o.path, digest: digest, size: size, folder: parent, name: Path.base(o.path))))
                     return
                 }
-                counter.advance(bytes: a.size)
+                actions.append((i, CheckoutAction(abs: abs + "/" + sub, shown: o.path + "/" + sub, digest: digest, size: size,
+                                                  folder: Path.join(inside, Path.parent(sub)), name: Path.base(sub))))
             }
-            flushState()
-            result.restored = writes.count - corrupted.count
-            result.bytes = writes.lazy.map(\.size).saturatingSum()
-            result.seconds = Clock.monotonicSeconds() - start
-            if !corrupted.isEmpty { throw WorkspaceError.corruptedObjects(paths: corrupted.sorted()) }
-            return result
+            let st = try FS.status(abs)
+            if !o.hash.isDirectory {
+                guard cache.contains(o.hash) else { missing.append((o.path, o.hash)); continue }
+                if let st {
+                    if st.kind == .directory {
+                        if !force { unsaved.append(o.path) }
+                    } else {
+                        let file = try scanner.describe(abs, shownAs: o.path, relativePath: Path.base(o.path), status: st)
+                        let d = try scanner.digest(abs, file, worker)
+                        if d == o.hash.digest { result.unchanged += 1; continue }
+                        wouldLose(d, o.path)
+                    }
+                }
+                add(nil, o.hash.digest, o.size)
+                continue
+            }
+            guard let manifest = try cache.manifest(o.hash) else { missing.append((o.path, o.hash)); continue }
+            manifests[i] = manifest
+            if let st, st.kind != .directory {
+                let file = try scanner.describe(abs, shownAs: o.path, relativePath: Path.base(o.path), status: st)
+                wouldLose(try scanner.digest(abs, file, worker), o.path)
+                add(nil, nil, 0)
+            }
+            let cmp = try scanner.compare(o.path, files: st?.kind == .directory ? try scanner.walk(o.path) : [], with: manifest, worker)
+            result.unchanged += cmp.unchanged
+            let entries = Dictionary(manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            for (f, d) in cmp.modified {
+                wouldLose(d, o.path + "/" + f.path)
+                let e = entries[f.path]!
+                add(f.path, e.digest, e.size)
+            }
+            for (f, d) in cmp.added {
+                wouldLose(d, o.path + "/" + f.path)
+                add(f.path, nil, 0)
+            }
+            for e in cmp.deleted {
+                add(e.path, e.digest, e.size)
+            }
         }
+        flushState()
+        if let (path, hash) = missing.first { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
+        if !unsaved.isEmpty { throw WorkspaceError.uncommittedChanges(paths: unsaved) }
+        for (_, a) in actions where a.digest != nil {
+            if !cache.contains(ContentHash(a.digest!)) { throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!)) }
+        }
+
+        // Removals first (a file may become a folder), then writes in parallel. Every folder
+        // is opened from the root one component at a time without following symlinks, so a
+        // folder swapped for a symlink meanwhile stops the checkout instead of leading out.
+        let rootHandle = try DirectoryHandle.open(root)
+        func open(_ folder: String, create: Bool) throws -> DirectoryHandle? { try openFolder(folder, create: create, from: rootHandle) }
+        for (_, a) in actions where a.digest == nil {
+            try open(a.folder, create: false)?.removeTree(a.name)
+            result.removed += 1
+        }
+        let writes = actions.map(\.action).filter { $0.digest != nil }
+        var prepared = [Bool](repeating: false, count: writes.count)
+        for (i, a) in writes.enumerated() { prepared[i] = (try FS.status(a.abs)) == nil }
+        let counter = ProgressCounter(label: "checkout", totalFiles: writes.count, totalBytes: writes.lazy.map(\.size).saturatingSum(), render: progress)
+        let lock = Lock()
+        var corrupted: [String] = []
+        try Parallel.forEach(count: writes.count, makeContext: { CheckoutWorker() }) { i, w in
+            let a = writes[i]
+            if w.handle == nil || w.folder != a.folder {
+                w.handle = try open(a.folder, create: true)
+                w.folder = a.folder
+            }
+            do {
+                try linker.materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, prepared: prepared[i], w.hasher)
+            } catch WorkspaceError.corruptedObject(let path, _) {
+                lock.lock(); corrupted.append(path); lock.unlock()
+                return
+            }
+            counter.advance(bytes: a.size)
+        }
+        let touched = Set(actions.map(\.output))
+        if corrupted.isEmpty, linker.mode == .copy || linker.mode == .reflink {
+            // A folder that now matches its manifest: remember it, so the next status or repro
+            // need not read it (best effort: a folder changed meanwhile is simply not remembered).
+            for i in touched.sorted() {
+                guard let manifest = manifests[i], let files = try? scanner.walk(outputs[i].path) else { continue }
+                let byPath = Dictionary(manifest.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+                let digests = files.compactMap { byPath[$0.path] }
+                if files.count == manifest.entries.count, digests.count == files.count {
+                    scanner.remember(outputs[i].path, outputs[i].hash, TreeScanner.fingerprint(files), files, digests)
+                }
+            }
+        }
+        flushState()
+        result.restored = writes.count - corrupted.count
+        result.bytes = writes.lazy.map(\.size).saturatingSum()
+        result.seconds = Clock.monotonicSeconds() - start
+        result.restoredOutputs = outputs.indices.filter { !outputs[$0].isPointer && touched.contains($0) }.map { outputs[$0].path }
+        result.pointerOutputs = outputs.filter(\.isPointer).count
+        if !corrupted.isEmpty { throw WorkspaceError.corruptedObjects(paths: corrupted.sorted()) }
+        return result
     }
 }

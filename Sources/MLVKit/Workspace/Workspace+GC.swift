@@ -11,15 +11,16 @@ public struct GCResult: Sendable {
 }
 
 extension Workspace {
-    /// Every object the current pointers need (pointer hashes and, for directories, their files).
-    /// A folder whose manifest is missing or cannot be read makes the whole set unknowable:
-    /// that is an error naming every such folder, never a smaller set.
+    /// Every object the current outputs need (their hashes and, for folders, their files):
+    /// pointer data, and the outs `pipeline.lock` records except `cache: false` ones the cache
+    /// never held. A folder whose manifest is missing or cannot be read makes the whole set
+    /// unknowable: that is an error naming every such folder, never a smaller set.
     func referencedObjects() throws -> Set<ContentHash> {
         var keep = Set<ContentHash>()
         var unreadable: [String] = []
         var reason = ""
-        let recorded = try allPointers().map { ($0.target, $0.pointer.hash) } + pipelineRecordedOutputs()
-        for (target, hash) in recorded {
+        let recorded = try outputs(lenientPipeline: true).filter { $0.cache || cache.contains($0.hash) }
+        for (target, hash) in recorded.map({ ($0.path, $0.hash) }) {
             keep.insert(hash)
             guard hash.isDirectory else { continue }
             do {

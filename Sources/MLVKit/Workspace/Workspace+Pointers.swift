@@ -80,10 +80,7 @@ extension Workspace {
     }
 
     /// True when `path` is a symlink whose target is an object in this workspace's cache.
-    func pointsIntoCache(_ path: String) -> Bool {
-        guard let target = try? FS.readLink(path) else { return false }
-        return Path.relative(Path.normalize(target), to: cache.objectsRoot) != nil
-    }
+    func pointsIntoCache(_ path: String) -> Bool { TreeScanner.pointsIntoCache(path, objectsRoot: cache.objectsRoot) }
 
     /// The pointer of a parent folder that already tracks `rel`, if any.
     func trackingParent(of rel: String) -> String? {

@@ -50,44 +50,22 @@ public final class Workspace {
 
     private var _state: StateIndex?
 
-    /// Objects this command put in the cache, so a failed `add` can take them back out.
-    private var createdObjects: [ContentHash] = []
-    private let createdLock = Lock()
-
-    func noteCreated(_ hash: ContentHash) {
-        createdLock.lock()
-        createdObjects.append(hash)
-        createdLock.unlock()
-    }
-
-    /// Runs `body`; if it throws, removes the objects it created (copies only, never linked
-    /// workspace files), so a failed command leaves the cache as it was.
-    func undoingCreatedObjects<T>(_ body: () throws -> T) throws -> T {
-        createdLock.lock(); createdObjects = []; createdLock.unlock()
-        do {
-            return try body()
-        } catch {
-            createdLock.lock()
-            let created = createdObjects
-            createdObjects = []
-            createdLock.unlock()
-            for h in created {
-                unlink(cache.path(h))
-                rmdir(Path.parent(cache.path(h)))  // only if this left it empty
-            }
-            throw error
-        }
-    }
-
     /// Writes what the state index learned, if it was used at all.
     func flushState() { _state?.flush() }
     /// The (inode, size, mtime) → hash index in `.mlv/tmp/state.db`.
     var state: StateIndex {
         if let s = _state { return s }
-        try? FS.makeDirectories(cache.tmp)
         let s = StateIndex(path: Path.join(cache.tmp, "state.db"))
         _state = s
         return s
+    }
+
+    /// Reads what workspace paths hold (through the state index).
+    var scanner: TreeScanner { TreeScanner(root: root, objectsRoot: cache.objectsRoot, state: state) }
+
+    /// Moves content between the workspace and the cache, per `cache.type` (or `mode`).
+    func linker(mode: LinkType? = nil) -> Linker {
+        Linker(cache: cache, state: state, mode: mode ?? Linker.linkType(preferring: config.linkTypes, in: cache))
     }
 
     private var gitLookedUp = false

@@ -3,19 +3,27 @@ import MLVSupport
 import Glibc
 #endif
 
-/// A file inside a tracked path, as found on disk.
-struct WorkspaceFile {
-    /// Path relative to the tracked directory (or the file's own name for a tracked file).
-    var path: String
-    var status: FileStatus
-    /// Set when the workspace entry is a symlink into the cache (symlink mode): its object.
-    var cacheLink: ContentHash?
-}
+/// Moves content between the workspace and the cache for one command: ingests files (copies
+/// them in, or makes them the objects, and links them back per the link type) and materialises
+/// objects as workspace files. It owns the link type and remembers the objects it created, so a
+/// failed command can take them back out; pointer data and pipeline outs both go through it.
+final class Linker: @unchecked Sendable {
+    let cache: ObjectCache
+    let mode: LinkType
+    let state: StateIndex
 
-extension Workspace {
-    /// The link type to use: the first of `cache.type` this file system supports.
-    func effectiveLinkType() -> LinkType {
-        for t in config.linkTypes {
+    private var created: [ContentHash] = []
+    private let createdLock = Lock()
+
+    init(cache: ObjectCache, state: StateIndex, mode: LinkType) {
+        self.cache = cache
+        self.state = state
+        self.mode = mode
+    }
+
+    /// The first of `preferred` (`cache.type`) that the cache's file system supports.
+    static func linkType(preferring preferred: [LinkType], in cache: ObjectCache) -> LinkType {
+        for t in preferred {
             switch t {
             case .copy: return .copy
             case .reflink: if FS.supportsReflink(in: cache.tmp) { return .reflink }
@@ -26,75 +34,87 @@ extension Workspace {
         return .copy
     }
 
-    /// Describes one workspace entry (file, or symlink into the cache / to a file in the workspace).
-    func describe(_ abs: String, shownAs: String, relativePath: String, status st: FileStatus) throws -> WorkspaceFile {
-        switch st.kind {
-        case .file:
-            return WorkspaceFile(path: relativePath, status: st, cacheLink: nil)
-        case .symlink:
-            if pointsIntoCache(abs), let target = try? FS.readLink(abs),
-               let rel = Path.relative(Path.normalize(target), to: cache.objectsRoot),
-               let hash = ContentHash(string: rel.replacingOccurrences(of: "/", with: "")) {
-                return WorkspaceFile(path: relativePath, status: st, cacheLink: hash)
+    /// `MLV_NAMED_TEMPORARIES=1` writes objects and restored files under temporary names and
+    /// renames them (the path for file systems without O_TMPFILE), for comparison and tests.
+    static let namedTemporaries = Environment.get("MLV_NAMED_TEMPORARIES") != nil
+
+    /// Temporaries written beside their target: only where `.mlv/tmp` is on another file system.
+    static let besideTemporaryPrefix = ".mlv-tmp."
+
+    // MARK: - Objects this command created
+
+    private func noteCreated(_ hash: ContentHash) {
+        createdLock.lock()
+        created.append(hash)
+        createdLock.unlock()
+    }
+
+    /// Runs `body`; if it throws, removes the objects it created (copies only, never linked
+    /// workspace files), so a failed command leaves the cache as it was.
+    func undoingCreatedObjects<T>(_ body: () throws -> T) throws -> T {
+        createdLock.lock(); created = []; createdLock.unlock()
+        do {
+            return try body()
+        } catch {
+            createdLock.lock()
+            let objects = created
+            created = []
+            createdLock.unlock()
+            for h in objects {
+                unlink(cache.path(h))
+                rmdir(Path.parent(cache.path(h)))  // only if this left it empty
             }
-            guard let real = FS.realPath(abs), Path.relative(real, to: root) != nil else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
-            guard let target = try FS.statusFollowingLinks(abs), target.kind == .file else { throw WorkspaceError.unsupportedFileType(path: shownAs) }
-            return WorkspaceFile(path: relativePath, status: target, cacheLink: nil)
-        default:
-            throw WorkspaceError.unsupportedFileType(path: shownAs)
+            throw error
         }
     }
 
-    /// Every file below a tracked directory (workspace-relative `dir`), recursively.
-    func walkDirectory(_ dir: String) throws -> [WorkspaceFile] {
-        let base = absolute(dir)
-        let entries: [DirectoryWalker.Entry]
-        do { entries = try DirectoryWalker.walk(base) } catch let e as DirectoryWalker.InvalidName {
-            throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
-        }
-        return try entries.map { e in
-            if let part = WorkspacePath.protectedComponent(in: e.path) {
-                throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
+    // MARK: - Workspace → cache
+
+    /// Stores every file of the scanned trees (one flat job list across all of them, so many
+    /// small trees still use every core) and returns each tree's record: a file's object, or a
+    /// folder's `.dir` manifest (stored too). On failure the objects created are removed.
+    func store(_ trees: [ScannedTree], scanner: TreeScanner, progress: ProgressCounter? = nil) throws -> [Lockfile.Entry] {
+        var jobs: [(tree: Int, file: Int)] = []
+        for (t, tree) in trees.enumerated() { for f in tree.files.indices { jobs.append((t, f)) } }
+        var digests = [[Digest?]](trees.map { [Digest?](repeating: nil, count: $0.files.count) })
+        let lock = Lock()
+        try undoingCreatedObjects {
+            try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
+                let (t, f) = jobs[i]
+                let tree = trees[t], file = tree.files[f]
+                let abs = tree.isDirectory ? scanner.absolute(tree.path) + "/" + file.path : scanner.absolute(tree.path)
+                let d = try ingest(abs, file, worker)
+                lock.lock()
+                digests[t][f] = d
+                lock.unlock()
+                progress?.advance(bytes: file.status.size)
             }
-            if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
-            return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
+        }
+        return try trees.indices.map { t in
+            let tree = trees[t]
+            guard tree.isDirectory else {
+                return Lockfile.Entry(path: tree.path, hash: ContentHash(digests[t][0]!), size: tree.files[0].status.size, fileCount: nil)
+            }
+            let entries = tree.files.indices.map { DirectoryManifest.Entry(path: tree.files[$0].path, digest: digests[t][$0]!, size: tree.files[$0].status.size) }
+            let manifest = DirectoryManifest(entries: entries)
+            let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
+            if mode == .copy || mode == .reflink {
+                // Linked files change their status when linked; copies stay as hashed.
+                scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].map { $0! })
+            }
+            return Lockfile.Entry(path: tree.path, hash: hash, size: manifest.totalSize, fileCount: entries.count)
         }
     }
 
-    /// A digest of every file's (path, inode, size, mtime) in walk order: equal fingerprints mean
-    /// the state index would find every file unchanged.
-    func fingerprint(_ files: [WorkspaceFile]) -> [UInt8] {
-        let h = SHA256Hasher()
-        var fields = [Int64](repeating: 0, count: 3)
-        for f in files {
-            h.update(f.path)
-            fields[0] = Int64(bitPattern: f.status.inode)
-            fields[1] = f.status.size
-            fields[2] = f.status.mtimeNs
-            if let link = f.cacheLink { h.update(link.description) }
-            fields.withUnsafeBytes { h.update($0) }
-        }
-        return h.finalizeBytes()
-    }
-
-    /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
-    func currentDigest(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest {
-        if let link = file.cacheLink { return link.digest }
-        if let d = state.lookup(file.status) { return d }
-        let (d, _, stable) = try worker.hashFileStable(abs)
-        if let stable { state.record(stable, d) }
-        return d
-    }
-
-    /// Records a workspace file in the cache (per `mode`) and returns its digest.
-    func ingest(_ abs: String, _ file: WorkspaceFile, mode: LinkType, _ worker: HashWorker) throws -> Digest {
+    /// Records a workspace file in the cache (per the link type) and returns its digest.
+    func ingest(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest {
         if let link = file.cacheLink { return link.digest }
         if let known = state.lookup(file.status), cache.contains(ContentHash(known)) {
-            try ensureLinked(abs, file, known, mode: mode)
+            try ensureLinked(abs, file, known)
             return known
         }
         switch mode {
-        case .copy where !Workspace.namedTemporaries:
+        case .copy where !Linker.namedTemporaries:
             if let digest = try ingestUnnamed(abs, file, worker) { return digest }
             fallthrough
         case .copy, .reflink:
@@ -124,21 +144,17 @@ extension Workspace {
                 }
                 try cache.install(temporary: tmp, as: hash)
             }
-            try ensureLinked(abs, file, digest, mode: mode)
+            try ensureLinked(abs, file, digest)
             if mode == .hardlink, let st = try FS.status(abs), stable != nil { state.record(st, digest) }
             return digest
         }
     }
 
-    /// `MLV_NAMED_TEMPORARIES=1` writes objects and restored files under temporary names and
-    /// renames them (the path for file systems without O_TMPFILE), for comparison and tests.
-    static let namedTemporaries = Environment.get("MLV_NAMED_TEMPORARIES") != nil
-
     /// Copy mode, the fast way: copy into an unnamed file of the cache's file system while
     /// hashing, then give it its object name (one directory change per object, and a crash
     /// leaves nothing behind). Nil when the file system has no unnamed files or the source
     /// changed while being copied.
-    func ingestUnnamed(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest? {
+    private func ingestUnnamed(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest? {
         guard let fd = try FS.openTemporary(in: cache.objectsRoot, mode: 0o444) else { return nil }
         defer { close(fd) }
         let (digest, _) = try worker.copyHashing(from: abs, toDescriptor: fd)
@@ -153,7 +169,7 @@ extension Workspace {
     /// to its final name (a link is atomic; no temporary name, no rename). The file is made
     /// read-only first, and must still be the inode, size and mtime that were hashed; otherwise
     /// the link is undone and false returned, as when the object already exists.
-    func linkAsObject(_ abs: String, _ hashed: FileStatus, _ hash: ContentHash) throws -> Bool {
+    private func linkAsObject(_ abs: String, _ hashed: FileStatus, _ hash: ContentHash) throws -> Bool {
         // A file with other names (perhaps outside the workspace) is copied instead: making it
         // read-only and an object would change those other names too.
         guard hashed.kind == .file, hashed.linkCount == 1, !cache.contains(hash) else { return false }
@@ -174,7 +190,7 @@ extension Workspace {
     }
 
     /// In hardlink or symlink mode, replaces a workspace copy by a link to its cache object.
-    func ensureLinked(_ abs: String, _ file: WorkspaceFile, _ digest: Digest, mode: LinkType) throws {
+    private func ensureLinked(_ abs: String, _ file: WorkspaceFile, _ digest: Digest) throws {
         let object = cache.path(ContentHash(digest))
         switch mode {
         case .copy, .reflink:
@@ -192,7 +208,7 @@ extension Workspace {
     /// Atomically replaces `abs` by what `make` creates at a temporary name in `.mlv/tmp`
     /// (beside `abs` only when the two are on different file systems), so a crash never leaves
     /// a partial file where it could be taken for data.
-    func replace(_ abs: String, with make: (String) -> Int32?, what: String) throws {
+    private func replace(_ abs: String, with make: (String) -> Int32?, what: String) throws {
         let tmp = cache.temporaryPath("link")
         if let e = make(tmp) { throw FileSystemError.posix(what, abs, errno: e) }
         // rename() does nothing when both names are links to one inode: unlink either way.
@@ -200,7 +216,7 @@ extension Workspace {
         var e = errno
         unlink(tmp)
         if e == EXDEV {
-            let beside = Path.join(Path.parent(abs), Workspace.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+            let beside = Path.join(Path.parent(abs), Linker.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
             if let e = make(beside) { throw FileSystemError.posix(what, abs, errno: e) }
             if Glibc.rename(beside, abs) == 0 { unlink(beside); return }
             e = errno
@@ -209,8 +225,7 @@ extension Workspace {
         throw FileSystemError.posix("replace", abs, errno: e)
     }
 
-    /// Temporaries written beside their target: only where `.mlv/tmp` is on another file system.
-    static let besideTemporaryPrefix = ".mlv-tmp."
+    // MARK: - Cache → workspace
 
     /// Checks that a cache object hashes to its name, reading it whole (the state index is not
     /// trusted for objects: a link must never place bytes this run has not verified).
@@ -222,31 +237,31 @@ extension Workspace {
         guard d == digest else { throw WorkspaceError.corruptedObject(path: shown, hash: hash) }
     }
 
-    /// Writes a cache object as `name` in `dir` (replacing what is there) per `mode`. Copies are
-    /// checked against the digest while they are written and links are made only to objects
-    /// rehashed just before, so a corrupted object never reaches the workspace. The file is
-    /// built in `.mlv/tmp` (or unnamed in `dir`) and appears under its name only when complete;
+    /// Writes a cache object as `name` in `dir` (replacing what is there) per the link type.
+    /// Copies are checked against the digest while they are written and links are made only to
+    /// objects rehashed just before, so a corrupted object never reaches the workspace. The file
+    /// is built in `.mlv/tmp` (or unnamed in `dir`) and appears under its name only when complete;
     /// `dir` was opened without following symlinks, so nothing is written outside it.
     /// `prepared`: nothing was at `name` when the checkout was planned.
-    func materialize(_ digest: Digest, into dir: DirectoryHandle, name: String, shownAs: String, mode: LinkType,
+    func materialize(_ digest: Digest, into dir: DirectoryHandle, name: String, shownAs: String,
                      prepared: Bool = false, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let object = cache.path(hash)
         if !prepared, let st = try dir.status(name), st.kind == .directory { try dir.removeTree(name) }
-        if prepared, mode == .copy, !Workspace.namedTemporaries,
+        if prepared, mode == .copy, !Linker.namedTemporaries,
            try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, worker) {
             return
         }
         do {
-            let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, mode: mode, worker)
+            let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, worker)
             do {
                 try dir.rename(written.path, to: name)
                 unlink(written.path)  // left when both names were links to one inode
             } catch let e as FileSystemError where e.errno == EXDEV {
                 unlink(written.path)
                 // Another file system than .mlv/tmp's: build it beside its target instead.
-                let beside = Workspace.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-                _ = try buildTemporary(hash, object: object, at: dir.path + "/" + beside, shownAs: shownAs, mode: mode, worker)
+                let beside = Linker.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+                _ = try buildTemporary(hash, object: object, at: dir.path + "/" + beside, shownAs: shownAs, worker)
                 do { try dir.renameInside(beside, to: name) } catch { dir.remove(beside); throw error }
             } catch {
                 unlink(written.path)
@@ -260,7 +275,7 @@ extension Workspace {
     }
 
     /// Makes the file (or link) for `hash` at the temporary path `tmp`, verified; removes it on failure.
-    private func buildTemporary(_ hash: ContentHash, object: String, at tmp: String, shownAs: String, mode: LinkType,
+    private func buildTemporary(_ hash: ContentHash, object: String, at tmp: String, shownAs: String,
                                 _ worker: HashWorker) throws -> (path: String, status: FileStatus?) {
         var done = false
         defer { if !done { unlink(tmp) } }
@@ -288,14 +303,12 @@ extension Workspace {
         done = true
         return (tmp, written)
     }
-}
 
-extension Workspace {
     /// Restores a file that does not exist: copy the object into an unnamed file in the target's
     /// folder while hashing it, and name it only if the hash matches. False when the file system
     /// has no unnamed files or something appeared at `name` meanwhile (the caller then renames).
-    func materializeUnnamed(_ digest: Digest, object: String, into dir: DirectoryHandle, name: String, shownAs: String,
-                            _ worker: HashWorker) throws -> Bool {
+    private func materializeUnnamed(_ digest: Digest, object: String, into dir: DirectoryHandle, name: String, shownAs: String,
+                                    _ worker: HashWorker) throws -> Bool {
         let hash = ContentHash(digest)
         guard let fd = try dir.openTemporary(mode: 0o644) else { return false }
         defer { close(fd) }
@@ -310,11 +323,5 @@ extension Workspace {
         var st = stat()
         if fstat(fd, &st) == 0 { state.record(FileStatus(st), digest, written: true) }
         return true
-    }
-}
-
-extension String {
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
     }
 }

@@ -1,0 +1,250 @@
+import MLVSupport
+
+/// A file inside a tracked path, as found on disk.
+struct WorkspaceFile {
+    /// Path relative to the tracked directory (or the file's own name for a tracked file).
+    var path: String
+    var status: FileStatus
+    /// Set when the workspace entry is a symlink into the cache (symlink mode): its object.
+    var cacheLink: ContentHash?
+}
+
+/// A file or folder of the workspace as scanned: every file it holds, before anything is written.
+struct ScannedTree {
+    /// Workspace-relative path.
+    var path: String
+    var isDirectory: Bool
+    var files: [WorkspaceFile]
+}
+
+/// Reads what workspace paths hold: walks folders, describes entries (files, symlinks into the
+/// cache or to a file inside the workspace), fingerprints a walk, and finds each file's digest
+/// from its cache link, the state index, or by hashing it. It writes nothing but the state index.
+struct TreeScanner {
+    /// The workspace root (absolute, symlink-free).
+    let root: String
+    /// The cache's object folder: a symlink into it is a link to an object (symlink mode).
+    let objectsRoot: String
+    let state: StateIndex
+
+    func absolute(_ rel: String) -> String { rel == "." ? root : Path.join(root, rel) }
+
+    /// Describes one workspace entry (file, or symlink into the cache / to a file in the workspace).
+    func describe(_ abs: String, shownAs: String, relativePath: String, status st: FileStatus) throws -> WorkspaceFile {
+        switch st.kind {
+        case .file:
+            return WorkspaceFile(path: relativePath, status: st, cacheLink: nil)
+        case .symlink:
+            if pointsIntoCache(abs), let target = try? FS.readLink(abs),
+               let rel = Path.relative(Path.normalize(target), to: objectsRoot),
+               let hash = ContentHash(string: rel.replacingOccurrences(of: "/", with: "")) {
+                return WorkspaceFile(path: relativePath, status: st, cacheLink: hash)
+            }
+            guard let real = FS.realPath(abs), Path.relative(real, to: root) != nil else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
+            guard let target = try FS.statusFollowingLinks(abs), target.kind == .file else { throw WorkspaceError.unsupportedFileType(path: shownAs) }
+            return WorkspaceFile(path: relativePath, status: target, cacheLink: nil)
+        default:
+            throw WorkspaceError.unsupportedFileType(path: shownAs)
+        }
+    }
+
+    /// True when `path` is a symlink whose target is an object in this workspace's cache.
+    func pointsIntoCache(_ path: String) -> Bool { TreeScanner.pointsIntoCache(path, objectsRoot: objectsRoot) }
+
+    static func pointsIntoCache(_ path: String, objectsRoot: String) -> Bool {
+        guard let target = try? FS.readLink(path) else { return false }
+        return Path.relative(Path.normalize(target), to: objectsRoot) != nil
+    }
+
+    /// Every file below a folder (workspace-relative `dir`), recursively.
+    func walk(_ dir: String) throws -> [WorkspaceFile] {
+        let base = absolute(dir)
+        let entries: [DirectoryWalker.Entry]
+        do { entries = try DirectoryWalker.walk(base) } catch let e as DirectoryWalker.InvalidName {
+            throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
+        }
+        return try entries.map { e in
+            if let part = WorkspacePath.protectedComponent(in: e.path) {
+                throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
+            }
+            if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
+            return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
+        }
+    }
+
+    /// The files of an existing file or folder (`st`: its status, not following a symlink).
+    func scan(_ rel: String, shownAs: String, status st: FileStatus) throws -> ScannedTree {
+        switch st.kind {
+        case .directory:
+            return ScannedTree(path: rel, isDirectory: true, files: try walk(rel))
+        case .file, .symlink:
+            let file = try describe(absolute(rel), shownAs: shownAs, relativePath: Path.base(rel), status: st)
+            return ScannedTree(path: rel, isDirectory: false, files: [file])
+        case .other:
+            throw WorkspaceError.unsupportedFileType(path: shownAs)
+        }
+    }
+
+    /// A digest of every file's (path, inode, size, mtime) in walk order: equal fingerprints mean
+    /// the state index would find every file unchanged.
+    static func fingerprint(_ files: [WorkspaceFile]) -> [UInt8] {
+        let h = SHA256Hasher()
+        var fields = [Int64](repeating: 0, count: 3)
+        for f in files {
+            h.update(f.path)
+            fields[0] = Int64(bitPattern: f.status.inode)
+            fields[1] = f.status.size
+            fields[2] = f.status.mtimeNs
+            if let link = f.cacheLink { h.update(link.description) }
+            fields.withUnsafeBytes { h.update($0) }
+        }
+        return h.finalizeBytes()
+    }
+
+    /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
+    func digest(_ abs: String, _ file: WorkspaceFile, _ worker: HashWorker) throws -> Digest {
+        if let link = file.cacheLink { return link.digest }
+        if let d = state.lookup(file.status) { return d }
+        let (d, _, stable) = try worker.hashFileStable(abs)
+        if let stable { state.record(stable, d) }
+        return d
+    }
+
+    /// What a workspace path holds now (hash, size, files), or nil when it does not exist.
+    /// Nothing is stored in the cache; unchanged files are recognised by the state index, and a
+    /// folder whose fingerprint is remembered is not read at all.
+    func current(_ rel: String, _ worker: HashWorker) throws -> Lockfile.Entry? {
+        let abs = absolute(rel)
+        guard let st = try FS.status(abs) else { return nil }
+        switch st.kind {
+        case .file, .symlink:
+            let file = try describe(abs, shownAs: rel, relativePath: Path.base(rel), status: st)
+            return Lockfile.Entry(path: rel, hash: ContentHash(try digest(abs, file, worker)), size: try contentSize(abs, file), fileCount: nil)
+        case .directory:
+            let files = try walk(rel)
+            let fp = TreeScanner.fingerprint(files)
+            var size: Int64 = 0
+            for f in files { size += try contentSize(abs + "/" + f.path, f) }
+            if let known = state.directory(rel), known.fingerprint == fp, let hash = ContentHash(string: known.hash) {
+                return Lockfile.Entry(path: rel, hash: hash, size: size, fileCount: files.count)
+            }
+            let digests = try files.map { try digest(abs + "/" + $0.path, $0, worker) }
+            let entries = files.indices.map { DirectoryManifest.Entry(path: files[$0].path, digest: digests[$0], size: files[$0].status.size) }
+            let bytes = DirectoryManifest(entries: entries).serialized()
+            let hash = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)), isDirectory: true)
+            remember(rel, hash, fp, files, digests)
+            return Lockfile.Entry(path: rel, hash: hash, size: size, fileCount: files.count)
+        case .other:
+            throw WorkspaceError.unsupportedFileType(path: rel)
+        }
+    }
+
+    private func contentSize(_ abs: String, _ file: WorkspaceFile) throws -> Int64 {
+        guard file.status.kind == .symlink else { return file.status.size }
+        return try FS.statusFollowingLinks(abs)?.size ?? file.status.size
+    }
+
+    // MARK: - Folders remembered in the state index
+
+    /// Records that a folder with these files (and these digests, in the same order) matches
+    /// `hash` (see `StateIndex.recordDirectory`).
+    func remember(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile], _ digests: [Digest]) {
+        state.recordDirectory(target, hash: hash.description, fingerprint: fp, files: TreeScanner.fileSnapshot(files, digests),
+                              newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0)
+    }
+
+    /// Per file, 64 bytes: FNV-1a of the path, inode, size, mtime, SHA-256.
+    static func fileSnapshot(_ files: [WorkspaceFile], _ digests: [Digest]) -> [UInt8] {
+        guard files.count == digests.count else { return [] }
+        var out = [UInt8]()
+        out.reserveCapacity(files.count * 64)
+        for (f, d) in zip(files, digests) {
+            for w in [fnv1a(f.path), f.status.inode, UInt64(bitPattern: f.status.size), UInt64(bitPattern: f.status.mtimeNs), d.w0, d.w1, d.w2, d.w3] {
+                withUnsafeBytes(of: w.littleEndian) { out.append(contentsOf: $0) }
+            }
+        }
+        return out
+    }
+
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
+    }
+
+    /// When the folder holds the same paths as the snapshot taken when it last matched its
+    /// record, only files whose inode, size or mtime changed are read; their new hash is compared
+    /// with the snapshot's (which is the manifest's). Returns the modified paths, or nil when the
+    /// set of files changed (then the manifest is needed).
+    func quickCompare(_ target: String, _ files: [WorkspaceFile], snapshot: [UInt8], _ worker: HashWorker) throws -> [String]? {
+        guard snapshot.count == files.count * 64, !files.isEmpty else { return nil }
+        let abs = absolute(target)
+        var candidates: [(WorkspaceFile, Digest)] = []
+        let same: Bool = snapshot.withUnsafeBytes { raw in
+            func word(_ i: Int, _ k: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 64 + k * 8, as: UInt64.self)) }
+            var index = [UInt64: Int](minimumCapacity: files.count)
+            for i in 0..<files.count where index.updateValue(i, forKey: word(i, 0)) != nil { return false }
+            for f in files {
+                // Equal counts and every path found: the same set of paths (FNV-1a collisions
+                // between two paths of one folder would make the snapshot unusable above).
+                guard f.cacheLink == nil, let i = index[TreeScanner.fnv1a(f.path)] else { return false }
+                if word(i, 1) == f.status.inode, word(i, 2) == UInt64(bitPattern: f.status.size),
+                   word(i, 3) == UInt64(bitPattern: f.status.mtimeNs) { continue }
+                var d = Digest(bytes: [UInt8](repeating: 0, count: 32))
+                (d.w0, d.w1, d.w2, d.w3) = (word(i, 4), word(i, 5), word(i, 6), word(i, 7))
+                candidates.append((f, d))
+            }
+            return true
+        }
+        guard same else { return nil }
+        var modified: [String] = []
+        for (f, recorded) in candidates {
+            let (d, _, stable) = try worker.hashFileStable(abs + "/" + f.path)
+            if let stable { state.record(stable, d) }
+            if d != recorded { modified.append(f.path) }
+        }
+        return modified
+    }
+
+    /// Compares a folder in the workspace with a manifest, also giving each file's current
+    /// digest (in `files` order).
+    func compare(_ target: String, files: [WorkspaceFile], with manifest: DirectoryManifest, _ worker: HashWorker,
+                 digests: inout [Digest]) throws -> DirectoryComparison {
+        let abs = absolute(target)
+        digests.reserveCapacity(files.count)
+        var expected: [String: DirectoryManifest.Entry] = [:]
+        expected.reserveCapacity(manifest.entries.count)
+        for e in manifest.entries { expected[e.path] = e }
+        var cmp = DirectoryComparison()
+        for f in files {
+            let d = try digest(abs + "/" + f.path, f, worker)
+            digests.append(d)
+            if let e = expected.removeValue(forKey: f.path) {
+                if e.digest == d { cmp.unchanged += 1 } else { cmp.modified.append((f, d)) }
+            } else {
+                cmp.added.append((f, d))
+            }
+        }
+        cmp.deleted = expected.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return cmp
+    }
+
+    func compare(_ target: String, files: [WorkspaceFile], with manifest: DirectoryManifest, _ worker: HashWorker) throws -> DirectoryComparison {
+        var digests: [Digest] = []
+        return try compare(target, files: files, with: manifest, worker, digests: &digests)
+    }
+}
+
+/// What a folder's files look like against its manifest.
+struct DirectoryComparison {
+    var modified: [(WorkspaceFile, Digest)] = []
+    var added: [(WorkspaceFile, Digest)] = []
+    var deleted: [DirectoryManifest.Entry] = []
+    var unchanged = 0
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
+    }
+}

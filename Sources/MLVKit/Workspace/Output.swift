@@ -1,0 +1,123 @@
+import MLVSupport
+
+/// A tracked output: a file or folder of the workspace whose content is recorded by hash,
+/// either in its `.mlv` pointer file (`mlv add`) or in `pipeline.lock` (a stage's out). The two
+/// are records of the same thing: status, checkout, commit and gc take outputs and do not ask
+/// where they are recorded, except to report or rewrite the record.
+public struct Output: Equatable, Sendable {
+    /// Where an output is recorded.
+    public enum Record: Equatable, Sendable {
+        /// A pointer file (workspace-relative path of the `.mlv` file).
+        case pointer(file: String)
+        /// A stage's entry in `pipeline.lock`.
+        case lock(stage: String)
+    }
+
+    /// Workspace-relative path of the file or folder.
+    public var path: String
+    /// The content's hash (a folder's is its `.dir` manifest's).
+    public var hash: ContentHash
+    public var size: Int64
+    /// For folders: the number of files.
+    public var fileCount: Int?
+    /// False for pipeline outs marked `cache: false` (kept in git; the cache need not hold them).
+    public var cache: Bool
+    public var record: Record
+
+    public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?, cache: Bool = true, record: Record) {
+        self.path = path
+        self.hash = hash
+        self.size = size
+        self.fileCount = fileCount
+        self.cache = cache
+        self.record = record
+    }
+
+    init(_ t: TrackedPath) {
+        self.init(path: t.target, hash: t.pointer.hash, size: t.pointer.size, fileCount: t.pointer.fileCount, record: .pointer(file: t.pointerPath))
+    }
+
+    init(_ e: Lockfile.Entry, stage: String, cache: Bool) {
+        self.init(path: e.path, hash: e.hash, size: e.size, fileCount: e.fileCount, cache: cache, record: .lock(stage: stage))
+    }
+
+    var isPointer: Bool { if case .pointer = record { return true } else { return false } }
+
+    /// The same content as a lock entry (for the lock and the run-cache).
+    var lockEntry: Lockfile.Entry { Lockfile.Entry(path: path, hash: hash, size: size, fileCount: fileCount) }
+}
+
+/// Which records `Workspace.outputs` reads.
+public struct OutputSources: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// `.mlv` pointer files.
+    public static let pointers = OutputSources(rawValue: 1)
+    /// The outs `pipeline.lock` records.
+    public static let lock = OutputSources(rawValue: 2)
+    public static let all: OutputSources = [.pointers, .lock]
+}
+
+extension Workspace {
+    /// Every tracked output: the pointer files' (sorted by path), then the outs `pipeline.lock`
+    /// records (in stage order), each with its `cache` flag from
+    /// `pipeline.yaml`. An unreadable pointer or lock is an error. `lenientPipeline`: when
+    /// `pipeline.yaml` cannot be read, every locked out counts as cached (gc then keeps more,
+    /// never less).
+    func outputs(_ sources: OutputSources = .all, lenientPipeline: Bool = false) throws -> [Output] {
+        var out: [Output] = []
+        if sources.contains(.pointers) { out = try allPointers().map(Output.init) }
+        guard sources.contains(.lock) else { return out }
+        let lock = try loadLock()
+        guard !lock.stages.isEmpty else { return out }
+        let stages = lenientPipeline ? (((try? PipelineFile.load(root: root)) ?? nil)?.stages ?? []) : (try PipelineFile.load(root: root)?.stages ?? [])
+        let uncached = Set(stages.flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
+        for stage in lock.stages {
+            for o in stage.outs {
+                out.append(Output(o, stage: stage.name, cache: !uncached.contains(o.path)))
+            }
+        }
+        return out
+    }
+
+    /// The outputs the user's paths name (all when none): for each path, the outputs that are
+    /// it or lie inside it, and the pipeline out that holds it (an out is handled whole). A
+    /// path inside pointer-tracked data, or that names nothing, is an error. A path that ends in
+    /// `.mlv` names its pointer's data.
+    func outputs(for arguments: [String], cwd: String = FS.currentDirectory(), _ sources: OutputSources = .all) throws -> [Output] {
+        let all = try outputs(sources)
+        if arguments.isEmpty { return all }
+        var out: [Output] = []
+        for arg in arguments {
+            var rel = try relativeTarget(arg, cwd: cwd)
+            if rel.hasSuffix(PointerFile.suffix), FS.exists(absolute(rel)) { rel = String(rel.dropLast(PointerFile.suffix.count)) }
+            let matches = all.filter { o in
+                o.path == rel || o.path.hasPrefix(rel + "/") || (!o.isPointer && rel.hasPrefix(o.path + "/"))
+            }
+            if matches.isEmpty {
+                if let parent = all.first(where: { $0.isPointer && rel.hasPrefix($0.path + "/") }) {
+                    throw WorkspaceError.trackedByParent(path: arg, pointer: parent.path)
+                }
+                throw WorkspaceError.notTracked(path: arg)
+            }
+            for m in matches where !out.contains(m) { out.append(m) }
+        }
+        return out
+    }
+
+    /// True when a recorded content's objects are all in the cache (a folder: its manifest
+    /// and every object it lists; remembered once seen).
+    func isCached(_ hash: ContentHash) throws -> Bool {
+        hash.isDirectory ? try objectsPresent(hash, manifest: nil) : cache.contains(hash)
+    }
+
+    /// True when a `.dir` object and every object it lists are in the cache (remembered once seen).
+    func objectsPresent(_ hash: ContentHash, manifest: DirectoryManifest?) throws -> Bool {
+        guard cache.contains(hash) else { return false }
+        if state.isComplete(hash.description) { return true }
+        guard let m = try manifest ?? cache.manifest(hash) else { return false }
+        guard m.entries.allSatisfy({ cache.contains(ContentHash($0.digest)) }) else { return false }
+        state.markComplete(hash.description)
+        return true
+    }
+}
