@@ -74,15 +74,17 @@ import Testing
 
         """)
         // Cached metrics come from the cache, by the hash each revision's lock recorded.
-        #expect(try ws.mlv(["metrics", "show", "HEAD~2", "HEAD~1", "HEAD"]).stdout == """
+        let shown = try ws.mlv(["metrics", "show", "HEAD~2", "HEAD~1", "HEAD"])
+        #expect(shown.stdout == """
         Path          Metric      HEAD~2  HEAD~1  HEAD
         metrics.json  acc         0.1     0.2     0.3
         metrics.json  loss.test   1       1       1
         metrics.json  loss.train  nan     nan     nan
         cached.json   auc         0.5     0.5     0.5
 
-        """)
-        #expect(try ws.mlv(["metrics", "diff"]).stdout == "No metrics changed.\n")
+        """, "\(shown)")
+        let unchanged = try ws.mlv(["metrics", "diff"])
+        #expect(unchanged.stdout == "No metrics changed.\n", "\(unchanged)")
         // Top-level `metrics:` files (not written by a stage) are shown too; CSV: the last row.
         try ws.write("pipeline.yaml", try ws.read("pipeline.yaml") + "metrics: [extra.csv]\n")
         try ws.write("extra.csv", "epoch,acc\n1,0.5\n2,0.75\n")
