@@ -12,10 +12,11 @@ installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table 
 
 Method (../shared/ANCHORS.md): the files are W2's recipe (1-64 KiB, random content from a seeded
 PRNG, 100 folders). The tools' order rotates every rep, and dirty pages are written back (sync)
-before every timed command; before each pull, after its destination was emptied, the file system
-is left to settle (sync, 6 s) so that no tool's new files pay for the ones deleted just before. Every tool pushes to its own fresh prefix each rep and pulls into an empty
-place (mlv and DVC: cache and data deleted, then `pull`, which downloads, verifies and checks out;
-s5cmd and awscli: download only). Wall time is fork to reap; CPU is the child's user+sys from
+before every timed command. Every pull goes into new folders (mlv and DVC: a copy of the workspace
+without cache and data, as a fresh clone has it) and nothing is deleted until the run ends, so no
+tool's new files pay for files deleted just before. Every tool pushes to its own fresh prefix each rep and pulls into an empty
+place (mlv and DVC: `pull` in a fresh copy of the workspace without cache or data, which
+downloads, verifies and checks out; s5cmd and awscli: download only, into a new folder). Wall time is fork to reap; CPU is the child's user+sys from
 wait4, and the server's is read from /proc/PID/stat before and after. The server runs on the same
 two cores as the client, so where the server's CPU time is close to the wall time, the server is
 the limit, not the client.
@@ -75,16 +76,6 @@ def make_data(root, n):
     return total
 
 
-def settle():
-    """Writes back dirty pages and waits out ext4's "recently deleted" window (5 s once the
-    inode table is clean), so a pull into a place just emptied is timed like a pull into a fresh
-    clone: otherwise every new inode skips over the ones deleted seconds before, and a tool that
-    had more files to delete (mlv's cache and workspace, DVC's too) pays more than one that had
-    fewer (s5cmd's download folder)."""
-    os.sync()
-    time.sleep(6)
-
-
 def sh(argv, cwd, env):
     subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -125,6 +116,15 @@ def main():
 
         results = {}  # (op, tool) -> [(wall, cpu, server cpu, rss)]
 
+        def fresh_copy(ws, name, skip):
+            """A fresh clone of a workspace without its cache and data: every pull writes into
+            new folders and nothing is deleted until the end, so no tool's new files pay for files
+            deleted just before (on ext4 without a journal, inodes freed in the last minutes are
+            skipped one by one while their inode table is dirty)."""
+            dest = os.path.join(work, name)
+            shutil.copytree(ws, dest, symlinks=True, ignore=lambda d, names: [n for n in names if n in skip])
+            return dest
+
         def record(op, name, m):
             results.setdefault((op, name), []).append(m)
             print(f"  {op:<10} {name:<6} {m[0]:7.2f} s   cpu {m[1]:6.2f} s   server cpu {m[2]:6.2f} s   peak {m[3]:6.0f} MiB", flush=True)
@@ -135,32 +135,23 @@ def main():
             record("push", "mlv", run([MLV, "push"], mws, env, pid))
             record("noop-push", "mlv", run([MLV, "push"], mws, env, pid))
             record("status-c", "mlv", run([MLV, "status", "-c"], mws, env, pid))
-            shutil.rmtree(os.path.join(mws, ".mlv/cache"))
-            shutil.rmtree(os.path.join(mws, "data"))
-            settle()
-            record("pull", "mlv", run([MLV, "pull"], mws, env, pid))
+            clone = fresh_copy(mws, f"mlv-pull-{r}", skip={"cache", "data"})
+            record("pull", "mlv", run([MLV, "pull"], clone, env, pid))
             # The same pull with cache.type hardlink: one file created per object instead of two.
-            sh([MLV, "config", "cache.type", "hardlink"], mws, env)
-            shutil.rmtree(os.path.join(mws, ".mlv/cache"))
-            shutil.rmtree(os.path.join(mws, "data"))
-            settle()
-            record("pull", "mlv-hl", run([MLV, "pull"], mws, env, pid))
-            sh([MLV, "config", "--unset", "cache.type"], mws, env)
+            clone = fresh_copy(mws, f"mlv-hl-pull-{r}", skip={"cache", "data"})
+            sh([MLV, "config", "cache.type", "hardlink"], clone, env)
+            record("pull", "mlv-hl", run([MLV, "pull"], clone, env, pid))
 
         def bench_s5cmd(r):
             s5 = [PEERS["s5cmd"], "--endpoint-url", endpoint]
             record("push", "s5cmd", run(s5 + ["cp", "*", f"s3://bench/s5-{r}/"], src, env, pid))
-            dest = os.path.join(work, "s5-get")
-            shutil.rmtree(dest, ignore_errors=True)
-            settle()
+            dest = os.path.join(work, f"s5-get-{r}")
             record("pull", "s5cmd", run(s5 + ["cp", f"s3://bench/s5-{r}/*", dest + "/"], work, env, pid))
 
         def bench_aws(r):
             aws = [PEERS["aws"], "--endpoint-url", endpoint, "s3"]
             record("push", "aws", run(aws + ["cp", "--recursive", "--quiet", ".", f"s3://bench/aws-{r}/"], src, env, pid))
-            dest = os.path.join(work, "aws-get")
-            shutil.rmtree(dest, ignore_errors=True)
-            settle()
+            dest = os.path.join(work, f"aws-get-{r}")
             record("pull", "aws", run(aws + ["cp", "--recursive", "--quiet", f"s3://bench/aws-{r}/", dest], work, env, pid))
 
         def bench_dvc(r):
@@ -170,10 +161,8 @@ def main():
             record("push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
             record("noop-push", "dvc", run([dvc, "push", "-q"], dws, env, pid))
             record("status-c", "dvc", run([dvc, "status", "-c", "-q"], dws, env, pid))
-            shutil.rmtree(os.path.join(dws, ".dvc/cache"))
-            shutil.rmtree(os.path.join(dws, "data"))
-            settle()
-            record("pull", "dvc", run([dvc, "pull", "-q"], dws, env, pid))
+            clone = fresh_copy(dws, f"dvc-pull-{r}", skip={"cache", "data"})
+            record("pull", "dvc", run([dvc, "pull", "-q"], clone, env, pid))
 
         order = [("mlv", bench_mlv)] + [(n, f) for n, f in [("s5cmd", bench_s5cmd), ("aws", bench_aws), ("dvc", bench_dvc)] if n in PEERS]
         for r in range(1, REPS + 1):
