@@ -115,12 +115,3 @@ public struct WorkspaceConfig: Equatable, Sendable {
         return try YAMLText.serialize(node(root))
     }
 }
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
