@@ -117,6 +117,14 @@ import Testing
                 - ${l}: {cache: false}
             """)
         }
+        // An interpolated key is a path like any other: it may not leave the workspace or reach .git.
+        func pipeline(_ key: String) -> String {
+            "vars:\n- up: '..'\n- g: .git\n- e: ''\nstages:\n  gen:\n    cmd: gen\n    outs:\n    - \(key): {cache: false}\n"
+        }
+        #expect(try parse(pipeline("out${e}.json")).stages[0].outs.map(\.path) == ["out.json"])
+        for key in ["${up}/x", "${g}/hooks/x", "${e}"] {
+            #expect(throws: (any Error).self) { try parse(pipeline(key)) }
+        }
     }
 
     @Test func topLevelParamsMetricsPlotsAndArtifacts() throws {

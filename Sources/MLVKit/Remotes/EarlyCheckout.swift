@@ -17,11 +17,13 @@ final class EarlyCheckout: @unchecked Sendable {
     private let tracked: [TrackedPath]
     private let linker: Linker
     /// Object → where its files go (folder workspace-relative with symlinks resolved, name, shown).
-    private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64)]] = [:]
+    private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64, target: Int)]] = [:]
     private let lock = Lock()
     private var idleWorkers: [Workspace.CheckoutWorker] = []
     /// The absent paths planned for (folder holding it, name): all that early writes can create.
     private var planned: [(folder: String, name: String)] = []
+    /// The planned paths something was written into (the only ones a roll-back removes).
+    private var touched = Set<Int>()
     private(set) var written = 0
     private(set) var bytes: Int64 = 0
 
@@ -40,16 +42,17 @@ final class EarlyCheckout: @unchecked Sendable {
             guard ((try? FS.status(workspace.absolute(t.target))) ?? nil) == nil,
                   let parent = try? workspace.resolvedParent(t.target),
                   FS.isDirectory(workspace.absolute(parent)) else { continue }
+            let target = planned.count
             planned.append((parent, Path.base(t.target)))
             let inside = Path.join(parent, Path.base(t.target))
             guard t.pointer.hash.isDirectory else {
-                destinations[t.pointer.hash, default: []].append((parent, Path.base(t.target), t.target, t.pointer.size))
+                destinations[t.pointer.hash, default: []].append((parent, Path.base(t.target), t.target, t.pointer.size, target))
                 continue
             }
             guard let manifest = try? workspace.cache.manifest(t.pointer.hash) else { continue }
             for e in manifest.entries {
                 destinations[ContentHash(e.digest), default: []].append(
-                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.target + "/" + e.path, e.size))
+                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.target + "/" + e.path, e.size, target))
             }
         }
     }
@@ -63,7 +66,9 @@ final class EarlyCheckout: @unchecked Sendable {
         lock.unlock()
         var done = 0
         var doneBytes: Int64 = 0
+        var attempted = Set<Int>()
         for p in places {
+            attempted.insert(p.target)  // folders may be created even if the file then fails
             do {
                 if w.handle == nil || w.folder != p.folder {
                     w.handle = try workspace.openFolder(p.folder, create: true)
@@ -82,15 +87,18 @@ final class EarlyCheckout: @unchecked Sendable {
         idleWorkers.append(w)
         written += done
         bytes = [bytes, doneBytes].saturatingSum()
+        touched.formUnion(attempted)
         lock.unlock()
     }
 
-    /// Removes every planned path (absent when planned, so nothing of the user's goes).
+    /// Removes every planned path something was written into (each was absent when planned, so
+    /// nothing of the user's goes).
     func rollBack() {
         lock.lock(); defer { lock.unlock() }
-        for p in planned {
-            try? workspace.openFolder(p.folder, create: false)?.removeTree(p.name)
+        for i in touched.sorted() {
+            try? workspace.openFolder(planned[i].folder, create: false)?.removeTree(planned[i].name)
         }
+        touched = []
         destinations = [:]
         written = 0
         bytes = 0
