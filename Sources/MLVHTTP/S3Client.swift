@@ -242,9 +242,7 @@ public final class S3Client: @unchecked Sendable {
     /// Downloads `key` into the open file `fd` (truncated before each attempt); returns the
     /// byte count and SHA-256 of what arrived.
     public func getObject(key: String, to fd: Int32, path: String) throws -> (bytes: Int64, sha256: [UInt8]) {
-        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path), prepare: {
-            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
-        })
+        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path), prepare: { try FS.rewind(fd, path: path) })
         return (r.bytesWritten, r.sha256 ?? [])
     }
 

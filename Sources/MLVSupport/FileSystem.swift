@@ -183,16 +183,37 @@ public enum FS {
         }
     }
 
+    /// The most `writeAll` hands to one write(2). Larger writes make the kernel (6.x, file systems
+    /// with large folios) back the page cache with high-order pages, which on a VM with free page
+    /// reporting are the ones the host has taken back: measured here, 2 GiB written in 1 MiB
+    /// calls took 5-8 s of system time, in 64 KiB calls 0.6 s.
+    public static let writeChunk = 64 << 10
+
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let n = write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, writeChunk))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileSystemError.posix("write", path, errno: errno)
             }
             offset += n
         }
+    }
+
+    /// Empties an open file for another attempt and moves its offset to 0. The truncate happens
+    /// only when the file holds something: on ext4, truncating a file to 0 (even an empty one)
+    /// marks it for "auto_da_alloc", and its close() then starts the writeback of every page
+    /// written since, in the caller's time (measured: 1.2 s at close for a 2 GiB download).
+    public static func rewind(_ fd: Int32, path: String) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
+        if st.st_size > 0 {
+            while ftruncate(fd, 0) != 0 {
+                if errno != EINTR { throw FileSystemError.posix("truncate", path, errno: errno) }
+            }
+        }
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
     }
 
     public static func fsync(_ fd: Int32, path: String) throws {

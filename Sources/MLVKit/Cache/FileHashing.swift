@@ -71,9 +71,7 @@ public final class HashWorker {
     public func copyHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64) {
         if let before = try FS.status(source), before.size >= Self.parallelCopyThreshold {
             if let result = try copyWhileHashing(from: source, toDescriptor: dst, before: before) { return result }
-            guard ftruncate(dst, 0) == 0, lseek(dst, 0, SEEK_SET) == 0 else {
-                throw FileSystemError.posix("restart the copy of", source, errno: errno)
-            }
+            try FS.rewind(dst, path: source)
         }
         if Self.trace { traceHashing(source) }
         let src = try FS.openFile(source, O_RDONLY)

@@ -243,17 +243,20 @@ final class Linker: @unchecked Sendable {
     /// is built in `.mlv/tmp` (or unnamed in `dir`) and appears under its name only when complete;
     /// `dir` was opened without following symlinks, so nothing is written outside it.
     /// `prepared`: nothing was at `name` when the checkout was planned.
+    /// `verified`: this process hashed the object's bytes as it wrote them into the cache, just
+    /// before (a download): the copy is made by the kernel without hashing it again, and a link
+    /// without rehashing the object.
     func materialize(_ digest: Digest, into dir: DirectoryHandle, name: String, shownAs: String,
-                     prepared: Bool = false, _ worker: HashWorker) throws {
+                     prepared: Bool = false, verified: Bool = false, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let object = cache.path(hash)
         if !prepared, let st = try dir.status(name), st.kind == .directory { try dir.removeTree(name) }
         if prepared, mode == .copy, !Linker.namedTemporaries,
-           try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, worker) {
+           try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, verified: verified, worker) {
             return
         }
         do {
-            let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, worker)
+            let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, verified: verified, worker)
             do {
                 try dir.rename(written.path, to: name)
                 unlink(written.path)  // left when both names were links to one inode
@@ -261,7 +264,7 @@ final class Linker: @unchecked Sendable {
                 unlink(written.path)
                 // Another file system than .mlv/tmp's: build it beside its target instead.
                 let beside = Linker.besideTemporaryPrefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-                _ = try buildTemporary(hash, object: object, at: dir.path + "/" + beside, shownAs: shownAs, worker)
+                _ = try buildTemporary(hash, object: object, at: dir.path + "/" + beside, shownAs: shownAs, verified: verified, worker)
                 do { try dir.renameInside(beside, to: name) } catch { dir.remove(beside); throw error }
             } catch {
                 unlink(written.path)
@@ -276,11 +279,14 @@ final class Linker: @unchecked Sendable {
 
     /// Makes the file (or link) for `hash` at the temporary path `tmp`, verified; removes it on failure.
     private func buildTemporary(_ hash: ContentHash, object: String, at tmp: String, shownAs: String,
-                                _ worker: HashWorker) throws -> (path: String, status: FileStatus?) {
+                                verified: Bool, _ worker: HashWorker) throws -> (path: String, status: FileStatus?) {
         var done = false
         defer { if !done { unlink(tmp) } }
         var written: FileStatus?
         switch mode {
+        case .copy where verified, .reflink where verified:
+            try FS.copyFile(from: object, to: tmp, mode: 0o644)
+            written = try FS.status(tmp)
         case .copy, .reflink:
             var method = FS.CopyMethod.bytes
             if mode == .reflink { method = try FS.copyFile(from: object, to: tmp, mode: 0o644) }
@@ -294,10 +300,10 @@ final class Linker: @unchecked Sendable {
                 written = st
             }
         case .hardlink:
-            try verifyObject(hash.digest, for: shownAs, worker)
+            if !verified { try verifyObject(hash.digest, for: shownAs, worker) }
             if link(object, tmp) != 0 { throw FileSystemError.posix("hard-link", shownAs, errno: errno) }
         case .symlink:
-            try verifyObject(hash.digest, for: shownAs, worker)
+            if !verified { try verifyObject(hash.digest, for: shownAs, worker) }
             if symlink(object, tmp) != 0 { throw FileSystemError.posix("symlink", shownAs, errno: errno) }
         }
         done = true
@@ -308,13 +314,19 @@ final class Linker: @unchecked Sendable {
     /// folder while hashing it, and name it only if the hash matches. False when the file system
     /// has no unnamed files or something appeared at `name` meanwhile (the caller then renames).
     private func materializeUnnamed(_ digest: Digest, object: String, into dir: DirectoryHandle, name: String, shownAs: String,
-                                    _ worker: HashWorker) throws -> Bool {
+                                    verified: Bool, _ worker: HashWorker) throws -> Bool {
         let hash = ContentHash(digest)
         guard let fd = try dir.openTemporary(mode: 0o644) else { return false }
         defer { close(fd) }
-        let d: Digest
+        var d = digest
         do {
-            (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
+            if verified {
+                let src = try FS.openFile(object, O_RDONLY)
+                defer { close(src) }
+                _ = try FS.copy(descriptor: src, to: fd, from: object, to: shownAs)
+            } else {
+                (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
+            }
         } catch let e as FileSystemError where e.errno == ENOENT && !FS.exists(object) {
             throw WorkspaceError.missingFromCache(path: shownAs, hash: hash)
         }

@@ -148,10 +148,8 @@ public final class StateIndex {
         pendingDirs = []
         pendingComplete = []
         lock.unlock()
-        openLock.lock()
-        let wasOpened = opened
-        openLock.unlock()
-        guard wasOpened, !(batch.isEmpty && dirs.isEmpty && complete.isEmpty), let db else { return }
+        // Rows recorded as `written` never needed the cutoff, so the database may not be open yet: it opens here.
+        guard !(batch.isEmpty && dirs.isEmpty && complete.isEmpty), let db else { return }
         _ = try? db.transaction {
             let stmt = try db.prepare("INSERT OR REPLACE INTO state (inode, size, mtime, hash) VALUES (?, ?, ?, ?)")
             for (inode, row) in batch {

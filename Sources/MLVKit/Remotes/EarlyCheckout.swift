@@ -57,9 +57,45 @@ final class EarlyCheckout: @unchecked Sendable {
         }
     }
 
-    /// Called on a downloading thread once `hash` is in the cache, verified. Best effort: a file
+    /// For a large object in copy mode: an unnamed file in the folder of its first planned place,
+    /// for the download to write a copy into as it verifies the bytes (no copy from the cache
+    /// afterwards). Nil when there is no such place or the file system has no unnamed files.
+    func copyTarget(_ hash: ContentHash) -> Copy? {
+        guard linker.mode == .copy else { return nil }
+        lock.lock()
+        guard let p = destinations[hash]?.first else { lock.unlock(); return nil }
+        touched.insert(p.target)  // its folder may be created
+        lock.unlock()
+        guard let handle = try? workspace.openFolder(p.folder, create: true), ((try? handle.status(p.name)) ?? nil) == nil,
+              let fd = try? handle.openTemporary(mode: 0o644) else { return nil }
+        return Copy(file: DownloadCopy(fd: fd), handle: handle, folder: p.folder, name: p.name)
+    }
+
+    /// A workspace file being written by a download (see `copyTarget`).
+    final class Copy: @unchecked Sendable {
+        let file: DownloadCopy
+        let handle: DirectoryHandle
+        let folder: String
+        let name: String
+        private var closed = false
+
+        init(file: DownloadCopy, handle: DirectoryHandle, folder: String, name: String) {
+            self.file = file
+            self.handle = handle
+            self.folder = folder
+            self.name = name
+        }
+
+        func close() {
+            if !closed { closed = true; _ = Glibc.close(file.fd) }
+        }
+    }
+
+    /// Called on a downloading thread once `hash` is in the cache, verified as it was written (so
+    /// it is copied or linked without being hashed again; `copy`, when the download filled it,
+    /// is named instead). Best effort: a file
     /// that cannot be written here is written (or reported) by the checkout that follows.
-    func arrived(_ hash: ContentHash) {
+    func arrived(_ hash: ContentHash, copy: Copy? = nil) {
         lock.lock()
         guard let places = destinations.removeValue(forKey: hash) else { lock.unlock(); return }
         let w = idleWorkers.popLast() ?? Workspace.CheckoutWorker()
@@ -67,15 +103,26 @@ final class EarlyCheckout: @unchecked Sendable {
         var done = 0
         var doneBytes: Int64 = 0
         var attempted = Set<Int>()
+        var copy = copy?.file.filled == true ? copy : nil
         for p in places {
             attempted.insert(p.target)  // folders may be created even if the file then fails
+            if let c = copy, c.folder == p.folder, c.name == p.name {
+                copy = nil
+                var st = stat()
+                if (try? c.handle.linkTemporary(c.file.fd, as: p.name)) == true, fstat(c.file.fd, &st) == 0 {
+                    workspace.state.record(FileStatus(st), hash.digest, written: true)
+                    done += 1
+                    doneBytes = [doneBytes, p.size].saturatingSum()
+                }
+                continue
+            }
             do {
                 if w.handle == nil || w.folder != p.folder {
                     w.handle = try workspace.openFolder(p.folder, create: true)
                     w.folder = p.folder
                 }
                 guard let handle = w.handle, try handle.status(p.name) == nil else { continue }
-                try linker.materialize(hash.digest, into: handle, name: p.name, shownAs: p.shown, prepared: true, w.hasher)
+                try linker.materialize(hash.digest, into: handle, name: p.name, shownAs: p.shown, prepared: true, verified: true, w.hasher)
                 done += 1
                 doneBytes = [doneBytes, p.size].saturatingSum()
             } catch {

@@ -24,8 +24,9 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// nil when the store has no such object.
     func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
     /// The same, for an object of at least `largeObjectSize`: it may use up to `jobs` parallel
-    /// requests (ranges), writing at their offsets.
-    func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest?
+    /// requests (ranges), writing at their offsets. `copy`: a second file to write the bytes into
+    /// as they are verified (see DownloadCopy); a store may leave it unfilled.
+    func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest?
 
     /// Small objects beside the content objects (`index/…`, `runs/…`), by key relative to the
     /// store's root (see StoreSideObjects.swift). Their keys and bodies are untrusted.
@@ -38,8 +39,29 @@ public protocol ObjectStore: AnyObject, Sendable {
 }
 
 extension ObjectStore {
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest? {
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         try download(hash, to: fd, path: path)
+    }
+}
+
+/// A second file that a large download is copied into while it is hashed (a pull's workspace
+/// file), so the object is not read back from the cache and copied after it arrived. The copy
+/// is written in order by the worker that hashes, from the same buffer; it holds the object only
+/// when `filled`. A write that fails drops the copy, not the download (the caller then copies
+/// from the cache as usual).
+public final class DownloadCopy: @unchecked Sendable {
+    public let fd: Int32
+    /// Every byte that was hashed, and nothing else, was written (set when the digest is taken).
+    public internal(set) var filled = false
+    var failed = false
+
+    /// `fd`: an empty file open for writing at offset 0 (the caller closes it).
+    public init(fd: Int32) { self.fd = fd }
+
+    /// Appends `bytes` unless an earlier write failed.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !failed else { return }
+        do { try FS.writeAll(fd, bytes, path: "(the copy of a download)") } catch { failed = true }
     }
 }
 

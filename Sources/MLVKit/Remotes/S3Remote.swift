@@ -278,13 +278,13 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// says the object's size; each range is a `Range:` GET written with pwrite at its offset
     /// (retried on its own); the file is hashed in order as the ranges before the hashed end
     /// complete, so the digest is ready when the last range lands. Memory: one 1 MiB buffer
-    /// per worker, never the object.
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int) throws -> Digest? {
+    /// per worker, never the object. `copy` is written from the hashing worker's buffer.
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         let key = key(hash)
         let chunk = max(multipartChunk, 1 << 20)
         let first: S3Client.RangeAnswer
         do {
-            guard ftruncate(fd, 0) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
+            try FS.rewind(fd, path: path)
             first = try mapped(key: key) { try client.getRange(key: key, offset: 0, length: chunk, to: fd, path: path, acceptWhole: true) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
             return nil
@@ -292,7 +292,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             // An empty object has no byte range to ask for.
             return try download(hash, to: fd, path: path)
         }
-        let hasher = OrderedRangeHasher(fd: fd, path: path)
+        let hasher = OrderedRangeHasher(fd: fd, path: path, copy: copy)
         guard let size = first.objectSize else {
             // A 200: the server sent the whole object.
             try Self.truncate(fd, path, to: first.bytesWritten)
@@ -356,9 +356,11 @@ enum CurlCodes {
 /// hashed end onwards have landed, the worker that completed one reads them back (from the page
 /// cache) into the running SHA-256. One worker hashes at a time, and the others never wait for
 /// it: they mark their range landed and go on downloading (the hashing worker picks it up).
+/// `copy` gets the bytes hashed, in order, from the same buffer.
 final class OrderedRangeHasher: @unchecked Sendable {
     let fd: Int32
     let path: String
+    let copy: DownloadCopy?
     var ranges: [(offset: Int64, length: Int64)] = []
     private let state = Lock()
     /// Guarded by `state`: the ranges landed, the first one not hashed yet, whether a worker is hashing.
@@ -368,9 +370,10 @@ final class OrderedRangeHasher: @unchecked Sendable {
     private let sha = SHA256Hasher()
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
-    init(fd: Int32, path: String) {
+    init(fd: Int32, path: String, copy: DownloadCopy? = nil) {
         self.fd = fd
         self.path = path
+        self.copy = copy
     }
 
     /// Range `i` has landed: unless another worker is hashing, hash every landed range from the hashed end.
@@ -401,15 +404,20 @@ final class OrderedRangeHasher: @unchecked Sendable {
         state.lock(); hashing = true; state.unlock()
         try hashReady()
         guard next == ranges.count else { throw FileSystemError("'\(path)': \(ranges.count - next) ranges were never written") }
+        copy?.filled = !(copy?.failed ?? true)
         return Digest(bytes: sha.finalizeBytes())
     }
 
     func hashWhole(length: Int64) throws -> Digest? {
         try read(0, length)
+        copy?.filled = !(copy?.failed ?? true)
         return Digest(bytes: sha.finalizeBytes())
     }
 
     private func read(_ offset: Int64, _ length: Int64) throws {
-        try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "is shorter than the ranges written into it") { sha.update($0) }
+        try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "is shorter than the ranges written into it") {
+            sha.update($0)
+            copy?.append($0)
+        }
     }
 }

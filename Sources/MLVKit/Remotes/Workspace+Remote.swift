@@ -223,8 +223,10 @@ extension Workspace {
                 // Read and write: a ranged download reads back what landed, to hash it.
                 let fd = try FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
                 var keep = false
-                defer { close(fd); if !keep { unlink(tmp) } }
-                guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs) : store.download(h, to: fd, path: tmp)) else {
+                // A large object for an absent workspace file is copied there as it is verified.
+                let copy = jobs > 1 ? early?.copyTarget(h) : nil
+                defer { close(fd); if !keep { unlink(tmp) }; copy?.close() }
+                guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs, copy: copy?.file) : store.download(h, to: fd, path: tmp)) else {
                     lock.lock(); outcome.missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
                     return
                 }
@@ -238,7 +240,7 @@ extension Workspace {
                 let size = (try? FS.status(cache.path(h)))??.size ?? 0
                 lock.lock(); outcome.result.transferred += 1; outcome.result.bytes += size; lock.unlock()
                 counter.advance(bytes: size)
-                early?.arrived(h)
+                early?.arrived(h, copy: copy)
             }
             // Small objects many at a time; large ones (by the size the pointer claims) one
             // at a time, each in parallel ranges.
