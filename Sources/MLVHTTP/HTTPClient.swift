@@ -214,7 +214,7 @@ final class TransferContext {
         case .file(let fd, let path):
             var done = 0
             while done < n {
-                let w = Glibc.write(fd, bytes.baseAddress! + done, n - done)
+                let w = Glibc.write(fd, bytes.baseAddress! + done, min(n - done, FS.writeChunk))
                 if w < 0 && errno == EINTR { continue }
                 if w <= 0 {
                     c.localError = FileSystemError.posix("write", path, errno: errno).message
@@ -231,7 +231,7 @@ final class TransferContext {
             }
             var done = 0
             while done < n {
-                let w = pwrite(fd, bytes.baseAddress! + done, n - done, off_t(offset + c.written + Int64(done)))
+                let w = pwrite(fd, bytes.baseAddress! + done, min(n - done, FS.writeChunk), off_t(offset + c.written + Int64(done)))
                 if w < 0 && errno == EINTR { continue }
                 if w <= 0 {
                     c.localError = FileSystemError.posix("write", path, errno: errno).message
