@@ -311,9 +311,9 @@ public enum FS {
     /// An unnamed file on the file system of `directory`, open for writing, or nil when the file
     /// system cannot make one. Nothing is visible until `linkTemporary` names it, so a crash
     /// never leaves a partial file behind under any name.
-    public static func openTemporary(in directory: String, mode: mode_t) throws -> Int32? {
+    public static func openTemporary(in directory: String, mode: mode_t, readable: Bool = false) throws -> Int32? {
         while true {
-            let fd = open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
+            let fd = open(directory, O_TMPFILE | (readable ? O_RDWR : O_WRONLY) | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
             switch errno {
             case EINTR: continue

@@ -219,13 +219,18 @@ extension Workspace {
             let counter = ProgressCounter(label: label, totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
             func get(_ i: Int, jobs: Int) throws {
                 let h = todo[i]
-                let tmp = cache.temporaryPath("obj")
-                // Read and write: a ranged download reads back what landed, to hash it.
-                let fd = try FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+                // An unnamed file (in .mlv/tmp, the cache's file system): nothing to clean up after
+                // a crash, and no folder that every download locks to add a name to (the name comes
+                // with the link into the cache). A named one where the file system has none, or
+                // for a manifest (read by name to validate it). Read and write: a ranged download
+                // reads back what landed.
+                let unnamed = validate == nil ? try FS.openTemporary(in: cache.tmp, mode: 0o444, readable: true) : nil
+                let tmp = unnamed == nil ? cache.temporaryPath("obj") : ".mlv/cache/\(h.objectName) (arriving)"
+                let fd = try unnamed ?? FS.openFile(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
                 var keep = false
                 // A large object for an absent workspace file is copied there as it is verified.
                 let copy = jobs > 1 ? early?.copyTarget(h) : nil
-                defer { close(fd); if !keep { unlink(tmp) }; copy?.close() }
+                defer { close(fd); if !keep && unnamed == nil { unlink(tmp) }; copy?.close() }
                 guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs, copy: copy?.file) : store.download(h, to: fd, path: tmp)) else {
                     lock.lock(); outcome.missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
                     return
@@ -235,7 +240,11 @@ extension Workspace {
                     return
                 }
                 try validate?(h, tmp)
-                try cache.install(temporary: tmp, as: h)
+                if unnamed != nil {
+                    _ = try cache.install(descriptor: fd, as: h)  // false: another process installed it first
+                } else {
+                    try cache.install(temporary: tmp, as: h)
+                }
                 keep = true
                 let size = (try? FS.status(cache.path(h)))??.size ?? 0
                 lock.lock(); outcome.result.transferred += 1; outcome.result.bytes += size; lock.unlock()
