@@ -113,6 +113,26 @@ public final class S3TestServer: @unchecked Sendable {
         return r.stdout.components(separatedBy: "<Key>").dropFirst().compactMap { $0.components(separatedBy: "</Key>").first }.sorted()
     }
 
+    /// Starts a multipart upload of `key` and leaves it open, as a push killed half-way does
+    /// (curl's own SigV4); the HTTP status.
+    @discardableResult
+    public func startUpload(key: String) throws -> Int {
+        let r = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                                                 "--user", "\(accessKey):\(secretKey)", "--max-time", "30", "-X", "POST",
+                                                 "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()), url(key) + "?uploads="], cwd: "/")
+        return Int(r.stdout) ?? 0
+    }
+
+    /// The keys of the multipart uploads open below `prefix` (one ListMultipartUploads page of
+    /// the bucket, filtered here: curl's SigV4 mis-signs an encoded `prefix` parameter).
+    public func openUploads(prefix: String) throws -> [String] {
+        let r = try runProcess("/usr/bin/curl", ["-s", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "\(accessKey):\(secretKey)",
+                                                 "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()),
+                                                 "\(endpoint)/\(bucket)?uploads="], cwd: "/")
+        return r.stdout.components(separatedBy: "<Key>").dropFirst().compactMap { $0.components(separatedBy: "</Key>").first }
+            .filter { $0.hasPrefix(prefix) }.sorted()
+    }
+
     /// A signed request made with curl's own SigV4 (independent of mlv's signer): to plant
     /// corrupted or hostile objects on the server.
     @discardableResult

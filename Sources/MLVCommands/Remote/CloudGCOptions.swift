@@ -24,10 +24,13 @@ struct CloudGCOptions: ParsableArguments {
             : grace >= 60 && grace.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(grace / 60)) min" : Format.seconds(grace)
         let young = r.tooYoung > 0 ? ", \(r.tooYoung) younger than \(age) kept" : ""
         let entries = r.runEntries > 0 ? " and \(TransferOptions.runEntries(r.runEntries)) naming \(r.removed == 1 ? "it" : "them")" : ""
+        let uploads = Format.plural(r.unfinishedUploads, "unfinished upload")
         if r.dryRun {
-            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries), keep \(r.kept)\(young); run with -f to remove them")
+            let abort = r.unfinishedUploads > 0 ? ", abort \(uploads) older than \(age)" : ""
+            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries)\(abort), keep \(r.kept)\(young); run with -f to remove them")
         } else {
-            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries), kept \(r.kept)\(young)")
+            let abort = r.unfinishedUploads > 0 ? ", aborted \(uploads) older than \(age)" : ""
+            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries)\(abort), kept \(r.kept)\(young)")
         }
     }
 }

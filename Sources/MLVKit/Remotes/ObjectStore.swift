@@ -36,9 +36,17 @@ public protocol ObjectStore: AnyObject, Sendable {
     func deleteSide(_ keys: [String]) throws
     /// Whether asking about objects costs requests, so that index objects pay (S3), or is cheap (a directory).
     var usesIndex: Bool { get }
+
+    /// Multipart uploads of objects that were started and neither completed nor aborted (a push
+    /// that was killed or failed half-way), for `gc --cloud`; none where the store has no such thing.
+    func unfinishedUploads() throws -> [S3Client.OpenUpload]
+    func abort(_ upload: S3Client.OpenUpload) throws
 }
 
 extension ObjectStore {
+    public func unfinishedUploads() throws -> [S3Client.OpenUpload] { [] }
+    public func abort(_ upload: S3Client.OpenUpload) throws {}
+
     public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         try download(hash, to: fd, path: path)
     }

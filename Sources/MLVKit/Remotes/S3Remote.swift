@@ -207,6 +207,26 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
+    /// The multipart uploads open below the objects prefix; none when the credentials may not
+    /// list them or the server cannot.
+    public func unfinishedUploads() throws -> [S3Client.OpenUpload] {
+        do {
+            return try mapped(key: nil) { try client.listMultipartUploads(prefix: objectsPrefix) }.filter { objectHash($0.key) != nil }
+        } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" {
+            return []
+        } catch RemoteError.accessDenied {
+            return []
+        }
+    }
+
+    public func abort(_ upload: S3Client.OpenUpload) throws {
+        do {
+            try mapped(key: upload.key) { try client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID) }
+        } catch RemoteError.requestFailed(_, _, "NoSuchUpload", _, _) {
+            // Completed or aborted meanwhile.
+        }
+    }
+
     /// Whether a failed multipart upload is an interruption worth resuming (kept open) rather
     /// than a refusal (aborted).
     static func leavesUploadOpen(_ error: Error) -> Bool {

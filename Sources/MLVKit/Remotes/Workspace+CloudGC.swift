@@ -10,6 +10,9 @@ public struct CloudGCResult: Sendable {
     public var tooYoung = 0
     /// Run-cache entries on the remote that name a removed object (removed with it).
     public var runEntries = 0
+    /// Multipart uploads left open (by a push that was killed or failed) and older than the
+    /// grace period: aborted, so the parts they hold stop taking space.
+    public var unfinishedUploads = 0
     public var dryRun = true
 }
 
@@ -20,6 +23,8 @@ extension Workspace {
     /// names must be in the cache (its files are kept too), else nothing is removed. Index
     /// objects naming a removed object are rewritten without it first (see RemoteIndex), and
     /// run-cache entries naming one are removed (an entry on a remote means its objects are there).
+    /// Multipart uploads left open for longer than `grace` are aborted (a push resuming one later
+    /// just starts afresh); younger ones may belong to a push that is running.
     public func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
         let (settings, store) = try remote(name)
@@ -38,6 +43,9 @@ extension Workspace {
             result.removed += 1
             result.removedBytes = [result.removedBytes, o.size].saturatingSum()   // sizes from the server's listing
         }
+        // An upload without a date is left alone, as an object without one is.
+        let stale = try store.unfinishedUploads().filter { u in u.initiated.map { now - $0 >= grace } ?? false }
+        result.unfinishedUploads = stale.count
         let removed = Set(doomed)
         let entries = try runEntries(naming: removed, store: store, jobs: settings.jobs)
         result.runEntries = entries.count
@@ -46,6 +54,7 @@ extension Workspace {
             try pruneIndexes(removed: removed, store: store, settings: settings, jobs: settings.jobs)
             try store.deleteSide(entries.map { "runs/" + $0.relative })
             try store.delete(doomed)
+            for u in stale { try store.abort(u) }
         }
         return result
     }
