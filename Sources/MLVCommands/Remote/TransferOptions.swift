@@ -9,7 +9,7 @@ struct TransferOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The remote (default: core.remote).")
     var remote: String?
 
-    @Option(name: .shortAndLong, help: "Parallel transfers (default: the remote's jobs, else 4 × cores).")
+    @Option(name: .shortAndLong, help: "Parallel transfers (default: the remote's jobs, else 16 × cores; a large object's parts or ranges at most 4 × cores).")
     var jobs: Int?
 
     @Flag(help: "Also transfer the run-cache: recorded stage results and their outputs, so `repro` elsewhere restores them instead of running.")

@@ -136,7 +136,7 @@ extension Workspace {
                 counter.advance(bytes: sizes[i])
             }
             for i in large {
-                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: jobs)
+                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: RemoteSettings.largeObjectJobs(jobs))
                 counter.advance(bytes: sizes[i])
             }
             result.transferred += todo.count
@@ -258,7 +258,7 @@ extension Workspace {
             try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
                 try get(small[k], jobs: 1)
             }
-            for i in large { try get(i, jobs: jobs) }
+            for i in large { try get(i, jobs: RemoteSettings.largeObjectJobs(jobs)) }
         }
 
         // Manifests first: they say which files a directory needs.
