@@ -87,7 +87,7 @@ final class EarlyCheckout: @unchecked Sendable {
         }
 
         func close() {
-            if !closed { closed = true; _ = Glibc.close(file.fd) }
+            if !closed { closed = true; file.stop(); _ = Glibc.close(file.fd) }
         }
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import MLVHTTP
 import MLVSupport
 
@@ -53,23 +54,88 @@ extension ObjectStore {
 }
 
 /// A second file that a large download is copied into while it is hashed (a pull's workspace
-/// file), so the object is not read back from the cache and copied after it arrived. The copy
-/// is written in order by the worker that hashes, from the same buffer; it holds the object only
-/// when `filled`. A write that fails drops the copy, not the download (the caller then copies
-/// from the cache as usual).
+/// file), so the object is not read back from the cache and copied after it arrived. The worker
+/// that hashes reads each piece into one of this copy's buffers, hashes it and hands it over; a
+/// thread of the copy's own appends the pieces in order, so hashing and writing overlap (three
+/// 1 MiB buffers, never more). The copy holds the object only when `filled`. A write that fails
+/// drops the copy, not the download (the caller then copies from the cache as usual).
 public final class DownloadCopy: @unchecked Sendable {
     public let fd: Int32
-    /// Every byte that was hashed, and nothing else, was written (set when the digest is taken).
-    public internal(set) var filled = false
-    var failed = false
+    /// Every byte that was hashed, and nothing else, was written (set by `finish`).
+    public private(set) var filled = false
 
-    /// `fd`: an empty file open for writing at offset 0 (the caller closes it).
-    public init(fd: Int32) { self.fd = fd }
+    static let pieceSize = 1 << 20
+    private let lock = Lock()
+    private let free = DispatchSemaphore(value: 3)
+    private let ready = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+    /// Guarded by `lock`: idle buffers, pieces waiting to be written (nil: the end), state.
+    private var idle: [UnsafeMutableRawBufferPointer] = []
+    private var pending: [(UnsafeMutableRawBufferPointer, Int)?] = []
+    private var failed = false
+    private var running = false
+    private var ended = false
 
-    /// Appends `bytes` unless an earlier write failed.
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !failed else { return }
-        do { try FS.writeAll(fd, bytes, path: "(the copy of a download)") } catch { failed = true }
+    /// `fd`: an empty file open for writing at offset 0 (the caller closes it, after `stop`).
+    public init(fd: Int32) {
+        self.fd = fd
+        idle = (0..<3).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096) }
+    }
+
+    deinit { for b in idle { b.deallocate() } }
+
+    /// Fills a free buffer with `fill` (which returns how many bytes it put there) and queues
+    /// them to be appended. Waits while all buffers are in flight.
+    func piece(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        free.wait()
+        lock.lock()
+        let buffer = idle.removeLast()
+        if !running && !ended {
+            running = true
+            Thread.detach { [self] in writeLoop() }
+        }
+        lock.unlock()
+        let n: Int
+        do { n = try fill(buffer) } catch {
+            lock.lock(); idle.append(buffer); lock.unlock()
+            free.signal()
+            throw error
+        }
+        lock.lock(); pending.append((buffer, n)); lock.unlock()
+        ready.signal()
+    }
+
+    private func writeLoop() {
+        while true {
+            ready.wait()
+            lock.lock()
+            let next = pending.removeFirst()
+            let skip = failed
+            lock.unlock()
+            guard let (buffer, n) = next else { stopped.signal(); return }
+            if !skip {
+                do { try FS.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: "(the copy of a download)") } catch {
+                    lock.lock(); failed = true; lock.unlock()
+                }
+            }
+            lock.lock(); idle.append(buffer); lock.unlock()
+            free.signal()
+        }
+    }
+
+    /// Waits for every queued piece to be written; `complete`: the pieces are the whole object.
+    /// Idempotent; must be called before the file is closed.
+    func stop(complete: Bool = false) {
+        lock.lock()
+        let wasRunning = running && !ended
+        ended = true
+        if wasRunning { pending.append(nil) }
+        lock.unlock()
+        if wasRunning {
+            ready.signal()
+            stopped.wait()
+        }
+        lock.lock(); if complete && !failed { filled = true }; lock.unlock()
     }
 }
 

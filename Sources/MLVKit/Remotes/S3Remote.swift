@@ -313,6 +313,8 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
             return try download(hash, to: fd, path: path)
         }
         let hasher = OrderedRangeHasher(fd: fd, path: path, copy: copy)
+        // However the download ends, the copy's writer is done before the file is closed.
+        defer { copy?.stop() }
         guard let size = first.objectSize else {
             // A 200: the server sent the whole object.
             try Self.truncate(fd, path, to: first.bytesWritten)
@@ -424,20 +426,39 @@ final class OrderedRangeHasher: @unchecked Sendable {
         state.lock(); hashing = true; state.unlock()
         try hashReady()
         guard next == ranges.count else { throw FileSystemError("'\(path)': \(ranges.count - next) ranges were never written") }
-        copy?.filled = !(copy?.failed ?? true)
+        copy?.stop(complete: true)
         return Digest(bytes: sha.finalizeBytes())
     }
 
     func hashWhole(length: Int64) throws -> Digest? {
         try read(0, length)
-        copy?.filled = !(copy?.failed ?? true)
+        copy?.stop(complete: true)
         return Digest(bytes: sha.finalizeBytes())
     }
 
     private func read(_ offset: Int64, _ length: Int64) throws {
-        try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "is shorter than the ranges written into it") {
-            sha.update($0)
-            copy?.append($0)
+        guard let copy else {
+            return try FS.readRange(fd, path: path, offset: offset, length: length, buffer: &buffer, short: "is shorter than the ranges written into it") { sha.update($0) }
+        }
+        // Read into the copy's buffers: hashed here, appended to the copy by its own thread.
+        var done: Int64 = 0
+        while done < length {
+            let want = Int(min(Int64(DownloadCopy.pieceSize), length - done))
+            let at = offset + done
+            try copy.piece { buf in
+                var got = 0
+                while got < want {
+                    let n = pread(fd, buf.baseAddress! + got, want - got, off_t(at + Int64(got)))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else {
+                        throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' is shorter than the ranges written into it")
+                    }
+                    got += n
+                }
+                sha.update(UnsafeRawBufferPointer(start: buf.baseAddress, count: want))
+                return want
+            }
+            done += Int64(want)
         }
     }
 }
