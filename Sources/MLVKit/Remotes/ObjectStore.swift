@@ -85,22 +85,28 @@ public final class DownloadCopy: @unchecked Sendable {
     deinit { for b in idle { b.deallocate() } }
 
     /// Fills a free buffer with `fill` (which returns how many bytes it put there) and queues
-    /// them to be appended. Waits while all buffers are in flight.
+    /// them to be appended. Waits while all buffers are in flight. Called by one thread at a
+    /// time, never after `stop`.
     func piece(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         free.wait()
         lock.lock()
         let buffer = idle.removeLast()
         if !running && !ended {
-            running = true
-            Thread.detach { [self] in writeLoop() }
+            // No thread to be had: the bytes are still hashed, the copy is given up.
+            if let tid = Thread.start({ [self] in writeLoop() }) { pthread_detach(tid); running = true } else { failed = true; ended = true }
         }
+        let queued = running && !ended
         lock.unlock()
-        let n: Int
-        do { n = try fill(buffer) } catch {
+        func giveBack() {
             lock.lock(); idle.append(buffer); lock.unlock()
             free.signal()
+        }
+        let n: Int
+        do { n = try fill(buffer) } catch {
+            giveBack()
             throw error
         }
+        guard queued else { return giveBack() }
         lock.lock(); pending.append((buffer, n)); lock.unlock()
         ready.signal()
     }
