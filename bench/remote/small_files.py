@@ -193,7 +193,7 @@ def main():
         med = lambda xs: statistics.median(xs)
         lines = [f"W2 = {N} files of 1-64 KiB ({total / 2**20:.0f} MiB), {REPS} reps, SeaweedFS on the same 2 cores; "
                  f"medians; ratio = peer / mlv (above 1: mlv is faster); mlv-hl = mlv with cache.type hardlink.", "",
-                 "| operation | tool | wall | ratio | client CPU | server CPU | peak RSS |", "|---|---|---|---|---|---|---|"]
+                 "| operation | tool | wall | ratio | ratio per rep | client CPU | server CPU | peak RSS |", "|---|---|---|---|---|---|---|---|"]
         for op in ["push", "pull", "noop-push", "status-c"]:
             base = results.get((op, "mlv"))
             for name in ["mlv", "mlv-hl", "mlv-base"] + list(PEERS):
@@ -202,7 +202,11 @@ def main():
                     continue
                 w = med([m[0] for m in ms])
                 ratio = "" if name == "mlv" or not base else f"{w / med([m[0] for m in base]):.2f}x"
-                lines.append(f"| {op} | {name} | {w:.2f} s | {ratio} | {med([m[1] for m in ms]):.2f} s | "
+                # Within each rep the tools ran minutes apart under the same conditions: the
+                # spread of those ratios says more than one ratio of medians on a noisy machine.
+                per = sorted(m[0] / b[0] for m, b in zip(ms, base)) if base and name != "mlv" else []
+                spread = f"{per[0]:.2f}-{per[-1]:.2f}x" if per else ""
+                lines.append(f"| {op} | {name} | {w:.2f} s | {ratio} | {spread} | {med([m[1] for m in ms]):.2f} s | "
                              f"{med([m[2] for m in ms]):.2f} s | {med([m[3] for m in ms]):.0f} MiB |")
         push = results.get(("push", "mlv"))
         if push:
