@@ -212,15 +212,9 @@ final class TransferContext {
             }
             c.memory.append(contentsOf: bytes)
         case .file(let fd, let path):
-            var done = 0
-            while done < n {
-                let w = Glibc.write(fd, bytes.baseAddress! + done, min(n - done, FS.writeChunk))
-                if w < 0 && errno == EINTR { continue }
-                if w <= 0 {
-                    c.localError = FileSystemError.posix("write", path, errno: errno).message
-                    return 0
-                }
-                done += w
+            do { try FS.writeAll(fd, bytes, path: path) } catch {
+                c.localError = (error as? FileSystemError)?.message ?? "\(error)"
+                return 0
             }
             c.hasher?.update(bytes)
             c.written += Int64(n)
@@ -229,15 +223,9 @@ final class TransferContext {
                 c.localError = "the answer from \(c.request.url) holds more bytes than the \(limit) asked for"
                 return 0
             }
-            var done = 0
-            while done < n {
-                let w = pwrite(fd, bytes.baseAddress! + done, min(n - done, FS.writeChunk), off_t(offset + c.written + Int64(done)))
-                if w < 0 && errno == EINTR { continue }
-                if w <= 0 {
-                    c.localError = FileSystemError.posix("write", path, errno: errno).message
-                    return 0
-                }
-                done += w
+            do { try FS.writeAll(fd, bytes, at: offset + c.written, path: path) } catch {
+                c.localError = (error as? FileSystemError)?.message ?? "\(error)"
+                return 0
             }
             c.written += Int64(n)
         }

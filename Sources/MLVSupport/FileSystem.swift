@@ -174,12 +174,23 @@ public enum FS {
         var done: Int64 = 0
         try buffer.withUnsafeMutableBytes { buf in
             while done < length {
-                let n = pread(fd, buf.baseAddress!, Int(min(Int64(buf.count), length - done)), off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' \(short)") }
-                body(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
-                done += Int64(n)
+                let piece = UnsafeMutableRawBufferPointer(rebasing: buf[0..<Int(min(Int64(buf.count), length - done))])
+                try readFully(fd, into: piece, offset: offset + done, path: path, short: short)
+                body(UnsafeRawBufferPointer(piece))
+                done += Int64(piece.count)
             }
+        }
+    }
+
+    /// Fills `buffer` with the bytes of `fd` from `offset` (pread, again after a short read or
+    /// EINTR); a file that ends first is an error (`short` says what that means).
+    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int64, path: String, short: String) throws {
+        var got = 0
+        while got < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset + Int64(got)))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' \(short)") }
+            got += n
         }
     }
 
@@ -189,15 +200,16 @@ public enum FS {
     /// calls took 5-8 s of system time, in 64 KiB calls 0.6 s.
     public static let writeChunk = 64 << 10
 
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, writeChunk))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError.posix("write", path, errno: errno)
-            }
-            offset += n
+    /// Writes all of `bytes` (write(2) at the file's offset, or pwrite(2) at `offset`), at most
+    /// `writeChunk` a call.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let want = min(bytes.count - done, writeChunk)
+            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, want, off_t($0 + Int64(done))) } ?? write(fd, bytes.baseAddress! + done, want)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw FileSystemError.posix("write", path, errno: n < 0 ? errno : EIO) }
+            done += n
         }
     }
 

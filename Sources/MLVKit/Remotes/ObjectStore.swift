@@ -61,7 +61,7 @@ extension ObjectStore {
 /// drops the copy, not the download (the caller then copies from the cache as usual).
 public final class DownloadCopy: @unchecked Sendable {
     public let fd: Int32
-    /// Every byte that was hashed, and nothing else, was written (set by `finish`).
+    /// Every byte that was hashed, and nothing else, was written (set by `stop(complete: true)`).
     public private(set) var filled = false
 
     static let pieceSize = 1 << 20

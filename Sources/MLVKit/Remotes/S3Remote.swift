@@ -446,16 +446,9 @@ final class OrderedRangeHasher: @unchecked Sendable {
             let want = Int(min(Int64(DownloadCopy.pieceSize), length - done))
             let at = offset + done
             try copy.piece { buf in
-                var got = 0
-                while got < want {
-                    let n = pread(fd, buf.baseAddress! + got, want - got, off_t(at + Int64(got)))
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else {
-                        throw n < 0 ? FileSystemError.posix("read", path, errno: errno) : FileSystemError("'\(path)' is shorter than the ranges written into it")
-                    }
-                    got += n
-                }
-                sha.update(UnsafeRawBufferPointer(start: buf.baseAddress, count: want))
+                let piece = UnsafeMutableRawBufferPointer(rebasing: buf[0..<want])
+                try FS.readFully(fd, into: piece, offset: at, path: path, short: "is shorter than the ranges written into it")
+                sha.update(UnsafeRawBufferPointer(piece))
                 return want
             }
             done += Int64(want)
