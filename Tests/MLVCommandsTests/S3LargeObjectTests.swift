@@ -31,6 +31,14 @@ import Testing
         #expect(try ws.mlv(["remote", "modify", "flaky", "read_timeout", "2"]).status == 0)
     }
 
+    /// A push through a proxy that injects nothing and counts the requests (by kind and part).
+    func pushCounting(_ ws: TestWorkspace, _ server: S3TestServer, jobs: Int) throws -> (MLVResult, [String: Int]) {
+        let counting = try FaultProxy(upstream: server.endpoint, rate: 0, seed: 1)
+        try through(ws, counting, retries: 1)
+        let result = try ws.mlv(["push", "-r", "flaky", "-j", String(jobs)])
+        return (result, counting.stop())
+    }
+
     /// Pulls big.bin into a fresh cache from `remote` and checks its bytes.
     func pullFresh(_ ws: TestWorkspace, _ big: [UInt8], remote: String = "direct") throws {
         try FS.removeTree(ws.path(".mlv/cache"))
@@ -60,10 +68,7 @@ import Testing
         #expect(try server.curl("HEAD", key: key) == 404)
 
         // The next push finds the open upload and sends only the parts that did not arrive.
-        let counting = try FaultProxy(upstream: server.endpoint, rate: 0, seed: 1)
-        try through(ws, counting, retries: 1)
-        let second = try ws.mlv(["push", "-r", "flaky", "-j", "4"])
-        let resumed = counting.stop()
+        let (second, resumed) = try pushCounting(ws, server, jobs: 4)
         #expect(second.status == 0 && second.stdout == "1 file pushed, 21.0 MiB, 0 failed\n", "\(second)\n\(second.stderr)")
         #expect(resumed["partput"] == 5 - arrived.count && resumed["part.2"] == 1 && resumed["part.4"] == 1, "\(resumed)")
         #expect(arrived.allSatisfy { resumed["part.\($0)"] == nil }, "\(resumed)")
@@ -101,10 +106,7 @@ import Testing
         #expect((2...5).contains(sentBeforeKill))
         #expect(try server.curl("HEAD", key: key) == 404)
 
-        let counting = try FaultProxy(upstream: server.endpoint, rate: 0, seed: 1)
-        try through(ws, counting, retries: 1)
-        let again = try ws.mlv(["push", "-r", "flaky", "-j", "2"])
-        let resumed = counting.stop()
+        let (again, resumed) = try pushCounting(ws, server, jobs: 2)
         #expect(again.status == 0 && again.stdout == "1 file pushed, 25.0 MiB, 0 failed\n", "\(again)")
         print("push killed after \(sentBeforeKill) of 6 parts; the next push sent \(resumed["partput"] ?? 0)")
         // The parts that reached the server before the kill are not sent again.
