@@ -40,6 +40,34 @@ extension GitRepository {
         return String(cString: entry.pointee.path)
     }
 
+    /// For each of `paths` (absolute inside the working tree, or relative to it) that git tracks,
+    /// in the index or in HEAD's tree, at the path or below it: the path and the first tracked
+    /// file found there. The index and HEAD are read once for all paths.
+    public func trackedPaths(_ paths: [String]) throws -> [(path: String, tracked: String)] {
+        guard !paths.isEmpty else { return [] }
+        let index = try self.index()
+        let commit = try headCommit()
+        let tree = try commit.map { try self.tree(of: $0) }
+        var found: [(path: String, tracked: String)] = []
+        for path in paths {
+            let relative = try relativePath(path).trimmingTrailingSlashes
+            if git_index_get_bypath(index.pointer, relative, 0) != nil { found.append((path, relative)); continue }
+            var position = 0
+            if git_index_find_prefix(&position, index.pointer, relative + "/") == 0,
+               let entry = git_index_get_byindex(index.pointer, position) {
+                found.append((path, String(cString: entry.pointee.path)))
+                continue
+            }
+            guard let tree else { continue }
+            var entry: OpaquePointer?
+            if git_tree_entry_bypath(&entry, tree.pointer, relative) == 0 {
+                git_tree_entry_free(entry)
+                found.append((path, relative))
+            }
+        }
+        return withExtendedLifetime((index, commit, tree)) { found }
+    }
+
     /// True when the index differs from HEAD's tree (on an unborn HEAD: when the index has entries).
     public func hasStagedChanges() throws -> Bool {
         let index = try self.index()

@@ -1,14 +1,17 @@
 /// Checks for paths that come from files (pointers, manifests, pipeline files, locks, remote
 /// listings) and must stay inside the workspace, away from the folders mlv and git manage.
 public enum WorkspacePath {
-    /// A non-empty relative path with no empty, "." or ".." components and no NUL byte.
-    public static func isSafeRelative(_ path: String) -> Bool {
+    /// A non-empty relative path with no empty, "." or ".." components and no NUL byte; nor a
+    /// CR or LF byte unless `allowingLineBreaks` (names inside a tracked folder, which its
+    /// manifest stores percent-encoded). Works on the UTF-8 bytes: "\r\n" is one Character, so
+    /// a check over Characters lets it through.
+    public static func isSafeRelative(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
         var path = path
         return path.withUTF8 { b in
             if b.isEmpty || b[0] == 47 { return false }
             var start = 0
             for i in 0...b.count {
-                if i < b.count && b[i] == 0 { return false }
+                if i < b.count && (b[i] == 0 || (!allowingLineBreaks && (b[i] == 10 || b[i] == 13))) { return false }
                 guard i == b.count || b[i] == 47 else { continue }
                 let length = i - start
                 if length == 0 { return false }                                           // "//" or trailing "/"
@@ -22,8 +25,29 @@ public enum WorkspacePath {
 
     /// A safe relative path (see `isSafeRelative`) none of whose components is a protected name
     /// (see `protectedComponent`): the rule for every output path another person wrote.
-    public static func isSafeOutput(_ path: String) -> Bool {
-        isSafeRelative(path) && protectedComponent(in: path) == nil
+    public static func isSafeOutput(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
+        isSafeRelative(path, allowingLineBreaks: allowingLineBreaks) && protectedComponent(in: path) == nil
+    }
+
+    /// `text` with CR, LF and NUL written as `\r`, `\n` and `\0` (per scalar: "\r\n" is one
+    /// Character), for a message on one line.
+    public static func escapingLineBreaks(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for u in text.unicodeScalars {
+            switch u {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\0": out.append(contentsOf: "\\0".unicodeScalars)
+            default: out.append(u)
+            }
+        }
+        return String(out)
+    }
+
+    /// True when `text` holds a CR, LF or NUL byte: such a name cannot be a line of `.gitignore`,
+    /// a pointer, a lock or a pipeline file.
+    public static func hasLineBreakOrNUL(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 10 || $0 == 13 || $0 == 0 }
     }
 
     /// The first component of `path` that names `.git` or `.mlv` in any spelling a file system

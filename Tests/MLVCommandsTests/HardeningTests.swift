@@ -136,6 +136,12 @@ extension BadInputTests {
         try expectRefused(ws, ["add", "d"], message: "'d/caf\\xE9.bin' has a name that is not valid UTF-8, which mlv cannot record", hint: "rename it, then run the command again")
         try ws.write("a\nb", "x")
         try expectRefused(ws, ["add", "a\nb"], message: "'a\\nb' has a name mlv cannot track (not valid UTF-8, or a line break)")
+        // "\r\n" is one Character: a check over Characters let it through, and .gitignore got
+        // "/e\r" and "f" as two lines (ignoring every file named f).
+        try ws.write("e\r\nf", "x")
+        try expectRefused(ws, ["add", "e\r\nf"], message: "'e\\r\\nf' has a name mlv cannot track (not valid UTF-8, or a line break)")
+        try ws.write("g\rh", "x")
+        try expectRefused(ws, ["add", "g\rh"], message: "'g\\rh' has a name mlv cannot track (not valid UTF-8, or a line break)")
     }
 
     @Test func addsWhosePointerWouldBeInvisibleAreRefused() throws {

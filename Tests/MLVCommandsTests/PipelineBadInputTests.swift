@@ -31,6 +31,19 @@ import Testing
         return ws
     }
 
+    /// A path in pipeline.yaml becomes a line of pipeline.lock and .gitignore: CR, LF (and the
+    /// single Character CR LF) are refused in outs, deps and wdir.
+    @Test func lineBreaksInPipelinePaths() throws {
+        let hint = "a path in pipeline.yaml becomes a line of pipeline.lock and .gitignore: rename the file"
+        for (field, raw, column) in [("outs", "\"e\\r\\nf\"", 12), ("outs", "\"a\\nb\"", 12), ("deps", "\"c\\rd\"", 12)] {
+            let ws = try workspace("stages:\n  s:\n    cmd: echo hi\n    \(field): [\(raw)]\n")
+            try expectRefused(ws, message: "pipeline.yaml:4:\(column): path \(raw) has a line break or NUL byte", hint: hint)
+            try expectRefused(ws, ["status"], message: "pipeline.yaml:4:\(column): path \(raw) has a line break or NUL byte", hint: hint)
+        }
+        let ws = try workspace("stages:\n  s:\n    cmd: echo hi\n    wdir: \"w\\r\\nx\"\n")
+        try expectRefused(ws, message: "pipeline.yaml:4:11: path \"w\\r\\nx\" has a line break or NUL byte", hint: hint)
+    }
+
     @Test func malformedYAML() throws {
         let ws = try workspace("stages:\n  a:\n    cmd: [echo\n")
         try expectRefused(ws, message: "pipeline.yaml:4:1: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'")

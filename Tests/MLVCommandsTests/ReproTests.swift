@@ -217,6 +217,21 @@ extension TestWorkspace {
         #expect(try ws.read("pipeline.lock") == lock)
     }
 
+    /// `-j 4` means four commands at once even on one core (stages used to start on Dispatch's
+    /// pool, as wide as the machine has cores): four 1-second stages take about 1 s, not 4.
+    @Test func jobsAreHonouredOnOneCore() throws {
+        let ws = try TestWorkspace()
+        var yaml = "stages:\n"
+        for n in ["a", "b", "c", "d"] { yaml += "  \(n):\n    cmd: sleep 1 && echo \(n) > \(n).txt\n    outs: [\(n).txt]\n" }
+        try ws.write("pipeline.yaml", yaml)
+        let start = Clock.monotonicSeconds()
+        let r = try runProcess("/usr/bin/taskset", ["-c", "0", mlvBinary, "repro", "-j", "4", "--no-run-cache"], cwd: ws.root, env: ws.env)
+        let wall = Clock.monotonicSeconds() - start
+        #expect(r.status == 0, "\(r)")
+        #expect(wall < 1.8, "four 1-second stages with -j 4 on one core took \(wall) s")
+        for n in ["a", "b", "c", "d"] { #expect(try ws.read("\(n).txt") == "\(n)\n") }
+    }
+
     @Test func targetsSingleItemAndDownstream() throws {
         let ws = try pipelineWorkspace()
         #expect(try ws.mlv(["repro", "features"]).status == 0)

@@ -172,3 +172,26 @@ public struct Lockfile: Equatable, Sendable {
         }
     }
 }
+
+extension Lockfile {
+    /// The lock as `pipeline.yaml` allows it: only stages the pipeline declares, and in each only
+    /// the outs that stage declares (as DVC reads `dvc.lock`). A lock is written by whoever
+    /// committed it, so an entry the pipeline does not declare must not decide what is written
+    /// into the workspace. `dropped`: one line per undeclared stage or out, for a warning.
+    public func declared(by stages: [Stage]) -> (lock: Lockfile, dropped: [String]) {
+        let byName = Dictionary(stages.map { ($0.name, Set($0.outs.map(\.path))) }, uniquingKeysWith: { a, _ in a })
+        var kept: [StageLock] = []
+        var dropped: [String] = []
+        for var stage in self.stages {
+            guard let outs = byName[stage.name] else {
+                dropped.append("stage '\(stage.name)' is not in \(PipelineFile.fileName)")
+                continue
+            }
+            let extra = stage.outs.filter { !outs.contains($0.path) }
+            for o in extra { dropped.append("out '\(o.path)' of stage '\(stage.name)' is not in \(PipelineFile.fileName)") }
+            if !extra.isEmpty { stage.outs.removeAll { !outs.contains($0.path) } }
+            kept.append(stage)
+        }
+        return (Lockfile(stages: kept), dropped)
+    }
+}

@@ -312,7 +312,10 @@ public struct PipelineFile: Sendable {
     /// workspace, or naming a `.git`/`.mlv` folder.
     static func stagePath(_ raw: String, wdir: String, at node: YAMLNode, allowRoot: Bool = false) throws -> String {
         let hint = "paths in pipeline.yaml are relative to the stage's wdir and stay inside the workspace"
-        guard !raw.isEmpty, !raw.hasPrefix("/"), !raw.hasPrefix("~"), !raw.contains("\0") else {
+        guard !WorkspacePath.hasLineBreakOrNUL(raw) else {
+            throw node.error("path \(raw.debugDescription) has a line break or NUL byte", hint: "a path in pipeline.yaml becomes a line of pipeline.lock and .gitignore: rename the file")
+        }
+        guard !raw.isEmpty, !raw.hasPrefix("/"), !raw.hasPrefix("~") else {
             throw node.error("path '\(raw)' escapes the workspace", hint: hint)
         }
         let joined = Path.normalize(Path.join(wdir, raw))

@@ -20,6 +20,9 @@ public enum PipelineError: UserFacingError, Equatable {
     case symlinkEscape(path: String, stage: String)
     case missingWorkingDirectory(path: String, stage: String)
     case interrupted(stage: String)
+    case noThread(stage: String)
+    case notText(path: String, reason: String)
+    case missingMergeSide(path: String, side: String)
     case stagesFailed([String])
 
     public var message: String {
@@ -44,6 +47,9 @@ public enum PipelineError: UserFacingError, Equatable {
         case .symlinkEscape(let p, let s): return "path '\(p)' of stage '\(s)' leads outside the workspace through a symbolic link"
         case .missingWorkingDirectory(let p, let s): return "the wdir '\(p)' of stage '\(s)' is not a folder"
         case .interrupted(let s): return "interrupted while running stage '\(s)'"
+        case .noThread(let s): return "could not start a thread to read the output of stage '\(s)'"
+        case .missingMergeSide(let p, let side): return "'\(p)' (\(side)) does not exist"
+        case .notText(let p, let why): return "'\(p)' is not UTF-8 text: it holds \(why)"
         case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
         }
     }
@@ -62,6 +68,9 @@ public enum PipelineError: UserFacingError, Equatable {
         case .missingOutput: return "the command must write every path listed in its outs"
         case .symlinkEscape: return "mlv reads and writes only inside the workspace"
         case .interrupted: return "pipeline.lock records the stages that finished; run `mlv repro` to continue"
+        case .notText: return "save it as UTF-8 text"
+        case .missingMergeSide: return "git runs `mlv lock merge %O %A %B` with three files; run `mlv lock install-merge-driver` to set it up"
+        case .noThread: return "the system is out of threads or memory; run it again with fewer jobs (-j)"
         default: return nil
         }
     }

@@ -9,24 +9,21 @@ import Glibc
 extension Reproducer {
     // MARK: - Running
 
-    enum State { case pending, running, done, failed, blocked }
-
     struct Finished {
         var index: Int
         var outcome: Result<StageProcess.Outcome, Error>
     }
 
+    /// Runs the selected stages: `RunQueue` decides which stage goes next; each command runs on
+    /// a thread of its own (not a Dispatch worker, whose pool is as wide as the machine has
+    /// cores), so `-j N` runs N commands at once on any machine.
     func run() throws -> ReproResult {
         var result = ReproResult()
-        var state = [State](repeating: .done, count: graph.stages.count)
-        for i in selected { state[i] = .pending }
-        let inSelection = Set(selected)
-        var running = 0
-        var stopping = false
+        var queue = RunQueue(upstream: graph.upstream, selected: selected, jobs: options.jobs)
         var failures: [(String, Error)] = []
         let finished = FinishedQueue()
         let wake = DispatchSemaphore(value: 0)
-        let jobs = max(1, options.jobs)
+        let prefixed = queue.jobs > 1
         Interrupts.install()
 
         defer {
@@ -35,17 +32,16 @@ extension Reproducer {
         func launch(_ i: Int) throws {
             let stage = graph.stages[i]
             guard FS.isDirectory(ws.absolute(stage.wdir)) else { throw PipelineError.missingWorkingDirectory(path: stage.wdir, stage: stage.name) }
+            try ws.checkNotGitTracked(stage.outs.filter(\.cache).map(\.path))
             emit(.running(stage: stage.name))
             for o in stage.outs where !o.persist {
                 if try FS.status(ws.absolute(o.path)) != nil { try FS.removeTree(ws.absolute(o.path)) }
             }
             forget(stage.outs.map(\.path))
-            running += 1
-            state[i] = .running
+            queue.started(i)
             let env = ProcessEnvironment.current().merging(["MLV_ROOT": ws.root, "DVC_ROOT": ws.root]) { _, b in b }
             let cwd = ws.absolute(stage.wdir)
-            let prefixed = jobs > 1
-            DispatchQueue.global().async { [self] in
+            Thread.detach { [self] in
                 var outcome: Result<StageProcess.Outcome, Error> = .success(.exited(0))
                 for c in stage.cmd {
                     emit(.command(stage: stage.name, command: c))
@@ -64,77 +60,71 @@ extension Reproducer {
             }
         }
 
+        /// Settles the offered stage `i` without a command when it can (frozen, unchanged,
+        /// restored from the run-cache); false when its command must run.
+        func settle(_ i: Int) throws -> Bool {
+            let stage = graph.stages[i]
+            if stage.frozen && !options.force {
+                emit(.frozen(stage: stage.name))
+                return true
+            }
+            let snap = try snapshot(stage, outs: locked[stage.name] != nil)
+            let reasons = Staleness.reasons(stage, locked[stage.name], snap)
+            if reasons.isEmpty && !options.force {
+                emit(.unchanged(stage: stage.name))
+                result.unchanged.append(stage.name)
+                return true
+            }
+            if try restoreFromRunCache(stage, snap) {
+                emit(.restored(stage: stage.name))
+                result.restored.append(stage.name)
+                return true
+            }
+            return false
+        }
+
+        /// Records a finished command's stage; throws what went wrong with it.
+        func judge(_ f: Finished) throws {
+            let stage = graph.stages[f.index]
+            switch try f.outcome.get() {
+            case .exited(0):
+                if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                try record(stage, afterRun: true)
+                result.ran.append(stage.name)
+            case .exited(let code):
+                if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                throw PipelineError.commandFailed(stage: stage.name, status: code)
+            case .signaled(let sig):
+                if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
+                throw PipelineError.commandKilled(stage: stage.name, signal: sig)
+            }
+        }
+
         // Stages are started and recorded until none is left; whatever ends the loop (a
         // failure to plan, hash or store), the lock and .gitignore written so far are staged.
         func schedule() throws {
             while true {
-                // Start (or settle) every stage whose upstream is done, up to `jobs` at once.
-                var progressed = true
-                while progressed && !stopping && Interrupts.signal == 0 {
-                    progressed = false
-                    for i in selected where state[i] == .pending && running < jobs {
-                        let ups = graph.upstream[i].filter { inSelection.contains($0) }
-                        if let bad = ups.first(where: { state[$0] == .failed || state[$0] == .blocked }) {
-                            state[i] = .blocked
-                            emit(.blocked(stage: graph.stages[i].name, by: graph.stages[bad].name))
-                            progressed = true
-                            continue
-                        }
-                        guard ups.allSatisfy({ state[$0] == .done }) else { continue }
-                        let stage = graph.stages[i]
-                        if stage.frozen && !options.force {
-                            emit(.frozen(stage: stage.name))
-                            state[i] = .done
-                            progressed = true
-                            continue
-                        }
-                        let snap = try snapshot(stage, outs: locked[stage.name] != nil)
-                        let reasons = Staleness.reasons(stage, locked[stage.name], snap)
-                        if reasons.isEmpty && !options.force {
-                            emit(.unchanged(stage: stage.name))
-                            result.unchanged.append(stage.name)
-                            state[i] = .done
-                            progressed = true
-                            continue
-                        }
-                        if try restoreFromRunCache(stage, snap) {
-                            emit(.restored(stage: stage.name))
-                            result.restored.append(stage.name)
-                            state[i] = .done
-                            progressed = true
-                            continue
-                        }
-                        try launch(i)
-                        progressed = true
+                while Interrupts.signal == 0, let step = queue.next() {
+                    switch step {
+                    case .blocked(let i, let by):
+                        emit(.blocked(stage: graph.stages[i].name, by: graph.stages[by].name))
+                    case .ready(let i):
+                        if try settle(i) { queue.settled(i) } else { try launch(i) }
                     }
                 }
-                if running == 0 { break }
+                if queue.running == 0 { break }
                 wake.wait()
-                let done = finished.takeAll()
-                for f in done {
-                    running -= 1
-                    let stage = graph.stages[f.index]
+                for f in finished.takeAll() {
                     do {
-                        switch try f.outcome.get() {
-                        case .exited(0):
-                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                            try record(stage, afterRun: true)
-                            result.ran.append(stage.name)
-                            state[f.index] = .done
-                        case .exited(let code):
-                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                            throw PipelineError.commandFailed(stage: stage.name, status: code)
-                        case .signaled(let sig):
-                            if Interrupts.signal != 0 { throw PipelineError.interrupted(stage: stage.name) }
-                            throw PipelineError.commandKilled(stage: stage.name, signal: sig)
-                        }
+                        try judge(f)
+                        queue.finished(f.index, succeeded: true)
                     } catch {
-                        state[f.index] = .failed
-                        failures.append((stage.name, error))
+                        queue.finished(f.index, succeeded: false)
+                        failures.append((graph.stages[f.index].name, error))
                         if options.keepGoing, Interrupts.signal == 0 {
-                            emit(.failed(stage: stage.name, error: (error as? UserFacingError)?.message ?? "\(error)"))
+                            emit(.failed(stage: graph.stages[f.index].name, error: (error as? UserFacingError)?.message ?? "\(error)"))
                         } else {
-                            stopping = true
+                            queue.stopping = true
                         }
                     }
                 }
@@ -144,9 +134,9 @@ extension Reproducer {
         do { try schedule() } catch {
             scheduleError = error
             // Stages still running (-j) finish before mlv leaves; they are not recorded.
-            while running > 0 {
+            while queue.running > 0 {
                 wake.wait()
-                running -= finished.takeAll().count
+                for f in finished.takeAll() { queue.abandoned(f.index) }
             }
         }
         try flushIgnores()
@@ -180,6 +170,7 @@ extension Reproducer {
     /// After a successful run: every declared out exists; cached outs go into the cache; the
     /// lock gains the stage. Nothing is recorded when an out is missing.
     func record(_ stage: Stage, afterRun: Bool) throws {
+        try ws.checkNotGitTracked(stage.outs.filter(\.cache).map(\.path))
         for o in stage.outs where try FS.status(ws.absolute(o.path)) == nil {
             throw PipelineError.missingOutput(stage: stage.name, path: o.path)
         }
@@ -284,10 +275,10 @@ extension Reproducer {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         StageProcess.spawnLock.unlock()
         let readEnd = fds[0], writeEnd = fds[1]
-        let reader = DispatchGroup()
-        reader.enter()
-        DispatchQueue.global().async { [self] in
-            defer { reader.leave() }
+        // The reader blocks in read() for as long as the command runs: a thread of its own.
+        let reader = DispatchSemaphore(value: 0)
+        let thread = Thread.start { [self] in
+            defer { reader.signal() }
             var pending: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -303,6 +294,12 @@ extension Reproducer {
             if !pending.isEmpty { emit(.output(stage: stage, line: String(decoding: pending, as: UTF8.self))) }
             close(readEnd)
         }
+        guard let thread else {
+            close(readEnd)
+            close(writeEnd)
+            throw PipelineError.noThread(stage: stage)
+        }
+        pthread_detach(thread)
         let outcome: StageProcess.Outcome
         do {
             outcome = try StageProcess.run(command, cwd: cwd, environment: env, output: .pipe(writeEnd))

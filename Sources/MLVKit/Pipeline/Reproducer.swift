@@ -105,7 +105,7 @@ final class Reproducer {
         guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
         graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.target))
         selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
-        (lock, lockText) = try ws.loadLockWithText()
+        (lock, lockText) = try ws.loadLockWithText(stages: pipeline.stages)
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
         try checkInputs(requireInputs: options.checkInputs)

@@ -26,7 +26,7 @@ extension Workspace {
     /// this workspace is written; the scratch copy is removed afterwards.
     public func verifyReproduction(executable: String) throws -> [StageVerification] {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        let lock = try loadLock()
+        let lock = try loadLock(stages: pipeline.stages)
         let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }
         func produced(_ p: String) -> Bool { outs.contains { p == $0 || p.hasPrefix($0 + "/") } }
         var inputs = Set(pipeline.stages.flatMap { $0.deps }.filter { !produced($0) })

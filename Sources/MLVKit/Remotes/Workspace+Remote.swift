@@ -168,6 +168,7 @@ extension Workspace {
             let jobs = jobs ?? settings.jobs
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
+            if checkoutAbsent { try checkNotGitTracked(tracked.map(\.target)) }
             let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
             defer { if early != nil { flushState() } }
             let outcome: FetchOutcome

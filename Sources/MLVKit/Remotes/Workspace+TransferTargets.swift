@@ -23,9 +23,9 @@ extension Workspace {
 
     /// The lock's cached outs that may leave the machine, as pointer-like records.
     func pipelineTransferOutputs() throws -> [TrackedPath] {
-        let lock = try loadLock()
-        guard !lock.stages.isEmpty else { return [] }
+        guard FS.exists(absolute(Lockfile.fileName)) else { return [] }
         let stages = try PipelineFile.load(root: root)?.stages ?? []
+        let lock = try loadLock(stages: stages)
         let local = Set(stages.flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         var out: [TrackedPath] = []
         for stage in lock.stages {

@@ -60,17 +60,17 @@ public struct OutputSources: OptionSet, Sendable {
 
 extension Workspace {
     /// Every tracked output: the pointer files' (sorted by path), then the outs `pipeline.lock`
-    /// records (in stage order), each with its `cache` flag from
-    /// `pipeline.yaml`. An unreadable pointer or lock is an error. `lenientPipeline`: when
-    /// `pipeline.yaml` cannot be read, every locked out counts as cached (gc then keeps more,
-    /// never less).
+    /// records for the stages and outs `pipeline.yaml` declares (in stage order), each with its
+    /// `cache` flag from `pipeline.yaml`. An unreadable pointer or lock is an error.
+    /// `lenientPipeline` (gc): every out the lock records, declared or not, and when
+    /// `pipeline.yaml` cannot be read every one counts as cached (gc then keeps more, never less).
     func outputs(_ sources: OutputSources = .all, lenientPipeline: Bool = false) throws -> [Output] {
         var out: [Output] = []
         if sources.contains(.pointers) { out = try allPointers().map(Output.init) }
         guard sources.contains(.lock) else { return out }
-        let lock = try loadLock()
-        guard !lock.stages.isEmpty else { return out }
+        guard FS.exists(absolute(Lockfile.fileName)) else { return out }
         let stages = lenientPipeline ? (((try? PipelineFile.load(root: root)) ?? nil)?.stages ?? []) : (try PipelineFile.load(root: root)?.stages ?? [])
+        let lock = lenientPipeline ? try loadRecordedLock().lock : try loadLock(stages: stages)
         let uncached = Set(stages.flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
         for stage in lock.stages {
             for o in stage.outs {

@@ -117,6 +117,17 @@ extension Workspace {
         throw WorkspaceError.trackedByGit(path: shownAs, gitPath: shown)
     }
 
+    /// Refuses when git tracks any of `paths` (workspace-relative data mlv is about to write or
+    /// replace), in the index or in HEAD: a pointer or lock comes from whoever committed it, and
+    /// must never make mlv replace code, hooks or CI files.
+    func checkNotGitTracked(_ paths: [String]) throws {
+        guard !paths.isEmpty, let git = try git() else { return }
+        guard let hit = try git.trackedPaths(paths.map(absolute)).first else { return }
+        let rel = Path.relative(hit.path, to: root) ?? hit.path
+        let shown = Path.relative(Path.join(git.workdir, hit.tracked), to: root) ?? hit.tracked
+        throw WorkspaceError.wouldOverwriteGitTracked(path: rel, gitPath: shown)
+    }
+
     /// Records planned targets: objects first, then manifests, then pointers, then git.
     /// `recorded`: what each target's pointer says now (nil: no pointer yet).
     func track(_ plans: [ScannedTree], recorded: [Output?], options: TrackOptions) throws -> TrackResult {

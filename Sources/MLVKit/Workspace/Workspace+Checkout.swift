@@ -93,6 +93,7 @@ extension Workspace {
         var manifests: [Int: DirectoryManifest] = [:]
         var result = CheckoutResult()
 
+        try checkNotGitTracked(outputs.filter(\.cache).map(\.path))
         func wouldLose(_ digest: Digest, _ shown: String) {
             if !force && !cache.contains(ContentHash(digest)) { unsaved.append(shown) }
         }

@@ -5,21 +5,17 @@ extension Workspace {
     /// Adds `/name` to the `.gitignore` beside a tracked path; returns that file (workspace-relative)
     /// when it changed.
     func ensureGitignored(_ target: String) throws -> String? {
-        let dir = Path.parent(target)
-        let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
-        let entry = "/" + Workspace.gitignoreEscape(Path.base(target))
-        let path = absolute(ignoreRel)
-        var text = FS.exists(path) ? try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20) : ""
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
-        if lines.contains(entry) { return nil }
-        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
-        text += entry + "\n"
-        try AtomicFile.write(text, to: path)
-        return ignoreRel
+        try ensureGitignored(all: [target]).first
     }
 
-    static func gitignoreEscape(_ name: String) -> String {
-        var out = ""
+    /// The `.gitignore` line that ignores `name` in its folder, with git's pattern characters
+    /// escaped. A name with a CR, LF or NUL byte would become two lines (ignoring some other
+    /// name everywhere): refused, whatever let it get this far.
+    static func gitignoreLine(_ name: String) throws -> String {
+        guard !WorkspacePath.hasLineBreakOrNUL(name) else {
+            throw WorkspaceError.unsafeName(path: WorkspacePath.escapingLineBreaks(name), reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
+        }
+        var out = "/"
         for (i, c) in name.enumerated() {
             if "*?[]\\".contains(c) || (i == 0 && (c == "#" || c == "!")) { out.append("\\") }
             out.append(c)

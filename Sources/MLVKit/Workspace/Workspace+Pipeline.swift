@@ -39,7 +39,7 @@ extension Workspace {
             var present = Set(text.split(separator: "\n").map(String.init))
             var added = false
             for name in names {
-                let entry = "/" + Workspace.gitignoreEscape(name)
+                let entry = try Workspace.gitignoreLine(name)
                 guard present.insert(entry).inserted else { continue }
                 if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
                 text += entry + "\n"
@@ -55,11 +55,23 @@ extension Workspace {
 }
 
 extension Workspace {
-    /// The lock's stages, or an empty lock when there is no `pipeline.lock`.
-    func loadLock() throws -> Lockfile { try loadLockWithText().lock }
+    /// The lock's entries that `pipeline.yaml` declares (see `Lockfile.declared(by:)`), or an
+    /// empty lock when there is no `pipeline.lock`. `stages`: the pipeline's, when the caller
+    /// has read it already. Undeclared entries are reported once, through `onWarning`.
+    func loadLock(stages: [Stage]? = nil) throws -> Lockfile { try loadLockWithText(stages: stages).lock }
 
-    /// The lock and its bytes (nil when there is no `pipeline.lock`).
-    func loadLockWithText() throws -> (lock: Lockfile, text: String?) {
+    /// The declared lock (see `loadLock`) and the file's bytes (nil when there is no `pipeline.lock`).
+    func loadLockWithText(stages: [Stage]? = nil) throws -> (lock: Lockfile, text: String?) {
+        let (recorded, text) = try loadRecordedLock()
+        guard !recorded.stages.isEmpty else { return (recorded, text) }
+        let (lock, dropped) = recorded.declared(by: try stages ?? PipelineFile.load(root: root)?.stages ?? [])
+        for d in dropped { warnOnce("\(Lockfile.fileName): \(d); ignored") }
+        return (lock, text)
+    }
+
+    /// Every entry the lock file holds, declared or not: only for keeping objects (gc keeps more,
+    /// never less), never for deciding what to write.
+    func loadRecordedLock() throws -> (lock: Lockfile, text: String?) {
         let path = absolute(Lockfile.fileName)
         guard let st = try FS.status(path) else { return (Lockfile(), nil) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }

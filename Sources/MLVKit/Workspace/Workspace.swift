@@ -14,6 +14,14 @@ public final class Workspace {
     public private(set) var config: WorkspaceConfig
     /// Called once when another mlv process holds the lock and this one starts waiting.
     public var onLockWait: (() -> Void)?
+    /// Where warnings go (a line each, without "warning:"); each is given once per workspace.
+    public var onWarning: ((String) -> Void)?
+    private var warned = Set<String>()
+
+    /// Passes `message` to `onWarning` the first time it comes up.
+    func warnOnce(_ message: String) {
+        if warned.insert(message).inserted { onWarning?(message) }
+    }
 
     init(root: String) throws {
         self.root = root
@@ -139,8 +147,8 @@ public final class Workspace {
         if first == ".mlv" { throw WorkspaceError.insideMLVDirectory(path: argument) }
         if first == ".git" { throw WorkspaceError.outsideWorkspace(path: argument) }
         if let part = WorkspacePath.protectedComponent(in: rel) { throw WorkspaceError.protectedPath(path: argument, component: part) }
-        if argument.unicodeScalars.contains("\u{FFFD}") || rel.contains(where: { $0 == "\n" || $0 == "\r" }) {
-            let shown = argument.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        if argument.unicodeScalars.contains("\u{FFFD}") || WorkspacePath.hasLineBreakOrNUL(rel) {
+            let shown = WorkspacePath.escapingLineBreaks(argument)
             throw WorkspaceError.unsafeName(path: shown, reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
         }
         try checkNoSymlinkEscape(rel, shownAs: argument)

@@ -13,6 +13,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case containsTrackedData(path: String, pointer: String)
     case isPointerFile(path: String)
     case trackedByGit(path: String, gitPath: String)
+    case wouldOverwriteGitTracked(path: String, gitPath: String)
     case symlinkEscapes(path: String)
     case unsupportedFileType(path: String)
     case notTracked(path: String)
@@ -49,6 +50,9 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .containsTrackedData(let p, let ptr): return "'\(p)' contains data tracked by '\(ptr)'"
         case .isPointerFile(let p): return "'\(p)' is an mlv pointer file"
         case .trackedByGit(let p, let g): return p == g ? "'\(p)' is already tracked by git" : "'\(p)' contains '\(g)', which is already tracked by git"
+        case .wouldOverwriteGitTracked(let p, let g):
+            return p == g ? "refusing to write tracked data over '\(p)', which git tracks"
+                          : "refusing to write tracked data over '\(p)', which holds '\(g)', tracked by git"
         case .symlinkEscapes(let p): return "'\(p)' leads outside the workspace through a symbolic link"
         case .unsupportedFileType(let p): return "'\(p)' is not a regular file or directory"
         case .notTracked(let p): return "'\(p)' is not tracked by mlv"
@@ -82,6 +86,8 @@ public enum WorkspaceError: UserFacingError, Equatable {
         case .isPointerFile(let p): return "did you mean '\(String(p.dropLast(PointerFile.suffix.count)))'?"
         case .notTracked(let p): return "track it first with `mlv add \(p)`"
         case .trackedByGit(_, let g): return "stop tracking it in git first: `git rm -r --cached '\(g)'`"
+        case .wouldOverwriteGitTracked(let p, _):
+            return "a pointer file or pipeline.yaml names a path git tracks; check where that came from (`git log -p`). To track '\(p)' with mlv instead, `git rm -r --cached` it and commit first"
         case .missingFromCache: return "fetch it from a remote with `mlv pull`, or re-create it and run `mlv commit`"
         case .corruptedObject, .corruptedObjects: return "run `mlv cache verify` to quarantine corrupted objects, then restore them with `mlv pull`"
         case .uncommittedChanges: return "record them with `mlv commit`, or discard them with `mlv checkout --force`"
