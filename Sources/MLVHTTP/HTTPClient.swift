@@ -39,7 +39,7 @@ public enum ResponseSink: Sendable {
     /// In memory, refusing bodies over `limit` bytes.
     case memory(limit: Int)
     /// Appended to an open file, hashed with SHA-256 on the way.
-    case file(descriptor: Int32, path: String)
+    case file(descriptor: Int32, path: String, limit: Int64?)
     /// Written with pwrite from `offset` of an open file (one range of a ranged download; not
     /// hashed here), refusing more than `limit` bytes (nil: no limit).
     case range(descriptor: Int32, path: String, offset: Int64, limit: Int64?)
@@ -211,7 +211,11 @@ final class TransferContext {
                 return 0
             }
             c.memory.append(contentsOf: bytes)
-        case .file(let fd, let path):
+        case .file(let fd, let path, let limit):
+            if let limit, c.written + Int64(n) > limit {
+                c.localError = "the answer from \(c.request.url) holds more than the \(limit) bytes recorded for it"
+                return 0
+            }
             do { try FS.writeAll(fd, bytes, path: path) } catch {
                 c.localError = (error as? FileSystemError)?.message ?? "\(error)"
                 return 0

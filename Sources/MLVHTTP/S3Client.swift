@@ -240,9 +240,9 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Downloads `key` into the open file `fd` (truncated before each attempt); returns the
-    /// byte count and SHA-256 of what arrived.
-    public func getObject(key: String, to fd: Int32, path: String) throws -> (bytes: Int64, sha256: [UInt8]) {
-        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path), prepare: { try FS.rewind(fd, path: path) })
+    /// byte count and SHA-256 of what arrived. More than `limit` bytes is an error.
+    public func getObject(key: String, to fd: Int32, path: String, limit: Int64? = nil) throws -> (bytes: Int64, sha256: [UInt8]) {
+        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path, limit: limit), prepare: { try FS.rewind(fd, path: path) })
         return (r.bytesWritten, r.sha256 ?? [])
     }
 
@@ -259,10 +259,12 @@ public final class S3Client: @unchecked Sendable {
     /// pwrite at the same offset of `fd`, streamed; each attempt writes the range afresh.
     /// `acceptWhole`: a server that ignores Range may answer 200 with the whole object (only
     /// sensible for the first range, at offset 0); otherwise only a 206 for exactly this range is taken.
-    public func getRange(key: String, offset: Int64, length: Int64, to fd: Int32, path: String, acceptWhole: Bool = false) throws -> RangeAnswer {
+    /// `limit`: the most bytes a whole-object answer may hold.
+    public func getRange(key: String, offset: Int64, length: Int64, to fd: Int32, path: String, acceptWhole: Bool = false,
+                         limit: Int64? = nil) throws -> RangeAnswer {
         precondition(offset >= 0 && length > 0)
         let r = try send("GET", key: key, headers: [(name: "Range", value: "bytes=\(offset)-\(offset + length - 1)")],
-                         sink: .range(descriptor: fd, path: path, offset: offset, limit: acceptWhole && offset == 0 ? nil : length))
+                         sink: .range(descriptor: fd, path: path, offset: offset, limit: acceptWhole && offset == 0 ? limit : length))
         func malformed(_ why: String) -> S3Error {
             S3Error(status: r.status, code: "MalformedResponse", serverMessage: why, bucket: location.bucket, key: key)
         }
@@ -272,7 +274,7 @@ public final class S3Client: @unchecked Sendable {
         }
         guard r.status == 206, let range = r.header("content-range").flatMap(Self.parseContentRange),
               range.first == offset, range.last >= range.first, range.size > range.last,
-              range.last == min(offset + length, range.size) - 1, r.bytesWritten == range.last - range.first + 1 else {
+              range.last == min(offset + length, range.size) - 1, r.bytesWritten - 1 == range.last - range.first else {
             throw malformed("the answer to a ranged GET does not hold bytes \(offset)-\(offset + length - 1)")
         }
         return RangeAnswer(status: 206, bytesWritten: r.bytesWritten, objectSize: range.size)
@@ -345,17 +347,42 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Every key below `prefix` (all pages).
-    public func listAll(prefix: String, maxKeys: Int = 1000, maxPages: Int = 100_000) throws -> [ListedObject] {
+    public func listAll(prefix: String, maxKeys: Int = 1000) throws -> [ListedObject] {
         var out: [ListedObject] = []
-        var token: String?
-        var pages = 0
-        repeat {
-            let page = try listObjects(prefix: prefix, continuationToken: token, maxKeys: maxKeys)
+        try forEachPage(prefix: prefix, maxKeys: maxKeys) { page in
             out += page.objects
-            token = page.nextToken
-            pages += 1
-        } while token != nil && pages < maxPages
+            return true
+        }
         return out
+    }
+
+    /// Passes the pages of the listing below `prefix` to `body` until it returns false or the
+    /// listing ends. A listing that cannot end is an `EndlessListing` error, not a loop: a
+    /// continuation token that comes back, keys that do not ascend from page to page (S3 lists
+    /// in UTF-8 order, so an honest listing never repeats itself), 32 empty truncated pages in
+    /// a row, or more than `maxPages` pages.
+    public func forEachPage(prefix: String, maxKeys: Int = 1000, maxPages: Int = 1_000_000,
+                            _ body: (Listing) throws -> Bool) throws {
+        var token: String?
+        var tokens = Set<String>()
+        var lastKey: String?
+        var emptyRun = 0
+        func endless(_ why: String) -> S3Error {
+            S3Error(status: 200, code: "EndlessListing", serverMessage: why, bucket: location.bucket, key: nil)
+        }
+        for _ in 0..<maxPages {
+            let page = try listObjects(prefix: prefix, continuationToken: token, maxKeys: maxKeys)
+            for o in page.objects {
+                if let lastKey, !lastKey.utf8.lexicographicallyPrecedes(o.key.utf8) { throw endless("key '\(o.key)' came after '\(lastKey)'") }
+                lastKey = o.key
+            }
+            guard try body(page), let next = page.nextToken else { return }
+            emptyRun = page.objects.isEmpty ? emptyRun + 1 : 0
+            if emptyRun >= 32 { throw endless("\(emptyRun) empty pages in a row, each saying more follow") }
+            guard tokens.insert(next).inserted else { throw endless("the continuation token '\(next.prefix(64))' came back") }
+            token = next
+        }
+        throw endless("more than \(maxPages) pages")
     }
 }
 

@@ -22,17 +22,17 @@ import Testing
         return (store, tmp, bytes, ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes))))
     }
 
-    func downloaded(_ store: S3Remote, _ hash: ContentHash, in tmp: TemporaryDirectory, jobs: Int) throws -> (Digest?, [UInt8]) {
+    func downloaded(_ store: S3Remote, _ hash: ContentHash, in tmp: TemporaryDirectory, jobs: Int, limit: Int64 = .max) throws -> (Digest?, [UInt8]) {
         let path = tmp.path + "/got-\(jobs)"
         let fd = try FS.openFile(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600)
         defer { close(fd) }
-        guard jobs > 1 else { return (try store.download(hash, to: fd, path: path), try FS.readFile(path)) }
+        guard jobs > 1 else { return (try store.download(hash, to: fd, path: path, limit: limit), try FS.readFile(path)) }
         // A ranged download also fills the copy it is given with exactly the bytes it hashed.
         let copyPath = path + ".copy"
         let cfd = try FS.openFile(copyPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600)
         defer { close(cfd) }
         let copy = DownloadCopy(fd: cfd)
-        let digest = try store.download(hash, to: fd, path: path, jobs: jobs, copy: copy)
+        let digest = try store.download(hash, to: fd, path: path, limit: limit, jobs: jobs, copy: copy)
         let got = try FS.readFile(path)
         // (An empty object has no range: it comes whole, and the copy is left to the caller.)
         if digest != nil && !got.isEmpty {
@@ -110,7 +110,7 @@ import Testing
         let stale = tmp.path + "/stale"
         try FS.writeFile(stale, [UInt8](repeating: 0xee, count: bytes.count + (3 << 20)))
         let sfd = try FS.openFile(stale, O_RDWR | O_CLOEXEC)
-        let sd = try store.download(hash, to: sfd, path: stale, jobs: 3, copy: nil)
+        let sd = try store.download(hash, to: sfd, path: stale, limit: .max, jobs: 3, copy: nil)
         close(sfd)
         let staleBytes = try FS.readFile(stale)
         #expect(sd == hash.digest && staleBytes == bytes)

@@ -15,6 +15,8 @@ public struct ObjectCache: Sendable {
     public let root: String        // .mlv/cache
     public let tmp: String         // .mlv/tmp
     public var objectsRoot: String { Path.join(root, "sha256") }
+    /// The largest directory manifest mlv reads or downloads (1 GiB: some 10 million entries).
+    public static let manifestLimit: Int64 = 1 << 30
     public var quarantine: String { Path.join(root, "quarantine") }
 
     public init(root: String, tmp: String) {
@@ -73,7 +75,7 @@ public struct ObjectCache: Sendable {
 
     public func read(_ hash: ContentHash) throws -> [UInt8]? {
         guard contains(hash) else { return nil }
-        return try UntrustedFile.read(path(hash), shownAs: ".mlv/cache/sha256/\(hash.objectName)", what: "a cache object read whole (a manifest)", limit: 1 << 30)
+        return try UntrustedFile.read(path(hash), shownAs: ".mlv/cache/sha256/\(hash.objectName)", what: "a cache object read whole (a manifest)", limit: Int(Self.manifestLimit))
     }
 
     /// Reads a `.dir` object and checks that its bytes still hash to its name.

@@ -22,12 +22,13 @@ public protocol ObjectStore: AnyObject, Sendable {
     /// Objects of at least this size are sent one at a time, each in parallel parts.
     var largeObjectSize: Int64 { get }
     /// Writes the object into the open file `fd` and returns the SHA-256 of what was written;
-    /// nil when the store has no such object.
-    func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest?
+    /// nil when the store has no such object. An object larger than `limit` (the size the
+    /// workspace recorded) is refused before more than `limit` bytes are written.
+    func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64) throws -> Digest?
     /// The same, for an object of at least `largeObjectSize`: it may use up to `jobs` parallel
     /// requests (ranges), writing at their offsets. `copy`: a second file to write the bytes into
     /// as they are verified (see DownloadCopy); a store may leave it unfilled.
-    func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest?
+    func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest?
 
     /// Small objects beside the content objects (`index/…`, `runs/…`), by key relative to the
     /// store's root (see StoreSideObjects.swift). Their keys and bodies are untrusted.
@@ -48,8 +49,8 @@ extension ObjectStore {
     public func unfinishedUploads() throws -> [S3Client.OpenUpload] { [] }
     public func abort(_ upload: S3Client.OpenUpload) throws {}
 
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
-        try download(hash, to: fd, path: path)
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
+        try download(hash, to: fd, path: path, limit: limit)
     }
 }
 
@@ -226,10 +227,11 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         do { try FS.rename(tmp, dest) } catch { unlink(tmp); throw error }
     }
 
-    public func download(_ hash: ContentHash, to fd: Int32, path out: String) throws -> Digest? {
+    public func download(_ hash: ContentHash, to fd: Int32, path out: String, limit: Int64) throws -> Digest? {
         let object = path(hash)
         guard let st = try FS.status(object) else { return nil }
         guard st.kind == .file else { throw FileSystemError("'\(object)' on remote '\(remoteName)' is not a regular file") }
+        guard st.size <= limit else { throw RemoteError.largerThanRecorded(remote: remoteName, object: hash.short, size: st.size, recorded: limit) }
         let (digest, _) = try HashWorker().copyHashing(from: object, toDescriptor: fd)
         return digest
     }

@@ -16,6 +16,7 @@ public enum RemoteError: UserFacingError, Equatable {
     case noSuchBucket(remote: String, bucket: String)
     case unreachable(remote: String, endpoint: String, reason: String, attempts: Int)
     case requestFailed(remote: String, object: String, code: String, status: Int, attempts: Int)
+    case largerThanRecorded(remote: String, object: String, size: Int64, recorded: Int64)
     case localRemoteMissing(remote: String, path: String)
     case corruptedDownloads(remote: String, objects: [String])
     case missingOnRemote(remote: String, objects: [String])
@@ -36,6 +37,10 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied(let r, let k): return "remote '\(r)' denied access\(k.map { " to '\($0)'" } ?? "") (AccessDenied)"
         case .noSuchBucket(let r, let b): return "remote '\(r)': bucket '\(b)' does not exist (NoSuchBucket)"
         case .unreachable(let r, let e, let why, let n): return "cannot reach remote '\(r)' at \(e) after \(Self.attempts(n)): \(why)"
+        case .largerThanRecorded(let r, let o, let s, let n):
+            return "remote '\(r)': object '\(o)' is \(s) bytes there, but \(n) were recorded for it; nothing past that was written"
+        case .requestFailed(let r, let o, let c, _, _) where Self.badAnswerCodes.contains(c):
+            return "remote '\(r)' answered badly for '\(o)' (\(c)): the server does not follow the S3 protocol"
         case .requestFailed(let r, let o, let c, let s, let n): return "remote '\(r)': '\(o)' failed with \(c) (HTTP \(s)) after \(Self.attempts(n))"
         case .localRemoteMissing(let r, let p): return "remote '\(r)': directory '\(p)' does not exist"
         case .corruptedDownloads(let r, let os): return os.count == 1
@@ -64,6 +69,10 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied: return "check that these credentials may read and write the bucket"
         case .noSuchBucket(_, let b): return "create the bucket '\(b)' first, or fix the remote's URL"
         case .unreachable: return "check the remote's endpoint_url and your network; nothing was lost, run the command again"
+        case .largerThanRecorded:
+            return "the remote's copy is not what the pointer or pipeline.lock records; push it again from a workspace that has it"
+        case .requestFailed(_, _, let c, _, _) where Self.badAnswerCodes.contains(c):
+            return "check that the remote's URL and endpoint name an S3 server (`mlv remote list`); running it again will not help"
         case .requestFailed: return "run the command again: what arrived is kept and only the rest is sent"
         case .localRemoteMissing: return "create the directory, or fix the remote's URL with `mlv remote modify NAME url PATH`"
         case .corruptedDownloads: return "the remote's copies are damaged; push them again from a workspace that has them"
@@ -75,4 +84,8 @@ public enum RemoteError: UserFacingError, Equatable {
     }
 
     static func attempts(_ n: Int) -> String { n == 1 ? "1 attempt" : "\(n) attempts" }
+
+    /// Codes mlv gives an answer that breaks the protocol (not XML, the wrong document, a range
+    /// or listing that cannot be right): a fault of the server, which retrying does not mend.
+    static let badAnswerCodes: Set<String> = ["MalformedResponse", "MalformedListing", "EndlessListing"]
 }

@@ -67,18 +67,20 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         let names = parts.keys.sorted()
         var complete = true
         try Parallel.forEachOnThreads(count: names.count, workers: 16) { i in
-            var token: String?
             var listed = Set<ContentHash>()
             var pages = 0
-            repeat {
-                let page = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix + names[i], continuationToken: token, maxKeys: listPageSize) }
-                for o in page.objects { if let h = objectHash(o.key) { listed.insert(h) } }
-                token = page.nextToken
-                pages += 1
-            } while token != nil && pages < rounds
+            var ended = true
+            try mapped(key: nil) {
+                try client.forEachPage(prefix: objectsPrefix + names[i], maxKeys: listPageSize) { page in
+                    for o in page.objects { if let h = objectHash(o.key) { listed.insert(h) } }
+                    pages += 1
+                    ended = page.nextToken == nil
+                    return pages < rounds
+                }
+            }
             let wanted = parts[names[i]]!.filter { listed.contains($0) }
             lock.lock()
-            if token != nil { complete = false }
+            if !ended { complete = false }
             found.formUnion(wanted)
             lock.unlock()
         }
@@ -285,9 +287,9 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         try hashes(of: path, offset: offset, length: length, md5: false, buffer: &buffer).sha256
     }
 
-    public func download(_ hash: ContentHash, to fd: Int32, path: String) throws -> Digest? {
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64) throws -> Digest? {
         do {
-            let (_, sha) = try mapped(key: key(hash)) { try client.getObject(key: key(hash), to: fd, path: path) }
+            let (_, sha) = try mapped(key: key(hash)) { try client.getObject(key: key(hash), to: fd, path: path, limit: limit) }
             return sha.count == 32 ? Digest(bytes: sha) : nil
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
             return nil
@@ -299,22 +301,26 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// (retried on its own); the file is hashed in order as the ranges before the hashed end
     /// complete, so the digest is ready when the last range lands. Memory: one 1 MiB buffer
     /// per worker, never the object. `copy` is written from the hashing worker's buffer.
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
+    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         let key = key(hash)
         let chunk = max(multipartChunk, 1 << 20)
         let first: S3Client.RangeAnswer
         do {
             try FS.rewind(fd, path: path)
-            first = try mapped(key: key) { try client.getRange(key: key, offset: 0, length: chunk, to: fd, path: path, acceptWhole: true) }
+            first = try mapped(key: key) { try client.getRange(key: key, offset: 0, length: min(chunk, max(limit, 1)), to: fd, path: path, acceptWhole: true, limit: limit) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
             return nil
         } catch RemoteError.requestFailed(_, _, _, let status, _) where status == 416 {
             // An empty object has no byte range to ask for.
-            return try download(hash, to: fd, path: path)
+            return try download(hash, to: fd, path: path, limit: limit)
         }
         let hasher = OrderedRangeHasher(fd: fd, path: path, copy: copy)
         // However the download ends, the copy's writer is done before the file is closed.
         defer { copy?.stop() }
+        if let size = first.objectSize, size > limit {
+            // Before any other range: the server's total decides how many follow.
+            throw RemoteError.largerThanRecorded(remote: remoteName, object: key, size: size, recorded: limit)
+        }
         guard let size = first.objectSize else {
             // A 200: the server sent the whole object.
             try Self.truncate(fd, path, to: first.bytesWritten)

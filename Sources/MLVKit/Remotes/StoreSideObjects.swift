@@ -68,12 +68,12 @@ extension S3Remote {
     public func listSide(_ folder: String, limit: Int) throws -> [String] {
         let base = sideBase + folder + "/"
         var out: [String] = []
-        var token: String?
-        repeat {
-            let page = try mapped(key: nil) { try client.listObjects(prefix: base, continuationToken: token, maxKeys: listPageSize) }
-            for o in page.objects where o.key.hasPrefix(base) && out.count < limit { out.append(String(o.key.dropFirst(base.count))) }
-            token = page.nextToken
-        } while token != nil && out.count < limit
+        try mapped(key: nil) {
+            try client.forEachPage(prefix: base, maxKeys: listPageSize) { page in
+                for o in page.objects where o.key.hasPrefix(base) && out.count < limit { out.append(String(o.key.dropFirst(base.count))) }
+                return out.count < limit
+            }
+        }
         return out
     }
 

@@ -232,7 +232,10 @@ extension Workspace {
                 // A large object for an absent workspace file is copied there as it is verified.
                 let copy = jobs > 1 ? early?.copyTarget(h) : nil
                 defer { close(fd); if !keep && unnamed == nil { unlink(tmp) }; copy?.close() }
-                guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, jobs: jobs, copy: copy?.file) : store.download(h, to: fd, path: tmp)) else {
+                // At most the size recorded for it (a manifest: what the cache reads of one).
+                let limit = h.isDirectory ? ObjectCache.manifestLimit : set.files[h] ?? 0
+                guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, limit: limit, jobs: jobs, copy: copy?.file)
+                                                 : store.download(h, to: fd, path: tmp, limit: limit)) else {
                     lock.lock(); outcome.missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
                     return
                 }
