@@ -127,4 +127,43 @@ import Testing
         #expect(bad.stderr.hasPrefix("mlv: error: conf.toml:2:"), "\(bad)")
         #expect(bad.stderr.contains("invalid TOML"))
     }
+
+    /// A TOML file nested past 64 levels (a 100 KB dotted header, a dotted key, arrays, inline
+    /// tables) is refused before parsing: it used to overflow the stack (SIGSEGV).
+    @Test func deeplyNestedTOMLIsRefusedNotACrash() throws {
+        let header = "[" + Array(repeating: "a", count: 50_000).joined(separator: ".") + "]\nx = 1\n"
+        let key = "ok = 1.5\n" + Array(repeating: "k", count: 70).joined(separator: ".") + " = 1\n"
+        let arrays = "x = " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
+        let inline = "x = {a = 1.5, " + Array(repeating: "b", count: 70).joined(separator: ".") + " = 2}\n"
+        for (text, line) in [(header, 1), (key, 2), (arrays, 1), (inline, 1)] {
+            let ws = try TestWorkspace()
+            try ws.gen(["conf.toml": text, "pipeline.yaml": "stages:\n  s:\n    cmd: 'true'\n    params: [{conf.toml: [x]}]\n"])
+            let before = try ws.snapshot()
+            let r = try ws.mlv(["repro"])
+            #expect(r.status == 2, "\(r)")
+            #expect(r.stderr.hasPrefix("mlv: error: conf.toml:\(line):1: nested deeper than 64 levels\n"), "\(r)")
+            #expect(try ws.snapshot() == before)
+        }
+        // Deep but within the bound, and dots in values, are fine.
+        let ws = try TestWorkspace()
+        let fine = "[" + Array(repeating: "a", count: 30).joined(separator: ".") + "]\nv = [1.5, 2.5, 3.5]\n[t]\nx = {p = 1.5, q = 2.5}\n"
+        try ws.gen(["conf.toml": fine, "pipeline.yaml": "stages:\n  s:\n    cmd: 'true'\n    params: [{conf.toml: [t.x.p]}]\n"])
+        let r = try ws.mlv(["repro"])
+        #expect(r.status == 0, "\(r)")
+    }
+
+    /// Params files whose bytes are not UTF-8, or hold a NUL byte, are refused with the file named.
+    @Test func paramsThatAreNotTextAreRefused() throws {
+        for (bytes, why) in [(Array("lr: 0.1\nname: caf".utf8) + [0xE9, 10], "bytes that are not UTF-8"),
+                             (Array("lr: 0.1\nname: a".utf8) + [0, 10], "a NUL byte at offset 15")] {
+            let ws = try TestWorkspace()
+            try ws.gen(["pipeline.yaml": "stages:\n  s:\n    cmd: 'true'\n    params: [lr]\n"])
+            try FS.writeFile(ws.path("params.yaml"), bytes)
+            let before = try ws.snapshot()
+            let r = try ws.mlv(["repro"])
+            #expect(r.status == 2, "\(r)")
+            #expect(r.stderr == "mlv: error: 'params.yaml' is not UTF-8 text: it holds \(why)\nhint: save it as UTF-8 text\n", "\(r)")
+            #expect(try ws.snapshot() == before)
+        }
+    }
 }

@@ -44,6 +44,22 @@ import Testing
         try expectRefused(ws, message: "pipeline.yaml:4:11: path \"w\\r\\nx\" has a line break or NUL byte", hint: hint)
     }
 
+    /// git's merge driver gets three files; a missing side (or one that is not a file) fails
+    /// instead of merging an empty lock over OURS.
+    @Test func lockMergeWithAMissingSideFails() throws {
+        let ws = try workspace("stages:\n  s:\n    cmd: 'true'\n")
+        try ws.gen(["ours.lock": "schema: '1'\nstages: {}\n", "theirs.lock": "schema: '1'\nstages: {}\n", "base.lock": ""])
+        let hint = "git runs `mlv lock merge %O %A %B` with three files; run `mlv lock install-merge-driver` to set it up"
+        try expectRefused(ws, ["lock", "merge", "base.lock", "ours.lock", "gone.lock"],
+                          message: "'gone.lock' (pipeline.lock (theirs)) does not exist", hint: hint)
+        try expectRefused(ws, ["lock", "merge", "nothing", "ours.lock", "theirs.lock"],
+                          message: "'nothing' (pipeline.lock (base)) does not exist", hint: hint)
+        try FS.makeDirectories(ws.path("adir"))
+        try expectRefused(ws, ["lock", "merge", "base.lock", "ours.lock", "adir"], message: "'adir' is not a regular file")
+        // An empty base (a lock added on both sides) is an empty lock, as before.
+        #expect(try ws.mlv(["lock", "merge", "base.lock", "ours.lock", "theirs.lock"]).status == 0)
+    }
+
     @Test func malformedYAML() throws {
         let ws = try workspace("stages:\n  a:\n    cmd: [echo\n")
         try expectRefused(ws, message: "pipeline.yaml:4:1: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'")

@@ -61,6 +61,38 @@ import Testing
 
     /// dvclive's layout: a folder of TSV files, one plot each; cached, so HEAD's come from the
     /// cache through the manifest in HEAD's lock.
+    /// NaN, ±inf, 1e400 and values whose range overflows are left out and counted (they used to
+    /// trap converting to Int); a confusion file of 40,000 rows naming 80,000 classes stops at
+    /// the class cap without work per class.
+    @Test func pointsThatCannotBeDrawnAreSkippedAndCounted() throws {
+        let ws = try TestWorkspace()
+        var preds = "actual,predicted\n"
+        for i in 0..<40_000 { preds += "a\(i),p\(i)\n" }
+        try ws.gen([
+            "pipeline.yaml": """
+            plots:
+            - h: {x: epoch, y: {h.csv: loss}}
+            - wide: {x: epoch, y: {wide.csv: loss}}
+            - preds: {template: confusion, x: actual, y: {preds.csv: predicted}}
+
+            """,
+            "h.csv": "epoch,loss\n1,1\n2,.nan\n.inf,3\n4,1e400\n1e308,5\n6,-1e308\n7,7\n",
+            "wide.csv": "epoch,loss\n1,-1e15\n2,1e15\n3,1e15\n",
+            "preds.csv": preds,
+        ])
+        let start = Clock.monotonicSeconds()
+        let r = try ws.mlv(["plots", "show", "-o", "p.html"])
+        let seconds = Clock.monotonicSeconds() - start
+        #expect(r.status == 0, "\(r)")
+        #expect(seconds < 5, "took \(seconds) s")
+        #expect(r.stderr == "mlv: warning: 39955 rows left out of the plots: not a finite number within ±1e15, or past 100 classes\n", "\(r)")
+        let html = try ws.read("p.html")
+        #expect(html.contains("<p class=\"skipped\">5 rows left out: not a finite number within ±1e15, or past 100 classes</p>"))
+        #expect(html.contains("<p class=\"skipped\">39950 rows left out"))
+        #expect(html.components(separatedBy: "class=\"cell\"").count - 1 == 100 * 100)
+        #expect(!html.contains("\"nan\"") && !html.contains("\"inf\"") && !html.contains("\"-inf\""))
+    }
+
     @Test func folderOfPlots() throws {
         let ws = try TestWorkspace()
         try ws.gen([

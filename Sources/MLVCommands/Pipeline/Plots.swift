@@ -48,5 +48,9 @@ struct Plots: ParsableCommand {
         try FS.makeDirectories(Path.parent(path))
         try AtomicFile.write(PlotsHTML.render(plots), to: path)
         print("\(plots.count) plot\(plots.count == 1 ? "" : "s") written to \(options.out)")
+        let skipped = plots.reduce(0) { $0 + $1.skippedPoints }
+        if skipped > 0 {
+            Terminal.writeError("mlv: warning: \(skipped) row\(skipped == 1 ? "" : "s") left out of the plots: not a finite number within ±1e15, or past \(PlotData.maxLabels) classes\n")
+        }
     }
 }

@@ -57,8 +57,11 @@ public enum LockMerge {
     /// Merges and writes OURS; the names of conflicting stages (empty: merged cleanly).
     public static func run(base: String, ours: String, theirs: String) throws -> [String] {
         func load(_ path: String, _ shown: String) throws -> Lockfile {
-            guard let st = try FS.status(path), st.size > 0 else { return Lockfile() }
+            // git gives every side as a file (an empty one for a side without the lock); a
+            // side that is missing or not a file is a mistake, not an empty lock.
+            guard let st = try FS.status(path) else { throw PipelineError.missingMergeSide(path: path, side: shown) }
             guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
+            guard st.size > 0 else { return Lockfile() }
             return try Lockfile.parse(try PipelineError.readText(path, shown: path), file: shown)
         }
         let merged = try Lockfile.merge(base: try load(base, "pipeline.lock (base)"), ours: try load(ours, "pipeline.lock (ours)"),

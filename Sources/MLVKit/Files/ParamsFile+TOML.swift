@@ -4,6 +4,7 @@ internal import TOMLKit
 extension ParamsFile {
     /// A TOML params file as a value (tables in key order, as toml++ keeps them; dates as text).
     static func parseTOML(_ text: String, path: String) throws -> ParamValue {
+        try checkTOMLDepth(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -12,6 +13,61 @@ extension ParamsFile {
         }
         var budget = ParamValue.nodeBudget
         return try convert(table.tomlValue, path: path, budget: &budget)
+    }
+
+    /// The deepest nesting a TOML file may describe: dotted keys and table headers, arrays and
+    /// inline tables. The parser (toml++) and the conversion both recurse per level, so a 100 KB
+    /// header of 50,000 parts would overflow the stack: refused before parsing.
+    static let maxTOMLDepth = 64
+
+    /// A lexical pass (strings and comments skipped) that counts, per line, the dots before the
+    /// first `=` (a key or a `[table.header]`), and the open `[`/`{` across lines.
+    static func checkTOMLDepth(_ text: String, path: String) throws {
+        var line = 1, dots = 0, open = 0, braces = 0
+        var sawEquals = false
+        var quote: UInt8? = nil, multiline = false, escaped = false
+        var inComment = false
+        let b = Array(text.utf8)
+        var i = 0
+        func tooDeep() -> YAMLError {
+            YAMLError(file: path, line: line, column: 1, problem: "nested deeper than \(maxTOMLDepth) levels")
+        }
+        while i < b.count {
+            let c = b[i]
+            if c == 10 { line += 1; dots = 0; sawEquals = false; inComment = false; if quote != nil && !multiline { quote = nil } }
+            if inComment { i += 1; continue }
+            if let q = quote {
+                if escaped { escaped = false } else if c == 92 && q == 34 { escaped = true } else if c == q {
+                    if multiline {
+                        if i + 2 < b.count && b[i + 1] == q && b[i + 2] == q { quote = nil; multiline = false; i += 3; continue }
+                    } else { quote = nil }
+                }
+                i += 1
+                continue
+            }
+            switch c {
+            case 35: inComment = true
+            case 34, 39:
+                multiline = i + 2 < b.count && b[i + 1] == c && b[i + 2] == c
+                quote = c
+                i += multiline ? 3 : 1
+                continue
+            case 46 where !sawEquals:
+                dots += 1
+                if dots > maxTOMLDepth { throw tooDeep() }
+            case 61: sawEquals = true
+            case 44 where braces > 0: sawEquals = false; dots = 0   // the next key of an inline table
+            case 91, 123:
+                open += 1
+                if open > maxTOMLDepth { throw tooDeep() }
+                if c == 123 { braces += 1; sawEquals = false; dots = 0 }
+            case 93, 125:
+                open = max(0, open - 1)
+                if c == 125 { braces = max(0, braces - 1) }
+            default: break
+            }
+            i += 1
+        }
     }
 
     private static func convert(_ v: TOMLValue, path: String, budget: inout Int) throws -> ParamValue {

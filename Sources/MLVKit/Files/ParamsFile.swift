@@ -13,7 +13,7 @@ public struct ParamsFile: Sendable {
     public static func load(_ abs: String, path: String) throws -> ParamsFile {
         guard let st = try FS.statusFollowingLinks(abs) else { throw PipelineError.missingParamsFile(path: path) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
-        let text = try PipelineError.readText(abs, shown: path)
+        let text = try PipelineError.readStrictText(abs, shown: path)
         if path.lowercased().hasSuffix(".toml") { return ParamsFile(path: path, root: try parseTOML(text, path: path)) }
         guard let doc = try YAMLNode.parse(text, file: path) else { return ParamsFile(path: path, root: .dict([])) }
         let value = try ParamValue.from(doc)

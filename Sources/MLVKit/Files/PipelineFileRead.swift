@@ -18,4 +18,13 @@ extension PipelineError {
     static func readText(_ abs: String, shown: String, limit: Int = 64 << 20) throws -> String {
         String(decoding: try readFile(abs, shown: shown, limit: limit), as: UTF8.self)
     }
+
+    /// `readText` for a file whose text becomes values (params): bytes that are not UTF-8, or a
+    /// NUL byte, are refused with the file named instead of being read as something else.
+    static func readStrictText(_ abs: String, shown: String, limit: Int = 64 << 20) throws -> String {
+        let bytes = try readFile(abs, shown: shown, limit: limit)
+        if let nul = bytes.firstIndex(of: 0) { throw PipelineError.notText(path: shown, reason: "a NUL byte at offset \(nul)") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw PipelineError.notText(path: shown, reason: "bytes that are not UTF-8") }
+        return text
+    }
 }

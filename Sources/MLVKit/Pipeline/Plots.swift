@@ -39,6 +39,17 @@ public struct PlotData: Sendable {
     public var confusion: [(revision: String, labels: [String], counts: [[Int]])] = []
     /// Images: per revision, the file's bytes.
     public var images: [(revision: String, bytes: [UInt8])] = []
+    /// Rows left out: x or y not a finite number within ±`maxMagnitude`, or (confusion) past
+    /// `maxLabels` classes.
+    public var skippedPoints = 0
+
+    /// The largest |x| or |y| plotted: beyond it a range's width or its ticks overflow.
+    public static let maxMagnitude = 1e15
+    /// The most classes a confusion matrix shows (it draws every cell: 100 × 100 is 10,000
+    /// cells, some 3 MB of SVG, and already too small to read).
+    public static let maxLabels = 100
+
+    static func plottable(_ v: Double) -> Bool { v.isFinite && abs(v) <= maxMagnitude }
 }
 
 extension PipelineFile {
@@ -182,18 +193,22 @@ extension Workspace {
                     // One matrix per revision and file: x is the actual class, y the predicted.
                     for (file, predicted) in spec.y {
                         guard let predicted, let actual = spec.x[file] else { continue }
-                        var labels: [String] = []
+                        // Classes in a set, and no more than maxLabels: rows naming more are
+                        // skipped before any work per class (a hostile file holds 40,000 rows).
+                        var seen = Set<String>()
                         var pairs: [(String, String)] = []
                         for row in try records(file) {
                             guard let a = row.first(where: { $0.key == actual })?.value.description,
                                   let p = row.first(where: { $0.key == predicted })?.value.description else { continue }
-                            for l in [a, p] where !labels.contains(l) { labels.append(l) }
+                            let new = (seen.contains(a) ? 0 : 1) + (seen.contains(p) || a == p ? 0 : 1)
+                            guard seen.count + new <= PlotData.maxLabels else { data.skippedPoints += 1; continue }
+                            seen.insert(a); seen.insert(p)
                             pairs.append((a, p))
                         }
-                        guard labels.count <= 1000 else { continue }
-                        labels.sort()
+                        let labels = seen.sorted()
+                        let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
                         var counts = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: labels.count)
-                        for (a, p) in pairs { counts[labels.firstIndex(of: a)!][labels.firstIndex(of: p)!] += 1 }
+                        for (a, p) in pairs { counts[index[a]!][index[p]!] += 1 }
                         data.confusion.append((spec.y.count > 1 ? "\(name): \(file)" : name, labels, counts))
                     }
                     continue
@@ -205,8 +220,9 @@ extension Workspace {
                     for f in fields {
                         var points: [(x: Double, y: Double)] = []
                         for (i, row) in rows.enumerated() {
-                            guard let y = PlotRecords.number(row.first { $0.key == f }?.value), y.isFinite else { continue }
+                            guard let y = PlotRecords.number(row.first { $0.key == f }?.value) else { continue }
                             let x = xName.flatMap { k in PlotRecords.number(row.first { $0.key == k }?.value) } ?? Double(i)
+                            guard PlotData.plottable(x), PlotData.plottable(y) else { data.skippedPoints += 1; continue }
                             points.append((x, y))
                         }
                         let label = spec.y.count > 1 && Set(spec.y.map(\.file)).count > 1 ? "\(file): \(f)" : f

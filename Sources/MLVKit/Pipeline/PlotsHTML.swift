@@ -37,6 +37,9 @@ public enum PlotsHTML {
             } else {
                 html += lines(p)
             }
+            if p.skippedPoints > 0 {
+                html += "<p class=\"skipped\">\(p.skippedPoints) row\(p.skippedPoints == 1 ? "" : "s") left out: not a finite number within ±1e15, or past \(PlotData.maxLabels) classes</p>\n"
+            }
             html += "</section>\n"
         }
         return html + "</body></html>\n"
@@ -131,7 +134,9 @@ public enum PlotsHTML {
     /// A range with round ends and about five round ticks.
     static func axis(_ values: [Double]) -> (Double, Double, [Double]) {
         var lo = values.min() ?? 0, hi = values.max() ?? 1
-        if lo == hi { lo -= 1; hi += 1 }
+        // Values are within ±1e15 (PlotData.plottable), so the width never overflows; a width
+        // too small for ticks to step through is widened as a single value is.
+        if hi - lo <= max(abs(lo), abs(hi)) * 1e-9 { lo -= 1; hi += 1 }
         let raw = (hi - lo) / 5
         let mag = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
@@ -142,7 +147,12 @@ public enum PlotsHTML {
         return (start, end, ticks)
     }
 
-    static func f(_ x: Double) -> String { String(Double(Int((x * 10).rounded())) / 10) }
+    /// A coordinate with one decimal (0 for what cannot be one: never a trap converting to Int).
+    static func f(_ x: Double) -> String {
+        let tenths = (x * 10).rounded()
+        guard tenths.isFinite, abs(tenths) < 1e15 else { return "0" }
+        return String(Double(Int(tenths)) / 10)
+    }
     static func label(_ x: Double) -> String {
         let r = (x * 1e6).rounded() / 1e6
         return r == r.rounded() && abs(r) < 1e15 ? String(Int(r)) : String(r)
