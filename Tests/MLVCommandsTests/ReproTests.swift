@@ -232,6 +232,21 @@ extension TestWorkspace {
         for n in ["a", "b", "c", "d"] { #expect(try ws.read("\(n).txt") == "\(n)\n") }
     }
 
+    /// kill -9 of mlv takes the stage's whole process group with it: nothing the command started
+    /// writes an out after mlv is gone. A `wait` in the command still works (the watcher that
+    /// does this is not the command shell's child).
+    @Test func aStageDiesWithMLV() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipeline.yaml", "stages:\n  s:\n    cmd: (sleep 2; echo late > late.txt) & sleep 2; echo done > out.txt\n    outs: [out.txt]\n")
+        try ws.killNine(["repro"], afterMicroseconds: 700_000)
+        usleep(3_000_000)
+        #expect(!ws.exists("late.txt") && !ws.exists("out.txt"), "a stage command outlived mlv")
+        try ws.write("pipeline.yaml", "stages:\n  s:\n    cmd: (sleep 0.2; echo a > a.txt) & (sleep 0.3; echo b > b.txt) & wait; cat a.txt b.txt > out.txt\n    outs: [out.txt]\n")
+        let r = try ws.mlv(["repro"])
+        #expect(r.status == 0, "\(r)")
+        #expect(try ws.read("out.txt") == "a\nb\n")
+    }
+
     @Test func targetsSingleItemAndDownstream() throws {
         let ws = try pipelineWorkspace()
         #expect(try ws.mlv(["repro", "features"]).status == 0)

@@ -6,6 +6,9 @@ import Glibc
 /// Runs one stage command with `sh -c` in its own process group, stdin from /dev/null.
 /// While any runs, Ctrl-C (SIGINT) and SIGTERM are forwarded to every running group, so the
 /// whole tree a command started ends, and mlv itself lives on to leave the lock consistent.
+/// When mlv dies without a chance to forward anything (kill -9, a crash), the group dies too:
+/// a watcher in it waits on a pipe only mlv can write to, and kills the group when the kernel
+/// closes that pipe, so no out is written after mlv is gone.
 enum StageProcess {
     /// Held while pipes are made close-on-exec and while a child is spawned.
     static let spawnLock = Lock()
@@ -19,7 +22,16 @@ enum StageProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // stdin is the read end of the lifeline: the script moves it to fd 3 for the watcher
+        // and gives the command /dev/null.
+        var lifeline: [Int32] = [0, 0]
+        spawnLock.lock()
+        guard pipe(&lifeline) == 0 else { spawnLock.unlock(); throw FileSystemError.posix("create a pipe for", command, errno: errno) }
+        _ = fcntl(lifeline[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(lifeline[1], F_SETFD, FD_CLOEXEC)
+        spawnLock.unlock()
+        defer { close(lifeline[1]) }
+        posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0)
         if case .pipe(let fd) = output {
             posix_spawn_file_actions_adddup2(&actions, fd, 1)
             posix_spawn_file_actions_adddup2(&actions, fd, 2)
@@ -40,11 +52,11 @@ enum StageProcess {
         // Nothing but stdin, stdout and stderr reaches the command: no descriptor mlv inherited
         // or opened (a pipe another process waits on to see mlv end) outlives mlv in a stage.
         if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
-        var script = command
+        var script = Self.watcher + command
         if let addchdir = addChdir {
             _ = addchdir(&actions, cwd)
         } else {
-            script = "cd -- '" + cwd.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "' || exit 127\n" + command
+            script = Self.watcher + "cd -- '" + cwd.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "' || exit 127\n" + command
         }
         let envp = environment.map { "\($0.key)=\($0.value)" }.sorted()
         var pid: pid_t = 0
@@ -53,6 +65,7 @@ enum StageProcess {
             posix_spawn(&pid, "/bin/sh", &actions, &attr, cargv, cenv)
         }
         spawnLock.unlock()
+        close(lifeline[0])
         guard rc == 0 else { throw FileSystemError.posix("start /bin/sh for", command, errno: rc) }
         Interrupts.register(pid)
         defer { Interrupts.unregister(pid) }
@@ -65,6 +78,14 @@ enum StageProcess {
         if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(status & 0x7f)
     }
+
+    /// The lines before every command: the lifeline (stdin) moves to fd 3; a watcher in the
+    /// background waits on it (mlv never writes) and, at end of file, meaning mlv is gone, kills
+    /// the whole group; the command itself gets stdin from /dev/null and no fd 3. The watcher is
+    /// started from a subshell that exits at once, so it is not the command shell's child (a
+    /// `wait` in the command does not wait for it); it stays in the group. After a normal end
+    /// mlv kills the group, watcher included.
+    static let watcher = "exec 3<&0 </dev/null\n( (read _ <&3; kill -KILL 0) >/dev/null 2>&1 & )\nexec 3<&-\n"
 
     /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's Glibc module does
     /// not export; looked up once. Without it the shell changes into the folder itself.
