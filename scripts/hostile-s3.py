@@ -13,13 +13,14 @@ request itself (signatures are not checked). MODE:
                   claims a total of 1 GiB
   - huge-total:   listings are empty; a ranged GET answers the range asked for but claims a
                   total of 2^63-1 bytes (Int64.max)
+  - trickle:      listings are empty; a GET answers 1,000 bytes at 2 bytes a second
 Loopback only. It exits when --owner is gone.
 """
 import argparse, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
-MODES = ["same-token", "repeat-keys", "empty-pages", "not-xml", "oversize", "huge-total"]
+MODES = ["same-token", "repeat-keys", "empty-pages", "not-xml", "oversize", "huge-total", "trickle"]
 
 
 def listing(contents, truncated, token):
@@ -87,6 +88,18 @@ def make_handler(mode):
                     a, b = (int(x) for x in rng.split("=")[1].split("-"))
                     return self.send(206, b"x" * (b - a + 1), [("Content-Range", f"bytes {a}-{b}/{1 << 30}")])
                 return self.send(200, b"x" * (1 << 20))
+            if mode == "trickle":
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                try:
+                    for _ in range(1000):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass
+                return
             if mode == "huge-total" and rng:
                 a, b = (int(x) for x in rng.split("=")[1].split("-"))
                 return self.send(206, b"x" * (b - a + 1), [("Content-Range", f"bytes {a}-{b}/{(1 << 63) - 1}")])

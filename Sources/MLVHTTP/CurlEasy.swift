@@ -110,14 +110,17 @@ final class CurlEasy {
 
 /// Option names MLVHTTP uses, so HTTPClient need not import CCurl's types in its API.
 extension CurlEasy {
-    func configureCommon(connectTimeout: Double, readTimeout: Double) throws {
+    /// `deadline`: the most seconds the whole request may take (see HTTPClient.deadline).
+    func configureCommon(connectTimeout: Double, readTimeout: Double, deadline: Double) throws {
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connectTimeout * 1000)))
-        // No byte for `readTimeout` seconds: a stalled server.
-        try set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        // Under `HTTPClient.minimumRate` bytes/s on average for `readTimeout` seconds: a
+        // stalled or trickling server (1 byte/s used to be enough to hold a command forever).
+        try set(CURLOPT_LOW_SPEED_LIMIT, HTTPClient.minimumRate)
         try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(readTimeout.rounded(.up))))
+        try set(CURLOPT_TIMEOUT_MS, max(1, Int(min(deadline, 7 * 86_400) * 1000)))
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         // Larger than curl's defaults (16 KiB down, 64 KiB up): fewer callbacks and system calls
         // per large object (measured: bench/remote/large-file.sh); 1.25 MiB per handle.

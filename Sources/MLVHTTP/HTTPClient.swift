@@ -66,6 +66,24 @@ public final class HTTPClient: @unchecked Sendable {
     private var idle: [CurlEasy] = []
     private let lock = Lock()
 
+    /// The slowest average transfer a request may keep up for `readTimeout` seconds (bytes/s).
+    static let minimumRate = 512
+    /// The rate a request's total deadline assumes for its bytes: 64 KiB/s, far below any link
+    /// mlv is used on, so only a server that is not really sending trips it.
+    static let deadlineRate = 65_536.0
+
+    /// The most seconds one request may take in all: the connect and read timeouts, twice over,
+    /// plus its bytes (the body it sends, or the most its answer may hold) at `deadlineRate`.
+    func deadline(_ request: HTTPRequest, _ sink: ResponseSink) -> Double {
+        var bytes = Double(request.bodyLength ?? 0)
+        switch sink {
+        case .memory(let limit): bytes += Double(limit)
+        case .file(_, _, let limit?), .range(_, _, _, let limit?): bytes += Double(limit)
+        case .file, .range: bytes += 64 * 1024 * 1024 * 1024  // no size known: 64 GiB
+        }
+        return 2 * (connectTimeout + readTimeout) + bytes / Self.deadlineRate
+    }
+
     public init(connectTimeout: Double = 10, readTimeout: Double = 60) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
@@ -93,7 +111,7 @@ public final class HTTPClient: @unchecked Sendable {
         let box = Unmanaged.passRetained(context)
         defer { box.release() }
         easy.reset()
-        try easy.configureCommon(connectTimeout: connectTimeout, readTimeout: readTimeout)
+        try easy.configureCommon(connectTimeout: connectTimeout, readTimeout: readTimeout, deadline: deadline(request, sink))
         try easy.configureMethod(request.method, bodyLength: request.bodyLength)
         // "Expect:" stops curl waiting a round trip for "100 Continue" before large bodies.
         let lines = request.headers.map { "\($0.name): \($0.value)" } + ["Expect:"]

@@ -157,3 +157,19 @@ public final class DirectoryHandle: @unchecked Sendable {
         _ = unlinkat(fd, name, 0)
     }
 }
+
+extension DirectoryHandle {
+    /// Opens `name` here without following a symlink (`flags` gain O_NOFOLLOW and O_CLOEXEC);
+    /// nil when it does not exist. A symlink is an error (ELOOP), as is anything `openat` refuses.
+    public func openFile(_ name: String, flags: Int32, mode: mode_t = 0o644) throws -> Int32? {
+        while true {
+            let f = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)
+            if f >= 0 { return f }
+            switch errno {
+            case EINTR: continue
+            case ENOENT: return nil
+            default: throw FileSystemError.posix("open", path + "/" + name, errno: errno)
+            }
+        }
+    }
+}

@@ -10,9 +10,9 @@ import Testing
 @Suite struct HostileServerTests {
     /// A workspace with `file` (100 bytes) and `big` (`bigSize` bytes, 0: none) added and
     /// pushed nowhere, its cache emptied, and the remote `h` pointing at `server`.
-    func workspace(_ server: HostileS3Server, bigSize: Int = 0) throws -> TestWorkspace {
+    func workspace(_ server: HostileS3Server, bigSize: Int = 0, fileSize: Int = 100) throws -> TestWorkspace {
         let ws = try TestWorkspace()
-        try ws.write("file", String(repeating: "f", count: 100))
+        try ws.write("file", String(repeating: "f", count: fileSize))
         #expect(try ws.mlv(["add", "file"]).status == 0)
         if bigSize > 0 {
             try FS.writeFile(ws.path("big"), [UInt8](repeating: 7, count: bigSize))
@@ -77,6 +77,15 @@ import Testing
         try expectRefused(ws, ["pull", "file"], message: "holds more than the 100 bytes recorded for it")
         try expectRefused(ws, ["pull", "big"], message: "remote 'h': object 'prefix/sha256/")
         try expectRefused(ws, ["pull", "big"], message: "is 1073741824 bytes there, but 6291456 were recorded for it; nothing past that was written")
+    }
+
+    /// 2 bytes a second used to pass the read timeout forever; now a request must average 512
+    /// bytes a second over `read_timeout` seconds.
+    @Test func aTricklingServerCannotHoldAPull() throws {
+        let server = try HostileS3Server(mode: "trickle")
+        let ws = try workspace(server, fileSize: 1000)
+        #expect(try ws.mlv(["remote", "modify", "h", "read_timeout", "2"]).status == 0)
+        try expectRefused(ws, ["pull"], message: "remote 'h'")
     }
 
     @Test func aRangeTotalOfInt64MaxIsAnErrorNotACrash() throws {

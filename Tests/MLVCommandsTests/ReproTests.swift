@@ -137,6 +137,55 @@ extension TestWorkspace {
         #expect(runs >= 1)
     }
 
+    /// A run-cache entry names objects; sizes and file counts are read from the objects, never
+    /// from the entry. An entry naming an unsafe manifest is skipped with a warning and the stage runs.
+    @Test func runCacheEntriesAreCheckedAgainstTheirObjects() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["in.txt": "v1"])
+        try ws.write("pipeline.yaml", "stages:\n  s:\n    cmd: mkdir -p out && cp in.txt out/a && echo ran >> runs.log\n    deps: [in.txt]\n    outs: [out]\n")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let lockV1 = try ws.read("pipeline.lock")
+        // The only entry so far: the one for in.txt = v1.
+        let runs = ws.path(".mlv/cache/runs")
+        let top = try FS.list(runs).map(\.name)
+        #expect(top.count == 1)
+        let keyFolder = runs + "/" + top[0] + "/" + (try FS.list(runs + "/" + top[0]).map(\.name)[0])
+        let entryName = try FS.list(keyFolder).map(\.name)[0]
+        let entry = try FS.readText(keyFolder + "/" + entryName)
+        try ws.write("in.txt", "v2")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try FS.remove(ws.path("runs.log"))
+
+        // An entry that lies about the size and file count of the real objects.
+        let lying = entry.replacingOccurrences(of: "\t2\t1\tout", with: "\t123456789\t42\tout")
+        #expect(lying != entry, "\(entry)")
+        try FS.remove(keyFolder + "/" + entryName)
+        try FS.writeFile(keyFolder + "/" + SHA256Hasher.hex(lying), Array(lying.utf8))
+        try ws.write("in.txt", "v1")
+        var r = try ws.mlv(["repro"])
+        #expect(r.status == 0 && r.stdout.contains("restored from the run-cache"), "\(r)")
+        #expect(try ws.read("pipeline.lock") == lockV1)
+        #expect(!ws.exists("runs.log"))
+
+        // An entry naming a manifest whose path leaves the folder.
+        let bad = "mlv-manifest 1\n" + SHA256Hasher.hex("x") + "\t1\t../escape\n"
+        let badHash = SHA256Hasher.hex(bad)
+        try FS.makeDirectories(ws.path(".mlv/cache/sha256/" + badHash.prefix(2)))
+        try FS.writeFile(ws.path(".mlv/cache/sha256/" + badHash.prefix(2) + "/" + badHash.dropFirst(2) + ".dir"), Array(bad.utf8))
+        let pointing = "mlv-run 1\n\(badHash).dir\t1\t1\tout\n"
+        for name in try FS.list(keyFolder).map(\.name) { try FS.remove(keyFolder + "/" + name) }
+        try FS.writeFile(keyFolder + "/" + SHA256Hasher.hex(pointing), Array(pointing.utf8))
+        try ws.write("in.txt", "v2")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        try ws.write("in.txt", "v1")
+        r = try ws.mlv(["repro"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.contains("mlv: warning: a run-cache entry of stage 's' names objects mlv cannot use ("), "\(r)")
+        #expect(try ws.read("runs.log") == "ran\n")
+        #expect(try ws.read("out/a") == "v1")
+        #expect(!ws.exists("escape"))
+    }
+
     /// Metrics kept in git (cache: false) are restored by the run-cache too; a changed key
     /// inside a whole params section is named.
     @Test func runCacheRestoresUncachedMetrics() throws {

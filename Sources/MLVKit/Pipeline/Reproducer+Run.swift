@@ -231,7 +231,18 @@ extension Reproducer {
         let key = RunCache.key(stage, deps: snap.deps, params: snap.params)
         let cached = Set(stage.outs.filter(\.cache).map(\.path))
         let linker = ws.linker(), copier = ws.linker(mode: .copy)
-        for entry in runCache.entries(key, outs: stage.outs.map(\.path)) where try entry.allSatisfy({ try ws.isCached($0.hash) }) || fetchedFromRemote(entry) {
+        for recorded in runCache.entries(key, outs: stage.outs.map(\.path)) {
+            // An entry only names objects: their sizes and file counts are read from the objects
+            // themselves. One whose objects cannot be used (a manifest that is unsafe or
+            // unreadable) is passed over, and the stage runs.
+            let entry: [Lockfile.Entry]
+            do {
+                guard try recorded.allSatisfy({ try ws.isCached($0.hash) }) || fetchedFromRemote(recorded) else { continue }
+                entry = try recorded.map { try ws.entryFromCache(path: $0.path, hash: $0.hash) }
+            } catch {
+                ws.warnOnce("a run-cache entry of stage '\(stage.name)' names objects mlv cannot use (\((error as? UserFacingError)?.message ?? "\(error)")); it is skipped")
+                continue
+            }
             for o in entry {
                 // Uncached outs (tracked by git, edited by people) are plain copies.
                 let output = Output(o, stage: stage.name, cache: cached.contains(o.path))

@@ -17,6 +17,8 @@ public enum RemoteError: UserFacingError, Equatable {
     case unreachable(remote: String, endpoint: String, reason: String, attempts: Int)
     case requestFailed(remote: String, object: String, code: String, status: Int, attempts: Int)
     case largerThanRecorded(remote: String, object: String, size: Int64, recorded: Int64)
+    case notAFolder(remote: String, path: String)
+    case notARegularFile(remote: String, path: String, kind: String)
     case localRemoteMissing(remote: String, path: String)
     case corruptedDownloads(remote: String, objects: [String])
     case missingOnRemote(remote: String, objects: [String])
@@ -37,6 +39,8 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied(let r, let k): return "remote '\(r)' denied access\(k.map { " to '\($0)'" } ?? "") (AccessDenied)"
         case .noSuchBucket(let r, let b): return "remote '\(r)': bucket '\(b)' does not exist (NoSuchBucket)"
         case .unreachable(let r, let e, let why, let n): return "cannot reach remote '\(r)' at \(e) after \(Self.attempts(n)): \(why)"
+        case .notAFolder(let r, let p): return "remote '\(r)': '\(p)' is a symbolic link or a file, not a folder; nothing was read or written through it"
+        case .notARegularFile(let r, let p, let k): return "remote '\(r)': '\(p)' is \(k), not a regular file"
         case .largerThanRecorded(let r, let o, let s, let n):
             return "remote '\(r)': object '\(o)' is \(s) bytes there, but \(n) were recorded for it; nothing past that was written"
         case .requestFailed(let r, let o, let c, _, _) where Self.badAnswerCodes.contains(c):
@@ -69,6 +73,8 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied: return "check that these credentials may read and write the bucket"
         case .noSuchBucket(_, let b): return "create the bucket '\(b)' first, or fix the remote's URL"
         case .unreachable: return "check the remote's endpoint_url and your network; nothing was lost, run the command again"
+        case .notAFolder, .notARegularFile:
+            return "someone put it into the remote's folder: remove it (the remote's folders hold only folders and objects)"
         case .largerThanRecorded:
             return "the remote's copy is not what the pointer or pipeline.lock records; push it again from a workspace that has it"
         case .requestFailed(_, _, let c, _, _) where Self.badAnswerCodes.contains(c):

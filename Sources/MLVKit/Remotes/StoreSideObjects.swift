@@ -9,56 +9,6 @@ import Glibc
 // relative to the store's root and made by mlv; what a listing returns is untrusted, and the
 // callers check every key's shape and every body's hash before using it.
 
-extension LocalRemote {
-    public var usesIndex: Bool { false }
-
-    func sidePath(_ key: String) -> String { root + "/" + key }
-
-    /// Regular files below `folder` (at most 4 levels deep), skipping names that start with a dot
-    /// (an upload in progress).
-    public func listSide(_ folder: String, limit: Int) throws -> [String] {
-        var out: [String] = []
-        func walk(_ rel: String, depth: Int) throws {
-            guard depth <= 4, out.count < limit, FS.isDirectory(sidePath(rel)) else { return }
-            for e in try FS.list(sidePath(rel)).sorted(by: { $0.name < $1.name }) where !e.name.hasPrefix(".") {
-                guard out.count < limit else { return }
-                let child = rel + "/" + e.name
-                switch e.kind {
-                case .directory: try walk(child, depth: depth + 1)
-                case .file: out.append(String(child.dropFirst(folder.count + 1)))
-                default: continue
-                }
-            }
-        }
-        if (try FS.status(sidePath(folder)))?.kind == .directory { try walk(folder, depth: 1) }
-        return out
-    }
-
-    /// The object's bytes; nil when there is none, or it is not a regular file of at most `limit` bytes.
-    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
-        do {
-            return try UntrustedFile.bytes(sidePath(key), shownAs: key, limit: limit, followSymlinks: false)
-        } catch let e as FileSystemError where e.errno == ENOENT || e.errno == ENOTDIR {
-            return nil
-        } catch is UntrustedFile.Refusal {
-            return nil
-        }
-    }
-
-    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
-        let dest = sidePath(key)
-        try FS.makeDirectories(Path.parent(dest))
-        // Written beside it under a dotted name (which listings skip), then renamed into place.
-        try AtomicFile.write(bytes, to: dest, mode: 0o444)
-    }
-
-    public func deleteSide(_ keys: [String]) throws {
-        for k in keys {
-            do { try FS.remove(sidePath(k)) } catch let e as FileSystemError where e.errno == ENOENT {}
-        }
-    }
-}
-
 extension S3Remote {
     public var usesIndex: Bool { true }
 

@@ -14,6 +14,18 @@ extension Workspace {
         return try linker().store([tree], scanner: scanner)[0]
     }
 
+    /// The record of cached content at `path` as the cache holds it: a file's size from its
+    /// object, a folder's size and file count from its manifest (parsed and checked: an unsafe
+    /// one is an error).
+    func entryFromCache(path: String, hash: ContentHash) throws -> Lockfile.Entry {
+        guard hash.isDirectory else {
+            guard let st = try FS.status(cache.path(hash)), st.kind == .file else { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
+            return Lockfile.Entry(path: path, hash: hash, size: st.size, fileCount: nil)
+        }
+        guard let manifest = try cache.manifest(hash) else { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
+        return Lockfile.Entry(path: path, hash: hash, size: manifest.entries.lazy.map(\.size).saturatingSum(), fileCount: manifest.entries.count)
+    }
+
     /// Stores a copy of an uncached file out (≤ 64 MiB) as a cache object; false when it is a
     /// folder, too large, or changed since it was hashed.
     func storeCopy(_ entry: Lockfile.Entry) throws -> Bool {

@@ -1,0 +1,181 @@
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A local directory (another disk, a mounted share) used as a remote, laid out like the cache.
+/// Other people write into it too, so it is opened like the workspace: its root as configured,
+/// and below it every folder one component at a time with `O_NOFOLLOW` and every file operation
+/// relative to that folder's descriptor. A planted symlink (`sha256/ab → /home/you`) makes a
+/// write or read there fail, and is never listed or deleted through.
+public final class LocalRemote: ObjectStore, @unchecked Sendable {
+    public let remoteName: String
+    let root: String
+
+    init(name: String, root: String) {
+        remoteName = name
+        self.root = root
+    }
+
+    public var largeObjectSize: Int64 { .max }
+    public var usesIndex: Bool { false }
+
+    public func check(forWriting: Bool) throws {
+        if forWriting && !FS.exists(root) { try FS.makeDirectories(root) }
+        guard FS.isDirectory(root) else { throw RemoteError.localRemoteMissing(remote: remoteName, path: root) }
+    }
+
+    /// The folder `relative` below the root (nil when missing and not `create`).
+    func folder(_ relative: String, create: Bool) throws -> DirectoryHandle? {
+        let top: DirectoryHandle
+        do { top = try DirectoryHandle.open(root) } catch let e as FileSystemError where e.errno == ENOENT {
+            if create { throw e }
+            return nil
+        }
+        do {
+            return try top.descend(relative, create: create)
+        } catch let e as DirectoryHandle.Swapped {
+            throw RemoteError.notAFolder(remote: remoteName, path: e.relativePath)
+        }
+    }
+
+    /// The folder holding an object and its name there.
+    func place(_ hash: ContentHash) -> (folder: String, name: String) {
+        let name = hash.objectName
+        return ("sha256/" + Path.parent(name), Path.base(name))
+    }
+
+    public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
+        var found = Set<ContentHash>()
+        var folders: [String: DirectoryHandle?] = [:]
+        for h in hashes {
+            let (f, name) = place(h)
+            if folders[f] == nil { folders[f] = try? folder(f, create: false) }
+            if let dir = folders[f] ?? nil, (try? dir.status(name))??.kind == .file { found.insert(h) }
+        }
+        return found
+    }
+
+    public func listAll() throws -> [StoredObject] {
+        guard let base = try folder("sha256", create: false) else { return [] }
+        var out: [StoredObject] = []
+        for name in try base.entries() where name.utf8.count == 2 {
+            // A folder that is a symlink (or a file) is skipped: nothing is listed through it.
+            guard (try base.status(name))?.kind == .directory, let sub = try? base.descend(name, create: false) else { continue }
+            for entry in try sub.entries() {
+                guard let h = ContentHash(string: name + entry), let st = try sub.status(entry), st.kind == .file else { continue }
+                out.append(StoredObject(hash: h, size: st.size, modified: Double(st.mtimeNs) / 1e9))
+            }
+        }
+        return out
+    }
+
+    public func delete(_ hashes: [ContentHash]) throws {
+        for h in hashes {
+            let (f, name) = place(h)
+            guard let dir = try folder(f, create: false), (try dir.status(name))?.kind == .file else { continue }
+            dir.remove(name)
+        }
+    }
+
+    public func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
+        let (f, name) = place(hash)
+        guard let dir = try folder(f, create: true) else { return }
+        try Self.write(into: dir, name: name) { dst, shown in
+            let src = try FS.openFile(source, O_RDONLY | O_CLOEXEC)
+            defer { close(src) }
+            try FS.copy(descriptor: src, to: dst, from: source, to: shown)
+        }
+    }
+
+    public func download(_ hash: ContentHash, to fd: Int32, path out: String, limit: Int64) throws -> Digest? {
+        let (f, name) = place(hash)
+        guard let dir = try folder(f, create: false) else { return nil }
+        let shown = "\(f)/\(name)"
+        let src: Int32
+        do {
+            // O_NONBLOCK: a FIFO planted in the remote must not block the open.
+            guard let opened = try dir.openFile(name, flags: O_RDONLY | O_NONBLOCK) else { return nil }
+            src = opened
+        } catch let e as FileSystemError where e.errno == ELOOP {
+            throw RemoteError.notARegularFile(remote: remoteName, path: shown, kind: "a symbolic link")
+        }
+        defer { close(src) }
+        var st = stat()
+        guard fstat(src, &st) == 0 else { throw FileSystemError.posix("stat", root + "/" + shown, errno: errno) }
+        let status = FileStatus(st)
+        guard status.kind == .file else {
+            throw RemoteError.notARegularFile(remote: remoteName, path: shown, kind: st.st_mode & S_IFMT == S_IFIFO ? "a FIFO" : "not a regular file")
+        }
+        guard status.size <= limit else { throw RemoteError.largerThanRecorded(remote: remoteName, object: hash.short, size: status.size, recorded: limit) }
+        let (digest, _) = try HashWorker().copyHashing(from: "/proc/self/fd/\(src)", toDescriptor: fd)
+        return digest
+    }
+
+    /// Writes a new file under a dotted temporary name in `dir` (listings skip those) through
+    /// `body`, then renames it to `name`, replacing what was there.
+    static func write(into dir: DirectoryHandle, name: String, mode: mode_t = 0o444, _ body: (Int32, String) throws -> Void) throws {
+        let tmp = ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = try dir.create(tmp, mode: mode)
+        var done = false
+        defer { if !done { dir.remove(tmp) } }
+        do {
+            defer { close(fd) }
+            try body(fd, dir.path + "/" + name)
+        }
+        try dir.renameInside(tmp, to: name)
+        done = true
+    }
+}
+
+// Small objects beside the content objects: `index/<name>` and `runs/ab/cdef…/<entry>` (see
+// StoreSideObjects.swift), reached the same way.
+extension LocalRemote {
+    /// Regular files below `folder` (at most 4 levels deep), skipping names that start with a dot
+    /// (an upload in progress) and anything that is not a real folder or file.
+    public func listSide(_ folder: String, limit: Int) throws -> [String] {
+        var out: [String] = []
+        func walk(_ dir: DirectoryHandle, _ rel: String, depth: Int) throws {
+            guard depth <= 4, out.count < limit else { return }
+            for name in try dir.entries().sorted() where !name.hasPrefix(".") {
+                guard out.count < limit, let st = try dir.status(name) else { continue }
+                let child = rel.isEmpty ? name : rel + "/" + name
+                switch st.kind {
+                case .directory: if let sub = try? dir.descend(name, create: false) { try walk(sub, child, depth: depth + 1) }
+                case .file: out.append(child)
+                default: continue
+                }
+            }
+        }
+        guard let top = try? self.folder(folder, create: false) else { return [] }
+        try walk(top, "", depth: 1)
+        return out
+    }
+
+    /// The object's bytes; nil when there is none, or it is not a regular file of at most `limit` bytes.
+    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
+        guard let dir = try? folder(Path.parent(key), create: false),
+              let fd = try? dir.openFile(Path.base(key), flags: O_RDONLY | O_NONBLOCK) else { return nil }
+        defer { close(fd) }
+        do {
+            return try UntrustedFile.bytes("/proc/self/fd/\(fd)", shownAs: key, limit: limit, followSymlinks: true)
+        } catch is UntrustedFile.Refusal {
+            return nil
+        }
+    }
+
+    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
+        guard let dir = try folder(Path.parent(key), create: true) else { return }
+        try Self.write(into: dir, name: Path.base(key)) { fd, shown in
+            try bytes.withUnsafeBytes { try FS.writeAll(fd, $0, path: shown) }
+            guard fsync(fd) == 0 else { throw FileSystemError.posix("sync", shown, errno: errno) }
+        }
+    }
+
+    public func deleteSide(_ keys: [String]) throws {
+        for k in keys {
+            guard let dir = try? folder(Path.parent(k), create: false), (try? dir.status(Path.base(k)))??.kind == .file else { continue }
+            dir.remove(Path.base(k))
+        }
+    }
+}
