@@ -45,8 +45,8 @@ public enum MLVMain {
 
     static func fail(_ error: UserFacingError) -> Never {
         Terminal.clearProgressLine()
-        var text = "mlv: error: \(error.message)\n"
-        if let hint = error.hint { text += "hint: \(hint)\n" }
+        var text = "mlv: error: \(TerminalText.visible(error.message))\n"
+        if let hint = error.hint { text += "hint: \(TerminalText.visible(hint))\n" }
         Terminal.writeError(text)
         exit(error.exitCode)
     }

@@ -62,7 +62,9 @@ import Testing
         cached.json   auc         0.5
 
         """)
-        for lr in ["0.2", "0.3"] {
+        // Values of different lengths: git's stat check (seconds, same size, same inode) can miss
+        // a same-length rewrite within one second, under load, and commit the old metrics.json.
+        for lr in ["0.25", "0.3"] {
             try ws.write("params.yaml", "train:\n  lr: \(lr)\n  layers: [8, 16]\n")
             #expect(try ws.mlv(["repro"]).status == 0)
             #expect(try ws.git(["add", "-A"]).status == 0)
@@ -77,7 +79,7 @@ import Testing
         let shown = try ws.mlv(["metrics", "show", "HEAD~2", "HEAD~1", "HEAD"])
         #expect(shown.stdout == """
         Path          Metric      HEAD~2  HEAD~1  HEAD
-        metrics.json  acc         0.1     0.2     0.3
+        metrics.json  acc         0.1     0.25    0.3
         metrics.json  loss.test   1       1       1
         metrics.json  loss.train  nan     nan     nan
         cached.json   auc         0.5     0.5     0.5
@@ -165,5 +167,22 @@ import Testing
             #expect(r.stderr == "mlv: error: 'params.yaml' is not UTF-8 text: it holds \(why)\nhint: save it as UTF-8 text\n", "\(r)")
             #expect(try ws.snapshot() == before)
         }
+    }
+
+    /// A value from a file cannot reach the terminal as a control sequence, end a Markdown
+    /// cell, or start a line of its own.
+    @Test func valuesFromFilesAreShownEscaped() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["params.yaml": "name: \"a|b\\e[2Jc\\nhint: fake\"\nlr: 1\n", "pipeline.yaml": "stages:\n  s:\n    cmd: 'true'\n    params: [name, lr]\n"])
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "p"]).status == 0)
+        try ws.write("params.yaml", "name: \"x\\u202Ey\"\nlr: 2\n")
+        let plain = try ws.mlv(["params", "diff"])
+        #expect(plain.status == 0, "\(plain)")
+        #expect(plain.stdout.contains("a|b\\u001B[2Jc\\u000Ahint: fake") && plain.stdout.contains("x\\u202Ey"), "\(plain)")
+        #expect(!plain.stdout.contains("\u{1B}") && !plain.stdout.contains("\u{202E}"))
+        let md = try ws.mlv(["params", "diff", "--md"])
+        #expect(md.stdout.contains("| a\\|b\\u001B[2Jc\\u000Ahint: fake |"), "\(md)")
+        #expect(md.stdout.split(separator: "\n").count == 4, "\(md)")
     }
 }

@@ -60,6 +60,69 @@ import Testing
         #expect(try ws.mlv(["lock", "merge", "base.lock", "ours.lock", "theirs.lock"]).status == 0)
     }
 
+    /// Stage names reach the terminal, DOT, Mermaid and lock keys: only letters, digits, '_',
+    /// '-' and '.', and foreach/matrix suffixes of the same.
+    @Test func stageNamesAreLettersDigitsAndUnderscoreDashDot() throws {
+        let hint = "use letters, digits, '_', '-' and '.'"
+        for (name, shown) in [("\"a\\e[2Jb\"", "a\\u001B[2Jb"), ("'x\"y'", "x\"y"), ("'p|q'", "p|q"), ("\"r\\u202Es\"", "r\\u202Es")] {
+            let ws = try workspace("stages:\n  \(name):\n    cmd: 'true'\n")
+            try expectRefused(ws, message: "pipeline.yaml:2:3: invalid stage name '\(shown)'", hint: hint)
+            try expectRefused(ws, ["dag", "--dot"], message: "pipeline.yaml:2:3: invalid stage name '\(shown)'", hint: hint)
+        }
+        let ws = try workspace("stages:\n  s:\n    foreach: ['a b', 'c']\n    do:\n      cmd: echo ${item}\n")
+        try expectRefused(ws, message: "pipeline.yaml:3:5: generated stage name 's@a b' is invalid",
+                          hint: "foreach items and matrix values name the stages: use letters, digits, '_', '-' and '.' in them, or a list of mappings (named by index)")
+        let ok = try workspace("stages:\n  train_v2.1:\n    foreach: [0.1, -3, ab_c]\n    do:\n      cmd: 'true'\n  ünïcode-1:\n    cmd: 'true'\n")
+        let r = try ok.mlv(["dag", "--dot"])
+        #expect(r.status == 0 && r.stdout.contains("\t\"train_v2.1@-3\";") && r.stdout.contains("\t\"ünïcode-1\";"), "\(r)")
+    }
+
+    /// A small pipeline.yaml cannot describe millions of stages or gigabytes of commands: the
+    /// expansion has a budget (10,000 stages, 64 MiB of interpolated values), and the error names
+    /// the stage that crossed it, quickly.
+    @Test func expansionHasABudget() throws {
+        let values = (0..<100).map(String.init).joined(separator: ", ")
+        var yaml = "stages:\n  m0:\n    matrix: {a: &l [\(values)], b: *l}\n    cmd: echo ${item.a} ${item.b}\n"
+        for i in 1..<30 { yaml += "  m\(i):\n    matrix: {a: *l, b: *l}\n    cmd: echo ${item.a}\n" }
+        #expect(yaml.utf8.count < 4096)
+        let ws = try workspace(yaml)
+        let start = Clock.monotonicSeconds()
+        try expectRefused(ws, ["status"], message: "pipeline.yaml:5:3: stage 'm1' takes the pipeline past 10000 stages after foreach and matrix",
+                          hint: "split the pipeline, or loop inside a stage's command")
+        #expect(Clock.monotonicSeconds() - start < 10)
+
+        let big = (0..<10_000).map { _ in "  - " + String(repeating: "x", count: 100) }.joined(separator: "\n")
+        let items = (1...100).map(String.init).joined(separator: ", ")
+        let ws2 = try workspace("stages:\n  s:\n    foreach: [\(items)]\n    do:\n      cmd: echo ${big}\n", ["params.yaml": "big:\n" + big + "\n"])
+        try expectRefused(ws2, ["dag"], message: "pipeline.yaml:5:12: stage 's' takes the pipeline's interpolated values past 64 MiB",
+                          hint: "pass large values to the command in a file (a dep), not through ${…}")
+    }
+
+    /// Params, vars, metrics and plots files are read like deps: a symlink leading out of the
+    /// workspace, or into .git, is refused; so is a wdir that is a symlink into .git or .mlv.
+    @Test func filesReadThroughSymlinksMustStayInside() throws {
+        let hint = "mlv reads params, vars, metrics and plots files only inside the workspace: copy the file in"
+        let ws = try workspace("stages:\n  s:\n    cmd: 'true'\n    params: [{conf.yaml: [a]}]\n")
+        try FS.writeFile(ws.dir.path + "/secret.yaml", Array("a: 1\n".utf8))
+        try FS.makeSymlink(ws.dir.path + "/secret.yaml", ws.path("conf.yaml"))
+        try expectRefused(ws, message: "'conf.yaml' leads outside the workspace (or into .git or .mlv) through a symbolic link", hint: hint)
+
+        let vars = try workspace("vars: [v.yaml]\nstages:\n  s:\n    cmd: echo ${a}\n")
+        try FS.makeSymlink(".git/config", vars.path("v.yaml"))
+        try expectRefused(vars, ["status"], message: "'v.yaml' leads outside the workspace (or into .git or .mlv) through a symbolic link", hint: hint)
+
+        let metrics = try workspace("stages:\n  s:\n    cmd: 'true'\n    metrics: [{m.json: {cache: false}}]\n")
+        try FS.writeFile(metrics.dir.path + "/m.json", Array("{\"acc\": 1}".utf8))
+        try FS.makeSymlink(metrics.dir.path + "/m.json", metrics.path("m.json"))
+        try expectRefused(metrics, ["metrics", "show"], message: "'m.json' leads outside the workspace (or into .git or .mlv) through a symbolic link", hint: hint)
+
+        let wdir = try workspace("stages:\n  s:\n    cmd: echo x > y\n    wdir: w\n")
+        try FS.makeSymlink(".git", wdir.path("w"))
+        try expectRefused(wdir, message: "'w' reaches '.git', which mlv never writes",
+                          hint: "a tracked path may not be or contain a .git or .mlv folder (in any letter case)")
+        #expect(!wdir.exists(".git/y"))
+    }
+
     @Test func malformedYAML() throws {
         let ws = try workspace("stages:\n  a:\n    cmd: [echo\n")
         try expectRefused(ws, message: "pipeline.yaml:4:1: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'")

@@ -19,12 +19,15 @@ struct Dag: ParsableCommand {
         let dag = try ws.pipelineDAG(targets)
         if dot {
             print("strict digraph {")
-            for s in dag.stages { print("\t\"\(s)\";") }
-            for (a, b) in dag.edges { print("\t\"\(a)\" -> \"\(b)\";") }
+            // DOT IDs are quoted; a quote or backslash in a name is escaped.
+            func id(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            for s in dag.stages { print("\t\(id(s));") }
+            for (a, b) in dag.edges { print("\t\(id(a)) -> \(id(b));") }
             print("}")
         } else if mermaid {
             print("flowchart TD")
-            for (i, s) in dag.stages.enumerated() { print("\tnode\(i + 1)[\"\(s)\"]") }
+            // Mermaid labels are quoted; a quote becomes its entity code.
+            for (i, s) in dag.stages.enumerated() { print("\tnode\(i + 1)[\"\(s.replacingOccurrences(of: "\"", with: "#quot;"))\"]") }
             let index = Dictionary(uniqueKeysWithValues: dag.stages.enumerated().map { ($1, $0 + 1) })
             for (a, b) in dag.edges { print("\tnode\(index[a]!)-->node\(index[b]!)") }
         } else {

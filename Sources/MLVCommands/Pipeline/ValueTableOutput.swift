@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLVKit
+import MLVSupport
 
 /// `--json` and `--md` for the params and metrics commands.
 struct TableFormatOptions: ParsableArguments {
@@ -25,11 +26,11 @@ enum ValueTableOutput {
                 obj[row.file] = file
             }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            Swift.print(String(decoding: data, as: UTF8.self))
+            Console.line(String(decoding: data, as: UTF8.self))
             return
         }
         if table.rows.isEmpty {
-            Swift.print(empty)
+            Console.line(empty)
             return
         }
         var header = ["Path", keyTitle] + table.columns
@@ -40,16 +41,20 @@ enum ValueTableOutput {
             if change { line.append(difference(row.values.first ?? nil, row.values.dropFirst().first ?? nil)) }
             lines.append(line)
         }
+        // One cell, one line: a line break or control character from a file is shown escaped.
+        lines = lines.map { $0.map { TerminalText.visible($0) } }
         if format.md {
-            Swift.print("| " + header.joined(separator: " | ") + " |")
-            Swift.print("|" + header.map { _ in "---|" }.joined())
-            for l in lines.dropFirst() { Swift.print("| " + l.joined(separator: " | ") + " |") }
+            // In a Markdown table a '|' would end the cell.
+            func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+            Console.line("| " + lines[0].map(cell).joined(separator: " | ") + " |")
+            Console.line("|" + header.map { _ in "---|" }.joined())
+            for l in lines.dropFirst() { Console.line("| " + l.map(cell).joined(separator: " | ") + " |") }
             return
         }
         let widths = header.indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
         for l in lines {
             let cells = l.enumerated().map { i, s in i == l.count - 1 ? s : s.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            Swift.print(cells.joined(separator: "  "))
+            Console.line(cells.joined(separator: "  "))
         }
     }
 

@@ -22,10 +22,10 @@ struct Add: ParsableCommand {
 
 enum TrackSummary {
     static func print(_ r: TrackResult, verb: String) {
-        for p in r.changed { Swift.print("\(verb) \(p)") }
+        for p in r.changed { Console.line("\(verb) \(p)") }
         var line = "\(Format.plural(r.files, "file")), \(Format.bytes(r.bytes)) in \(Format.seconds(r.seconds))"
         if !r.unchanged.isEmpty { line += "; \(r.unchanged.count) unchanged" }
-        Swift.print(line)
-        if let c = r.commit { Swift.print("committed \(c.prefix(12))") }
+        Console.line(line)
+        if let c = r.commit { Console.line("committed \(c.prefix(12))") }
     }
 }

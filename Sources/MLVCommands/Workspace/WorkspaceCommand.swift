@@ -8,7 +8,7 @@ enum WorkspaceCommand {
         ws.onLockWait = {
             Terminal.writeError("mlv: another mlv process is working in this workspace; waiting for it to finish…\n")
         }
-        ws.onWarning = { Terminal.writeError("mlv: warning: \($0)\n") }
+        ws.onWarning = { Terminal.writeError("mlv: warning: \(TerminalText.visible($0))\n") }
         return ws
     }
 }

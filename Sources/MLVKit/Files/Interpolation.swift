@@ -9,6 +9,8 @@ import Yams
 /// dict becomes flags (`--lr 0.1 --epochs 3`).
 struct Interpolation {
     var context: [(key: String, value: ParamValue)]
+    /// What expanding the whole pipeline may still cost (nil: not counted).
+    var budget: ExpansionBudget? = nil
 
     func lookup(_ expr: String) -> ParamValue? {
         ParamValue.dict(context).lookup(expr)
@@ -87,7 +89,9 @@ struct Interpolation {
         let at = YAMLNode(node: .scalar(s), file: file)
         let parts = try pieces(s.string, at)
         if parts.count == 1, case .expr(let e) = parts[0] {
-            var n = try value(e, at).node
+            let v = try value(e, at)
+            try budget?.take(bytes: v.approximateSize, at: at)
+            var n = v.node
             n.setMark(s.mark)
             return n
         }
@@ -108,6 +112,7 @@ struct Interpolation {
                 }
             }
         }
+        try budget?.take(bytes: text.utf8.count, at: at)
         return .scalar(Node.Scalar(text, Tag(.str), .doubleQuoted, s.mark))
     }
 
@@ -134,6 +139,47 @@ extension Node {
         case .sequence(var s): s.mark = mark; self = .sequence(s)
         case .mapping(var m): m.mark = mark; self = .mapping(m)
         case .alias: break
+        }
+    }
+}
+
+/// What loading one pipeline file may cost after `foreach`, `matrix` and `${…}`: a 4 KB file
+/// (aliases, a matrix per stage) could otherwise describe millions of stages or gigabytes of
+/// commands, and every command that only loads the pipeline would take seconds or minutes.
+final class ExpansionBudget {
+    static let maxStages = 10_000
+    static let maxBytes = 64 << 20
+    private(set) var stagesLeft = maxStages
+    private(set) var bytesLeft = maxBytes
+    /// The stage being expanded, for the message.
+    var stage = ""
+
+    func take(stages n: Int, at node: YAMLNode) throws {
+        stagesLeft -= n
+        guard stagesLeft >= 0 else {
+            throw node.error("stage '\(stage)' takes the pipeline past \(Self.maxStages) stages after foreach and matrix",
+                             hint: "split the pipeline, or loop inside a stage's command")
+        }
+    }
+
+    func take(bytes n: Int, at node: YAMLNode) throws {
+        bytesLeft -= n
+        guard bytesLeft >= 0 else {
+            throw node.error("stage '\(stage)' takes the pipeline's interpolated values past \(Self.maxBytes >> 20) MiB",
+                             hint: "pass large values to the command in a file (a dep), not through ${…}")
+        }
+    }
+}
+
+extension ParamValue {
+    /// About how many bytes the value takes written out (strings and keys by length, other
+    /// scalars 8), for the expansion budget.
+    var approximateSize: Int {
+        switch self {
+        case .string(let s): return s.utf8.count
+        case .list(let items): return items.reduce(0) { $0 &+ $1.approximateSize }
+        case .dict(let pairs): return pairs.reduce(0) { $0 &+ $1.key.utf8.count &+ $1.value.approximateSize }
+        default: return 8
         }
     }
 }

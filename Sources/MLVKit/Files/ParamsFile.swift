@@ -9,9 +9,12 @@ public struct ParamsFile: Sendable {
 
     public static let defaultName = "params.yaml"
 
-    /// Reads and parses `abs`, shown as `path` in errors. JSON parses as YAML (flow style); `.toml` as TOML.
-    public static func load(_ abs: String, path: String) throws -> ParamsFile {
+    /// Reads and parses `path` of the workspace at `root`. JSON parses as YAML (flow style);
+    /// `.toml` as TOML. A symlink leading out of the workspace is refused.
+    public static func load(_ path: String, root: String) throws -> ParamsFile {
+        let abs = Path.join(root, path)
         guard let st = try FS.statusFollowingLinks(abs) else { throw PipelineError.missingParamsFile(path: path) }
+        try PipelineError.checkInside(abs, root: root, shown: path)
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
         let text = try PipelineError.readStrictText(abs, shown: path)
         if path.lowercased().hasSuffix(".toml") { return ParamsFile(path: path, root: try parseTOML(text, path: path)) }

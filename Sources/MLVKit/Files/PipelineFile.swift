@@ -62,7 +62,7 @@ public struct PipelineFile: Sendable {
         var context: [(key: String, value: ParamValue)] = []
         let varsNode = top.first { $0.key == "vars" }?.value
         if !(varsNode?.containsDefaultParams ?? false), FS.exists(Path.join(root, ParamsFile.defaultName)) {
-            merge(&context, try ParamsFile.load(Path.join(root, ParamsFile.defaultName), path: ParamsFile.defaultName).root)
+            merge(&context, try ParamsFile.load(ParamsFile.defaultName, root: root).root)
         }
         if let varsNode, !varsNode.isNull {
             for entry in try varsNode.sequence("'vars'") {
@@ -73,7 +73,7 @@ public struct PipelineFile: Sendable {
                 let spec = try entry.string("a 'vars' entry")
                 let (path, keys) = splitFileSpec(spec)
                 let rel = try stagePath(path, wdir: ".", at: entry)
-                let params = try ParamsFile.load(Path.join(root, rel), path: rel)
+                let params = try ParamsFile.load(rel, root: root)
                 if let keys {
                     for k in keys {
                         guard let v = params.root.lookup(k) else {
@@ -88,10 +88,12 @@ public struct PipelineFile: Sendable {
         }
         var stages: [Stage] = []
         var seen: [String: YAMLNode] = [:]
+        let budget = ExpansionBudget()
         if let stagesNode = top.first(where: { $0.key == "stages" })?.value, !stagesNode.isNull {
             for (name, keyNode, body) in try stagesNode.mapping("'stages'") {
                 try checkName(name, at: keyNode)
-                for stage in try expand(name, body, context: context) {
+                budget.stage = name
+                for stage in try expand(name, body, context: context, budget: budget, at: keyNode) {
                     if seen[stage.name] != nil { throw keyNode.error("stage '\(stage.name)' is defined twice") }
                     seen[stage.name] = keyNode
                     stages.append(stage)
@@ -158,17 +160,38 @@ public struct PipelineFile: Sendable {
         return (String(spec[..<colon]), keys.isEmpty ? nil : keys)
     }
 
+    /// A stage name: letters, digits, '_', '-' and '.', not starting with '-' (names reach the
+    /// terminal, DOT and Mermaid output, lock keys and Airflow task ids).
     static func checkName(_ name: String, at node: YAMLNode) throws {
-        let bad = name.isEmpty || name.contains(where: { "/:@\\ \t\n".contains($0) }) || name.hasPrefix("-")
-        if bad { throw node.error("invalid stage name '\(name)'", hint: "use letters, digits, '_', '-' and '.'") }
+        guard isValidName(name) else {
+            throw node.error("invalid stage name '\(TerminalText.visible(name))'", hint: "use letters, digits, '_', '-' and '.'")
+        }
+    }
+
+    static func isValidName<S: StringProtocol>(_ name: S) -> Bool {
+        guard let first = name.unicodeScalars.first, first != "-" else { return false }
+        return name.unicodeScalars.allSatisfy { u in
+            u == "_" || u == "-" || u == "." || (u.isASCII ? (u.properties.isAlphabetic || ("0"..."9").contains(u)) : u.properties.isAlphabetic || u.properties.numericType != nil)
+        }
+    }
+
+    /// A `foreach`/`matrix` instance name: a valid name, '@', then a suffix of the same characters.
+    static func isValidGeneratedName(_ name: String) -> Bool {
+        let parts = name.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count == 2 && isValidName(parts[0]) && !parts[1].isEmpty
+            && parts[1].unicodeScalars.allSatisfy { u in u == "-" || isValidName(String(u)) || u == "." }
     }
 
     // MARK: - foreach and matrix
 
-    static func expand(_ name: String, _ body: YAMLNode, context: [(key: String, value: ParamValue)]) throws -> [Stage] {
+    static func expand(_ name: String, _ body: YAMLNode, context: [(key: String, value: ParamValue)],
+                       budget: ExpansionBudget, at keyNode: YAMLNode) throws -> [Stage] {
         let fields = try body.mapping("stage '\(name)'")
         try body.checkKeys(fields, allowed: stageKeys, in: "stage '\(name)'")
-        let base = Interpolation(context: context)
+        let base = Interpolation(context: context, budget: budget)
+        func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode) throws -> Stage {
+            try PipelineFile.instance(name, template, context, at: at, budget: budget)
+        }
         if let foreach = fields.first(where: { $0.key == "foreach" }) {
             guard let doNode = fields.first(where: { $0.key == "do" })?.value else { throw body.error("stage '\(name)' has 'foreach' but no 'do'") }
             if let extra = fields.first(where: { $0.key != "foreach" && $0.key != "do" }) {
@@ -176,6 +199,8 @@ public struct PipelineFile: Sendable {
             }
             let items = try ParamValue.from(YAMLNode(node: try base.apply(foreach.value.node, file: body.file), file: body.file))
             var out: [Stage] = []
+            let count: Int = { if case .list(let l) = items { return l.count }; if case .dict(let d) = items { return d.count }; return 0 }()
+            try budget.take(stages: count, at: keyNode)
             switch items {
             case .list(let list):
                 let scalar = list.allSatisfy { if case .list = $0 { return false }; if case .dict = $0 { return false }; return true }
@@ -203,6 +228,7 @@ public struct PipelineFile: Sendable {
             guard !axes.isEmpty else { throw matrix.value.error("'matrix' must name at least one axis") }
             let total = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.1.count).overflow ? Int.max : $0 * $1.1.count }
             guard total <= 10_000 else { throw matrix.value.error("'matrix' expands to more than 10,000 stages") }
+            try budget.take(stages: total, at: keyNode)
             let rest = Node.Mapping(body.node.mapping!.filter { $0.key.scalar?.string != "matrix" }, .implicit, .block, body.node.mapping!.mark)
             var combos: [[(String, ParamValue, String)]] = [[]]
             for (axis, values) in axes {
@@ -217,12 +243,17 @@ public struct PipelineFile: Sendable {
                                     context + [("item", item)], at: matrix.keyNode)
             }
         }
+        try budget.take(stages: 1, at: keyNode)
         return [try parseStage(name, YAMLNode(node: try base.apply(body.node, file: body.file), file: body.file))]
     }
 
-    static func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode) throws -> Stage {
-        if name.contains(where: { "/: \t\n\\".contains($0) }) { throw at.error("generated stage name '\(name)' is invalid") }
-        let resolved = YAMLNode(node: try Interpolation(context: context).apply(template.node, file: template.file), file: template.file)
+    static func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode,
+                         budget: ExpansionBudget) throws -> Stage {
+        guard isValidGeneratedName(name) else {
+            throw at.error("generated stage name '\(TerminalText.visible(name))' is invalid",
+                           hint: "foreach items and matrix values name the stages: use letters, digits, '_', '-' and '.' in them, or a list of mappings (named by index)")
+        }
+        let resolved = YAMLNode(node: try Interpolation(context: context, budget: budget).apply(template.node, file: template.file), file: template.file)
         let fields = try resolved.mapping("stage '\(name)'")
         try resolved.checkKeys(fields, allowed: stageKeys.filter { !["foreach", "do", "matrix"].contains($0) }, in: "stage '\(name)'")
         return try parseStage(name, resolved)

@@ -15,6 +15,16 @@ extension PipelineError {
         }
     }
 
+    /// Params, vars, metrics and plots files are read like deps: `abs` (inside `root`), its
+    /// symlinks followed, must stay inside the workspace and out of `.git` and `.mlv`.
+    static func checkInside(_ abs: String, root: String, shown: String) throws {
+        guard let real = FS.realPath(abs) else { return }  // missing: the caller says so
+        let top = FS.realPath(root) ?? root
+        guard let rel = Path.relative(real, to: top), rel != ".", WorkspacePath.protectedComponent(in: rel) == nil else {
+            throw PipelineError.readsOutside(path: shown)
+        }
+    }
+
     static func readText(_ abs: String, shown: String, limit: Int = 64 << 20) throws -> String {
         String(decoding: try readFile(abs, shown: shown, limit: limit), as: UTF8.self)
     }

@@ -23,6 +23,7 @@ public enum PipelineError: UserFacingError, Equatable {
     case noThread(stage: String)
     case notText(path: String, reason: String)
     case missingMergeSide(path: String, side: String)
+    case readsOutside(path: String)
     case stagesFailed([String])
 
     public var message: String {
@@ -48,6 +49,7 @@ public enum PipelineError: UserFacingError, Equatable {
         case .missingWorkingDirectory(let p, let s): return "the wdir '\(p)' of stage '\(s)' is not a folder"
         case .interrupted(let s): return "interrupted while running stage '\(s)'"
         case .noThread(let s): return "could not start a thread to read the output of stage '\(s)'"
+        case .readsOutside(let p): return "'\(p)' leads outside the workspace (or into .git or .mlv) through a symbolic link"
         case .missingMergeSide(let p, let side): return "'\(p)' (\(side)) does not exist"
         case .notText(let p, let why): return "'\(p)' is not UTF-8 text: it holds \(why)"
         case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
@@ -69,6 +71,7 @@ public enum PipelineError: UserFacingError, Equatable {
         case .symlinkEscape: return "mlv reads and writes only inside the workspace"
         case .interrupted: return "pipeline.lock records the stages that finished; run `mlv repro` to continue"
         case .notText: return "save it as UTF-8 text"
+        case .readsOutside: return "mlv reads params, vars, metrics and plots files only inside the workspace: copy the file in"
         case .missingMergeSide: return "git runs `mlv lock merge %O %A %B` with three files; run `mlv lock install-merge-driver` to set it up"
         case .noThread: return "the system is out of threads or memory; run it again with fewer jobs (-j)"
         default: return nil

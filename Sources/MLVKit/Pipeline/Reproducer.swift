@@ -134,8 +134,12 @@ final class Reproducer {
             for p in [s.wdir] + s.deps + s.outs.map(\.path) + s.params.map(\.file) where p != "." {
                 do { try ws.checkNoSymlinkEscape(p, shownAs: p) } catch { throw PipelineError.symlinkEscape(path: p, stage: s.name) }
             }
-            if s.wdir != ".", let real = FS.realPath(ws.absolute(s.wdir)), Path.relative(real, to: ws.root) == nil {
-                throw PipelineError.symlinkEscape(path: s.wdir, stage: s.name)
+            if s.wdir != ".", FS.exists(ws.absolute(s.wdir)) {
+                // The folder itself, symlinks followed: inside, and not .git or .mlv.
+                do { try ws.checkResolvesInside(ws.absolute(s.wdir), shownAs: s.wdir) } catch let e as WorkspaceError {
+                    if case .protectedPath = e { throw e }
+                    throw PipelineError.symlinkEscape(path: s.wdir, stage: s.name)
+                }
             }
             guard requireInputs else { continue }
             for d in s.deps where !isProduced(d, producedFolders) {
@@ -175,7 +179,7 @@ final class Reproducer {
     func paramValues(_ stage: Stage, _ dep: ParamDependency) throws -> [(key: String, value: ParamValue)] {
         let file: ParamsFile
         if let f = paramFiles[dep.file] { file = f } else {
-            file = try ParamsFile.load(ws.absolute(dep.file), path: dep.file)
+            file = try ParamsFile.load(dep.file, root: ws.root)
             paramFiles[dep.file] = file
         }
         guard let keys = dep.keys else {

@@ -29,6 +29,7 @@ struct RevisionReader {
         guard let revision else {
             guard let st = try FS.statusFollowingLinks(ws.absolute(rel)) else { return nil }
             guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
+            try PipelineError.checkInside(ws.absolute(rel), root: ws.root, shown: rel)
             return try PipelineError.readFile(ws.absolute(rel), shown: rel, limit: RevisionReader.limit)
         }
         guard let git, let path = repoPath(rel) else { return nil }

@@ -1,0 +1,16 @@
+import MLVSupport
+
+/// The one writer of command results to stdout: text that came from a file cannot move the
+/// cursor, clear the screen or reorder what the user reads (see TerminalText); line breaks the
+/// command prints are kept.
+enum Console {
+    static func line(_ text: String, terminator: String = "\n") {
+        Swift.print(TerminalText.visible(text, keepingLineBreaks: true), terminator: terminator)
+    }
+}
+
+/// Shadows the standard library's `print` in this module, so that every `print` in a command
+/// goes through `Console` (types with a `print` method of their own call `Console.line`).
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Console.line(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
+}
