@@ -22,6 +22,9 @@ public final class DirectoryHandle: @unchecked Sendable {
         self.path = path
     }
 
+    /// A handle owning `fd` (closed in deinit).
+    convenience init(adopting fd: Int32, path: String) { self.init(fd: fd, path: path) }
+
     deinit { close(fd) }
 
     /// Opens a trusted folder (the workspace root: found by mlv, symlinks already resolved).
@@ -171,5 +174,51 @@ extension DirectoryHandle {
             default: throw FileSystemError.posix("open", path + "/" + name, errno: errno)
             }
         }
+    }
+}
+
+extension DirectoryHandle {
+    /// The folder `relative` below this one, however deep: opened in pieces of at most ~3,000
+    /// bytes (each an `openat` of several components at once), so a path longer than PATH_MAX
+    /// still opens, and a normal one costs one call. Symlinks inside a piece are followed only
+    /// as `openat` would; callers walking their own listings never name one. Nil when missing.
+    public func openDeep(_ relative: String) throws -> DirectoryHandle? {
+        var pieces: [String] = []
+        var current = ""
+        for part in relative.split(separator: "/") {
+            if !current.isEmpty && current.utf8.count + part.utf8.count + 1 > 3000 { pieces.append(current); current = "" }
+            current += (current.isEmpty ? "" : "/") + part
+        }
+        if !current.isEmpty { pieces.append(current) }
+        var fd = Glibc.dup(self.fd)
+        guard fd >= 0 else { throw FileSystemError.posix("open directory", path, errno: errno) }
+        for piece in pieces {
+            let next = openat(fd, piece, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let e = errno
+            close(fd)
+            if next < 0 {
+                if e == ENOENT || e == ENOTDIR { return nil }
+                throw FileSystemError.posix("open directory", path + "/" + relative, errno: e)
+            }
+            fd = next
+        }
+        return DirectoryHandle(adopting: fd, path: relative.isEmpty ? path : path + "/" + relative)
+    }
+
+    /// Entries (no "." or ".."), unsorted, with the kind when `readdir` knows it (as `FS.list`).
+    public func list() throws -> [(name: String, kind: FileStatus.Kind?)] {
+        let copy = Glibc.dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else { throw FileSystemError.posix("open directory", path, errno: errno) }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var out: [(String, FileStatus.Kind?)] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            out.append((name, FS.kind(direntType: ent.pointee.d_type)))
+        }
+        return out
     }
 }

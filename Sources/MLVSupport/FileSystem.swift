@@ -75,17 +75,20 @@ public enum FS {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            let kind: FileStatus.Kind?
-            switch Int32(ent.pointee.d_type) {
-            case Int32(DT_REG): kind = .file
-            case Int32(DT_DIR): kind = .directory
-            case Int32(DT_LNK): kind = .symlink
-            case Int32(DT_UNKNOWN): kind = nil
-            default: kind = .other
-            }
-            out.append((name, kind))
+            out.append((name, kind(direntType: ent.pointee.d_type)))
         }
         return out
+    }
+
+    /// The kind `readdir` reports (nil: DT_UNKNOWN, ask `lstat`).
+    public static func kind(direntType: UInt8) -> FileStatus.Kind? {
+        switch Int32(direntType) {
+        case Int32(DT_REG): return .file
+        case Int32(DT_DIR): return .directory
+        case Int32(DT_LNK): return .symlink
+        case Int32(DT_UNKNOWN): return nil
+        default: return .other
+        }
     }
 
     public static func remove(_ path: String) throws {

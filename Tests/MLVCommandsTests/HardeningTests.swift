@@ -125,6 +125,30 @@ extension BadInputTests {
         try expectRefused(ws, ["status"], message: ".mlv/config.yaml:2:17: invalid value 'abc' for 'core.lock_timeout': expected a number of seconds from 0 to 86400")
     }
 
+    /// An untracked folder nested deeper than PATH_MAX (60 levels of 100-byte names: 6 KB) does
+    /// not make status, repro, gc or checkout fail.
+    @Test func aFolderDeeperThanPathMaxIsNoProblem() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["a.txt": "a", "pipeline.yaml": "stages:\n  s:\n    cmd: echo hi > o.txt\n    outs: [o.txt]\n"])
+        #expect(try ws.mlv(["add", "a.txt"]).status == 0)
+        var fd = open(ws.root, O_RDONLY | O_DIRECTORY)
+        let name = String(repeating: "d", count: 100)
+        for _ in 0..<60 {
+            #expect(mkdirat(fd, name, 0o755) == 0)
+            let next = openat(fd, name, O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = next
+        }
+        close(openat(fd, "deep.txt", O_WRONLY | O_CREAT, 0o644))
+        close(fd)
+        for args in [["status"], ["repro"], ["status"], ["gc", "-w", "-f"], ["checkout"]] {
+            let r = try ws.mlv(args)
+            #expect(r.status == 0, "\(args): \(r.stderr.prefix(300))")
+        }
+        // Remove it from the bottom up (rm -r would need paths past PATH_MAX too).
+        _ = try runProcess("/bin/sh", ["-c", "cd \(name) && find . -depth -delete"], cwd: ws.root)
+    }
+
     @Test func namesMLVCannotRecordAreRefusedByName() throws {
         let ws = try TestWorkspace()
         try ws.write("d/good", "g")

@@ -36,21 +36,31 @@ extension Workspace {
     /// nested workspaces are not searched.
     public func allPointers() throws -> [TrackedPath] {
         var out: [TrackedPath] = []
+        // Folders are opened from the root's descriptor (in pieces when deep), so an untracked
+        // folder nested past PATH_MAX is searched like any other instead of failing the command.
+        let rootHandle = try DirectoryHandle.open(root)
         func visit(_ dir: String) throws {
-            let entries = try FS.list(absolute(dir))
-            var tracked = Set<String>()
-            for e in entries where e.name.hasSuffix(PointerFile.suffix) && e.name.count > PointerFile.suffix.count {
-                let rel = dir == "." ? e.name : dir + "/" + e.name
-                if e.kind == .directory { continue }
-                let t = try loadPointer(rel)
-                out.append(t)
-                if Path.parent(t.target) == dir || (dir == "." && !t.target.contains("/")) { tracked.insert(Path.base(t.target)) }
+            // The folder's descriptor is let go before its subfolders are visited: a deep tree
+            // holds no descriptor per level.
+            var subfolders: [String] = []
+            do {
+                guard let handle = dir == "." ? rootHandle : try rootHandle.openDeep(dir) else { return }
+                let entries = try handle.list()
+                var tracked = Set<String>()
+                for e in entries where e.name.hasSuffix(PointerFile.suffix) && e.name.count > PointerFile.suffix.count {
+                    let rel = dir == "." ? e.name : dir + "/" + e.name
+                    if e.kind == .directory { continue }
+                    let t = try loadPointer(rel)
+                    out.append(t)
+                    if Path.parent(t.target) == dir || (dir == "." && !t.target.contains("/")) { tracked.insert(Path.base(t.target)) }
+                }
+                for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
+                    let kind = try e.kind ?? handle.status(e.name)?.kind
+                    if kind == .directory { subfolders.append(dir == "." ? e.name : dir + "/" + e.name) }
+                }
             }
-            for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
-                let rel = dir == "." ? e.name : dir + "/" + e.name
-                let kind = try e.kind ?? FS.status(absolute(rel))?.kind
-                guard kind == .directory else { continue }
-                if FS.exists(Path.join(absolute(rel), ".mlv")) { continue }
+            for rel in subfolders {
+                if try rootHandle.openDeep(rel)?.status(".mlv") != nil { continue }
                 try visit(rel)
             }
         }
