@@ -14,8 +14,8 @@ public struct ParamsFile: Sendable {
     public static func load(_ path: String, root: String) throws -> ParamsFile {
         let abs = Path.join(root, path)
         guard let st = try FS.statusFollowingLinks(abs) else { throw PipelineError.missingParamsFile(path: path) }
-        try PipelineError.checkInside(abs, root: root, shown: path)
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
+        try PipelineError.checkInside(abs, root: root, shown: path)
         let text = try PipelineError.readStrictText(abs, shown: path)
         if path.lowercased().hasSuffix(".toml") { return ParamsFile(path: path, root: try parseTOML(text, path: path)) }
         guard let doc = try YAMLNode.parse(text, file: path) else { return ParamsFile(path: path, root: .dict([])) }
