@@ -132,4 +132,92 @@ import Testing
         #expect(cacheAfter == cacheBefore.filter { !$0.key.hasPrefix(".mlv/cache/sha256/") })
         #expect(refused > cases / 4 && refused < cases, "both refused and accepted cases must occur (\(refused) of \(cases) refused)")
     }
+
+    /// Lock-only changes, as a teammate's commit could make them: random undeclared stages and
+    /// undeclared outs of the real stage, naming git-tracked files (code, pipeline.yaml,
+    /// .gitattributes, a hook script) or paths inside them, with hashes of objects that the cache
+    /// and the remote hold. Fed to status, checkout, pull, repro, commit and commit of stages:
+    /// no git-tracked file ever changes. `MLV_PROPERTY_CASES` / `MLV_PROPERTY_SEED` as above
+    /// (cases here: a tenth).
+    @Test func lockOnlyChangesNeverTouchGitTrackedFiles() throws {
+        let ws = try TestWorkspace()
+        let tracked = ["train.py": "print('train')\n", "sub/code.py": "x = 1\n", ".githooks/pre-commit": "#!/bin/sh\nexit 0\n", "in.txt": "input\n"]
+        try ws.gen(tracked)
+        try ws.write("pipeline.yaml", "stages:\n  prep:\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n")
+        let evil = "import os  # payload\n"
+        try ws.write("payload", evil)
+        try ws.write("payloads/a.py", evil)
+        #expect(try ws.mlv(["add", "payload", "payloads"]).status == 0)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.mlv(["remote", "add", "-d", "shared", "../store"]).status == 0)
+        #expect(try ws.mlv(["push"]).status == 0)
+        let fileHash = SHA256Hasher.hex(evil)
+        let dirHash = try #require(try ws.read("payloads.mlv").split(separator: "\n").first { $0.contains("sha256:") }?.split(separator: " ").last.map(String.init))
+        try FS.remove(ws.path("payload.mlv"))
+        try FS.remove(ws.path("payloads.mlv"))
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "base"]).status == 0)
+        // Every file git tracks but those mlv itself writes (the lock, .gitignore files).
+        let gitFiles = try ws.git(["ls-files"]).stdout.split(separator: "\n").map(String.init)
+            .filter { $0 != "pipeline.lock" && Path.base($0) != ".gitignore" }
+        func snapshot() throws -> [String: String] {
+            var out: [String: String] = [:]
+            for f in gitFiles { out[f] = ws.exists(f) ? try ws.read(f) : "<missing>" }
+            return out
+        }
+        let before = try snapshot()
+        let baseLock = try ws.read("pipeline.lock")
+        let targets = gitFiles + ["sub", ".githooks", "sub/code.py/x", "train.py/x"]
+        let seed = UInt64(ProcessInfo.processInfo.environment["MLV_PROPERTY_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        let cases = max(1, (Int(ProcessInfo.processInfo.environment["MLV_PROPERTY_CASES"] ?? "") ?? 2000) / 10)
+        var rng = SplitMix(state: seed)
+        var ignoredWarnings = 0
+        for n in 0..<cases {
+            var lock = baseLock
+            func entry(_ path: String) -> String {
+                let dir = rng.below(3) == 0
+                return "    - path: \(path)\n      hash: sha256\n      sha256: \(dir ? dirHash : fileHash)\n      size: \(evil.utf8.count)\n" + (dir ? "      nfiles: 1\n" : "")
+            }
+            if rng.below(2) == 0 {
+                lock = lock.components(separatedBy: "    outs:\n").joined(separator: "    outs:\n" + entry(rng.pick(targets)))
+            }
+            for k in 0...rng.below(3) {
+                lock += "  evil\(k):\n    cmd: 'true'\n    outs:\n" + entry(rng.pick(targets))
+            }
+            try ws.write("pipeline.lock", lock)
+            if rng.below(2) == 0 { for f in ["train.py", "sub/code.py"] where rng.below(2) == 0 { try FS.remove(ws.path(f)) } }
+            let w = try Workspace.open(from: ws.root)
+            var warnings: [String] = []
+            w.onWarning = { warnings.append($0) }
+            for step in 0..<6 {
+                do {
+                    switch step {
+                    case 0: _ = try w.status()
+                    case 1: _ = try w.checkout(force: true)
+                    case 2:
+                        _ = try w.fetch(remote: nil, jobs: 2, checkoutAbsent: true)
+                        _ = try w.checkout(force: true)
+                    case 3:
+                        var options = ReproOptions()
+                        options.force = rng.below(2) == 0
+                        _ = try w.reproduce(options) { _ in }
+                    case 4: _ = try w.commit([])
+                    default: _ = try w.commitStages([])
+                    }
+                } catch is UserFacingError {
+                    // A lock naming .mlv or .git paths does not parse: refused outright.
+                }
+            }
+            if !warnings.isEmpty { ignoredWarnings += 1 }
+            // Deleted tracked files come back from git, as a user would restore them.
+            #expect(try ws.git(["checkout", "--", "train.py", "sub/code.py"]).status == 0)
+            let after = try snapshot()
+            if after != before {
+                let changed = gitFiles.filter { before[$0] != after[$0] }
+                Issue.record("seed \(seed), case \(n): changed \(changed); lock:\n\(lock)")
+                return
+            }
+        }
+        #expect(ignoredWarnings > cases / 2, "undeclared entries are reported (\(ignoredWarnings) of \(cases) cases)")
+    }
 }

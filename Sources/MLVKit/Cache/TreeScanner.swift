@@ -37,7 +37,7 @@ struct TreeScanner {
         case .symlink:
             if pointsIntoCache(abs), let target = try? FS.readLink(abs),
                let rel = Path.relative(Path.normalize(target), to: objectsRoot),
-               let hash = ContentHash(string: rel.replacingOccurrences(of: "/", with: "")) {
+               let hash = ContentHash(string: rel.split(separator: "/", omittingEmptySubsequences: false).joined()) {
                 return WorkspaceFile(path: relativePath, status: st, cacheLink: hash)
             }
             guard let real = FS.realPath(abs), Path.relative(real, to: root) != nil else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
@@ -241,10 +241,4 @@ struct DirectoryComparison {
     var added: [(WorkspaceFile, Digest)] = []
     var deleted: [DirectoryManifest.Entry] = []
     var unchanged = 0
-}
-
-extension String {
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
 }
