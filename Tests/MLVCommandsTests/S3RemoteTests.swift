@@ -225,6 +225,32 @@ import Testing
 }
 
 extension S3RemoteTests {
+    /// Credentials that may list open uploads but not abort them: gc --cloud -f still removes
+    /// the unreferenced objects, tries every stale upload, and then fails naming the refusal
+    /// (moto only: its IAM policies deny the one action).
+    @Test func gcCloudWhenTheServerRefusesToAbortAnUpload() throws {
+        let server = try S3TestServer.get(.moto)
+        let (ws, prefix) = try workspace(server)
+        #expect(try ws.mlv(["push"]).status == 0)
+        let object = "\(prefix)/sha256/ab/" + String(repeating: "c", count: 62)
+        #expect(try server.startUpload(key: object) == 200)
+        try FS.remove(ws.path("model.bin.mlv"))
+        let noAbort = try #require(server.noAbort)
+        ws.env["AWS_ACCESS_KEY_ID"] = noAbort.accessKey
+        ws.env["AWS_SECRET_ACCESS_KEY"] = noAbort.secretKey
+        let r = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"])
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.hasPrefix("mlv: error: remote 's3': 1 unfinished upload could not be aborted ('\(object)': remote 's3' denied access"), "\(r)")
+        #expect(r.stderr.contains("the 1 unreferenced object was removed\nhint: aborting needs s3:AbortMultipartUpload"), "\(r)")
+        #expect(!r.stderr.contains(noAbort.secretKey))
+        #expect(try server.openUploads(prefix: prefix + "/") == [object])
+        // The object is gone; with the full credentials the upload is aborted too.
+        ws.env.merge(server.credentials) { _, b in b }
+        let again = try ws.mlv(["gc", "--cloud", "--workspace", "--grace", "0", "-f"])
+        #expect(again.stdout.hasPrefix("remote 's3': removed 0 objects (0 B), aborted 1 unfinished upload"), "\(again)")
+        #expect(try server.openUploads(prefix: prefix + "/").isEmpty)
+    }
+
     /// Uploads are signed over their SHA-256 unless the remote says `unsigned_payload: true`;
     /// then single PUTs and multipart parts go as UNSIGNED-PAYLOAD, and everything still arrives
     /// intact (a pull hash-checks every object).

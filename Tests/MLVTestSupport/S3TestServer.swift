@@ -75,10 +75,13 @@ public final class S3TestServer: @unchecked Sendable {
         accessKey = a
         secretKey = s
         if let a = env["LIMITED_ACCESS_KEY_ID"], let s = env["LIMITED_SECRET_ACCESS_KEY"] { limited = (a, s) } else { limited = nil }
+        if let a = env["NOABORT_ACCESS_KEY_ID"], let s = env["NOABORT_SECRET_ACCESS_KEY"] { noAbort = (a, s) } else { noAbort = nil }
     }
 
     /// moto only: a user denied s3:ListBucketMultipartUploads (and allowed the rest).
     public let limited: (accessKey: String, secretKey: String)?
+    /// moto only: a user denied s3:AbortMultipartUpload (and allowed the rest).
+    public let noAbort: (accessKey: String, secretKey: String)?
 
     /// The environment an mlv process needs to reach the server.
     public var credentials: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }

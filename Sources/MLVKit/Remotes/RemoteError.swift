@@ -18,6 +18,7 @@ public enum RemoteError: UserFacingError, Equatable {
     case requestFailed(remote: String, object: String, code: String, status: Int, attempts: Int)
     case largerThanRecorded(remote: String, object: String, size: Int64, recorded: Int64)
     case notAFolder(remote: String, path: String)
+    case abortRefused(remote: String, count: Int, key: String, reason: String, removed: Int)
     case notARegularFile(remote: String, path: String, kind: String)
     case localRemoteMissing(remote: String, path: String)
     case corruptedDownloads(remote: String, objects: [String])
@@ -39,6 +40,8 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied(let r, let k): return "remote '\(r)' denied access\(k.map { " to '\($0)'" } ?? "") (AccessDenied)"
         case .noSuchBucket(let r, let b): return "remote '\(r)': bucket '\(b)' does not exist (NoSuchBucket)"
         case .unreachable(let r, let e, let why, let n): return "cannot reach remote '\(r)' at \(e) after \(Self.attempts(n)): \(why)"
+        case .abortRefused(let r, let n, let k, let why, let removed):
+            return "remote '\(r)': \(n) unfinished upload\(n == 1 ? "" : "s") could not be aborted ('\(k)': \(why)); the \(removed) unreferenced object\(removed == 1 ? " was" : "s were") removed"
         case .notAFolder(let r, let p): return "remote '\(r)': '\(p)' is a symbolic link or a file, not a folder; nothing was read or written through it"
         case .notARegularFile(let r, let p, let k): return "remote '\(r)': '\(p)' is \(k), not a regular file"
         case .largerThanRecorded(let r, let o, let s, let n):
@@ -73,6 +76,8 @@ public enum RemoteError: UserFacingError, Equatable {
         case .accessDenied: return "check that these credentials may read and write the bucket"
         case .noSuchBucket(_, let b): return "create the bucket '\(b)' first, or fix the remote's URL"
         case .unreachable: return "check the remote's endpoint_url and your network; nothing was lost, run the command again"
+        case .abortRefused:
+            return "aborting needs s3:AbortMultipartUpload: run gc --cloud again with credentials that have it, or let a lifecycle rule (AbortIncompleteMultipartUpload) clean up"
         case .notAFolder, .notARegularFile:
             return "someone put it into the remote's folder: remove it (the remote's folders hold only folders and objects)"
         case .largerThanRecorded:

@@ -54,7 +54,16 @@ extension Workspace {
             try pruneIndexes(removed: removed, store: store, settings: settings, jobs: settings.jobs)
             try store.deleteSide(entries.map { "runs/" + $0.relative })
             try store.delete(doomed)
-            for u in stale { try store.abort(u) }
+            // Every stale upload is tried; one the server refuses to abort (credentials that may
+            // list uploads but not abort them) does not stop the others, and is reported after.
+            var refused: [(String, Error)] = []
+            for u in stale {
+                do { try store.abort(u) } catch { refused.append((u.key, error)) }
+            }
+            if let (key, error) = refused.first {
+                throw RemoteError.abortRefused(remote: settings.name, count: refused.count, key: key,
+                                               reason: (error as? UserFacingError)?.message ?? "\(error)", removed: result.removed)
+            }
         }
         return result
     }
