@@ -125,9 +125,9 @@ public struct ValidationReport: Sendable {
 
 /// `mlv validate`: checks an image-folder dataset against `DatasetExpectations`.
 public enum DatasetValidator {
-    /// The largest image file read (bytes) and decoded (pixels); larger ones count as unreadable.
-    static let maxFileBytes = 64 << 20
-    static let maxPixels = 8192 * 8192
+    /// The largest image decoded (pixels), as training's; larger ones count as unreadable. Files
+    /// are read as training reads them (EngineFile.readImage: symlinks followed, the same size cap).
+    static let maxPixels = PNGImage.maxPixels
 
     public static func validate(data: String, expectations e: DatasetExpectations, threads: Int) throws -> ValidationReport {
         let folder = try ImageFolder.scan(data, seed: 0)
@@ -142,7 +142,7 @@ public enum DatasetValidator {
         try Parallel.forEach(count: items.count, workers: max(1, threads), makeContext: { () }) { i, _ in
             var s = Seen()
             do {
-                let bytes = try UntrustedFile.read(items[i].item.path, shownAs: items[i].item.path, what: "an image", limit: maxFileBytes)
+                let bytes = try EngineFile.readImage(items[i].item.path)
                 s.hash = SHA256Hasher.hex(bytes)
                 if let (w, h) = pngDimensions(bytes), w * h > maxPixels {
                     s.problem = "\(w)×\(h) pixels, above \(maxPixels)"

@@ -19,6 +19,12 @@ enum EngineFile {
 
     /// The bytes of `path`, which must be a regular file (a symlink to one is fine) of at most
     /// `limit` bytes; `what` names the kind of file in errors ("image", "checkpoint").
+    /// An image of a dataset, as training, evaluation and `validate` all read it: symlinks
+    /// followed (a checkout in symlink mode is links into the cache), at most `maxImageBytes`.
+    static func readImage(_ path: String) throws -> [UInt8] {
+        try read(path, what: "image", limit: maxImageBytes, hint: "images must be PNG files")
+    }
+
     static func read(_ path: String, what: String, limit: Int, hint: String? = nil) throws -> [UInt8] {
         do {
             return try UntrustedFile.bytes(path, shownAs: path, limit: limit, followSymlinks: true)

@@ -63,9 +63,18 @@ public struct ImageFolder: Sendable {
         return ImageFolder(root: root, classNames: classes, hasSplitFolders: false, splits: splits)
     }
 
-    /// Non-hidden entries of a folder, sorted by bytes.
+    /// Non-hidden entries of a folder, sorted by bytes. A name that is not valid UTF-8 is an
+    /// error naming it (its bytes as \xNN), not a file that then cannot be found.
     static func visibleEntries(_ dir: String) throws -> [String] {
-        try FS.list(dir).map(\.name).filter { !$0.hasPrefix(".") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        var names: [String] = []
+        for raw in try FS.rawNames(dir) where raw.first != UInt8(ascii: ".") {
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                throw EngineError("\(Path.join(dir, DirectoryWalker.InvalidName.escaped(raw))): the name is not valid UTF-8",
+                                  hint: "rename it (mlv records names as UTF-8 text)")
+            }
+            names.append(name)
+        }
+        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     /// The class folders of `dir`: every visible entry must be a folder.

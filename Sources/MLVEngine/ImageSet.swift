@@ -25,8 +25,7 @@ public struct ImageSet: Sendable {
                 let outBase = out.baseAddress!, errBase = errs.baseAddress!
                 parallelFor(items.count, threads: threads) { i in
                     do {
-                        let bytes = try EngineFile.read(items[i].path, what: "image", limit: EngineFile.maxImageBytes,
-                                                        hint: "images must be PNG files")
+                        let bytes = try EngineFile.readImage(items[i].path)
                         // Decoding takes about 28 bytes per pixel (libpng's buffer, the samples,
                         // the planes): large images are decoded one at a time, so memory stays
                         // bounded by one image of PNGImage.maxPixels, not one per thread.

@@ -80,6 +80,22 @@ public enum FS {
         return out
     }
 
+    /// The names in a directory as raw bytes (no "." or ".."), unsorted: for callers that must
+    /// tell a name that is not UTF-8 from one that is.
+    public static func rawNames(_ path: String) throws -> [[UInt8]] {
+        guard let dir = opendir(path) else { throw FileSystemError.posix("open directory", path, errno: errno) }
+        defer { closedir(dir) }
+        var out: [[UInt8]] = []
+        while let ent = readdir(dir) {
+            let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
+                p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+            }
+            if raw == [46] || raw == [46, 46] { continue }
+            out.append(raw)
+        }
+        return out
+    }
+
     /// The kind `readdir` reports (nil: DT_UNKNOWN, ask `lstat`).
     public static func kind(direntType: UInt8) -> FileStatus.Kind? {
         switch Int32(direntType) {

@@ -57,6 +57,32 @@ import Testing
         }
     }
 
+    /// validate reads images as training does: a symlinked image (a checkout in symlink mode)
+    /// is an image, not an unreadable file; a name that is not UTF-8 is named as such by both.
+    @Test func validateAndTrainAcceptTheSameImages() throws {
+        try withTemporaryDirectory { dir in
+            try makeImageFolder(dir.url("data"), classes: 3, perClass: 3, splits: ["train", "val", "test"])
+            try dir.gen(["params.yaml": Self.expectations])
+            try FS.makeDirectories(dir.url("store"))
+            try FS.rename(dir.url("data/train/c0/img0.png"), dir.url("store/img0.png"))
+            try FS.makeSymlink(dir.url("store/img0.png"), dir.url("data/train/c0/img0.png"))
+            let r = try runMLV(["validate", "data"], cwd: dir.path)
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.hasSuffix("All 9 expectations met.\n"), "\(r)")
+
+            let bad: [UInt8] = Array(dir.url("data/train/c1/caf").utf8) + [0xE9, 0x2E, 0x70, 0x6E, 0x67, 0]
+            let fd = bad.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+            #expect(fd >= 0)
+            close(fd)
+            try dir.gen(["train.yaml": tinyParamsYAML()])
+            for args in [["validate", "data"], ["train", "--params", "train.yaml", "--data", "data", "--out", "m"]] {
+                let v = try runMLV(args, cwd: dir.path)
+                #expect(v.status == 2, "\(args): \(v)")
+                #expect(v.stderr.hasPrefix("mlv: error: data/train/c1/caf\\xE9.png: the name is not valid UTF-8\nhint: rename it"), "\(args): \(v)")
+            }
+        }
+    }
+
     @Test func badExpectationsAreRefusedWithTheirPlace() throws {
         try withTemporaryDirectory { dir in
             try makeImageFolder(dir.url("data"), classes: 2, perClass: 3)
