@@ -154,6 +154,19 @@ import Testing
         #expect(r.status == 0, "\(r)")
     }
 
+    /// toml++ assumes a table header starts with a key (an assert in debug builds, undefined
+    /// behaviour in release ones): `[}a]` is refused before it is parsed (found by FuzzTests).
+    @Test func aTableHeaderThatDoesNotStartWithAKeyIsRefused() throws {
+        for text in ["[model]\nx = 1\n[}model.opt]\nlr = 1\n", "  [[ ,a]]\n", "[\t*]\n"] {
+            let ws = try TestWorkspace()
+            try ws.gen(["conf.toml": text, "pipeline.yaml": "stages:\n  s:\n    cmd: 'true'\n    params: [{conf.toml: [x]}]\n"])
+            let r = try ws.mlv(["repro"])
+            #expect(r.status == 2, "\(r)")
+            #expect(r.stderr.hasPrefix("mlv: error: conf.toml:"), "\(r)")
+            #expect(r.stderr.contains(": invalid TOML: a table header must start with a key\n"), "\(r)")
+        }
+    }
+
     /// Params files whose bytes are not UTF-8, or hold a NUL byte, are refused with the file named.
     @Test func paramsThatAreNotTextAreRefused() throws {
         for (bytes, why) in [(Array("lr: 0.1\nname: caf".utf8) + [0xE9, 10], "bytes that are not UTF-8"),

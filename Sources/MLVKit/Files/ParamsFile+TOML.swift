@@ -21,9 +21,12 @@ extension ParamsFile {
     static let maxTOMLDepth = 64
 
     /// A lexical pass (strings and comments skipped) that counts, per line, the dots before the
-    /// first `=` (a key or a `[table.header]`), and the open `[`/`{` across lines.
+    /// first `=` (a key or a `[table.header]`), and the open `[`/`{` across lines. It also checks
+    /// that a table header starts with a key: toml++ assumes so there (an assert in debug builds,
+    /// undefined behaviour in release ones: `[}a]` aborted mlv).
     static func checkTOMLDepth(_ text: String, path: String) throws {
         var line = 1, dots = 0, open = 0, braces = 0
+        var lineStart = true
         var sawEquals = false
         var quote: UInt8? = nil, multiline = false, escaped = false
         var inComment = false
@@ -45,6 +48,20 @@ extension ParamsFile {
                 i += 1
                 continue
             }
+            if c != 32 && c != 9 && c != 10 && c != 13 {
+                if lineStart && c == 91 && open == 0 {
+                    var j = i + 1
+                    if j < b.count && b[j] == 91 { j += 1 }
+                    while j < b.count && (b[j] == 32 || b[j] == 9) { j += 1 }
+                    let k = j < b.count ? b[j] : 0
+                    let bareOrQuote = (k >= 65 && k <= 90) || (k >= 97 && k <= 122) || (k >= 48 && k <= 57) || k == 95 || k == 45 || k == 34 || k == 39
+                    if !bareOrQuote && k != 93 {
+                        throw YAMLError(file: path, line: line, column: 1, problem: "invalid TOML: a table header must start with a key")
+                    }
+                }
+                lineStart = false
+            }
+            if c == 10 { lineStart = true }
             switch c {
             case 35: inComment = true
             case 34, 39:
