@@ -9,6 +9,7 @@ request itself (signatures are not checked). MODE:
   - repeat-keys:  every page holds the same key, truncated, with a fresh token (never ends)
   - empty-pages:  every page is empty and truncated, with a fresh token (never ends)
   - not-xml:      listings are an HTML page; GETs return 404
+  - not-utf8:     listings are XML whose element names hold bytes that are not UTF-8
   - oversize:     listings are empty; a GET returns 1 MiB whatever was asked, a ranged GET
                   claims a total of 1 GiB
   - huge-total:   listings are empty; a ranged GET answers the range asked for but claims a
@@ -20,7 +21,7 @@ import argparse, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
-MODES = ["same-token", "repeat-keys", "empty-pages", "not-xml", "oversize", "huge-total", "trickle"]
+MODES = ["same-token", "repeat-keys", "empty-pages", "not-xml", "not-utf8", "oversize", "huge-total", "trickle"]
 
 
 def listing(contents, truncated, token):
@@ -79,6 +80,8 @@ def make_handler(mode):
                     return self.send(200, listing([], True, f"t{n}"))
                 if mode == "not-xml":
                     return self.send(200, b"<html><body>Welcome to nginx!</body></html>", [("Content-Type", "text/html")])
+                if mode == "not-utf8":
+                    return self.send(200, b'<?xml version="1.0" encoding="UTF-8"?><ListBuck\xe5tResult><Name>b</Name></ListBuck\xe5tResult>')
                 return self.send(200, listing([], False, None))
             if mode == "not-xml":
                 return self.send(404, b"<html>not found</html>")

@@ -17,8 +17,11 @@ public struct XMLTree: Sendable, Equatable {
     public subscript(_ name: String) -> String? { child(name)?.text }
 
 
-    /// Nil when `bytes` is not well-formed XML.
+    /// Nil when `bytes` is not well-formed XML, or not UTF-8 (S3 answers in UTF-8; and
+    /// Foundation's XMLParser traps on an element name whose bytes are not UTF-8, so a server
+    /// could otherwise end mlv with SIGILL: found by ResponseFuzzTests).
     public static func parse(_ bytes: [UInt8]) -> XMLTree? {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false
         let builder = Builder()
