@@ -1,5 +1,5 @@
-import CBLAS
-import CPNG
+internal import CBLAS
+internal import CPNG
 
 /// Versions and configuration of the engine's C libraries, for `mlv doctor`.
 public enum EngineLibraries {

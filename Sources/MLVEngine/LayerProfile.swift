@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 import Dispatch
 
 /// Wall time per layer and pass, collected when a run is profiled (`MLV_ENGINE_PROFILE=1`),

@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 import MLVSupport
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import CPNG
+internal import CPNG
 import MLVSupport
 
 /// A decoded image: samples scaled to [0, 1], `channels` = 1 (gray) or 3 (RGB), rows top to bottom.

@@ -1,4 +1,4 @@
-import CCrypto
+internal import CCrypto
 
 /// Streaming MD5 through OpenSSL's EVP interface. Not for integrity (SHA-256 is): only to
 /// compare a local part with the ETag S3 returns for an uploaded part (the hex MD5 of its bytes).

@@ -1,4 +1,4 @@
-import CSQLite
+internal import CSQLite
 
 /// A small SQLite connection: every C call goes through one checked funnel (as SwiftPM's
 /// `SQLite.checkError`), statements are prepared once and reused.

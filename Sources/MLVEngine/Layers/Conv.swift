@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 
 // 3×3 convolution, padding 1, stride 1, as im2col + one sgemm over the whole mini-batch.
 //

@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 import Foundation
 
 // Fully connected layers, softmax cross-entropy and Adam. Weights are (out, in) as in torch.nn.Linear.
