@@ -103,7 +103,7 @@ extension Workspace {
             }
             let updated = try PipelineFile.adding(stage, to: text)
             let pipeline = try PipelineFile.parse(updated, root: root)
-            _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
+            _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.path))
             try AtomicFile.write(updated, to: path)
         }
     }

@@ -103,7 +103,7 @@ final class Reproducer {
         self.options = options
         emitRaw = events
         guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
-        graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.target))
+        graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
         selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
         (lock, lockText) = try ws.loadLockWithText(stages: pipeline.stages)
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

@@ -14,7 +14,7 @@ import Glibc
 /// pull leaves the workspace as it found it.
 final class EarlyCheckout: @unchecked Sendable {
     private let workspace: Workspace
-    private let tracked: [TrackedPath]
+    private let tracked: [Output]
     private let linker: Linker
     /// Object → where its files go (folder workspace-relative with symlinks resolved, name, shown).
     private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64, target: Int)]] = [:]
@@ -27,7 +27,7 @@ final class EarlyCheckout: @unchecked Sendable {
     private(set) var written = 0
     private(set) var bytes: Int64 = 0
 
-    init(_ workspace: Workspace, tracked: [TrackedPath]) {
+    init(_ workspace: Workspace, tracked: [Output]) {
         self.workspace = workspace
         self.tracked = tracked
         linker = workspace.linker()
@@ -36,23 +36,23 @@ final class EarlyCheckout: @unchecked Sendable {
     /// Called once the directory manifests are in the cache, before any file is downloaded.
     func plan() {
         var seen = Set<String>()
-        for t in tracked where seen.insert(t.target).inserted {
+        for t in tracked where seen.insert(t.path).inserted {
             // A path that exists, or whose parent does not stay inside the workspace, is the checkout's.
             // Its folder must exist too, so that removing the path undoes everything written.
-            guard ((try? FS.status(workspace.absolute(t.target))) ?? nil) == nil,
-                  let parent = try? workspace.resolvedParent(t.target),
+            guard ((try? FS.status(workspace.absolute(t.path))) ?? nil) == nil,
+                  let parent = try? workspace.resolvedParent(t.path),
                   FS.isDirectory(workspace.absolute(parent)) else { continue }
             let target = planned.count
-            planned.append((parent, Path.base(t.target)))
-            let inside = Path.join(parent, Path.base(t.target))
-            guard t.pointer.hash.isDirectory else {
-                destinations[t.pointer.hash, default: []].append((parent, Path.base(t.target), t.target, t.pointer.size, target))
+            planned.append((parent, Path.base(t.path)))
+            let inside = Path.join(parent, Path.base(t.path))
+            guard t.hash.isDirectory else {
+                destinations[t.hash, default: []].append((parent, Path.base(t.path), t.path, t.size, target))
                 continue
             }
-            guard let manifest = try? workspace.cache.manifest(t.pointer.hash) else { continue }
+            guard let manifest = try? workspace.cache.manifest(t.hash) else { continue }
             for e in manifest.entries {
                 destinations[ContentHash(e.digest), default: []].append(
-                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.target + "/" + e.path, e.size, target))
+                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.path + "/" + e.path, e.size, target))
             }
         }
     }

@@ -19,7 +19,7 @@ extension Workspace {
     /// The tracked paths `selection` names, restricted to `targets` (workspace-relative
     /// prefixes given by the user; none: all). Pointers from git are validated as the ones on
     /// disk are: their paths must stay inside the workspace, away from `.git` and `.mlv`.
-    func trackedPaths(_ targets: [String], selection: RevisionSelection, cwd: String) throws -> [TrackedPath] {
+    func trackedPaths(_ targets: [String], selection: RevisionSelection, cwd: String) throws -> [Output] {
         switch selection {
         case .workspace:
             return try transferTargets(targets, cwd: cwd)
@@ -38,14 +38,14 @@ extension Workspace {
         }
     }
 
-    func committedPointers(_ revisions: [String], targets: [String], cwd: String) throws -> [TrackedPath] {
+    func committedPointers(_ revisions: [String], targets: [String], cwd: String) throws -> [Output] {
         guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
         // The workspace may be a folder inside the repository.
         guard let inRepo = Path.relative(root, to: git.workdir) else { return [] }
         let prefix = inRepo == "." ? "" : inRepo + "/"
         let wanted = try targets.map { try relativeTarget($0, cwd: cwd) }.map { $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0 }
         var seen = Set<String>()   // "pointer path \0 hash": the same pointer in many commits counts once
-        var out: [TrackedPath] = []
+        var out: [Output] = []
         for rev in revisions {
             let commit = try git.resolve(rev)
             for repoPath in try git.listFiles(at: commit, suffix: PointerFile.suffix) where repoPath.hasPrefix(prefix) {
@@ -60,7 +60,7 @@ extension Workspace {
                 else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }
                 if !wanted.isEmpty && !wanted.contains(where: { target == $0 || target.hasPrefix($0 + "/") }) { continue }
                 if seen.insert(pointerPath + "\u{0}" + pointer.hash.description).inserted {
-                    out.append(TrackedPath(pointerPath: pointerPath, target: target, pointer: pointer))
+                    out.append(Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath)))
                 }
             }
             // The cached outs that revision's pipeline.lock records (parsing validates their paths);
@@ -69,11 +69,12 @@ extension Workspace {
             let shown = "\(rev == commit ? String(commit.prefix(8)) : rev):\(Lockfile.fileName)"
             let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: shown)
             let local = Set((try PipelineFile.load(root: root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
-            for o in lock.stages.flatMap(\.outs) where !local.contains(o.path) {
-                if !wanted.isEmpty && !wanted.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") }) { continue }
-                if seen.insert(Lockfile.fileName + "\u{0}" + o.path + "\u{0}" + o.hash.description).inserted {
-                    out.append(TrackedPath(pointerPath: Lockfile.fileName, target: o.path,
-                                           pointer: PointerFile(path: o.path, hash: o.hash, size: o.size, fileCount: o.fileCount)))
+            for stage in lock.stages {
+                for o in stage.outs where !local.contains(o.path) {
+                    if !wanted.isEmpty && !wanted.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") }) { continue }
+                    if seen.insert(Lockfile.fileName + "\u{0}" + o.path + "\u{0}" + o.hash.description).inserted {
+                        out.append(Output(o, stage: stage.name, cache: true))
+                    }
                 }
             }
         }

@@ -49,26 +49,26 @@ extension Workspace {
         return (settings, try settings.openStore(localConfig: local))
     }
 
-    func objectSet(_ tracked: [TrackedPath]) throws -> ObjectSet {
+    func objectSet(_ tracked: [Output]) throws -> ObjectSet {
         var set = ObjectSet()
         for t in tracked {
-            let h = t.pointer.hash
+            let h = t.hash
             if !h.isDirectory {
-                set.files[h] = t.pointer.size
-                set.shownAs[h] = t.target
+                set.files[h] = t.size
+                set.shownAs[h] = t.path
                 continue
             }
             if set.members[h] != nil { continue }
-            guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.target; continue }
+            guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.path; continue }
             set.manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
-            set.shownAs[h] = t.target
+            set.shownAs[h] = t.path
             var members: [ContentHash] = []
             members.reserveCapacity(m.entries.count)
             for e in m.entries {
                 let fh = ContentHash(e.digest)
                 members.append(fh)
                 set.files[fh] = e.size
-                if set.shownAs[fh] == nil { set.shownAs[fh] = t.target + "/" + e.path }
+                if set.shownAs[fh] == nil { set.shownAs[fh] = t.path + "/" + e.path }
             }
             set.members[h] = members
         }
@@ -168,7 +168,7 @@ extension Workspace {
             let jobs = jobs ?? settings.jobs
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
-            if checkoutAbsent { try checkNotGitTracked(tracked.map(\.target)) }
+            if checkoutAbsent { try checkNotGitTracked(tracked.map(\.path)) }
             let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
             defer { if early != nil { flushState() } }
             let outcome: FetchOutcome
@@ -204,7 +204,7 @@ extension Workspace {
     }
 
     /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the lock.
-    func fetchObjects(_ tracked: [TrackedPath], settings: RemoteSettings, store: ObjectStore, jobs: Int,
+    func fetchObjects(_ tracked: [Output], settings: RemoteSettings, store: ObjectStore, jobs: Int,
                       progress: ((ProgressCounter.Snapshot) -> Void)?, early: EarlyCheckout? = nil) throws -> FetchOutcome {
         var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
         var missingHashes = Set<ContentHash>()
@@ -332,8 +332,8 @@ extension Workspace {
         var out: [CloudStatus] = []
         var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
-            var s = CloudStatus(target: t.target)
-            let objects = [t.pointer.hash] + (set.members[t.pointer.hash] ?? [])
+            var s = CloudStatus(target: t.path)
+            let objects = [t.hash] + (set.members[t.hash] ?? [])
             for h in Set(objects) {
                 let cached = inCache[h] ?? cache.contains(h)
                 inCache[h] = cached

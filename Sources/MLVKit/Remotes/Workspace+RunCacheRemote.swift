@@ -65,11 +65,9 @@ extension Workspace {
         return out
     }
 
-    /// Run-cache outs as pointer-like records (for `objectSet` and `fetchObjects`).
-    func runOutputs(_ outs: [[Lockfile.Entry]]) -> [TrackedPath] {
-        outs.joined().map { o in
-            TrackedPath(pointerPath: "run-cache", target: o.path, pointer: PointerFile(path: o.path, hash: o.hash, size: o.size, fileCount: o.fileCount))
-        }
+    /// Run-cache outs as outputs (for `objectSet` and `fetchObjects`).
+    func runOutputs(_ outs: [[Lockfile.Entry]]) -> [Output] {
+        outs.joined().map { Output(path: $0.path, hash: $0.hash, size: $0.size, fileCount: $0.fileCount, record: .runCache) }
     }
 
     /// The entries the remote lacks, uploaded (their objects must be there already); returns how many.

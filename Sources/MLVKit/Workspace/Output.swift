@@ -11,6 +11,8 @@ public struct Output: Equatable, Sendable {
         case pointer(file: String)
         /// A stage's entry in `pipeline.lock`.
         case lock(stage: String)
+        /// An out a run-cache entry records (the run is not in the lock).
+        case runCache
     }
 
     /// Workspace-relative path of the file or folder.
@@ -31,10 +33,6 @@ public struct Output: Equatable, Sendable {
         self.fileCount = fileCount
         self.cache = cache
         self.record = record
-    }
-
-    init(_ t: TrackedPath) {
-        self.init(path: t.target, hash: t.pointer.hash, size: t.pointer.size, fileCount: t.pointer.fileCount, record: .pointer(file: t.pointerPath))
     }
 
     init(_ e: Lockfile.Entry, stage: String, cache: Bool) {
@@ -66,7 +64,7 @@ extension Workspace {
     /// `pipeline.yaml` cannot be read every one counts as cached (gc then keeps more, never less).
     func outputs(_ sources: OutputSources = .all, lenientPipeline: Bool = false) throws -> [Output] {
         var out: [Output] = []
-        if sources.contains(.pointers) { out = try allPointers().map(Output.init) }
+        if sources.contains(.pointers) { out = try allPointers() }
         guard sources.contains(.lock) else { return out }
         guard FS.exists(absolute(Lockfile.fileName)) else { return out }
         let stages = lenientPipeline ? (((try? PipelineFile.load(root: root)) ?? nil)?.stages ?? []) : (try PipelineFile.load(root: root)?.stages ?? [])

@@ -46,7 +46,7 @@ extension Workspace {
         try checkCanCommit(options.message)
         return try withLock {
             let plans = try rels.map { try plan($0.0, shownAs: $0.1) }
-            let recorded = plans.map { p in (try? loadPointer(Workspace.pointerPath(for: p.path))).map(Output.init) }
+            let recorded = plans.map { p in try? loadPointer(Workspace.pointerPath(for: p.path)) }
             return try track(plans, recorded: recorded, options: options)
         }
     }
@@ -161,7 +161,7 @@ extension Workspace {
             result.bytes += pointer.size
             let pointerRel = Workspace.pointerPath(for: plan.path)
             let existing = try? loadPointer(pointerRel)
-            if existing?.pointer == pointer {
+            if let e = existing, e.hash == pointer.hash, e.size == pointer.size, e.fileCount == pointer.fileCount, e.path == plan.path {
                 result.unchanged.append(plan.path)
             } else {
                 try AtomicFile.write(try pointer.serialized(), to: absolute(pointerRel))

@@ -36,7 +36,7 @@ extension Workspace {
     /// The stages (those named and their upstream, or all) and the edges between them.
     public func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        let graph = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.target))
+        let graph = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.path))
         let chosen = try graph.selection(targets)
         let set = Set(chosen)
         var edges: [(from: String, to: String)] = []

@@ -1,20 +1,11 @@
 import MLVSupport
 
-/// A pointer file found in the workspace, with the path it tracks.
-public struct TrackedPath: Equatable, Sendable {
-    /// Workspace-relative path of the `.mlv` file.
-    public var pointerPath: String
-    /// Workspace-relative path of the tracked file or directory.
-    public var target: String
-    public var pointer: PointerFile
-}
-
 extension Workspace {
     /// Folders never searched for pointer files.
     static let skippedFolders: Set<String> = ["node_modules", "__pycache__"]
 
-    /// Reads and validates one pointer file (workspace-relative path).
-    public func loadPointer(_ pointerPath: String) throws -> TrackedPath {
+    /// Reads and validates one pointer file (workspace-relative path): the output it records.
+    public func loadPointer(_ pointerPath: String) throws -> Output {
         let text = try UntrustedFile.readText(absolute(pointerPath), shownAs: pointerPath, what: "a pointer file")
         let pointer = try PointerFile.parse(text, file: pointerPath)
         let target = Path.join(Path.parent(pointerPath), pointer.path)
@@ -29,13 +20,13 @@ extension Workspace {
         } catch WorkspaceError.symlinkEscapes {
             throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
         }
-        return TrackedPath(pointerPath: pointerPath, target: target, pointer: pointer)
+        return Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
     }
 
     /// Every pointer file in the workspace, sorted by path. Hidden folders, tracked folders and
     /// nested workspaces are not searched.
-    public func allPointers() throws -> [TrackedPath] {
-        var out: [TrackedPath] = []
+    public func allPointers() throws -> [Output] {
+        var out: [Output] = []
         // Folders are opened from the root's descriptor (in pieces when deep), so an untracked
         // folder nested past PATH_MAX is searched like any other instead of failing the command.
         let rootHandle = try DirectoryHandle.open(root)
@@ -52,7 +43,7 @@ extension Workspace {
                     if e.kind == .directory { continue }
                     let t = try loadPointer(rel)
                     out.append(t)
-                    if Path.parent(t.target) == dir || (dir == "." && !t.target.contains("/")) { tracked.insert(Path.base(t.target)) }
+                    if Path.parent(t.path) == dir || (dir == "." && !t.path.contains("/")) { tracked.insert(Path.base(t.path)) }
                 }
                 for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
                     let kind = try e.kind ?? handle.status(e.name)?.kind
@@ -65,22 +56,22 @@ extension Workspace {
             }
         }
         try visit(".")
-        return out.sorted { $0.target < $1.target }
+        return out.sorted { $0.path < $1.path }
     }
 
     /// The pointers for the given user paths: a tracked path, its pointer file, or a folder
     /// (every pointer below it). No targets → all pointers.
-    public func pointers(for targets: [String], cwd: String = FS.currentDirectory()) throws -> [TrackedPath] {
+    public func pointers(for targets: [String], cwd: String = FS.currentDirectory()) throws -> [Output] {
         let all = try allPointers()
         if targets.isEmpty { return all }
-        var out: [TrackedPath] = []
+        var out: [Output] = []
         for arg in targets {
             var rel = try relativeTarget(arg, cwd: cwd)
             if rel.hasSuffix(PointerFile.suffix), FS.exists(absolute(rel)) { rel = String(rel.dropLast(PointerFile.suffix.count)) }
-            let matches = all.filter { $0.target == rel || $0.target.hasPrefix(rel + "/") }
+            let matches = all.filter { $0.path == rel || $0.path.hasPrefix(rel + "/") }
             if matches.isEmpty {
-                if let parent = all.first(where: { rel.hasPrefix($0.target + "/") }) {
-                    throw WorkspaceError.trackedByParent(path: arg, pointer: parent.target)
+                if let parent = all.first(where: { rel.hasPrefix($0.path + "/") }) {
+                    throw WorkspaceError.trackedByParent(path: arg, pointer: parent.path)
                 }
                 throw WorkspaceError.notTracked(path: arg)
             }
