@@ -27,18 +27,7 @@ public struct Lockfile: Equatable, Sendable {
     public static let fileName = "pipeline.lock"
 
     /// A recorded file or folder (a folder's hash is its manifest's, marked `.dir`).
-    public struct Entry: Equatable, Sendable {
-        public var path: String
-        public var hash: ContentHash
-        public var size: Int64
-        public var fileCount: Int?
-        public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?) {
-            self.path = path
-            self.hash = hash
-            self.size = size
-            self.fileCount = fileCount
-        }
-    }
+    public typealias Entry = ContentRecord
 
     public struct StageLock: Equatable, Sendable {
         public var name: String

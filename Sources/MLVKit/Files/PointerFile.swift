@@ -9,21 +9,12 @@ import Yams
 ///       sha256: 3f2a…e1.dir
 ///       size: 1048576
 ///       nfiles: 120
-public struct PointerFile: Equatable, Sendable {
-    /// The tracked path, relative to the pointer file's folder.
-    public var path: String
-    public var hash: ContentHash
-    public var size: Int64
-    /// For directories: the number of files.
-    public var fileCount: Int?
+///
+/// The record is a `ContentRecord` (its path relative to the pointer file's folder); this file
+/// holds its pointer-file format.
+public typealias PointerFile = ContentRecord
 
-    public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?) {
-        self.path = path
-        self.hash = hash
-        self.size = size
-        self.fileCount = fileCount
-    }
-
+extension PointerFile {
     public static let suffix = ".mlv"
     /// The largest size a pointer or manifest entry may state (1 PiB): sums of many stay far from overflow.
     public static let maxSize: Int64 = 1 << 50

@@ -15,22 +15,18 @@ public struct Output: Equatable, Sendable {
         case runCache
     }
 
-    /// Workspace-relative path of the file or folder.
-    public var path: String
-    /// The content's hash (a folder's is its `.dir` manifest's).
-    public var hash: ContentHash
-    public var size: Int64
-    /// For folders: the number of files.
-    public var fileCount: Int?
+    /// What is recorded: the workspace-relative path, the content's hash, size and file count.
+    public var content: ContentRecord
+    public var path: String { get { content.path } set { content.path = newValue } }
+    public var hash: ContentHash { get { content.hash } set { content.hash = newValue } }
+    public var size: Int64 { get { content.size } set { content.size = newValue } }
+    public var fileCount: Int? { get { content.fileCount } set { content.fileCount = newValue } }
     /// False for pipeline outs marked `cache: false` (kept in git; the cache need not hold them).
     public var cache: Bool
     public var record: Record
 
     public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?, cache: Bool = true, record: Record) {
-        self.path = path
-        self.hash = hash
-        self.size = size
-        self.fileCount = fileCount
+        content = ContentRecord(path: path, hash: hash, size: size, fileCount: fileCount)
         self.cache = cache
         self.record = record
     }
@@ -42,7 +38,7 @@ public struct Output: Equatable, Sendable {
     var isPointer: Bool { if case .pointer = record { return true } else { return false } }
 
     /// The same content as a lock entry (for the lock and the run-cache).
-    var lockEntry: Lockfile.Entry { Lockfile.Entry(path: path, hash: hash, size: size, fileCount: fileCount) }
+    var lockEntry: Lockfile.Entry { content }
 }
 
 /// Which records `Workspace.outputs` reads.
