@@ -1,0 +1,122 @@
+import Foundation
+@testable import MLVKit
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// The pure parts, without the binary: the lock filter, the run-cache's entry format, the state
+/// index, the byte-level path rules and the terminal escaper.
+@Suite struct PureUnitTests {
+    static let h1 = ContentHash(string: String(repeating: "a", count: 64))!
+    static let h2 = ContentHash(string: String(repeating: "b", count: 64) + ".dir")!
+
+    func stage(_ name: String, outs: [String]) -> Stage {
+        var s = Stage(name: name, cmd: ["true"], wdir: ".", deps: [], params: [], outs: outs.map { StageOutput(path: $0) })
+        s.frozen = false
+        return s
+    }
+
+    @Test func theLockKeepsOnlyWhatThePipelineDeclares() {
+        let entry = { (p: String) in Lockfile.Entry(path: p, hash: Self.h1, size: 1, fileCount: nil) }
+        let lock = Lockfile(stages: [
+            Lockfile.StageLock(name: "prep", cmd: ["x"], deps: [], params: [], outs: [entry("out.txt"), entry(".gitattributes")]),
+            Lockfile.StageLock(name: "evil", cmd: ["x"], deps: [], params: [], outs: [entry("train.py")]),
+        ])
+        let (kept, dropped) = lock.declared(by: [stage("prep", outs: ["out.txt"])])
+        #expect(kept.stages.map(\.name) == ["prep"])
+        #expect(kept.stages[0].outs.map(\.path) == ["out.txt"])
+        #expect(dropped == ["out '.gitattributes' of stage 'prep' is not in pipeline.yaml", "stage 'evil' is not in pipeline.yaml"])
+        #expect(lock.declared(by: []).lock.stages.isEmpty)
+    }
+
+    @Test func runCacheEntriesRoundTripAndRefuseWhatTheyMayNotName() throws {
+        let dir = try TemporaryDirectory(prefix: "mlv-runs")
+        defer { dir.remove() }
+        let cache = RunCache(root: dir.path)
+        let outs = [Lockfile.Entry(path: "model.bin", hash: Self.h1, size: 10, fileCount: nil),
+                    Lockfile.Entry(path: "data", hash: Self.h2, size: 20, fileCount: 3)]
+        try cache.save("k" + String(repeating: "0", count: 63), outs: outs)
+        let read = cache.entries("k" + String(repeating: "0", count: 63), outs: ["data", "model.bin"])
+        #expect(read.count == 1 && Set(read[0].map(\.path)) == ["data", "model.bin"])
+        // Outs other than the stage's declared ones: not an entry for it.
+        #expect(cache.entries("k" + String(repeating: "0", count: 63), outs: ["data"]).isEmpty)
+        // Bytes that do not hash to their name are skipped.
+        let folder = cache.folder("k" + String(repeating: "0", count: 63))
+        let name = try #require(try FS.list(folder).first?.name)
+        try FS.chmod(folder + "/" + name, 0o644)
+        try FS.writeFile(folder + "/" + name, Array("mlv-run 1\n".utf8))
+        #expect(cache.entries("k" + String(repeating: "0", count: 63), outs: ["data", "model.bin"]).isEmpty)
+        // Parsing: unsafe paths, negative sizes and duplicates are refused.
+        let line = { (p: String, size: String) in "mlv-run 1\n\(Self.h1)\t\(size)\t-\t\(p)\n" }
+        #expect(RunCache.parse(Array(line("../x", "1").utf8), declared: nil) == nil)
+        #expect(RunCache.parse(Array(line(".git/config", "1").utf8), declared: nil) == nil)
+        #expect(RunCache.parse(Array(line("a\nb", "1").utf8), declared: nil) == nil)
+        #expect(RunCache.parse(Array(line("ok", "-1").utf8), declared: nil) == nil)
+        #expect(RunCache.parse(Array((line("ok", "1") + "\(Self.h1)\t1\t-\tok\n").utf8), declared: nil) == nil)
+        #expect(RunCache.parse(Array(line("ok", "1").utf8), declared: nil)?.first?.path == "ok")
+    }
+
+    @Test func theStateIndexAnswersOnlyForAnUnchangedFile() throws {
+        let dir = try TemporaryDirectory(prefix: "mlv-state")
+        defer { dir.remove() }
+        try FS.writeFile(dir.path + "/f", Array("one".utf8))
+        let st = try #require(try FS.status(dir.path + "/f"))
+        let digest = Digest(bytes: SHA256Hasher.hexBytes(Array("one".utf8)))
+        let index = StateIndex(path: dir.path + "/state.db")
+        #expect(index.lookup(st) == nil)
+        // Written within the timestamp granularity of now: it could change again without its
+        // mtime changing, so it is not remembered, unless mlv wrote those bytes itself.
+        index.record(st, digest)
+        #expect(index.lookup(st) == nil)
+        index.record(st, digest, written: true)
+        #expect(index.lookup(st) == digest)
+        index.flush()
+        // A second process (a new index on the same file) sees what the first flushed.
+        #expect(StateIndex(path: dir.path + "/state.db").lookup(st) == digest)
+        // The same inode with another size or mtime is not the same file.
+        var changed = st
+        changed.size += 1
+        #expect(index.lookup(changed) == nil)
+        changed = st
+        changed.mtimeNs += 1
+        #expect(index.lookup(changed) == nil)
+        index.markComplete("x.dir")
+        index.flush()
+        #expect(index.isComplete("x.dir"))
+        index.forgetComplete()
+        #expect(!index.isComplete("x.dir"))
+    }
+
+    @Test func pathsAreCheckedByTheirBytes() {
+        #expect(WorkspacePath.isSafeRelative("a/b.txt"))
+        for bad in ["", "/a", "a//b", "a/./b", "a/../b", "a\u{0}b", "e\r\nf", "a\nb", "c\rd"] {
+            #expect(!WorkspacePath.isSafeRelative(bad), "\(bad.debugDescription)")
+        }
+        // A manifest's names keep line breaks (stored percent-encoded); never NUL.
+        #expect(WorkspacePath.isSafeRelative("e\r\nf", allowingLineBreaks: true))
+        #expect(!WorkspacePath.isSafeRelative("a\u{0}b", allowingLineBreaks: true))
+        #expect(WorkspacePath.hasLineBreakOrNUL("e\r\nf") && !WorkspacePath.hasLineBreakOrNUL("ef"))
+        #expect(WorkspacePath.escapingLineBreaks("e\r\nf\u{0}") == "e\\r\\nf\\0")
+        #expect(WorkspacePath.protectedComponent(in: "x/.GIT./y") == ".GIT.")
+        #expect(WorkspacePath.protectedComponent(in: "x/.githooks/y") == nil)
+    }
+
+    @Test func terminalTextEscapesControlsAndReorderings() {
+        #expect(TerminalText.visible("plain\ttab") == "plain\ttab")
+        #expect(TerminalText.visible("a\u{1B}[2Jb") == "a\\u001B[2Jb")
+        #expect(TerminalText.visible("x\u{202E}y\u{85}") == "x\\u202Ey\\u0085")
+        #expect(TerminalText.visible("l1\nl2") == "l1\\u000Al2")
+        #expect(TerminalText.visible("l1\nl2", keepingLineBreaks: true) == "l1\nl2")
+        #expect(TerminalText.visible("é ü 日本") == "é ü 日本")
+    }
+
+    @Test func stageNamesAndGeneratedNames() {
+        for ok in ["train", "train_v2.1", "a-b", "ünïcode"] { #expect(PipelineFile.isValidName(ok), "\(ok)") }
+        for bad in ["", "-x", "a b", "a/b", "a:b", "a@b", "a\u{1B}", "a\"b", "a|b"] { #expect(!PipelineFile.isValidName(bad), "\(bad)") }
+        #expect(PipelineFile.isValidGeneratedName("s@0.1-8"))
+        #expect(PipelineFile.isValidGeneratedName("s@-3"))
+        #expect(!PipelineFile.isValidGeneratedName("s@a b"))
+        #expect(!PipelineFile.isValidGeneratedName("s@"))
+        #expect(!PipelineFile.isValidGeneratedName("s"))
+    }
+}
