@@ -65,6 +65,24 @@ public final class DirectoryHandle: @unchecked Sendable {
         return DirectoryHandle(fd: current, path: relative == "." ? path : path + "/" + relative)
     }
 
+    /// The folder `name` right inside this one (one component, `O_NOFOLLOW`): what `descend`
+    /// does for one component, without its duplicate descriptor. Created when missing and
+    /// `create`; nil when missing otherwise; `Swapped` when it is a symlink or not a folder.
+    public func child(_ name: String, create: Bool) throws -> DirectoryHandle? {
+        var f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if f < 0 && errno == ENOENT && create {
+            if mkdirat(fd, name, 0o755) != 0 && errno != EEXIST { throw FileSystemError.posix("create directory", path + "/" + name, errno: errno) }
+            f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
+        if f < 0 {
+            let e = errno
+            if e == ENOENT && !create { return nil }
+            if e == ELOOP || e == ENOTDIR { throw Swapped(relativePath: name) }
+            throw FileSystemError.posix("open directory", path + "/" + name, errno: e)
+        }
+        return DirectoryHandle(fd: f, path: path + "/" + name)
+    }
+
     /// `fstatat` without following a symlink; nil when missing.
     public func status(_ name: String) throws -> FileStatus? {
         var st = stat()

@@ -25,33 +25,71 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         guard FS.isDirectory(root) else { throw RemoteError.localRemoteMissing(remote: remoteName, path: root) }
     }
 
+    /// Folders opened so far (by path below the root): a handle stays valid for the command,
+    /// whatever is renamed or swapped in later, and saves reopening it per object.
+    private var opened: [String: DirectoryHandle] = [:]
+    private let openedLock = Lock()
+
     /// The folder `relative` below the root (nil when missing and not `create`).
     func folder(_ relative: String, create: Bool) throws -> DirectoryHandle? {
-        let top: DirectoryHandle
-        do { top = try DirectoryHandle.open(root) } catch let e as FileSystemError where e.errno == ENOENT {
-            if create { throw e }
-            return nil
+        openedLock.lock()
+        let known = opened[relative]
+        openedLock.unlock()
+        if let known { return known }
+        // From the parent folder's handle (itself opened this way, and kept), one component:
+        // the 256 object folders cost one openat each.
+        let parent = Path.parent(relative)
+        let from: DirectoryHandle
+        if relative.contains("/") {
+            guard let p = try folder(parent, create: create) else { return nil }
+            from = p
+        } else {
+            do { from = try DirectoryHandle.open(root) } catch let e as FileSystemError where e.errno == ENOENT {
+                if create { throw e }
+                return nil
+            }
         }
+        let handle: DirectoryHandle?
         do {
-            return try top.descend(relative, create: create)
+            handle = try from.child(Path.base(relative), create: create)
         } catch let e as DirectoryHandle.Swapped {
-            throw RemoteError.notAFolder(remote: remoteName, path: e.relativePath)
+            let prefix = relative.contains("/") ? parent + "/" : ""
+            throw RemoteError.notAFolder(remote: remoteName, path: prefix + e.relativePath)
         }
+        if let handle {
+            openedLock.lock()
+            // At most the 256 object folders and a few side ones: descriptors stay few.
+            if opened.count < 512 { opened[relative] = handle }
+            openedLock.unlock()
+        }
+        return handle
     }
 
     /// The folder holding an object and its name there.
     func place(_ hash: ContentHash) -> (folder: String, name: String) {
-        let name = hash.objectName
-        return ("sha256/" + Path.parent(name), Path.base(name))
+        // By UTF-8 offsets: this runs for every object of a push (Path.parent walks Characters).
+        let hex = hash.description.utf8
+        let cut = hex.index(hex.startIndex, offsetBy: 2)
+        return ("sha256/" + String(Substring(hex[..<cut])), String(Substring(hex[cut...])))
     }
 
+    /// One listing per object folder that holds a wanted object (not a stat per object): the
+    /// regular files it lists are there.
     public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
         var found = Set<ContentHash>()
-        var folders: [String: DirectoryHandle?] = [:]
+        var byFolder: [String: [(ContentHash, String)]] = [:]
         for h in hashes {
             let (f, name) = place(h)
-            if folders[f] == nil { folders[f] = try? folder(f, create: false) }
-            if let dir = folders[f] ?? nil, (try? dir.status(name))??.kind == .file { found.insert(h) }
+            byFolder[f, default: []].append((h, name))
+        }
+        for (f, wanted) in byFolder {
+            guard let dir = try? folder(f, create: false), let entries = try? dir.list() else { continue }
+            var files = Set<String>()
+            for e in entries {
+                let kind = e.kind ?? (try? dir.status(e.name))??.kind
+                if kind == .file { files.insert(e.name) }
+            }
+            for (h, name) in wanted where files.contains(name) { found.insert(h) }
         }
         return found
     }
