@@ -36,13 +36,7 @@ enum EngineFile {
     }
 }
 
-/// "1.5 GB", "276.0 GB", "512 KB", "12 bytes" (decimal units).
-func formatBytes(_ n: Int) -> String { formatBytes(Double(n)) }
+/// "1.5 GiB", "512 B": the one byte formatter (ByteCount), IEC units as everywhere in mlv.
+func formatBytes(_ n: Int) -> String { ByteCount.text(n) }
 
-func formatBytes(_ n: Double) -> String {
-    if n < 1000 { return "\(Int(n)) bytes" }
-    for (unit, scale) in [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)] where n >= scale {
-        return String(format: "%.1f", n / scale) + " " + unit
-    }
-    return "\(Int(n)) bytes"
-}
+func formatBytes(_ n: Double) -> String { ByteCount.text(n) }

@@ -82,7 +82,7 @@ import Testing
             forgedBytes += Array(forged.utf8) + good[(8 + n)...]
             try FS.writeFile(dir.url("meta.safetensors"), forgedBytes)
             try refused(dir, ["predict", "--model", "meta.safetensors", "data/c0/img0.png"],
-                        "meta.safetensors: not an mlv checkpoint (its metadata describes 8.6 GB of weights, the file holds ")
+                        "meta.safetensors: not an mlv checkpoint (its metadata describes 8.0 GiB of weights, the file holds ")
 
             // A header length past the end of the file, and the largest one.
             for length in [UInt64(1) << 40, UInt64.max] {
@@ -180,7 +180,7 @@ import Testing
             try refused(dir, ["evaluate", "--model", "fifo", "--data", "data", "--out", "e.json"],
                         "fifo: is a FIFO, not a regular checkpoint file", skip: skip)
             try refused(dir, ["predict", "--model", "huge.safetensors", "data/c0/img0.png"],
-                        "huge.safetensors: 5.0 GB is too large for a checkpoint file (at most 4.3 GB)", skip: skip)
+                        "huge.safetensors: 4.7 GiB is too large for a checkpoint file (at most 4.0 GiB)", skip: skip)
             try refused(dir, ["predict", "--model", "m.safetensors", "data/c0/img0.png", "/dev/zero"],
                         "/dev/zero: is a device, not a regular image file", skip: skip)
             try refused(dir, ["predict", "--model", "m.safetensors", "fifo"],
@@ -190,7 +190,7 @@ import Testing
             try refused(dir, ["train", "--params", "fifo", "--data", "data", "--out", "out"],
                         "fifo: is a FIFO, not a regular params file", skip: skip)
             try refused(dir, ["train", "--params", "big.yaml", "--data", "data", "--out", "out"],
-                        "big.yaml: 2.1 MB is too large for a params file (at most 1.0 MB)", skip: skip)
+                        "big.yaml: 2.0 MiB is too large for a params file (at most 1.0 MiB)", skip: skip)
             try makeImageFolder(dir.url("split"), classes: 2, perClass: 2, splits: ["train", "val"])
             #expect(mkfifo(dir.url("split/train/c0/fifo.png"), 0o644) == 0)
             try refused(dir, ["train", "--data", "split", "--out", "out"],

@@ -22,13 +22,7 @@ enum ProgressBar {
 }
 
 enum Format {
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n)
-        var u = 0
-        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-        return u == 0 ? "\(n) B" : String(format1: v) + " " + units[u]
-    }
+    static func bytes(_ n: Int64) -> String { ByteCount.text(n) }
 
     static func seconds(_ s: Double) -> String {
         s < 1 ? "\(Int((s * 1000).rounded())) ms" : String(format2: s) + " s"
@@ -38,11 +32,6 @@ enum Format {
 }
 
 extension String {
-    init(format1 v: Double) {
-        let r = (v * 10).rounded() / 10
-        self = r == r.rounded() ? "\(Int(r)).0" : "\(r)"
-    }
-
     init(format2 v: Double) {
         let cents = Int((v * 100).rounded())
         let frac = cents % 100
