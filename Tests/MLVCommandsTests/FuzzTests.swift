@@ -9,19 +9,6 @@ import Testing
 /// `MLV_FUZZ_CASES` sets the number of cases (default 60), `MLV_FUZZ_SEED` the seed; a failure
 /// names the seed, the case and the files.
 @Suite struct FuzzTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-    }
-
     static let seeds: [String: String] = [
         "pipeline.yaml": """
         vars: [conf.toml]

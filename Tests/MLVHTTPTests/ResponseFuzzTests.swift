@@ -1,5 +1,6 @@
 import Foundation
 @testable import MLVHTTP
+import MLVTestSupport
 import Testing
 
 /// What an S3 server answers is untrusted: mutated listings, error documents, entity bombs and
@@ -19,19 +20,6 @@ import Testing
     static let tokens = ["<", ">", "</", "/>", "&amp;", "&", "&#0;", "&#x110000;", "<![CDATA[", "]]>", "<!--", "-->", "\u{0}", "é",
                          "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\">]>", "&a;", String(repeating: "<a>", count: 500), "9223372036854775808",
                          "-1", "<Contents>", "<Key>", "</Key>", "<IsTruncated>true</IsTruncated>"]
-
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-    }
 
     @Test func mutatedResponsesNeverTrap() {
         let seed = UInt64(ProcessInfo.processInfo.environment["MLV_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)

@@ -11,19 +11,6 @@ import Testing
 /// `MLV_PROPERTY_CASES` sets the number of cases (default 2,000), `MLV_PROPERTY_SEED` the seed;
 /// a failure names the seed and the case to replay.
 @Suite struct HostileInputPropertyTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-    }
-
     static let dangerous = [".git", ".mlv", ".GIT", ".Git.", ".mlv ", "GIT~1", "mlv~1", "lnk", "m", "out", "..", ".", "", "%2e%2e", "%00", "%"]
     static let benign = ["a", "b", "d", "keep", "x", "y", "ü", "hooks", "config", "cache", "sha256"]
 

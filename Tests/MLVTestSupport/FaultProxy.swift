@@ -12,30 +12,11 @@ public final class FaultProxy {
     public init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil, failParts: [Int] = []) throws {
         guard let port = upstream.split(separator: ":").last else { throw MessageError("bad upstream \(upstream)") }
         statsFile = "/tmp/mlv-fault-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["python3", Path.join(S3TestServer.repositoryRoot, "scripts/fault-proxy.py"), String(port),
-                    "--rate", String(rate), "--seed", String(seed), "--stall", String(stall),
+        var args = [String(port), "--rate", String(rate), "--seed", String(seed), "--stall", String(stall),
                     "--stats", statsFile, "--owner", String(getpid())]
         if let kinds { args += ["--kinds", kinds.joined(separator: ",")] }
         if !failParts.isEmpty { args += ["--fail-parts", failParts.map(String.init).joined(separator: ",")] }
-        process.arguments = args
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !line.contains(10) && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        guard let text = String(data: line, encoding: .utf8)?.split(separator: "\n").first, let p = Int(text) else {
-            process.terminate()
-            throw MessageError("the fault proxy did not start")
-        }
-        endpoint = "http://127.0.0.1:\(p)"
+        (process, endpoint) = try LoopbackScript.start("scripts/fault-proxy.py", args, what: "the fault proxy")
     }
 
     /// The counts so far, the proxy still running (it writes them on SIGUSR1).

@@ -9,25 +9,7 @@ public final class HostileS3Server {
     let process: Process
 
     public init(mode: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Path.join(S3TestServer.repositoryRoot, "scripts/hostile-s3.py"), mode, "--owner", String(getpid())]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !line.contains(10) && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        guard let text = String(data: line, encoding: .utf8)?.split(separator: "\n").first, let port = Int(text) else {
-            process.terminate()
-            throw MessageError("the hostile S3 server did not start")
-        }
-        endpoint = "http://127.0.0.1:\(port)"
+        (process, endpoint) = try LoopbackScript.start("scripts/hostile-s3.py", [mode, "--owner", String(getpid())], what: "the hostile S3 server")
     }
 
     public func stop() {
