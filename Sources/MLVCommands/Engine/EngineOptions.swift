@@ -16,7 +16,8 @@ struct EngineOptions: ParsableArguments {
     }
 }
 
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most 10 times a second.
+/// Training's progress through an epoch: the one progress bar (ProgressBar.draw), at most 10
+/// times a second.
 struct ProgressLine {
     private var lastDraw: UInt64 = 0
 
@@ -25,9 +26,6 @@ struct ProgressLine {
         let now = DispatchTime.now().uptimeNanoseconds
         if done < total && now - lastDraw < 100_000_000 { return }
         lastDraw = now
-        let width = 30, filled = width * done / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        Terminal.writeError("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)")
-        Terminal.progressVisible = true
+        ProgressBar.draw(label, fraction: Double(done) / Double(total), detail: "\(done)/\(total)")
     }
 }

@@ -30,8 +30,7 @@ struct Predict: ParsableCommand {
                  "probabilities": Dictionary(uniqueKeysWithValues: zip(classes, p.probabilities.map(Double.init))),
                  "logits": p.logits.map(Double.init)]
             }
-            let data = try JSONSerialization.data(withJSONObject: items, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try Console.json(items)
             return
         }
         let width = predictions.map(\.file.count).max() ?? 0

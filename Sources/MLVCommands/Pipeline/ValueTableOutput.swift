@@ -25,8 +25,7 @@ enum ValueTableOutput {
                 file[row.key] = cols
                 obj[row.file] = file
             }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            Console.line(String(decoding: data, as: UTF8.self))
+            try Console.json(obj)
             return
         }
         if table.rows.isEmpty {

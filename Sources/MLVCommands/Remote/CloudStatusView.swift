@@ -12,8 +12,7 @@ enum CloudStatusView {
             for s in differing {
                 obj[s.target] = ["not_on_remote": s.notOnRemote, "not_in_cache": s.notInCache, "missing": s.missingEverywhere]
             }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try Console.json(obj)
         } else if differing.isEmpty {
             let note = fromIndex > 0 ? " (\(Format.plural(fromIndex, "object")) known from its index; --verify asks the remote)" : ""
             print("Cache and remote '\(name)' are in sync\(note).")

@@ -1,3 +1,4 @@
+import Foundation
 import MLVSupport
 
 /// The one writer of command results to stdout: text that came from a file cannot move the
@@ -6,6 +7,12 @@ import MLVSupport
 enum Console {
     static func line(_ text: String, terminator: String = "\n") {
         Swift.print(TerminalText.visible(text, keepingLineBreaks: true), terminator: terminator)
+    }
+
+    /// The one `--json` printer: keys sorted, indented, slashes as they are.
+    static func json(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        line(String(decoding: data, as: UTF8.self))
     }
 }
 

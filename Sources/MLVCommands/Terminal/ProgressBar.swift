@@ -9,13 +9,20 @@ enum ProgressBar {
         guard Terminal.stderrIsTerminal else { return nil }
         return { s in
             let fraction = s.totalBytes > 0 ? Double(s.bytes) / Double(s.totalBytes) : (s.totalFiles > 0 ? Double(s.files) / Double(s.totalFiles) : 1)
-            let width = 24
-            let filled = min(width, Int(fraction * Double(width)))
-            let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
             let rate = s.totalBytes > 0 ? "\(Format.bytes(Int64(s.rate)))/s" : "\(Int(s.rate)) files/s"
-            Terminal.writeError("\r\u{1B}[2K\(s.label) [\(bar)] \(s.files)/\(s.totalFiles) files  \(Format.bytes(s.bytes))/\(Format.bytes(s.totalBytes))  \(rate)  \(s.etaText)")
-            Terminal.progressVisible = true
+            draw(s.label, fraction: fraction, detail: "\(s.files)/\(s.totalFiles) files  \(Format.bytes(s.bytes))/\(Format.bytes(s.totalBytes))  \(rate)  \(s.etaText)")
         }
+    }
+
+    /// The one bar mlv draws (transfers, checkout, training): `label [=====>    ] detail`,
+    /// over the previous one, on stderr when it is a terminal.
+    static func draw(_ label: String, fraction: Double, detail: String) {
+        guard Terminal.stderrIsTerminal else { return }
+        let width = 24
+        let filled = max(0, min(width, Int((fraction.isFinite ? fraction : 0) * Double(width))))
+        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
+        Terminal.writeError("\r\u{1B}[2K\(TerminalText.visible(label)) [\(bar)] \(detail)")
+        Terminal.progressVisible = true
     }
 
     static func finish() { Terminal.clearProgressLine() }

@@ -46,8 +46,7 @@ struct Status: ParsableCommand {
                 obj[s.target] = e
             }
             for s in stale { obj[s.stage] = ["stale": s.reasons] }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try Console.json(obj)
         } else if changed.isEmpty && stale.isEmpty {
             print("Data is up to date.")
         } else {
