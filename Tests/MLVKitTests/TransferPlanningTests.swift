@@ -26,10 +26,10 @@ import Testing
         let store = InMemoryObjectStore(usesIndex: usesIndex)
         let set = try w.objectSet(w.transferTargets([], cwd: w.root))
         #expect(set.files.count == 6 && set.manifests.count == 1)
-        let first = try w.push(set, settings: Self.settings, store: store, jobs: 4, verify: false, progress: nil)
+        let first = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(set, verify: false)
         #expect(first.transferred == 7 && store.uploads == 7 && store.objects.count == 7)
         let queriesBefore = store.existenceQueries
-        let again = try w.push(set, settings: Self.settings, store: store, jobs: 4, verify: false, progress: nil)
+        let again = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(set, verify: false)
         #expect(again.transferred == 0 && again.skipped == 7 && store.uploads == 7)
         // With an index, the second push needs no existence query at all.
         if usesIndex { #expect(store.existenceQueries == queriesBefore) }
@@ -39,10 +39,10 @@ import Testing
         let (ws, w) = try workspace()
         let store = InMemoryObjectStore()
         let tracked = try w.transferTargets([], cwd: w.root)
-        _ = try w.push(try w.objectSet(tracked), settings: Self.settings, store: store, jobs: 4, verify: false, progress: nil)
+        _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(try w.objectSet(tracked), verify: false)
         try FS.removeTree(ws.path(".mlv/cache"))
         try FS.makeDirectories(ws.path(".mlv/cache/sha256"))
-        let fetched = try w.fetchObjects(tracked, settings: Self.settings, store: store, jobs: 4, progress: nil).get()
+        let fetched = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).fetchObjects(tracked).get()
         #expect(fetched.transferred == 7)
         #expect(try tracked.allSatisfy { try w.isCached($0.hash) })
 
@@ -51,12 +51,12 @@ import Testing
         try FS.removeTree(ws.path(".mlv/cache"))
         try FS.makeDirectories(ws.path(".mlv/cache/sha256"))
         store.tamper(model.hash, with: Array("weightz".utf8))
-        let outcome = try w.fetchObjects(tracked.filter { $0.path == "model.bin" }, settings: Self.settings, store: store, jobs: 4, progress: nil)
+        let outcome = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).fetchObjects(tracked.filter { $0.path == "model.bin" })
         #expect(outcome.corrupted == ["model.bin"])
         #expect(!w.cache.contains(model.hash))
         store.tamper(model.hash, with: Array("weights, and then some".utf8))
         #expect(throws: RemoteError.largerThanRecorded(remote: "mem", object: model.hash.short, size: 22, recorded: 7)) {
-            _ = try w.fetchObjects(tracked.filter { $0.path == "model.bin" }, settings: Self.settings, store: store, jobs: 1, progress: nil)
+            _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 1).fetchObjects(tracked.filter { $0.path == "model.bin" })
         }
     }
 }

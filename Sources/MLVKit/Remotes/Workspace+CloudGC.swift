@@ -27,7 +27,8 @@ extension Workspace {
     /// just starts afresh); younger ones may belong to a push that is running.
     public func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
-        let (settings, store) = try remote(name)
+        let session = try RemoteSession(self, remote: name, jobs: nil)
+        let (settings, store) = (session.settings, session.store)
         let set = try objectSet(try trackedPaths([], selection: selection, cwd: root))
         if !set.unknownManifests.isEmpty {
             throw RemoteError.gcNeedsManifests(paths: set.unknownManifests.map { set.shownAs[$0] ?? $0.short }.sorted())
@@ -47,11 +48,11 @@ extension Workspace {
         let stale = try store.unfinishedUploads().filter { u in u.initiated.map { now - $0 >= grace } ?? false }
         result.unfinishedUploads = stale.count
         let removed = Set(doomed)
-        let entries = try runEntries(naming: removed, store: store, jobs: settings.jobs)
+        let entries = try session.runEntries(naming: removed)
         result.runEntries = entries.count
         if force {
             // Index objects and entries first: if the deletes then fail half-way, they only claim less.
-            try pruneIndexes(removed: removed, store: store, settings: settings, jobs: settings.jobs)
+            try session.pruneIndexes(removed: removed)
             try store.deleteSide(entries.map { "runs/" + $0.relative })
             try store.delete(doomed)
             // Every stale upload is tried; one the server refuses to abort (credentials that may

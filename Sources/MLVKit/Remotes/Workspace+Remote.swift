@@ -91,63 +91,14 @@ extension Workspace {
                      verify: Bool = false, runCache: Bool = false, cwd: String = FS.currentDirectory(),
                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            let (settings, store) = try remote(name)
-            let jobs = jobs ?? settings.jobs
+            let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
             var set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
             let runs = runCache ? try localRunEntries().filter { try $0.outs.allSatisfy { try isCached($0.hash) } } : []
             if !runs.isEmpty { set.formUnion(try objectSet(runOutputs(runs.map(\.outs)))) }
-            var result = try push(set, settings: settings, store: store, jobs: jobs, verify: verify, progress: progress)
-            if runCache { result.runEntries = try pushRunEntries(runs, store: store, jobs: jobs) }
+            var result = try session.push(set, verify: verify)
+            if runCache { result.runEntries = try session.pushRunEntries(runs) }
             return result
         }
-    }
-
-    /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
-    func push(_ set: ObjectSet, settings: RemoteSettings, store: ObjectStore, jobs: Int, verify: Bool,
-              progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
-        let start = Clock.monotonicSeconds()
-        var result = TransferResult(remote: settings.name)
-        // The index listing proves the bucket and the credentials as `check` would.
-        var hint = try readHint(store, settings, jobs: jobs)
-        if !store.usesIndex { try store.check(forWriting: true) }
-        // What the index records is not looked for in the cache either: one stat saved an object.
-        let recorded = { (h: ContentHash) in !verify && hint.objects.contains(h) }
-        var files: [ContentHash] = []
-        var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
-        for h in set.files.keys where !recorded(h) {
-            if cache.contains(h) { files.append(h) } else { notCached.append(h) }
-        }
-        files.sort { $0.digest < $1.digest }
-        let manifests = set.manifests.keys.filter { !recorded($0) }.sorted { $0.digest < $1.digest }
-        result.skipped = set.files.count + set.manifests.count + set.unknownManifests.count - files.count - manifests.count - notCached.count
-        let present = try presentOnRemote(files + manifests, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify).present
-        for phase in [files, manifests] {
-            let todo = phase.filter { !present.contains($0) }
-            result.skipped += phase.count - todo.count
-            // The object in the cache says how large it is (a pointer or lock only claims it).
-            let sizes = try todo.map { (try FS.status(cache.path($0)))?.size ?? 0 }
-            let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
-            // Small objects many at a time; large ones one at a time, each in parallel parts.
-            let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
-            let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
-            try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
-                let i = small[k]
-                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
-                counter.advance(bytes: sizes[i])
-            }
-            for i in large {
-                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: RemoteSettings.largeObjectJobs(jobs))
-                counter.advance(bytes: sizes[i])
-            }
-            result.transferred += todo.count
-            result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
-        }
-        try recordPushed(files + manifests, hint: hint, store: store, settings: settings)
-        result.seconds = Clock.monotonicSeconds() - start
-        if !notCached.isEmpty {
-            throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
-        }
-        return result
     }
 
     /// `mlv fetch`: downloads into the cache the objects of the given tracked paths that it
@@ -164,16 +115,15 @@ extension Workspace {
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let start = Clock.monotonicSeconds()
-            let (settings, store) = try remote(name)
-            let jobs = jobs ?? settings.jobs
+            let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
-            let runs = runCache ? try fetchRunCache(settings: settings, store: store, jobs: jobs, progress: progress) : nil
+            let runs = runCache ? try session.fetchRunCache() : nil
             if checkoutAbsent { try checkNotGitTracked(tracked.map(\.path)) }
             let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
             defer { if early != nil { flushState() } }
             let outcome: FetchOutcome
             do {
-                outcome = try fetchObjects(tracked, settings: settings, store: store, jobs: jobs, progress: progress, early: early)
+                outcome = try session.fetchObjects(tracked, early: early)
             } catch {
                 early?.rollBack()
                 throw error
@@ -203,13 +153,123 @@ extension Workspace {
         }
     }
 
+}
+
+extension TransferResult {
+    /// Adds the counts of `other`.
+    mutating func add(_ other: TransferResult) {
+        transferred += other.transferred
+        bytes = [bytes, other.bytes].saturatingSum()
+        skipped += other.skipped
+        failed += other.failed
+        runEntries += other.runEntries
+        refusedRunEntries += other.refusedRunEntries
+    }
+}
+
+/// What `status -c` found for one tracked path.
+public struct CloudStatus: Sendable, Equatable {
+    public var target: String
+    /// Objects in the cache but not on the remote (a push would send them).
+    public var notOnRemote = 0
+    /// Objects on the remote but not in the cache (a fetch would get them).
+    public var notInCache = 0
+    /// Objects in neither.
+    public var missingEverywhere = 0
+    public var isInSync: Bool { notOnRemote == 0 && notInCache == 0 && missingEverywhere == 0 }
+}
+
+extension Workspace {
+    /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
+    /// On S3, objects the remote's index objects name count as on the remote (`fromIndex` says
+    /// how many) and the rest are asked of the remote; with `verify` every object is asked
+    /// about, and index objects naming a missing one are dropped.
+    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
+                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
+        let session = try RemoteSession(self, remote: name, jobs: jobs)
+        let tracked = try transferTargets(targets, cwd: cwd)
+        let set = try objectSet(tracked)
+        var hint = try session.readHint()
+        if !session.store.usesIndex { try session.store.check(forWriting: false) }
+        let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
+        let (onRemote, fromIndex) = try session.presentOnRemote(all, hint: &hint, verify: verify)
+        var out: [CloudStatus] = []
+        var inCache: [ContentHash: Bool] = [:]
+        for t in tracked {
+            var s = CloudStatus(target: t.path)
+            let objects = [t.hash] + (set.members[t.hash] ?? [])
+            for h in Set(objects) {
+                let cached = inCache[h] ?? cache.contains(h)
+                inCache[h] = cached
+                switch (cached, onRemote.contains(h)) {
+                case (true, false): s.notOnRemote += 1
+                case (false, true): s.notInCache += 1
+                case (false, false): s.missingEverywhere += 1
+                case (true, true): break
+                }
+            }
+            out.append(s)
+        }
+        return (session.settings.name, out, fromIndex)
+    }
+}
+
+extension RemoteSession {
+    typealias FetchOutcome = Workspace.FetchOutcome
+
+    /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
+    func push(_ set: ObjectSet, verify: Bool) throws -> TransferResult {
+        let start = Clock.monotonicSeconds()
+        var result = TransferResult(remote: settings.name)
+        // The index listing proves the bucket and the credentials as `check` would.
+        var hint = try readHint()
+        if !store.usesIndex { try store.check(forWriting: true) }
+        // What the index records is not looked for in the cache either: one stat saved an object.
+        let recorded = { (h: ContentHash) in !verify && hint.objects.contains(h) }
+        var files: [ContentHash] = []
+        var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
+        for h in set.files.keys where !recorded(h) {
+            if cache.contains(h) { files.append(h) } else { notCached.append(h) }
+        }
+        files.sort { $0.digest < $1.digest }
+        let manifests = set.manifests.keys.filter { !recorded($0) }.sorted { $0.digest < $1.digest }
+        result.skipped = set.files.count + set.manifests.count + set.unknownManifests.count - files.count - manifests.count - notCached.count
+        let present = try presentOnRemote(files + manifests, hint: &hint, verify: verify).present
+        for phase in [files, manifests] {
+            let todo = phase.filter { !present.contains($0) }
+            result.skipped += phase.count - todo.count
+            // The object in the cache says how large it is (a pointer or lock only claims it).
+            let sizes = try todo.map { (try FS.status(cache.path($0)))?.size ?? 0 }
+            let counter = ProgressCounter(label: "push", totalFiles: todo.count, totalBytes: sizes.saturatingSum(), render: progress)
+            // Small objects many at a time; large ones one at a time, each in parallel parts.
+            let small = todo.indices.filter { sizes[$0] < store.largeObjectSize }
+            let large = todo.indices.filter { sizes[$0] >= store.largeObjectSize }
+            try Parallel.forEachOnThreads(count: small.count, workers: jobs) { k in
+                let i = small[k]
+                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: 1)
+                counter.advance(bytes: sizes[i])
+            }
+            for i in large {
+                try store.upload(todo[i], from: cache.path(todo[i]), size: sizes[i], jobs: RemoteSettings.largeObjectJobs(jobs))
+                counter.advance(bytes: sizes[i])
+            }
+            result.transferred += todo.count
+            result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
+        }
+        try recordPushed(files + manifests, hint: hint)
+        result.seconds = Clock.monotonicSeconds() - start
+        if !notCached.isEmpty {
+            throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
+        }
+        return result
+    }
+
     /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the lock.
-    func fetchObjects(_ tracked: [Output], settings: RemoteSettings, store: ObjectStore, jobs: Int,
-                      progress: ((ProgressCounter.Snapshot) -> Void)?, early: EarlyCheckout? = nil) throws -> FetchOutcome {
+    func fetchObjects(_ tracked: [Output], early: EarlyCheckout? = nil) throws -> FetchOutcome {
         var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
         var missingHashes = Set<ContentHash>()
         let lock = Lock()
-        var set = try objectSet(tracked)
+        var set = try ws.objectSet(tracked)
         if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
             try store.check(forWriting: false)
         }
@@ -273,79 +333,19 @@ extension Workspace {
             do {
                 _ = try DirectoryManifest.parse(bytes, source: "'\(h.short)…'")
             } catch let e as DirectoryManifest.Invalid {
-                throw RemoteError.invalidManifest(remote: settings.name, object: "\(h.short)….dir", reason: e.reason)
+                throw RemoteError.invalidManifest(remote: self.settings.name, object: "\(h.short)….dir", reason: e.reason)
             }
         }
-        if !manifestsToGet.isEmpty { set = try objectSet(tracked) }
+        if !manifestsToGet.isEmpty { set = try ws.objectSet(tracked) }
         early?.plan()
         let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
         outcome.result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
         try download(files, label: "fetch")
         outcome.result.failed = outcome.corrupted.count + outcome.missing.count
         // An index object that names a missing object lies: it goes, so the next push re-sends it.
-        if !missingHashes.isEmpty, store.usesIndex, let hint = try? readHint(store, settings, jobs: jobs, saveCopies: false) {
-            dropIndexes(naming: missingHashes, hint: hint, store: store, settings: settings)
+        if !missingHashes.isEmpty, store.usesIndex, let hint = try? readHint(saveCopies: false) {
+            dropIndexes(naming: missingHashes, hint: hint)
         }
         return outcome
-    }
-}
-
-extension TransferResult {
-    /// Adds the counts of `other`.
-    mutating func add(_ other: TransferResult) {
-        transferred += other.transferred
-        bytes = [bytes, other.bytes].saturatingSum()
-        skipped += other.skipped
-        failed += other.failed
-        runEntries += other.runEntries
-        refusedRunEntries += other.refusedRunEntries
-    }
-}
-
-/// What `status -c` found for one tracked path.
-public struct CloudStatus: Sendable, Equatable {
-    public var target: String
-    /// Objects in the cache but not on the remote (a push would send them).
-    public var notOnRemote = 0
-    /// Objects on the remote but not in the cache (a fetch would get them).
-    public var notInCache = 0
-    /// Objects in neither.
-    public var missingEverywhere = 0
-    public var isInSync: Bool { notOnRemote == 0 && notInCache == 0 && missingEverywhere == 0 }
-}
-
-extension Workspace {
-    /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
-    /// On S3, objects the remote's index objects name count as on the remote (`fromIndex` says
-    /// how many) and the rest are asked of the remote; with `verify` every object is asked
-    /// about, and index objects naming a missing one are dropped.
-    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
-                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
-        let (settings, store) = try remote(name)
-        let jobs = jobs ?? settings.jobs
-        let tracked = try transferTargets(targets, cwd: cwd)
-        let set = try objectSet(tracked)
-        var hint = try readHint(store, settings, jobs: jobs)
-        if !store.usesIndex { try store.check(forWriting: false) }
-        let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
-        let (onRemote, fromIndex) = try presentOnRemote(all, hint: &hint, store: store, settings: settings, jobs: jobs, verify: verify)
-        var out: [CloudStatus] = []
-        var inCache: [ContentHash: Bool] = [:]
-        for t in tracked {
-            var s = CloudStatus(target: t.path)
-            let objects = [t.hash] + (set.members[t.hash] ?? [])
-            for h in Set(objects) {
-                let cached = inCache[h] ?? cache.contains(h)
-                inCache[h] = cached
-                switch (cached, onRemote.contains(h)) {
-                case (true, false): s.notOnRemote += 1
-                case (false, true): s.notInCache += 1
-                case (false, false): s.missingEverywhere += 1
-                case (true, true): break
-                }
-            }
-            out.append(s)
-        }
-        return (settings.name, out, fromIndex)
     }
 }

@@ -12,7 +12,7 @@ struct RemoteHint: Sendable {
     var listed: Set<String> = []
 }
 
-extension Workspace {
+extension RemoteSession {
     /// Index objects a listing returns at most (one ListObjectsV2 page).
     static let indexListLimit = 1000
     /// Index objects read at most, and objects they may name in all (bounding memory); any
@@ -27,7 +27,7 @@ extension Workspace {
     /// missing object when the remote would not let them be deleted. Keyed by the bucket and
     /// prefix (not the remote's name or endpoint: the copies are content-addressed, and a stale
     /// mark only makes the hint smaller).
-    func remoteIndexFolder(_ settings: RemoteSettings) -> String {
+    var indexFolder: String {
         let id: String
         switch settings.url {
         case .s3(let bucket, let prefix): id = "s3\n\(bucket)\n\(prefix)"
@@ -40,12 +40,12 @@ extension Workspace {
     /// or downloaded, checked (hash and shape) and copied. Index objects that fail the checks,
     /// cannot be downloaded, or are marked stale here are left out. Empty for a store that
     /// keeps no index. `saveCopies`: keep copies of what was downloaded.
-    func readHint(_ store: ObjectStore, _ settings: RemoteSettings, jobs: Int, saveCopies: Bool = true) throws -> RemoteHint {
+    func readHint(saveCopies: Bool = true) throws -> RemoteHint {
         var hint = RemoteHint()
         guard store.usesIndex else { return hint }
         let listedNames = try store.listSide("index", limit: Self.indexListLimit).filter(RemoteIndex.isName)
         hint.listed = Set(listedNames)
-        let folder = remoteIndexFolder(settings)
+        let folder = indexFolder
         let local = Set(((try? FS.list(folder)) ?? []).map(\.name))
         let names = listedNames.filter { !local.contains($0 + ".stale") }.sorted().prefix(Self.indexReadLimit)
         let lock = Lock()
@@ -95,9 +95,9 @@ extension Workspace {
     /// objects into one while more than `indexKeep` remain. A merge deletes its sources only if
     /// a second listing still shows all of them (else another push or a `gc --cloud` changed
     /// them meanwhile, and the merged object, which may name what gc removed, is deleted instead).
-    func recordPushed(_ confirmed: [ContentHash], hint: RemoteHint, store: ObjectStore, settings: RemoteSettings) throws {
+    func recordPushed(_ confirmed: [ContentHash], hint: RemoteHint) throws {
         guard store.usesIndex else { return }
-        let folder = remoteIndexFolder(settings)
+        let folder = indexFolder
         var indexes = hint.indexes
         let new = confirmed.filter { !hint.objects.contains($0) }
         for start in stride(from: 0, to: new.count, by: RemoteIndex.maxObjects) {
@@ -134,9 +134,9 @@ extension Workspace {
     /// keeps this workspace from using it), so the next push asks the remote about those
     /// objects and re-sends them. Returns how many index objects were dropped.
     @discardableResult
-    func dropIndexes(naming missing: Set<ContentHash>, hint: RemoteHint, store: ObjectStore, settings: RemoteSettings) -> Int {
+    func dropIndexes(naming missing: Set<ContentHash>, hint: RemoteHint) -> Int {
         guard store.usesIndex, !missing.isEmpty else { return 0 }
-        let folder = remoteIndexFolder(settings)
+        let folder = indexFolder
         let stale = hint.indexes.filter { !missing.isDisjoint(with: $0.value.objects) }.map(\.key).sorted()
         guard !stale.isEmpty else { return 0 }
         for name in stale { try? FS.remove(Path.join(folder, name)) }
@@ -149,10 +149,10 @@ extension Workspace {
     /// After `gc --cloud` removed `removed` from the remote: each index object naming one is
     /// rewritten without them (or deleted, when nothing is left), so the hint names nothing
     /// that gc removed. Every listed index object is read for this, however many there are.
-    func pruneIndexes(removed: Set<ContentHash>, store: ObjectStore, settings: RemoteSettings, jobs: Int) throws {
+    func pruneIndexes(removed: Set<ContentHash>) throws {
         guard store.usesIndex, !removed.isEmpty else { return }
         let names = try store.listSide("index", limit: .max)
-        let folder = remoteIndexFolder(settings)
+        let folder = indexFolder
         let lock = Lock()
         var rewrite: [(name: String, keep: RemoteIndex?)] = []
         try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 4))) { i in
@@ -190,19 +190,18 @@ extension RemoteHint {
     }
 }
 
-extension Workspace {
+extension RemoteSession {
     /// Which of `hashes` the remote holds: those the hint names (unless `verify`), and those the
     /// remote answers for when asked. With `verify` every hash is asked about, and the index
     /// objects naming one that is missing are dropped (and taken out of `hint`).
-    func presentOnRemote(_ hashes: [ContentHash], hint: inout RemoteHint, store: ObjectStore, settings: RemoteSettings,
-                         jobs: Int, verify: Bool) throws -> (present: Set<ContentHash>, fromIndex: Int) {
+    func presentOnRemote(_ hashes: [ContentHash], hint: inout RemoteHint, verify: Bool) throws -> (present: Set<ContentHash>, fromIndex: Int) {
         let trusted = verify ? [] : hashes.filter(hint.objects.contains)
         let asked = verify ? hashes : hashes.filter { !hint.objects.contains($0) }
         var present = try store.existing(asked, jobs: jobs)
         if verify {
             let lost = Set(asked.filter { hint.objects.contains($0) && !present.contains($0) })
             let stale = hint.indexes.filter { !lost.isDisjoint(with: $0.value.objects) }.map(\.key)
-            dropIndexes(naming: lost, hint: hint, store: store, settings: settings)
+            dropIndexes(naming: lost, hint: hint)
             hint = hint.removing(stale)
         }
         present.formUnion(trusted)

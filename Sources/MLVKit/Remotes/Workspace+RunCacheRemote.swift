@@ -70,13 +70,29 @@ extension Workspace {
         outs.joined().map { Output(path: $0.path, hash: $0.hash, size: $0.size, fileCount: $0.fileCount, record: .runCache) }
     }
 
+    /// For `repro --pull`: the objects of one run-cache entry's outs, from the remote (nil: the
+    /// default). The caller holds the workspace lock. Objects the remote lacks stay missing.
+    func fetchRunOutputs(_ outs: [Lockfile.Entry], remote name: String?) throws {
+        _ = try RemoteSession(self, remote: name, jobs: nil).fetchObjects(runOutputs([outs])).get()
+    }
+
+    /// `repro --pull`, before running: the remote's run-cache entries (not their objects, which
+    /// are fetched when an entry is used).
+    public func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
+        try withLock {
+            try RemoteSession(self, remote: name, jobs: nil).fetchRunEntries()
+        }
+    }
+}
+
+extension RemoteSession {
     /// The entries the remote lacks, uploaded (their objects must be there already); returns how many.
-    func pushRunEntries(_ entries: [RunEntry], store: ObjectStore, jobs: Int) throws -> Int {
+    func pushRunEntries(_ entries: [RunEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
-        let there = Set(try store.listSide("runs", limit: Self.runEntriesMax))
+        let there = Set(try store.listSide("runs", limit: Workspace.runEntriesMax))
         let todo = entries.filter { !there.contains($0.id.relative) }
         try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
-            let bytes = try UntrustedFile.bytes(runEntryPath(todo[i].id), shownAs: todo[i].id.name, limit: Self.runEntryLimit, followSymlinks: false)
+            let bytes = try UntrustedFile.bytes(ws.runEntryPath(todo[i].id), shownAs: todo[i].id.name, limit: Workspace.runEntryLimit, followSymlinks: false)
             try store.putSide("runs/" + todo[i].id.relative, bytes)
         }
         return todo.count
@@ -86,19 +102,19 @@ extension Workspace {
     /// hashes to its name and is an entry mlv would write with safe workspace paths (whether
     /// its outs are a stage's declared outs is checked again when `repro` uses it). Returns
     /// how many were kept and how many refused.
-    func fetchRunEntries(store: ObjectStore, jobs: Int) throws -> (kept: Int, refused: Int) {
-        let listed = try store.listSide("runs", limit: Self.runEntriesMax)
+    func fetchRunEntries() throws -> (kept: Int, refused: Int) {
+        let listed = try store.listSide("runs", limit: Workspace.runEntriesMax)
         var refused = listed.filter { RunEntryName(relative: $0) == nil && !Path.base($0).hasPrefix(".") }.count
-        let todo = listed.compactMap(RunEntryName.init(relative:)).filter { !FS.exists(runEntryPath($0)) }
+        let todo = listed.compactMap(RunEntryName.init(relative:)).filter { !FS.exists(ws.runEntryPath($0)) }
         let lock = Lock()
         var kept = 0
         try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
             let id = todo[i]
-            guard let bytes = try store.getSide("runs/" + id.relative, limit: Self.runEntryLimit), Self.checkedRunEntry(bytes, id) != nil else {
+            guard let bytes = try store.getSide("runs/" + id.relative, limit: Workspace.runEntryLimit), Workspace.checkedRunEntry(bytes, id) != nil else {
                 lock.lock(); refused += 1; lock.unlock()
                 return
             }
-            let dest = runEntryPath(id)
+            let dest = ws.runEntryPath(id)
             try FS.makeDirectories(Path.parent(dest))
             try AtomicFile.write(bytes, to: dest, mode: 0o444)
             lock.lock(); kept += 1; lock.unlock()
@@ -109,16 +125,16 @@ extension Workspace {
     /// The remote's run-cache entries with an out among `removed`. Each entry is read from the
     /// local run-cache when it is there (same name, same bytes), else downloaded; keys and
     /// entries that are not mlv's are left alone.
-    func runEntries(naming removed: Set<ContentHash>, store: ObjectStore, jobs: Int) throws -> [RunEntryName] {
+    func runEntries(naming removed: Set<ContentHash>) throws -> [RunEntryName] {
         guard !removed.isEmpty else { return [] }
-        let ids = try store.listSide("runs", limit: Self.runEntriesMax).compactMap(RunEntryName.init(relative:))
+        let ids = try store.listSide("runs", limit: Workspace.runEntriesMax).compactMap(RunEntryName.init(relative:))
         let lock = Lock()
         var out: [RunEntryName] = []
         try Parallel.forEachOnThreads(count: ids.count, workers: max(1, min(jobs, 16))) { i in
             let id = ids[i]
-            let local = try? UntrustedFile.bytes(runEntryPath(id), shownAs: id.name, limit: Self.runEntryLimit, followSymlinks: false)
-            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: Self.runEntryLimit),
-                  let outs = Self.checkedRunEntry(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
+            let local = try? UntrustedFile.bytes(ws.runEntryPath(id), shownAs: id.name, limit: Workspace.runEntryLimit, followSymlinks: false)
+            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: Workspace.runEntryLimit),
+                  let outs = Workspace.checkedRunEntry(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
             lock.lock(); out.append(id); lock.unlock()
         }
         return out.sorted { $0.relative < $1.relative }
@@ -127,11 +143,10 @@ extension Workspace {
     /// `fetch --run-cache`: the remote's run-cache entries, then the objects of every entry in
     /// the cache that lacks some. An entry whose objects the remote lacks is left as it is
     /// (`repro` uses only entries whose objects are all cached); a corrupted object is an error.
-    func fetchRunCache(settings: RemoteSettings, store: ObjectStore, jobs: Int,
-                       progress: ((ProgressCounter.Snapshot) -> Void)?) throws -> TransferResult {
-        let (kept, refused) = try fetchRunEntries(store: store, jobs: jobs)
-        let incomplete = try localRunEntries().filter { try !$0.outs.allSatisfy { try isCached($0.hash) } }
-        var outcome = try fetchObjects(runOutputs(incomplete.map(\.outs)), settings: settings, store: store, jobs: jobs, progress: progress)
+    func fetchRunCache() throws -> TransferResult {
+        let (kept, refused) = try fetchRunEntries()
+        let incomplete = try ws.localRunEntries().filter { try !$0.outs.allSatisfy { try ws.isCached($0.hash) } }
+        var outcome = try fetchObjects(ws.runOutputs(incomplete.map(\.outs)))
         outcome.missing = []
         var result = try outcome.get()
         result.failed = 0
@@ -140,21 +155,6 @@ extension Workspace {
         return result
     }
 
-    /// For `repro --pull`: the objects of one run-cache entry's outs, from the remote (nil: the
-    /// default). The caller holds the workspace lock. Objects the remote lacks stay missing.
-    func fetchRunOutputs(_ outs: [Lockfile.Entry], remote name: String?) throws {
-        let (settings, store) = try remote(name)
-        _ = try fetchObjects(runOutputs([outs]), settings: settings, store: store, jobs: settings.jobs, progress: nil).get()
-    }
-
-    /// `repro --pull`, before running: the remote's run-cache entries (not their objects, which
-    /// are fetched when an entry is used).
-    public func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
-        try withLock {
-            let (settings, store) = try remote(name)
-            return try fetchRunEntries(store: store, jobs: settings.jobs)
-        }
-    }
 }
 
 extension Reproducer {
