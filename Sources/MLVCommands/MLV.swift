@@ -4,10 +4,10 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct MLV: ParsableCommand {
-    public static let version = "0.1.0"
+package struct MLV: ParsableCommand {
+    package static let version = "0.1.0"
 
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         commandName: "mlv",
         abstract: "Data versioning and reproducible pipelines, with a built-in conv-net engine.",
         discussion: """
@@ -24,12 +24,12 @@ public struct MLV: ParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 }
 
 /// The process entry point: the only place that prints `mlv: error: …` and picks the exit code.
-public enum MLVMain {
-    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+package enum MLVMain {
+    package static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         do {
             var command = try MLV.parseAsRoot(arguments)
             try command.run()

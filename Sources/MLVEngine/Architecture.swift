@@ -1,14 +1,14 @@
 /// The shape of the network: N conv blocks (3×3 conv, padding 1 → ReLU → 2×2 max-pool →
 /// dropout), flatten, dense layers with ReLU, and a dense layer to the class logits.
-public struct Architecture: Equatable, Sendable {
-    public var imageSize: Int
-    public var inputChannels: Int
-    public var convFilters: [Int]
-    public var fcSizes: [Int]
-    public var dropoutRates: [Float]
-    public var classCount: Int
+package struct Architecture: Equatable, Sendable {
+    package var imageSize: Int
+    package var inputChannels: Int
+    package var convFilters: [Int]
+    package var fcSizes: [Int]
+    package var dropoutRates: [Float]
+    package var classCount: Int
 
-    public init(imageSize: Int, inputChannels: Int, convFilters: [Int], fcSizes: [Int],
+    package init(imageSize: Int, inputChannels: Int, convFilters: [Int], fcSizes: [Int],
                 dropoutRates: [Float], classCount: Int) {
         self.imageSize = imageSize
         self.inputChannels = inputChannels
@@ -57,7 +57,7 @@ public struct Architecture: Equatable, Sendable {
     /// Every parameter tensor in storage order, named as the equivalent torch.nn module would name
     /// it: conv1.weight (out, in, 3, 3), conv1.bias, …, fc1.weight (out, in), fc1.bias, …; the last
     /// fc layer gives the logits.
-    public var parameterShapes: [(name: String, shape: [Int])] {
+    package var parameterShapes: [(name: String, shape: [Int])] {
         var out: [(String, [Int])] = []
         for (i, b) in convBlocks.enumerated() {
             out.append(("conv\(i + 1).weight", [b.outChannels, b.inChannels, 3, 3]))
@@ -70,12 +70,12 @@ public struct Architecture: Equatable, Sendable {
         return out
     }
 
-    public var parameterCount: Int {
+    package var parameterCount: Int {
         parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) }
     }
 
     /// Multiply-adds of one image's forward pass (conv and dense GEMMs only).
-    public var forwardMultiplyAdds: Int {
+    package var forwardMultiplyAdds: Int {
         var total = 0
         for b in convBlocks { total += b.outChannels * b.inChannels * 9 * b.size * b.size }
         for d in denseLayers { total += d.inputs * d.outputs }

@@ -4,17 +4,17 @@ import MLVSupport
 /// A trained model: weights in `Architecture.parameterShapes` order, and what is needed to feed
 /// it images (size, channels, normalisation) and to name its outputs (class names). Stored as
 /// model.safetensors with everything but the weights in the header's `__metadata__`.
-public struct Checkpoint: Equatable, Sendable {
-    public var architecture: Architecture
-    public var classNames: [String]
-    public var normalization: Normalization
+package struct Checkpoint: Equatable, Sendable {
+    package var architecture: Architecture
+    package var classNames: [String]
+    package var normalization: Normalization
     /// The training params as a JSON object (TrainParams.asJSON), kept for the record.
-    public var paramsJSON: String
-    public var weights: [Float]
+    package var paramsJSON: String
+    package var weights: [Float]
     /// How the weights were computed (`EngineRuntime.provenance` at training time), as recorded.
-    public var engine: [(String, String)] = []
+    package var engine: [(String, String)] = []
 
-    public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
+    package static func == (a: Checkpoint, b: Checkpoint) -> Bool {
         a.architecture == b.architecture && a.classNames == b.classNames && a.normalization == b.normalization
             && a.paramsJSON == b.paramsJSON && a.weights == b.weights
             && a.engine.map { [$0.0, $0.1] } == b.engine.map { [$0.0, $0.1] }
@@ -45,7 +45,7 @@ public struct Checkpoint: Equatable, Sendable {
         ]
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var tensors: [SafeTensors.Tensor] = []
         var offset = 0
         for (name, shape) in architecture.parameterShapes {
@@ -56,11 +56,11 @@ public struct Checkpoint: Equatable, Sendable {
         return SafeTensors.encode(tensors, metadata: metadata)
     }
 
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         try AtomicFile.write(encoded(), to: path)
     }
 
-    public static func read(_ path: String) throws -> Checkpoint {
+    package static func read(_ path: String) throws -> Checkpoint {
         guard FS.exists(path) else {
             throw EngineError("\(path): no such checkpoint", hint: "train one with `mlv train --out DIR` (it writes DIR/model.safetensors)")
         }

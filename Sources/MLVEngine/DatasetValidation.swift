@@ -11,23 +11,23 @@ import MLVSupport
 ///       channels: 1                   # 1 (gray) or 3 (colour)
 ///       require_splits: true          # DIR/{train,val,test}/<class>/ must exist
 ///       max_unreadable: 0             # files that are not decodable PNGs
-public struct DatasetExpectations: Equatable, Sendable {
-    public var minImagesPerClass: Int?
-    public var maxImagesPerClass: Int?
-    public var maxClassImbalance: Double?
-    public var imageWidth: Int?
-    public var imageHeight: Int?
-    public var channels: Int?
-    public var requireSplits = false
-    public var maxUnreadable = 0
+package struct DatasetExpectations: Equatable, Sendable {
+    package var minImagesPerClass: Int?
+    package var maxImagesPerClass: Int?
+    package var maxClassImbalance: Double?
+    package var imageWidth: Int?
+    package var imageHeight: Int?
+    package var channels: Int?
+    package var requireSplits = false
+    package var maxUnreadable = 0
 
-    public init() {}
+    package init() {}
 
     static let keys = ["min_images_per_class", "max_images_per_class", "max_class_imbalance", "image_size", "channels",
                        "require_splits", "max_unreadable"]
 
     /// Reads the `validate:` section of a params file (YAML); errors name file:line:column.
-    public static func load(path: String) throws -> DatasetExpectations {
+    package static func load(path: String) throws -> DatasetExpectations {
         let text = try UntrustedFile.readText(path, shownAs: path, what: "a params file")
         guard let doc = try YAMLNode.parse(text, file: path), !doc.isNull else {
             throw EngineError("\(path): empty params file", hint: "put the expectations under a top-level `validate:` key")
@@ -79,23 +79,23 @@ public struct DatasetExpectations: Equatable, Sendable {
 
 /// The outcome of `mlv validate`: one line per expectation, a report with no timing in it (so a
 /// pipeline can track it), and per class and split the image counts.
-public struct ValidationReport: Sendable {
-    public struct Check: Sendable {
-        public var name: String
-        public var expected: String
-        public var observed: String
-        public var passed: Bool
+package struct ValidationReport: Sendable {
+    package struct Check: Sendable {
+        package var name: String
+        package var expected: String
+        package var observed: String
+        package var passed: Bool
     }
 
-    public var data: String
-    public var classNames: [String]
+    package var data: String
+    package var classNames: [String]
     /// Per class: images in each split present ("all" when the dataset has no split folders).
-    public var counts: [(split: String, perClass: [Int])]
-    public var checks: [Check]
+    package var counts: [(split: String, perClass: [Int])]
+    package var checks: [Check]
 
-    public var failed: [Check] { checks.filter { !$0.passed } }
+    package var failed: [Check] { checks.filter { !$0.passed } }
 
-    public var table: String {
+    package var table: String {
         let width = max(12, checks.map(\.name.count).max() ?? 0)
         var out = "Dataset \(data): \(classNames.count) classes, \(counts.map { "\($0.perClass.reduce(0, +)) \($0.split)" }.joined(separator: ", "))\n"
         for c in checks {
@@ -106,7 +106,7 @@ public struct ValidationReport: Sendable {
         return out
     }
 
-    public var json: String {
+    package var json: String {
         let countsJSON = JSONText.object(counts.map { split in
             (split.split, JSONText.object(zip(classNames, split.perClass).map { ($0, "\($1)") }))
         }, indent: 4)
@@ -124,12 +124,12 @@ public struct ValidationReport: Sendable {
 }
 
 /// `mlv validate`: checks an image-folder dataset against `DatasetExpectations`.
-public enum DatasetValidator {
+package enum DatasetValidator {
     /// The largest image decoded (pixels), as training's; larger ones count as unreadable. Files
     /// are read as training reads them (EngineFile.readImage: symlinks followed, the same size cap).
     static let maxPixels = PNGImage.maxPixels
 
-    public static func validate(data: String, expectations e: DatasetExpectations, threads: Int) throws -> ValidationReport {
+    package static func validate(data: String, expectations e: DatasetExpectations, threads: Int) throws -> ValidationReport {
         let folder = try ImageFolder.scan(data, seed: 0)
         let splitNames: [ImageFolder.Split] = folder.hasSplitFolders ? ImageFolder.Split.allCases.filter { folder.splits[$0] != nil } : [.train, .val, .test]
         var items: [(split: String, item: ImageFolder.Item)] = []

@@ -16,9 +16,9 @@ import Glibc
 /// bits on different CPUs. mlv loads OpenBLAS itself, on first use (`OpenBLAS`), so
 /// `pinKernels()` sets `OPENBLAS_CORETYPE=Haswell` — a kernel family every AVX2 CPU (Intel since
 /// 2013, every AMD Zen) runs — just before the library loads.
-public enum EngineRuntime {
+package enum EngineRuntime {
     /// The kernel family the engine pins OpenBLAS to.
-    public static let pinnedCore = "Haswell"
+    package static let pinnedCore = "Haswell"
     static let pinVariable = "OPENBLAS_CORETYPE"
     static let guardVariable = "MLV_ENGINE_REEXEC"
 
@@ -26,7 +26,7 @@ public enum EngineRuntime {
     /// `execv`s `/proc/self/exe` once with the same arguments and `OPENBLAS_CORETYPE` set. Without
     /// AVX2 the CPU's own kernels are used (the run is then reproducible on that machine only).
     /// A missing or unusable OpenBLAS is an `EngineError` with the install hint.
-    public static func pinKernels(arguments: [String] = CommandLine.arguments) throws {
+    package static func pinKernels(arguments: [String] = CommandLine.arguments) throws {
         let reexecuted = getenv(guardVariable) != nil
         unsetenv(guardVariable) // not inherited by anything this process starts
         guard cpuHasAVX2 else {
@@ -49,15 +49,15 @@ public enum EngineRuntime {
     }
 
     /// True when OpenBLAS runs the pinned kernel family.
-    public static var kernelsArePinned: Bool {
+    package static var kernelsArePinned: Bool {
         String(cString: openblas_get_corename()).lowercased() == pinnedCore.lowercased()
     }
 
-    public static var kernelName: String { String(cString: openblas_get_corename()) }
+    package static var kernelName: String { String(cString: openblas_get_corename()) }
 
     /// AVX2 and FMA, as the `flags` line of /proc/cpuinfo reports them: every CPU that has both
     /// can run the Haswell kernels.
-    public static var cpuHasAVX2: Bool {
+    package static var cpuHasAVX2: Bool {
         guard let f = fopen("/proc/cpuinfo", "r") else { return false }
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 8192)
@@ -73,13 +73,13 @@ public enum EngineRuntime {
 
     /// The number of CPUs this process may run on: its affinity mask (`taskset`, a container's
     /// cpuset), as Foundation reads it.
-    public static var availableCores: Int { Parallel.availableCPUs }
+    package static var availableCores: Int { Parallel.availableCPUs }
 
     /// OpenBLAS's build configuration, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
-    public static var blasConfig: String { String(cString: openblas_get_config()) }
+    package static var blasConfig: String { String(cString: openblas_get_config()) }
 
     /// The version number in `blasConfig` ("0.3.21"), or the whole text when it has none.
-    public static var blasVersion: String {
+    package static var blasVersion: String {
         let words = blasConfig.split(separator: " ")
         if let i = words.firstIndex(where: { $0.lowercased() == "openblas" }), i + 1 < words.count,
            words[i + 1].first?.isNumber == true {
@@ -90,14 +90,14 @@ public enum EngineRuntime {
 
     /// OpenBLAS versions whose single-thread Haswell sgemm kernels were checked to give the bits
     /// of 0.3.21 on the engine's tile shapes (scripts/engine/blas_bits.py).
-    public static let checkedBlasVersions = ["0.3.21", "0.3.34"]
+    package static let checkedBlasVersions = ["0.3.21", "0.3.34"]
 
     /// The version of the engine's numerics. Raise it with any change that changes the bits of a
     /// trained model for the same data, params and seed (ReproducibilityTests.tinyRunMatchesTheGoldenHashes).
-    public static let numericsVersion = 2
+    package static let numericsVersion = 2
 
     /// What the checkpoint records about how it was computed (`mlv.engine` in its metadata).
-    public static var provenance: [(String, String)] {
+    package static var provenance: [(String, String)] {
         [("numerics_version", String(numericsVersion)),
          // A checked version is recorded as the set whose single-thread kernels give the same
          // bits, so machines with 0.3.21 and 0.3.34 write byte-identical checkpoints; any other
@@ -108,7 +108,7 @@ public enum EngineRuntime {
     }
 
     /// A warning for the train output when the OpenBLAS in use was not checked, else nil.
-    public static var uncheckedBlasWarning: String? {
+    package static var uncheckedBlasWarning: String? {
         blasWarning(version: blasVersion, kernels: kernelName, avx2: cpuHasAVX2)
     }
 

@@ -3,18 +3,18 @@ import MLVSupport
 
 /// Accuracy, per-class and macro precision/recall/F1 and the confusion matrix of a model on
 /// one split of an image folder.
-public struct Evaluation: Sendable {
-    public var classNames: [String]
-    public var split: String
+package struct Evaluation: Sendable {
+    package var classNames: [String]
+    package var split: String
     /// confusion[true][predicted]
-    public var confusion: [[Int]]
+    package var confusion: [[Int]]
     /// Wall time of the forward passes alone (not decoding); not part of `json`.
-    public var forwardSeconds: Double = 0
+    package var forwardSeconds: Double = 0
     /// Per image, in the split's order: its path (relative to the data folder), true and predicted class.
-    public var predictions: [(path: String, actual: String, predicted: String)] = []
+    package var predictions: [(path: String, actual: String, predicted: String)] = []
 
     /// `path,actual,predicted` per image (what a confusion plot reads, as DVC's does).
-    public var predictionsCSV: String {
+    package var predictionsCSV: String {
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
@@ -22,26 +22,26 @@ public struct Evaluation: Sendable {
         return "path,actual,predicted\n" + predictions.map { "\(field($0.path)),\(field($0.actual)),\(field($0.predicted))\n" }.joined()
     }
 
-    public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
-    public var accuracy: Double {
+    package var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+    package var accuracy: Double {
         Double(classNames.indices.reduce(0) { $0 + confusion[$1][$1] }) / Double(max(count, 1))
     }
-    public func support(_ c: Int) -> Int { confusion[c].reduce(0, +) }
+    package func support(_ c: Int) -> Int { confusion[c].reduce(0, +) }
     /// Of the images predicted as c, the share that are c (0 when none were predicted c).
-    public func precision(_ c: Int) -> Double {
+    package func precision(_ c: Int) -> Double {
         let predicted = confusion.reduce(0) { $0 + $1[c] }
         return predicted == 0 ? 0 : Double(confusion[c][c]) / Double(predicted)
     }
     /// Of the images of class c, the share predicted as c.
-    public func recall(_ c: Int) -> Double {
+    package func recall(_ c: Int) -> Double {
         support(c) == 0 ? 0 : Double(confusion[c][c]) / Double(support(c))
     }
-    public func f1(_ c: Int) -> Double {
+    package func f1(_ c: Int) -> Double {
         let p = precision(c), r = recall(c)
         return p + r == 0 ? 0 : 2 * p * r / (p + r)
     }
     /// Unweighted means over the classes.
-    public var macro: (precision: Double, recall: Double, f1: Double) {
+    package var macro: (precision: Double, recall: Double, f1: Double) {
         let k = Double(classNames.count)
         return (classNames.indices.reduce(0) { $0 + precision($1) } / k,
                 classNames.indices.reduce(0) { $0 + recall($1) } / k,
@@ -49,7 +49,7 @@ public struct Evaluation: Sendable {
     }
 
     /// The metrics file: deterministic key order, one key per line at the top level.
-    public var json: String {
+    package var json: String {
         let perClass = classNames.indices.map { c in
             JSONText.object([
                 ("class", JSONText.string(classNames[c])), ("precision", JSONText.number(precision(c))),
@@ -70,7 +70,7 @@ public struct Evaluation: Sendable {
     }
 
     /// The per-class table and the confusion matrix, for the terminal.
-    public var table: String {
+    package var table: String {
         let width = max(9, classNames.map(\.count).max() ?? 0)
         func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
         func left(_ s: String) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
@@ -91,10 +91,10 @@ public struct Evaluation: Sendable {
     }
 }
 
-public enum Evaluator {
+package enum Evaluator {
     /// Evaluates `model` on `split` of the image folder `data` (for a folder without split
     /// folders, the split is redrawn with the seed the model was trained with).
-    public static func evaluate(model: String, data: String, split: ImageFolder.Split, threads: Int) throws -> Evaluation {
+    package static func evaluate(model: String, data: String, split: ImageFolder.Split, threads: Int) throws -> Evaluation {
         let checkpoint = try Checkpoint.read(model)
         let seed = (try? JSONSerialization.jsonObject(with: Data(checkpoint.paramsJSON.utf8)) as? [String: Any])?["random_seed"] as? Int ?? 42
         let folder = try ImageFolder.scan(data, seed: seed)

@@ -3,28 +3,28 @@ import MLVSupport
 /// An image-folder dataset: `DIR/<class>/*.png`, split by seed into train/val/test, or
 /// `DIR/{train,val,test}/<class>/*.png` split by its folders. Classes are the folder names in
 /// byte order; their index is the label.
-public struct ImageFolder: Sendable {
-    public struct Item: Equatable, Sendable {
-        public var path: String
-        public var label: Int32
+package struct ImageFolder: Sendable {
+    package struct Item: Equatable, Sendable {
+        package var path: String
+        package var label: Int32
     }
 
-    public enum Split: String, CaseIterable, Sendable { case train, val, test }
+    package enum Split: String, CaseIterable, Sendable { case train, val, test }
 
-    public var root: String
-    public var classNames: [String]
+    package var root: String
+    package var classNames: [String]
     /// True when the split comes from train/val/test folders, false when drawn by seed.
-    public var hasSplitFolders: Bool
-    public var splits: [Split: [Item]]
+    package var hasSplitFolders: Bool
+    package var splits: [Split: [Item]]
 
-    public func items(_ split: Split) -> [Item] { splits[split] ?? [] }
+    package func items(_ split: Split) -> [Item] { splits[split] ?? [] }
 
     /// Of each class's files (sorted by name, then shuffled by `seed`): the first tenth goes to
     /// val, the next tenth to test, the rest to train; a class of 2 images gives one to val, of 3
     /// one to val and one to test.
-    public static let splitRule = "per class, shuffled by seed: 10% val, 10% test, 80% train"
+    package static let splitRule = "per class, shuffled by seed: 10% val, 10% test, 80% train"
 
-    public static func scan(_ root: String, seed: Int) throws -> ImageFolder {
+    package static func scan(_ root: String, seed: Int) throws -> ImageFolder {
         guard FS.isDirectory(root) else {
             throw EngineError("\(root): no such data folder", hint: "pass a folder of class folders of PNG images")
         }

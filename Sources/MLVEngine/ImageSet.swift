@@ -6,11 +6,11 @@ private let bigDecode = Lock()
 
 /// Decoded images of one split, ready for the network: pixels (count, C, S, S), scaled to
 /// [0, 1] then normalised per channel.
-public struct ImageSet: Sendable {
-    public var files: [String]
-    public var labels: [Int32]
-    public var pixels: [Float]
-    public var count: Int { labels.count }
+package struct ImageSet: Sendable {
+    package var files: [String]
+    package var labels: [Int32]
+    package var pixels: [Float]
+    package var count: Int { labels.count }
 
     /// Reads, decodes, converts and resizes `items` on `threads` threads. Each file goes to its
     /// own slot, so the result does not depend on scheduling; the first failing file (in order)
@@ -76,9 +76,9 @@ public struct ImageSet: Sendable {
 }
 
 /// x' = (x - mean[c]) / std[c], with the statistics of the training images.
-public struct Normalization: Equatable, Sendable {
-    public var mean: [Float]
-    public var std: [Float]
+package struct Normalization: Equatable, Sendable {
+    package var mean: [Float]
+    package var std: [Float]
 }
 
 /// Converts `image` to `C` channels (gray → RGB by copying; RGB → gray as ITU-R 601 luma,

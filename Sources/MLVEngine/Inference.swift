@@ -2,14 +2,14 @@ import Foundation
 import MLVSupport
 
 /// The class probabilities of one image.
-public struct Prediction: Sendable {
-    public var file: String
-    public var classIndex: Int
-    public var probabilities: [Float]
-    public var logits: [Float]
+package struct Prediction: Sendable {
+    package var file: String
+    package var classIndex: Int
+    package var probabilities: [Float]
+    package var logits: [Float]
 }
 
-public enum Inference {
+package enum Inference {
     /// Logits (count, K) and softmax probabilities (count, K) of `set` (already normalised),
     /// dropout off, in batches of up to 32.
     /// `seconds` is the wall time of the forward passes, after the buffers are allocated.
@@ -43,7 +43,7 @@ public enum Inference {
     }
 
     /// Predictions for PNG files and folders (a folder stands for every .png below it, sorted).
-    public static func predict(model: String, paths: [String], threads: Int) throws -> (classNames: [String], predictions: [Prediction]) {
+    package static func predict(model: String, paths: [String], threads: Int) throws -> (classNames: [String], predictions: [Prediction]) {
         let checkpoint = try Checkpoint.read(model)
         var files: [String] = []
         for p in paths {

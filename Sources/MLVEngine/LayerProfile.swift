@@ -3,7 +3,7 @@ import Dispatch
 
 /// Wall time per layer and pass, collected when a run is profiled (`MLV_ENGINE_PROFILE=1`),
 /// plus the time of `cblas_sgemm` alone on each conv layer's GEMM shapes, for comparison.
-public final class LayerProfile {
+package final class LayerProfile {
     struct Entry {
         var seconds = 0.0
         var calls = 0
@@ -15,7 +15,7 @@ public final class LayerProfile {
     private(set) var order: [String] = []
     private var entries: [String: Entry] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Runs `body`, adding its time (and `flops` floating-point operations) to `name`.
     func measure(_ name: String, flops: Double = 0, _ body: () -> Void) {
@@ -41,7 +41,7 @@ public final class LayerProfile {
     }
 
     /// One line per layer: total seconds, share, GFLOP/s where it does GEMMs.
-    public var report: String {
+    package var report: String {
         let total = entries.values.reduce(0) { $0 + $1.seconds }
         var out = "layer                      seconds   share   GFLOP/s  (best call)\n"
         for name in order {
@@ -55,7 +55,7 @@ public final class LayerProfile {
 
     /// GFLOP/s of cblas_sgemm alone on the three products of each conv layer of `arch` at batch
     /// `N` (forward, weight gradient, input gradient), best of `repeats`, in the same layouts.
-    public static func sgemmAlone(_ arch: Architecture, N: Int, repeats: Int = 3) -> [(layer: String, gflops: Double)] {
+    package static func sgemmAlone(_ arch: Architecture, N: Int, repeats: Int = 3) -> [(layer: String, gflops: Double)] {
         var out: [(String, Double)] = []
         for (i, b) in arch.convBlocks.enumerated() {
             let L = N * b.size * b.size, K = b.inChannels * 9, OC = b.outChannels

@@ -4,14 +4,14 @@
 /// Everything random in a run comes from it, in a fixed order: the initial weights, then for each
 /// epoch the shuffle of the training set followed by every dropout mask of every batch. Nothing
 /// draws from it on more than one thread, so a seed gives one sequence of numbers everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= Self.gamma
         return Self.mix(state)
     }
@@ -30,21 +30,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     @inline(__always)
     func peek(_ k: Int) -> UInt64 { Self.mix(state &+ UInt64(k) &* Self.gamma) }
 
-    public mutating func skip(_ count: Int) { state &+= UInt64(count) &* Self.gamma }
+    package mutating func skip(_ count: Int) { state &+= UInt64(count) &* Self.gamma }
 
     /// A uniform Float in [0, 1) with 24 random bits (every value exactly representable).
     @inline(__always)
-    public mutating func nextUnitFloat() -> Float {
+    package mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
     /// A uniform Float in [-bound, bound).
-    public mutating func nextFloat(bound: Float) -> Float {
+    package mutating func nextFloat(bound: Float) -> Float {
         (nextUnitFloat() * 2 - 1) * bound
     }
 
     /// A uniform integer in 0..<n (rejection sampling, no modulo bias).
-    public mutating func nextIndex(below n: Int) -> Int {
+    package mutating func nextIndex(below n: Int) -> Int {
         precondition(n > 0)
         let bound = UInt64(n)
         let limit = UInt64.max - UInt64.max % bound
@@ -55,7 +55,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Fisher-Yates shuffle, drawing one `nextIndex` per position from the end.
-    public mutating func shuffle<T>(_ items: inout [T]) {
+    package mutating func shuffle<T>(_ items: inout [T]) {
         var i = items.count - 1
         while i > 0 {
             let j = nextIndex(below: i + 1)

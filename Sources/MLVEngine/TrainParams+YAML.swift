@@ -4,7 +4,7 @@ import Yams
 extension TrainParams {
     /// Reads the `train:` section of `path`, then applies `overrides` ("key=value", the value in
     /// YAML syntax) in order, and validates the result. Errors name the file, line and column.
-    public static func load(path: String, overrides: [String] = []) throws -> TrainParams {
+    package static func load(path: String, overrides: [String] = []) throws -> TrainParams {
         let text = String(decoding: try EngineFile.read(path, what: "params", limit: EngineFile.maxParamsBytes,
                                                         hint: "pass a params.yaml with a `train:` section"), as: UTF8.self)
         let root: YAMLNode?

@@ -1,39 +1,39 @@
 /// The `train:` section of params.yaml, with the defaults of the seed architecture.
-public struct TrainParams: Equatable, Sendable {
-    public var imageSize = 128
-    public var inputChannels = 3
-    public var convFilters = [16, 64, 128, 128]
-    public var fcSizes = [128, 64]
-    public var dropoutRates: [Double] = [0.25, 0.25, 0.3, 0.4]
-    public var learningRate = 0.001
+package struct TrainParams: Equatable, Sendable {
+    package var imageSize = 128
+    package var inputChannels = 3
+    package var convFilters = [16, 64, 128, 128]
+    package var fcSizes = [128, 64]
+    package var dropoutRates: [Double] = [0.25, 0.25, 0.3, 0.4]
+    package var learningRate = 0.001
     /// L2 regularisation added to the gradient (as torch.optim.Adam), not decoupled (AdamW).
-    public var weightDecay = 0.0
-    public var batchSize = 32
-    public var numEpochs = 10
+    package var weightDecay = 0.0
+    package var batchSize = 32
+    package var numEpochs = 10
     /// Epochs without a lower validation loss before training stops; 0 never stops early.
-    public var earlyStoppingPatience = 5
-    public var randomSeed = 42
+    package var earlyStoppingPatience = 5
+    package var randomSeed = 42
 
-    public init() {}
+    package init() {}
 
     /// Upper bounds that keep a run's buffers within reason.
-    public static let maxImageSize = 1024
-    public static let maxWidth = 4096
-    public static let maxBatchSize = 1024
+    package static let maxImageSize = 1024
+    package static let maxWidth = 4096
+    package static let maxBatchSize = 1024
 
     /// Every key, in the order params.yaml documents them and the checkpoint records them.
-    public static let keys = ["image_size", "input_channels", "conv_filters", "fc_sizes", "dropout_rates",
+    package static let keys = ["image_size", "input_channels", "conv_filters", "fc_sizes", "dropout_rates",
                               "learning_rate", "weight_decay", "batch_size", "num_epochs",
                               "early_stopping_patience", "random_seed"]
 
     /// The network these params describe, for a dataset of `classCount` classes.
-    public func architecture(classCount: Int) -> Architecture {
+    package func architecture(classCount: Int) -> Architecture {
         Architecture(imageSize: imageSize, inputChannels: inputChannels, convFilters: convFilters,
                      fcSizes: fcSizes, dropoutRates: dropoutRates.map { Float($0) }, classCount: classCount)
     }
 
     /// The checks that involve more than one key. Single values were checked while parsing.
-    public func validate(source: String) throws {
+    package func validate(source: String) throws {
         if dropoutRates.count != convFilters.count {
             throw EngineError("\(source): train.dropout_rates has \(dropoutRates.count) value\(dropoutRates.count == 1 ? "" : "s") but conv_filters has \(convFilters.count) conv block\(convFilters.count == 1 ? "" : "s")",
                               hint: "give one dropout rate per conv block")
@@ -50,7 +50,7 @@ public struct TrainParams: Equatable, Sendable {
     }
 
     /// The values as one JSON object, keys in `keys` order, for the checkpoint's metadata.
-    public var asJSON: String {
+    package var asJSON: String {
         func list<T>(_ a: [T]) -> String { "[" + a.map { "\($0)" }.joined(separator: ", ") + "]" }
         let values: [String] = [
             "\(imageSize)", "\(inputChannels)", list(convFilters), list(fcSizes), list(dropoutRates),

@@ -4,7 +4,7 @@ import MLVSupport
 extension TrainResult {
     /// metrics.json. Only values that the data, params and seed decide, so the file is
     /// byte-identical across runs and thread counts; wall time is printed, never written.
-    public var metricsJSON: String {
+    package var metricsJSON: String {
         let best = history.first { $0.epoch == bestEpoch }
         return JSONText.object([
             ("best_epoch", String(bestEpoch)),
@@ -19,7 +19,7 @@ extension TrainResult {
 
     /// history.csv: one row per epoch, only values that the data, params and seed decide (the
     /// epochs' wall times are printed by `train`, not written).
-    public var historyCSV: String {
+    package var historyCSV: String {
         var out = "epoch,train_loss,train_acc,val_loss,val_acc\n"
         for r in history {
             out += "\(r.epoch),\(r.trainLoss),\(r.trainAccuracy),\(r.valLoss),\(r.valAccuracy)\n"
@@ -29,7 +29,7 @@ extension TrainResult {
 
     /// Writes model.safetensors, metrics.json and history.csv into `dir` (created if needed),
     /// each atomically.
-    public func write(to dir: String) throws {
+    package func write(to dir: String) throws {
         try FS.makeDirectories(dir)
         try checkpoint.write(to: Path.join(dir, "model.safetensors"))
         try AtomicFile.write(metricsJSON, to: Path.join(dir, "metrics.json"))

@@ -2,7 +2,7 @@ import Foundation
 import MLVSupport
 
 /// What `train` reports while it runs, for the command to print.
-public enum TrainEvent: Sendable {
+package enum TrainEvent: Sendable {
     /// The data is loaded: images per split and classes, and how long decoding took.
     case loaded(train: Int, val: Int, classes: [String], seconds: Double)
     /// `done` of `total` training images of `epoch` have been processed.
@@ -11,36 +11,36 @@ public enum TrainEvent: Sendable {
 }
 
 /// One line of history.csv.
-public struct EpochRecord: Sendable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var valLoss: Double
-    public var valAccuracy: Double
+package struct EpochRecord: Sendable {
+    package var epoch: Int
+    package var trainLoss: Double
+    package var trainAccuracy: Double
+    package var valLoss: Double
+    package var valAccuracy: Double
     /// Wall time of the epoch (training and validation).
-    public var seconds: Double
+    package var seconds: Double
     /// Training images per second (forward + backward + Adam).
-    public var imagesPerSecond: Double
-    public var isBest: Bool
+    package var imagesPerSecond: Double
+    package var isBest: Bool
 }
 
 /// What a finished run produced; `write(to:)` puts it on disk.
-public struct TrainResult: Sendable {
-    public var checkpoint: Checkpoint
-    public var history: [EpochRecord]
-    public var bestEpoch: Int
-    public var stoppedEarly: Bool
-    public var trainImages: Int
-    public var steps: Int
-    public var seconds: Double
+package struct TrainResult: Sendable {
+    package var checkpoint: Checkpoint
+    package var history: [EpochRecord]
+    package var bestEpoch: Int
+    package var stoppedEarly: Bool
+    package var trainImages: Int
+    package var steps: Int
+    package var seconds: Double
     /// Per-layer times and cblas_sgemm alone on the conv shapes, when MLV_ENGINE_PROFILE is set.
-    public var profile: String?
+    package var profile: String?
 }
 
-public enum Trainer {
+package enum Trainer {
     /// `train`, then `write(to: out)`. The output folder is checked before training and written
     /// only when training succeeded, so a failed run leaves nothing behind.
-    public static func run(params: TrainParams, data: String, out: String, threads: Int,
+    package static func run(params: TrainParams, data: String, out: String, threads: Int,
                            events: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         if let st = try FS.statusFollowingLinks(out), st.kind != .directory {
             throw EngineError("\(out): exists and is not a folder", hint: "pass a folder for the outputs with --out")
@@ -53,7 +53,7 @@ public enum Trainer {
     /// Trains the network `params` describe on the image folder `data`, using `threads`
     /// threads for OpenBLAS and the engine's loops. Keeps the weights of the epoch with the
     /// lowest validation loss, and stops after `earlyStoppingPatience` epochs without one.
-    public static func train(params: TrainParams, data: String, threads: Int,
+    package static func train(params: TrainParams, data: String, threads: Int,
                              events: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         let start = DispatchTime.now()
         let folder = try ImageFolder.scan(data, seed: params.randomSeed)

@@ -5,12 +5,12 @@ import MLVSupport
 ///
 /// `call` names the libgit2 function that failed (`"git_index_write"`), or nil when mlv itself
 /// refused (an unknown revision, a missing identity). Tests compare `message` and `hint` exactly.
-public struct GitError: UserFacingError, Equatable {
-    public var message: String
-    public var hint: String?
-    public var call: String?
+package struct GitError: UserFacingError, Equatable {
+    package var message: String
+    package var hint: String?
+    package var call: String?
 
-    public init(_ message: String, hint: String? = nil, call: String? = nil) {
+    package init(_ message: String, hint: String? = nil, call: String? = nil) {
         self.message = message
         self.hint = hint
         self.call = call

@@ -1,23 +1,23 @@
 internal import CGit2
 
 /// libgit2 is initialised once per process, before the first call.
-public enum GitLibrary {
+package enum GitLibrary {
     private static let initialized: Bool = {
         git_libgit2_init()
         return true
     }()
 
-    public static func ensureInitialized() { _ = initialized }
+    package static func ensureInitialized() { _ = initialized }
 
     /// e.g. "1.5.1".
-    public static var version: String {
+    package static var version: String {
         var major: Int32 = 0, minor: Int32 = 0, rev: Int32 = 0
         git_libgit2_version(&major, &minor, &rev)
         return "\(major).\(minor).\(rev)"
     }
 
     /// A level of git configuration whose directory libgit2 searches.
-    public enum ConfigLevel: CaseIterable, Sendable {
+    package enum ConfigLevel: CaseIterable, Sendable {
         /// `~/.gitconfig`.
         case global
         /// `$XDG_CONFIG_HOME/git/config`, else `~/.config/git/config`.
@@ -39,7 +39,7 @@ public enum GitLibrary {
     /// libgit2 reads `HOME` and `XDG_CONFIG_HOME` once, in `git_libgit2_init`; changing the
     /// environment afterwards has no effect, so tests isolate the config chain with
     /// `setConfigSearchPath` instead. The setting is process-wide.
-    public static func configSearchPath(_ level: ConfigLevel) throws -> String {
+    package static func configSearchPath(_ level: ConfigLevel) throws -> String {
         ensureInitialized()
         return try withGitBuffer("git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH)") {
             cgit2_get_search_path(level.raw, $0)
@@ -48,7 +48,7 @@ public enum GitLibrary {
 
     /// Points `level` at `directory` (nil restores libgit2's default, from the environment).
     /// Repositories opened afterwards see the change; already opened ones keep their config.
-    public static func setConfigSearchPath(_ level: ConfigLevel, to directory: String?) throws {
+    package static func setConfigSearchPath(_ level: ConfigLevel, to directory: String?) throws {
         ensureInitialized()
         try check("git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH)", cgit2_set_search_path(level.raw, directory))
     }

@@ -8,7 +8,7 @@ extension GitRepository {
     /// Stages `paths` (relative to the working tree, or absolute inside it), like `git add -A -- paths`:
     /// an existing file is added (even when ignored), a missing one is removed from the index, and a
     /// directory is staged recursively (its ignored files left out). The index is written once.
-    public func stage(_ paths: [String]) throws {
+    package func stage(_ paths: [String]) throws {
         let index = try self.index()
         for path in paths {
             let relative = try relativePath(path).trimmingTrailingSlashes
@@ -30,7 +30,7 @@ extension GitRepository {
     }
 
     /// The first path git tracks at `path` or below it (a file, or any file in a folder), if any.
-    public func trackedPath(at path: String) throws -> String? {
+    package func trackedPath(at path: String) throws -> String? {
         let index = try self.index()
         let relative = try relativePath(path).trimmingTrailingSlashes
         if git_index_get_bypath(index.pointer, relative, 0) != nil { return relative }
@@ -43,7 +43,7 @@ extension GitRepository {
     /// For each of `paths` (absolute inside the working tree, or relative to it) that git tracks,
     /// in the index or in HEAD's tree, at the path or below it: the path and the first tracked
     /// file found there. The index and HEAD are read once for all paths.
-    public func trackedPaths(_ paths: [String]) throws -> [(path: String, tracked: String)] {
+    package func trackedPaths(_ paths: [String]) throws -> [(path: String, tracked: String)] {
         guard !paths.isEmpty else { return [] }
         let index = try self.index()
         let commit = try headCommit()
@@ -69,7 +69,7 @@ extension GitRepository {
     }
 
     /// True when the index differs from HEAD's tree (on an unborn HEAD: when the index has entries).
-    public func hasStagedChanges() throws -> Bool {
+    package func hasStagedChanges() throws -> Bool {
         let index = try self.index()
         let tree = try headCommit().map { try self.tree(of: $0) }
         var options = git_diff_options()
@@ -84,7 +84,7 @@ extension GitRepository {
     /// are staged in the index, on top of HEAD's tree: whatever else the user staged stays staged
     /// and out of this commit, like `git commit -- paths` but without touching the working tree.
     @discardableResult
-    public func commit(message: String, only paths: [String]) throws -> String {
+    package func commit(message: String, only paths: [String]) throws -> String {
         let index = try self.index()
         let partial = try Handle.make("git_index_new", free: git_index_free) { git_index_new(&$0) }
         if let head = try headCommit() {
@@ -107,7 +107,7 @@ extension GitRepository {
     /// Commits the index exactly as it is, as the user's identity (author and committer), and
     /// moves the branch HEAD points to (creating it on an unborn HEAD). Returns the new commit id.
     @discardableResult
-    public func commit(message: String) throws -> String {
+    package func commit(message: String) throws -> String {
         let index = try self.index()
         var treeId = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeId, index.pointer))

@@ -4,14 +4,14 @@ import MLVSupport
 extension GitRepository {
     /// The full id of the commit `revision` names: anything `git rev-parse` accepts
     /// (`HEAD`, `HEAD~1`, a branch, a tag, a short or full id).
-    public func resolve(_ revision: String) throws -> String {
+    package func resolve(_ revision: String) throws -> String {
         let commit = try peel(object(revision), to: GIT_OBJECT_COMMIT, revision: revision)
         return withExtendedLifetime(commit) { hex(git_object_id(commit.pointer).pointee) }
     }
 
     /// The bytes of `path` (relative to the repository root) in the tree of `revision`;
     /// nil when that tree has no file at `path` (or has a directory there).
-    public func readFile(_ path: String, at revision: String) throws -> [UInt8]? {
+    package func readFile(_ path: String, at revision: String) throws -> [UInt8]? {
         let tree = try peel(object(revision), to: GIT_OBJECT_TREE, revision: revision)
         var raw: OpaquePointer?
         let code = git_tree_entry_bypath(&raw, tree.pointer, Path.normalize(path))
@@ -34,7 +34,7 @@ extension GitRepository {
     /// Every file in the tree of `revision` whose name ends with `suffix` (".mlv", or a whole
     /// name such as "pipeline.lock"), as paths relative to the repository root, sorted.
     /// Submodules are not entered.
-    public func listFiles(at revision: String, suffix: String) throws -> [String] {
+    package func listFiles(at revision: String, suffix: String) throws -> [String] {
         let tree = try peel(object(revision), to: GIT_OBJECT_TREE, revision: revision)
         var files: [String] = []
         try collectFiles(in: tree, prefix: "", suffix: suffix, into: &files)
@@ -43,7 +43,7 @@ extension GitRepository {
 
     /// The ids of every commit reachable from a branch, a tag or HEAD (HEAD matters when it is
     /// detached), newest first; empty in a repository without commits.
-    public func allCommits() throws -> [String] {
+    package func allCommits() throws -> [String] {
         let walk = try Handle.make("git_revwalk_new", free: git_revwalk_free) { git_revwalk_new(&$0, pointer) }
         try check("git_revwalk_sorting",
                   git_revwalk_sorting(walk.pointer, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue))
@@ -69,7 +69,7 @@ extension GitRepository {
     /// The commits the references matching `glob` point to (`refs/heads/*`: every branch tip,
     /// `refs/tags/*`: every tagged commit), each once, sorted; references to other objects
     /// (a tag of a blob) are skipped.
-    public func tipCommits(matching glob: String) throws -> [String] {
+    package func tipCommits(matching glob: String) throws -> [String] {
         let iterator = try Handle.make("git_reference_iterator_glob_new", free: git_reference_iterator_free) {
             git_reference_iterator_glob_new(&$0, pointer, glob)
         }

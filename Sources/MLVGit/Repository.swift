@@ -6,10 +6,10 @@ import MLVSupport
 /// The class owns the `git_repository` handle and frees it in `deinit`; everything libgit2 hands
 /// out (trees, blobs, the index, config snapshots) is wrapped in a `GitHandle` for the length of one
 /// call. Instances are not meant to be shared between threads.
-public final class GitRepository {
+package final class GitRepository {
     let handle: Handle
     /// Absolute path of the working tree, without a trailing slash.
-    public let workdir: String
+    package let workdir: String
 
     /// The raw `git_repository *`, valid while `self` is alive.
     var pointer: OpaquePointer { handle.pointer }
@@ -25,7 +25,7 @@ public final class GitRepository {
 
     /// Discovers the repository containing `path`, walking up like `git rev-parse` does (without
     /// crossing file systems); nil when there is none.
-    public static func discover(from path: String) throws -> GitRepository? {
+    package static func discover(from path: String) throws -> GitRepository? {
         GitLibrary.ensureInitialized()
         var buf = git_buf()
         defer { git_buf_dispose(&buf) }
@@ -36,7 +36,7 @@ public final class GitRepository {
     }
 
     /// Opens the repository whose `.git` directory (or working tree) is exactly `path`.
-    public static func open(_ path: String) throws -> GitRepository {
+    package static func open(_ path: String) throws -> GitRepository {
         GitLibrary.ensureInitialized()
         var out: OpaquePointer?
         git_error_clear()
@@ -58,7 +58,7 @@ public final class GitRepository {
     }
 
     /// `git init` at `path` (created when missing); the first branch follows `init.defaultBranch`.
-    public static func initialize(at path: String) throws -> GitRepository {
+    package static func initialize(at path: String) throws -> GitRepository {
         GitLibrary.ensureInitialized()
         return try GitRepository(Handle.make("git_repository_init", free: git_repository_free) {
             git_repository_init(&$0, Path.absolute(path), 0)
@@ -68,7 +68,7 @@ public final class GitRepository {
     /// `user.name` and `user.email` from the repository's config chain (local, then the global
     /// `~/.gitconfig`, XDG `~/.config/git/config` and system `/etc/gitconfig`, as libgit2 finds them).
     /// Unlike the git command line, there is no fallback to the login name and host name.
-    public func identity() throws -> (name: String, email: String) {
+    package func identity() throws -> (name: String, email: String) {
         let config = try Handle.make("git_repository_config_snapshot", free: git_config_free) {
             git_repository_config_snapshot(&$0, pointer)
         }
@@ -95,7 +95,7 @@ public final class GitRepository {
 
     /// True when git ignores `path` (relative to the working tree, or absolute inside it);
     /// a trailing "/" asks about a directory.
-    public func isIgnored(_ path: String) throws -> Bool {
+    package func isIgnored(_ path: String) throws -> Bool {
         let relative = try relativePath(path)
         var ignored: Int32 = 0
         try check("git_ignore_path_is_ignored", git_ignore_path_is_ignored(&ignored, pointer, relative))

@@ -6,11 +6,11 @@ import MLVSupport
 
 /// A failure below HTTP: connection refused, reset, timed out, a body cut short. `code` is the
 /// CURLcode; `retryable` says whether trying again may help.
-public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public var code: Int32
-    public var message: String
-    public var retryable: Bool
-    public var description: String { message }
+package struct TransportError: Error, Sendable, CustomStringConvertible {
+    package var code: Int32
+    package var message: String
+    package var retryable: Bool
+    package var description: String { message }
 }
 
 /// One libcurl easy handle (freed in `deinit`). Reused for request after request, it keeps its

@@ -4,20 +4,20 @@ import Glibc
 #endif
 import MLVSupport
 
-public struct HTTPRequest: Sendable {
-    public enum Body: Sendable {
+package struct HTTPRequest: Sendable {
+    package enum Body: Sendable {
         case none
         case bytes([UInt8])
         /// `length` bytes of the file at `path` from `offset`, streamed (never whole in memory).
         case file(path: String, offset: Int64, length: Int64)
     }
 
-    public var method: String
-    public var url: String
-    public var headers: [(name: String, value: String)]
-    public var body: Body
+    package var method: String
+    package var url: String
+    package var headers: [(name: String, value: String)]
+    package var body: Body
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none) {
+    package init(method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -35,7 +35,7 @@ public struct HTTPRequest: Sendable {
 
 /// Where a successful response's body goes. An error response's body (status ≥ 300) always
 /// goes to memory (at most 64 KiB), so its XML can be read.
-public enum ResponseSink: Sendable {
+package enum ResponseSink: Sendable {
     /// In memory, refusing bodies over `limit` bytes.
     case memory(limit: Int)
     /// Appended to an open file, hashed with SHA-256 on the way.
@@ -45,24 +45,24 @@ public enum ResponseSink: Sendable {
     case range(descriptor: Int32, path: String, offset: Int64, limit: Int64?)
 }
 
-public struct HTTPResponse: Sendable {
-    public var status: Int
+package struct HTTPResponse: Sendable {
+    package var status: Int
     /// Names lower-cased, in the order received.
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
     /// With a file sink: bytes written and their SHA-256.
-    public var bytesWritten: Int64 = 0
-    public var sha256: [UInt8]?
+    package var bytesWritten: Int64 = 0
+    package var sha256: [UInt8]?
 
-    public func header(_ name: String) -> String? { headers.last { $0.name == name }?.value }
+    package func header(_ name: String) -> String? { headers.last { $0.name == name }?.value }
 }
 
 /// HTTP/1.1 over a pool of libcurl easy handles: each request borrows a handle (and with it a
 /// kept-alive connection), so `jobs` threads reuse `jobs` connections. One attempt per `send`;
 /// retrying is the caller's (see RetryPolicy), since a signed request must be re-signed.
-public final class HTTPClient: @unchecked Sendable {
-    public var connectTimeout: Double
-    public var readTimeout: Double
+package final class HTTPClient: @unchecked Sendable {
+    package var connectTimeout: Double
+    package var readTimeout: Double
     private var idle: [CurlEasy] = []
     private let lock = Lock()
 
@@ -84,7 +84,7 @@ public final class HTTPClient: @unchecked Sendable {
         return 2 * (connectTimeout + readTimeout) + bytes / Self.deadlineRate
     }
 
-    public init(connectTimeout: Double = 10, readTimeout: Double = 60) {
+    package init(connectTimeout: Double = 10, readTimeout: Double = 60) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
     }
@@ -102,7 +102,7 @@ public final class HTTPClient: @unchecked Sendable {
         lock.unlock()
     }
 
-    public func send(_ request: HTTPRequest, sink: ResponseSink = .memory(limit: 16 << 20)) throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, sink: ResponseSink = .memory(limit: 16 << 20)) throws -> HTTPResponse {
         let easy = try borrow()
         var healthy = false
         defer { if healthy { giveBack(easy) } }

@@ -6,10 +6,10 @@ import MLVSupport
 
 /// libcurl, loaded on first use (see the note in Sources/CCurl/shim.h). Every curl function
 /// MLVHTTP calls is looked up here once; a missing library is a clear error, not a crash.
-public enum HTTPLibrary {
-    public struct Unavailable: UserFacingError {
-        public var message: String
-        public var hint: String? { "install libcurl: `apt-get install libcurl4`" }
+package enum HTTPLibrary {
+    package struct Unavailable: UserFacingError {
+        package var message: String
+        package var hint: String? { "install libcurl: `apt-get install libcurl4`" }
     }
 
     struct API {
@@ -72,7 +72,7 @@ public enum HTTPLibrary {
     }
 
     /// e.g. "libcurl/7.88.1 OpenSSL/3.0.x zlib/1.2.13 …".
-    public static var version: String {
+    package static var version: String {
         guard let api = try? api(), let v = api.version() else { return "not available" }
         return String(cString: v)
     }

@@ -3,27 +3,27 @@ import Glibc
 #endif
 
 /// An error that knows whether trying again may help.
-public protocol RetryableError: Error {
+package protocol RetryableError: Error {
     var isRetryable: Bool { get }
 }
 
 extension TransportError: RetryableError {
-    public var isRetryable: Bool { retryable }
+    package var isRetryable: Bool { retryable }
 }
 
 /// Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff and
 /// Jitter"): before retry n (1-based) wait a uniformly random time in
 /// [0, min(maxDelay, baseDelay · 2^(n-1))]. Only errors that say they are retryable are retried.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Retries after the first attempt (0: one attempt only).
-    public var retries: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
+    package var retries: Int
+    package var baseDelay: Double
+    package var maxDelay: Double
     /// Injected for tests: a random number in 0...1, and a sleep.
-    public var random: @Sendable () -> Double
-    public var sleep: @Sendable (Double) -> Void
+    package var random: @Sendable () -> Double
+    package var sleep: @Sendable (Double) -> Void
 
-    public init(retries: Int = 5, baseDelay: Double = 0.1, maxDelay: Double = 5,
+    package init(retries: Int = 5, baseDelay: Double = 0.1, maxDelay: Double = 5,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
                 sleep: @escaping @Sendable (Double) -> Void = { s in if s > 0 { usleep(UInt32(min(s, 60) * 1_000_000)) } }) {
         self.retries = max(0, retries)
@@ -34,14 +34,14 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The wait before retry `n` (1-based).
-    public func delay(beforeRetry n: Int) -> Double {
+    package func delay(beforeRetry n: Int) -> Double {
         let ceiling = min(maxDelay, baseDelay * Double(1 << min(n - 1, 30)))
         return random() * ceiling
     }
 
     /// Runs `body` (given the attempt number, 0-based) until it succeeds, throws an error that
     /// is not retryable, or the retries are spent; then the last error is rethrown.
-    public func run<T>(_ body: (Int) throws -> T) throws -> T {
+    package func run<T>(_ body: (Int) throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {

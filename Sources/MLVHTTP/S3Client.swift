@@ -7,18 +7,18 @@ import Glibc
 /// An S3 error response (or a bodiless one, such as HEAD's): the HTTP status, S3's error code
 /// (`SignatureDoesNotMatch`, `NoSuchBucket`, `SlowDown`…) and the key it was about. Never holds
 /// a credential.
-public struct S3Error: RetryableError, Sendable, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var serverMessage: String
-    public var bucket: String
-    public var key: String?
+package struct S3Error: RetryableError, Sendable, CustomStringConvertible {
+    package var status: Int
+    package var code: String
+    package var serverMessage: String
+    package var bucket: String
+    package var key: String?
 
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(code)
     }
 
-    public var description: String {
+    package var description: String {
         "\(code) (HTTP \(status)) for \(key.map { "'\($0)'" } ?? "bucket '\(bucket)'")" + (serverMessage.isEmpty ? "" : ": \(serverMessage)")
     }
 
@@ -42,15 +42,15 @@ public struct S3Error: RetryableError, Sendable, CustomStringConvertible {
 }
 
 /// Where the bucket lives and how to address it.
-public struct S3Location: Sendable, Equatable {
-    public enum Addressing: String, Sendable { case path, virtual }
+package struct S3Location: Sendable, Equatable {
+    package enum Addressing: String, Sendable { case path, virtual }
     /// `http(s)://host[:port]`, no trailing slash.
-    public var endpoint: String
-    public var bucket: String
-    public var region: String
-    public var addressing: Addressing
+    package var endpoint: String
+    package var bucket: String
+    package var region: String
+    package var addressing: Addressing
 
-    public init(endpoint: String, bucket: String, region: String, addressing: Addressing) {
+    package init(endpoint: String, bucket: String, region: String, addressing: Addressing) {
         var e = endpoint
         while e.hasSuffix("/") { e.removeLast() }
         self.endpoint = e
@@ -73,14 +73,14 @@ public struct S3Location: Sendable, Equatable {
 }
 
 /// The S3 calls mlv makes, each signed with SigV4 and retried per `retry` (re-signed each time).
-public final class S3Client: @unchecked Sendable {
-    public let location: S3Location
+package final class S3Client: @unchecked Sendable {
+    package let location: S3Location
     private let signer: SigV4Signer
     private let http: HTTPClient
-    public let retry: RetryPolicy
+    package let retry: RetryPolicy
     private let now: @Sendable () -> SigningTime
 
-    public init(location: S3Location, credentials: AWSCredentials, retry: RetryPolicy = RetryPolicy(),
+    package init(location: S3Location, credentials: AWSCredentials, retry: RetryPolicy = RetryPolicy(),
                 connectTimeout: Double = 10, readTimeout: Double = 60, now: @escaping @Sendable () -> SigningTime = { .now() }) {
         self.location = location
         signer = SigV4Signer(credentials: credentials, region: location.region)
@@ -120,7 +120,7 @@ public final class S3Client: @unchecked Sendable {
     // MARK: - Multipart upload
 
     /// Starts a multipart upload and returns its upload id.
-    public func createMultipartUpload(key: String) throws -> String {
+    package func createMultipartUpload(key: String) throws -> String {
         let r = try send("POST", key: key, query: [(name: "uploads", value: "")])
         guard let xml = XMLTree.parse(r.body), xml.name == "InitiateMultipartUploadResult", let id = xml["UploadId"], !id.isEmpty else {
             throw S3Error(status: r.status, code: "MalformedResponse", serverMessage: "no UploadId in the answer to CreateMultipartUpload", bucket: location.bucket, key: key)
@@ -129,7 +129,7 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Uploads `length` bytes of `file` from `offset` as part `number` (1-based); returns its ETag.
-    public func uploadPart(key: String, uploadID: String, number: Int, file: String, offset: Int64, length: Int64, sha256Hex: String) throws -> String {
+    package func uploadPart(key: String, uploadID: String, number: Int, file: String, offset: Int64, length: Int64, sha256Hex: String) throws -> String {
         let r = try send("PUT", key: key, query: [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadID)],
                          body: .file(path: file, offset: offset, length: length), payloadHash: sha256Hex)
         guard let etag = r.header("etag"), !etag.isEmpty else {
@@ -138,7 +138,7 @@ public final class S3Client: @unchecked Sendable {
         return etag
     }
 
-    public func completeMultipartUpload(key: String, uploadID: String, etags: [String]) throws {
+    package func completeMultipartUpload(key: String, uploadID: String, etags: [String]) throws {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for (i, etag) in etags.enumerated() {
             xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(MarkupText.escape(etag))</ETag></Part>"
@@ -153,20 +153,20 @@ public final class S3Client: @unchecked Sendable {
         }
     }
 
-    public func abortMultipartUpload(key: String, uploadID: String) throws {
+    package func abortMultipartUpload(key: String, uploadID: String) throws {
         _ = try send("DELETE", key: key, query: [(name: "uploadId", value: uploadID)])
     }
 
     /// A multipart upload that was started and neither completed nor aborted.
-    public struct OpenUpload: Sendable, Equatable {
-        public var key: String
-        public var uploadID: String
+    package struct OpenUpload: Sendable, Equatable {
+        package var key: String
+        package var uploadID: String
         /// When it was started, as seconds since 1970 (nil when missing or unreadable).
-        public var initiated: Double?
+        package var initiated: Double?
     }
 
     /// ListMultipartUploads below `prefix`, every page (at most `maxPages`).
-    public func listMultipartUploads(prefix: String, maxUploads: Int = 1000, maxPages: Int = 100) throws -> [OpenUpload] {
+    package func listMultipartUploads(prefix: String, maxUploads: Int = 1000, maxPages: Int = 100) throws -> [OpenUpload] {
         var out: [OpenUpload] = []
         var keyMarker: String?
         var idMarker: String?
@@ -196,14 +196,14 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// A part already uploaded: its number, ETag (quotes included, as sent) and size.
-    public struct UploadedPart: Sendable, Equatable {
-        public var number: Int
-        public var etag: String
-        public var size: Int64
+    package struct UploadedPart: Sendable, Equatable {
+        package var number: Int
+        package var etag: String
+        package var size: Int64
     }
 
     /// ListParts of an open upload, every page (S3 allows at most 10,000 parts).
-    public func listParts(key: String, uploadID: String, maxParts: Int = 1000) throws -> [UploadedPart] {
+    package func listParts(key: String, uploadID: String, maxParts: Int = 1000) throws -> [UploadedPart] {
         var out: [UploadedPart] = []
         var marker = 0
         for _ in 0..<10_001 {
@@ -231,28 +231,28 @@ public final class S3Client: @unchecked Sendable {
     // MARK: - Objects
 
     /// Uploads a file (streamed), signed over its SHA-256 (`sha256Hex`, which the cache knows).
-    public func putObject(key: String, file: String, size: Int64, sha256Hex: String) throws {
+    package func putObject(key: String, file: String, size: Int64, sha256Hex: String) throws {
         _ = try send("PUT", key: key, body: .file(path: file, offset: 0, length: size), payloadHash: sha256Hex)
     }
 
-    public func putObject(key: String, bytes: [UInt8]) throws {
+    package func putObject(key: String, bytes: [UInt8]) throws {
         _ = try send("PUT", key: key, body: .bytes(bytes), payloadHash: SHA256Hasher.hex(bytes))
     }
 
     /// Downloads `key` into the open file `fd` (truncated before each attempt); returns the
     /// byte count and SHA-256 of what arrived. More than `limit` bytes is an error.
-    public func getObject(key: String, to fd: Int32, path: String, limit: Int64? = nil) throws -> (bytes: Int64, sha256: [UInt8]) {
+    package func getObject(key: String, to fd: Int32, path: String, limit: Int64? = nil) throws -> (bytes: Int64, sha256: [UInt8]) {
         let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path, limit: limit), prepare: { try FS.rewind(fd, path: path) })
         return (r.bytesWritten, r.sha256 ?? [])
     }
 
     /// What one ranged GET wrote.
-    public struct RangeAnswer: Sendable {
+    package struct RangeAnswer: Sendable {
         /// 206: the range asked for; 200: the server sent the whole object (from offset 0).
-        public var status: Int
-        public var bytesWritten: Int64
+        package var status: Int
+        package var bytesWritten: Int64
         /// The object's size, from `Content-Range: bytes a-b/SIZE` (nil for a 200).
-        public var objectSize: Int64?
+        package var objectSize: Int64?
     }
 
     /// GETs bytes `offset..<offset+length` of `key` (a `Range:` request) and writes them with
@@ -260,7 +260,7 @@ public final class S3Client: @unchecked Sendable {
     /// `acceptWhole`: a server that ignores Range may answer 200 with the whole object (only
     /// sensible for the first range, at offset 0); otherwise only a 206 for exactly this range is taken.
     /// `limit`: the most bytes a whole-object answer may hold.
-    public func getRange(key: String, offset: Int64, length: Int64, to fd: Int32, path: String, acceptWhole: Bool = false,
+    package func getRange(key: String, offset: Int64, length: Int64, to fd: Int32, path: String, acceptWhole: Bool = false,
                          limit: Int64? = nil) throws -> RangeAnswer {
         precondition(offset >= 0 && length > 0)
         let r = try send("GET", key: key, headers: [(name: "Range", value: "bytes=\(offset)-\(offset + length - 1)")],
@@ -292,12 +292,12 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// A small object, whole (at most `limit` bytes).
-    public func getObject(key: String, limit: Int) throws -> [UInt8] {
+    package func getObject(key: String, limit: Int) throws -> [UInt8] {
         try send("GET", key: key, sink: .memory(limit: limit)).body
     }
 
     /// The object's size, or nil when there is none.
-    public func headObject(key: String) throws -> Int64? {
+    package func headObject(key: String) throws -> Int64? {
         do {
             let r = try send("HEAD", key: key)
             return r.header("content-length").flatMap { Int64($0) } ?? 0
@@ -307,28 +307,28 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Checks that the bucket exists and the credentials work.
-    public func headBucket() throws {
+    package func headBucket() throws {
         _ = try send("HEAD", key: nil)
     }
 
-    public func deleteObject(key: String) throws {
+    package func deleteObject(key: String) throws {
         _ = try send("DELETE", key: key)
     }
 
-    public struct ListedObject: Sendable {
-        public var key: String
-        public var size: Int64
+    package struct ListedObject: Sendable {
+        package var key: String
+        package var size: Int64
         /// LastModified, as seconds since 1970 (nil when missing or unreadable).
-        public var modified: Double?
+        package var modified: Double?
     }
 
-    public struct Listing: Sendable {
-        public var objects: [ListedObject]
-        public var nextToken: String?
+    package struct Listing: Sendable {
+        package var objects: [ListedObject]
+        package var nextToken: String?
     }
 
     /// One page of ListObjectsV2 (up to 1,000 keys) below `prefix`.
-    public func listObjects(prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> Listing {
+    package func listObjects(prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> Listing {
         var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
         if maxKeys != 1000 { query.append((name: "max-keys", value: String(maxKeys))) }
         if let continuationToken { query.append((name: "continuation-token", value: continuationToken)) }
@@ -347,7 +347,7 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// Every key below `prefix` (all pages).
-    public func listAll(prefix: String, maxKeys: Int = 1000) throws -> [ListedObject] {
+    package func listAll(prefix: String, maxKeys: Int = 1000) throws -> [ListedObject] {
         var out: [ListedObject] = []
         try forEachPage(prefix: prefix, maxKeys: maxKeys) { page in
             out += page.objects
@@ -361,7 +361,7 @@ public final class S3Client: @unchecked Sendable {
     /// continuation token that comes back, keys that do not ascend from page to page (S3 lists
     /// in UTF-8 order, so an honest listing never repeats itself), 32 empty truncated pages in
     /// a row, or more than `maxPages` pages.
-    public func forEachPage(prefix: String, maxKeys: Int = 1000, maxPages: Int = 1_000_000,
+    package func forEachPage(prefix: String, maxKeys: Int = 1000, maxPages: Int = 1_000_000,
                             _ body: (Listing) throws -> Bool) throws {
         var token: String?
         var tokens = Set<String>()
@@ -405,7 +405,7 @@ extension S3Client {
     }
 
     /// DeleteObjects for up to 1,000 keys; returns the keys the server could not delete, with its code.
-    public func deleteObjects(keys: [String]) throws -> [(key: String, code: String)] {
+    package func deleteObjects(keys: [String]) throws -> [(key: String, code: String)] {
         precondition(keys.count <= 1000)
         if keys.isEmpty { return [] }
         var xml = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"

@@ -4,35 +4,35 @@ import Glibc
 #endif
 
 /// AWS credentials. `description` never shows the secret or the session token.
-public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
-    public var accessKeyID: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
+package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
+    package var accessKeyID: String
+    package var secretAccessKey: String
+    package var sessionToken: String?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
-    public var description: String { "AWSCredentials(accessKeyID: \(accessKeyID), secret: <hidden>)" }
+    package var description: String { "AWSCredentials(accessKeyID: \(accessKeyID), secret: <hidden>)" }
 }
 
 /// AWS Signature Version 4, as a pure function of the request, the credentials and the date
 /// (injected, as soto's `AWSSigner` does), so it can be checked against AWS's published vectors.
 ///
-/// The three stages are public so a test failure points at the one that is wrong:
+/// The three stages are package so a test failure points at the one that is wrong:
 /// `canonicalRequest` → `stringToSign` → `signature`.
-public struct SigV4Signer: Sendable {
+package struct SigV4Signer: Sendable {
     /// A request to sign. `path` and `query` are *decoded* (the signer percent-encodes them);
     /// headers keep their order (duplicates are joined with "," in that order).
-    public struct Request: Sendable {
-        public var method: String
-        public var path: String
-        public var query: [(name: String, value: String)]
-        public var headers: [(name: String, value: String)]
+    package struct Request: Sendable {
+        package var method: String
+        package var path: String
+        package var query: [(name: String, value: String)]
+        package var headers: [(name: String, value: String)]
 
-        public init(method: String, path: String, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = []) {
+        package init(method: String, path: String, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = []) {
             self.method = method
             self.path = path
             self.query = query
@@ -40,15 +40,15 @@ public struct SigV4Signer: Sendable {
         }
     }
 
-    public var credentials: AWSCredentials
-    public var region: String
-    public var service: String
+    package var credentials: AWSCredentials
+    package var region: String
+    package var service: String
     /// Remove `.`/`..` segments and repeated slashes from the path (every service but S3).
-    public var normalizePath: Bool
+    package var normalizePath: Bool
     /// Add the session token after signing instead of signing it (some services want this).
-    public var omitSessionToken: Bool
+    package var omitSessionToken: Bool
 
-    public init(credentials: AWSCredentials, region: String, service: String = "s3", normalizePath: Bool = false, omitSessionToken: Bool = false) {
+    package init(credentials: AWSCredentials, region: String, service: String = "s3", normalizePath: Bool = false, omitSessionToken: Bool = false) {
         self.credentials = credentials
         self.region = region
         self.service = service
@@ -56,16 +56,16 @@ public struct SigV4Signer: Sendable {
         self.omitSessionToken = omitSessionToken
     }
 
-    public static let algorithm = "AWS4-HMAC-SHA256"
+    package static let algorithm = "AWS4-HMAC-SHA256"
     /// SHA-256 of the empty string: the payload hash of a request without a body.
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
     // MARK: - Signing
 
     /// Signs with the `Authorization` header: returns `request`'s headers plus `X-Amz-Date`,
     /// `X-Amz-Content-SHA256` (when `addContentHashHeader`), `X-Amz-Security-Token` and `Authorization`.
-    public func signedHeaders(_ request: Request, payloadHash: String, date: SigningTime, addContentHashHeader: Bool = true) -> [(name: String, value: String)] {
+    package func signedHeaders(_ request: Request, payloadHash: String, date: SigningTime, addContentHashHeader: Bool = true) -> [(name: String, value: String)] {
         let stamp = AMZDate(date)
         var headers = request.headers
         headers.append((name: "X-Amz-Date", value: stamp.dateTime))
@@ -81,7 +81,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The query parameters that presign `request` (URL signing), including `X-Amz-Signature`.
-    public func presignedQuery(_ request: Request, payloadHash: String, date: SigningTime, expires: Int) -> [(name: String, value: String)] {
+    package func presignedQuery(_ request: Request, payloadHash: String, date: SigningTime, expires: Int) -> [(name: String, value: String)] {
         let signing = presigningRequest(request, date: date, expires: expires)
         let canonical = canonicalRequest(signing, payloadHash: payloadHash)
         let signature = self.signature(stringToSign: stringToSign(canonicalRequest: canonical.text, date: date), date: date)
@@ -92,7 +92,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `request` with the presigning parameters added to its query (what gets canonicalized).
-    public func presigningRequest(_ request: Request, date: SigningTime, expires: Int) -> Request {
+    package func presigningRequest(_ request: Request, date: SigningTime, expires: Int) -> Request {
         let stamp = AMZDate(date)
         var r = request
         r.query.append((name: "X-Amz-Algorithm", value: Self.algorithm))
@@ -107,7 +107,7 @@ public struct SigV4Signer: Sendable {
     // MARK: - The three stages
 
     /// Stage 1: the canonical request, and the `SignedHeaders` list it implies.
-    public func canonicalRequest(_ request: Request, payloadHash: String) -> (text: String, signedHeaders: String) {
+    package func canonicalRequest(_ request: Request, payloadHash: String) -> (text: String, signedHeaders: String) {
         let headers = Self.canonicalHeaders(request.headers)
         let path = normalizePath ? Self.normalized(request.path) : request.path
         let query = request.query
@@ -120,13 +120,13 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Stage 2: the string to sign.
-    public func stringToSign(canonicalRequest: String, date: SigningTime) -> String {
+    package func stringToSign(canonicalRequest: String, date: SigningTime) -> String {
         let stamp = AMZDate(date)
         return [Self.algorithm, stamp.dateTime, scope(stamp), SHA256Hasher.hex(canonicalRequest)].joined(separator: "\n")
     }
 
     /// Stage 3: the hex signature (the key derived from the secret, the day, region and service).
-    public func signature(stringToSign: String, date: SigningTime) -> String {
+    package func signature(stringToSign: String, date: SigningTime) -> String {
         let stamp = AMZDate(date)
         var key = HMACSHA256.mac(key: Array(("AWS4" + credentials.secretAccessKey).utf8), message: Array(stamp.day.utf8))
         for part in [region, service, "aws4_request"] { key = HMACSHA256.mac(key: key, message: Array(part.utf8)) }
@@ -165,7 +165,7 @@ public struct SigV4Signer: Sendable {
 
     /// RFC 3986 encoding of everything but the unreserved characters `A-Z a-z 0-9 - . _ ~`
     /// (and `/` in a path), upper-case hex, UTF-8 bytes.
-    public static func uriEncode(_ s: String, keepSlash: Bool = false) -> String {
+    package static func uriEncode(_ s: String, keepSlash: Bool = false) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
@@ -212,12 +212,12 @@ struct AMZDate {
 }
 
 /// A point in time as seconds since 1970 (no Foundation in the signer's API).
-public struct SigningTime: Sendable, Equatable {
-    public var secondsSince1970: Double
-    public init(secondsSince1970: Double) { self.secondsSince1970 = secondsSince1970 }
+package struct SigningTime: Sendable, Equatable {
+    package var secondsSince1970: Double
+    package init(secondsSince1970: Double) { self.secondsSince1970 = secondsSince1970 }
 
     /// The current wall-clock time.
-    public static func now() -> SigningTime {
+    package static func now() -> SigningTime {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return SigningTime(secondsSince1970: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)

@@ -5,22 +5,22 @@ import FoundationXML
 
 /// A parsed XML document as a small tree (S3's responses are a few levels deep), built with
 /// Foundation's XMLParser: no string searching in XML, ever. External entities are not resolved.
-public struct XMLTree: Sendable, Equatable {
-    public var name: String
-    public var text: String
-    public var children: [XMLTree]
+package struct XMLTree: Sendable, Equatable {
+    package var name: String
+    package var text: String
+    package var children: [XMLTree]
 
     /// The first child named `name`.
-    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
-    public func all(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+    package func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    package func all(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
     /// The text of the first child named `name`.
-    public subscript(_ name: String) -> String? { child(name)?.text }
+    package subscript(_ name: String) -> String? { child(name)?.text }
 
 
     /// Nil when `bytes` is not well-formed XML, or not UTF-8 (S3 answers in UTF-8; and
     /// Foundation's XMLParser traps on an element name whose bytes are not UTF-8, so a server
     /// could otherwise end mlv with SIGILL: found by ResponseFuzzTests).
-    public static func parse(_ bytes: [UInt8]) -> XMLTree? {
+    package static func parse(_ bytes: [UInt8]) -> XMLTree? {
         guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false

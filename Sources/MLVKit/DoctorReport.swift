@@ -2,15 +2,15 @@ import MLVGit
 import MLVSupport
 
 /// What `mlv doctor` finds about the place it runs in.
-public struct DoctorReport: Sendable {
-    public var workspaceRoot: String?
-    public var gitRoot: String?
-    public var probeDirectory: String
-    public var reflink: Bool
-    public var hardlink: Bool
-    public var symlink: Bool
+package struct DoctorReport: Sendable {
+    package var workspaceRoot: String?
+    package var gitRoot: String?
+    package var probeDirectory: String
+    package var reflink: Bool
+    package var hardlink: Bool
+    package var symlink: Bool
 
-    public static func collect(cwd: String = FS.currentDirectory()) -> DoctorReport {
+    package static func collect(cwd: String = FS.currentDirectory()) -> DoctorReport {
         let root = Workspace.findRoot(from: cwd)
         let probe = root.map { Path.join($0, ".mlv/tmp") } ?? cwd
         let dir = FS.isDirectory(probe) ? probe : cwd

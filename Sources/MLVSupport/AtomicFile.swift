@@ -4,8 +4,8 @@ import Glibc
 
 /// Writes a whole small file so that readers see either the old or the new bytes, never a mix:
 /// write to a temporary file beside it, fsync, rename over the target, fsync the directory.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+package enum AtomicFile {
+    package static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let dir = Path.parent(path)
         let tmp = Path.join(dir, ".\(Path.base(path)).mlv-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let fd = try FS.openFile(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
@@ -24,7 +24,7 @@ public enum AtomicFile {
         FS.fsyncDirectory(dir)
     }
 
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws {
+    package static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws {
         try write(Array(text.utf8), to: path, mode: mode)
     }
 }

@@ -1,7 +1,7 @@
 /// The one way mlv writes a number of bytes for people: IEC units (KiB, MiB, GiB, TiB: powers
 /// of 1024), one decimal ("1.5 GiB", "512 B"), in every command, the engine's messages included.
-public enum ByteCount {
-    public static func text(_ n: Int64) -> String {
+package enum ByteCount {
+    package static func text(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var v = Double(n)
         var u = 0
@@ -12,6 +12,6 @@ public enum ByteCount {
         return "\(whole).\(frac) \(units[u])"
     }
 
-    public static func text(_ n: Int) -> String { text(Int64(n)) }
-    public static func text(_ n: Double) -> String { text(n.isFinite && abs(n) < 9e18 ? Int64(n) : Int64.max) }
+    package static func text(_ n: Int) -> String { text(Int64(n)) }
+    package static func text(_ n: Double) -> String { text(n.isFinite && abs(n) < 9e18 ? Int64(n) : Int64.max) }
 }

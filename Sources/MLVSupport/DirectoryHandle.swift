@@ -6,15 +6,15 @@ import Glibc
 /// the file operations mlv makes inside it (`*at` calls relative to its descriptor). Nothing
 /// written through a handle can follow a symlink, not even one swapped in while mlv runs: a
 /// component that is (or became) a symlink or a file makes `descend` throw `Swapped`.
-public final class DirectoryHandle: @unchecked Sendable {
-    public let fd: Int32
+package final class DirectoryHandle: @unchecked Sendable {
+    package let fd: Int32
     /// The folder's path, for messages only (never used to reach it).
-    public let path: String
+    package let path: String
 
     /// A component on the way was a symlink or not a folder (it may have been swapped in).
-    public struct Swapped: Error {
+    package struct Swapped: Error {
         /// Relative to the handle `descend` started from.
-        public var relativePath: String
+        package var relativePath: String
     }
 
     private init(fd: Int32, path: String) {
@@ -28,13 +28,13 @@ public final class DirectoryHandle: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Opens a trusted folder (the workspace root: found by mlv, symlinks already resolved).
-    public static func open(_ path: String) throws -> DirectoryHandle {
+    package static func open(_ path: String) throws -> DirectoryHandle {
         DirectoryHandle(fd: try FS.openFile(path, O_RDONLY | O_DIRECTORY), path: path)
     }
 
     /// The folder `relative` below this one ("." for itself), opening each component with
     /// `O_NOFOLLOW`; missing ones are created when `create`, else nil is returned.
-    public func descend(_ relative: String, create: Bool) throws -> DirectoryHandle? {
+    package func descend(_ relative: String, create: Bool) throws -> DirectoryHandle? {
         var current = Glibc.dup(fd)
         guard current >= 0 else { throw FileSystemError.posix("open directory", path, errno: errno) }
         var shown = path
@@ -68,7 +68,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     /// The folder `name` right inside this one (one component, `O_NOFOLLOW`): what `descend`
     /// does for one component, without its duplicate descriptor. Created when missing and
     /// `create`; nil when missing otherwise; `Swapped` when it is a symlink or not a folder.
-    public func child(_ name: String, create: Bool) throws -> DirectoryHandle? {
+    package func child(_ name: String, create: Bool) throws -> DirectoryHandle? {
         var f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if f < 0 && errno == ENOENT && create {
             if mkdirat(fd, name, 0o755) != 0 && errno != EEXIST { throw FileSystemError.posix("create directory", path + "/" + name, errno: errno) }
@@ -84,7 +84,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// `fstatat` without following a symlink; nil when missing.
-    public func status(_ name: String) throws -> FileStatus? {
+    package func status(_ name: String) throws -> FileStatus? {
         var st = stat()
         if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
             if errno == ENOENT { return nil }
@@ -94,7 +94,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// Removes `name` (a file, a symlink, or a whole folder, never following a symlink).
-    public func removeTree(_ name: String) throws {
+    package func removeTree(_ name: String) throws {
         guard let st = try status(name) else { return }
         if st.kind == .directory {
             guard let sub = try descend(name, create: false) else { return }
@@ -108,7 +108,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// The raw names in this folder (no "." or "..").
-    public func entries() throws -> [String] {
+    package func entries() throws -> [String] {
         let copy = Glibc.dup(fd)
         guard copy >= 0, let dir = fdopendir(copy) else {
             throw FileSystemError.posix("open directory", path, errno: errno)
@@ -126,7 +126,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// An unnamed file in this folder (Linux `O_TMPFILE`), or nil when the file system has none.
-    public func openTemporary(mode: mode_t) throws -> Int32? {
+    package func openTemporary(mode: mode_t) throws -> Int32? {
         while true {
             let f = openat(fd, ".", FS.O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
             if f >= 0 { return f }
@@ -139,7 +139,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// Names an unnamed file here; false when `name` exists already (nothing is replaced).
-    public func linkTemporary(_ file: Int32, as name: String) throws -> Bool {
+    package func linkTemporary(_ file: Int32, as name: String) throws -> Bool {
         if linkat(AT_FDCWD, "/proc/self/fd/\(file)", fd, name, AT_SYMLINK_FOLLOW) == 0 { return true }
         if errno == EEXIST { return false }
         throw FileSystemError.posix("create", path + "/" + name, errno: errno)
@@ -147,17 +147,17 @@ public final class DirectoryHandle: @unchecked Sendable {
 
     /// Moves `from` (an absolute path in mlv's own temporary folder) to `name` here, replacing
     /// what is there. Throws with `errno` EXDEV when the two are on different file systems.
-    public func rename(_ from: String, to name: String) throws {
+    package func rename(_ from: String, to name: String) throws {
         if renameat(AT_FDCWD, from, fd, name) != 0 { throw FileSystemError.posix("rename to '\(path)/\(name)'", from, errno: errno) }
     }
 
     /// Moves `from` to `to`, both names in this folder.
-    public func renameInside(_ from: String, to: String) throws {
+    package func renameInside(_ from: String, to: String) throws {
         if renameat(fd, from, fd, to) != 0 { throw FileSystemError.posix("rename to '\(path)/\(to)'", path + "/" + from, errno: errno) }
     }
 
     /// Creates `name` here (it must not exist) and returns its descriptor, open for writing.
-    public func create(_ name: String, mode: mode_t) throws -> Int32 {
+    package func create(_ name: String, mode: mode_t) throws -> Int32 {
         while true {
             let f = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             if f >= 0 { return f }
@@ -166,15 +166,15 @@ public final class DirectoryHandle: @unchecked Sendable {
         }
     }
 
-    public func hardlink(_ target: String, as name: String) throws {
+    package func hardlink(_ target: String, as name: String) throws {
         if linkat(AT_FDCWD, target, fd, name, 0) != 0 { throw FileSystemError.posix("hard-link to '\(target)'", path + "/" + name, errno: errno) }
     }
 
-    public func symlink(_ target: String, as name: String) throws {
+    package func symlink(_ target: String, as name: String) throws {
         if symlinkat(target, fd, name) != 0 { throw FileSystemError.posix("symlink to '\(target)'", path + "/" + name, errno: errno) }
     }
 
-    public func remove(_ name: String) {
+    package func remove(_ name: String) {
         _ = unlinkat(fd, name, 0)
     }
 }
@@ -182,7 +182,7 @@ public final class DirectoryHandle: @unchecked Sendable {
 extension DirectoryHandle {
     /// Opens `name` here without following a symlink (`flags` gain O_NOFOLLOW and O_CLOEXEC);
     /// nil when it does not exist. A symlink is an error (ELOOP), as is anything `openat` refuses.
-    public func openFile(_ name: String, flags: Int32, mode: mode_t = 0o644) throws -> Int32? {
+    package func openFile(_ name: String, flags: Int32, mode: mode_t = 0o644) throws -> Int32? {
         while true {
             let f = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)
             if f >= 0 { return f }
@@ -200,7 +200,7 @@ extension DirectoryHandle {
     /// bytes (each an `openat` of several components at once), so a path longer than PATH_MAX
     /// still opens, and a normal one costs one call. Symlinks inside a piece are followed only
     /// as `openat` would; callers walking their own listings never name one. Nil when missing.
-    public func openDeep(_ relative: String) throws -> DirectoryHandle? {
+    package func openDeep(_ relative: String) throws -> DirectoryHandle? {
         var pieces: [String] = []
         var current = ""
         for part in relative.split(separator: "/") {
@@ -224,7 +224,7 @@ extension DirectoryHandle {
     }
 
     /// Entries (no "." or ".."), unsorted, with the kind when `readdir` knows it (as `FS.list`).
-    public func list() throws -> [(name: String, kind: FileStatus.Kind?)] {
+    package func list() throws -> [(name: String, kind: FileStatus.Kind?)] {
         let copy = Glibc.dup(fd)
         guard copy >= 0, let dir = fdopendir(copy) else { throw FileSystemError.posix("open directory", path, errno: errno) }
         defer { closedir(dir) }

@@ -7,20 +7,20 @@ import Glibc
 /// relative to their open directory (`fstatat`), and the directories of one level are read in
 /// parallel. The order is deterministic for an unchanged tree: directories sorted by path, and
 /// within a directory the file system's own order.
-public enum DirectoryWalker {
-    public struct Entry: Sendable {
+package enum DirectoryWalker {
+    package struct Entry: Sendable {
         /// Path relative to the walked folder.
-        public var path: String
-        public var status: FileStatus
+        package var path: String
+        package var status: FileStatus
     }
 
     /// A file name that is not valid UTF-8: mlv records names as UTF-8 text, so such a file is
     /// refused by name rather than silently left out.
-    public struct InvalidName: Error {
+    package struct InvalidName: Error {
         /// Relative path, the invalid bytes written as `\xNN`.
-        public var path: String
+        package var path: String
 
-        public static func escaped(_ bytes: [UInt8]) -> String {
+        package static func escaped(_ bytes: [UInt8]) -> String {
             var out = ""
             var i = 0
             while i < bytes.count {
@@ -35,7 +35,7 @@ public enum DirectoryWalker {
         }
     }
 
-    public static func walk(_ root: String, workers: Int = Parallel.defaultWorkers) throws -> [Entry] {
+    package static func walk(_ root: String, workers: Int = Parallel.defaultWorkers) throws -> [Entry] {
         let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
         defer { close(rootFD) }
         var results: [String: [Entry]] = [:]

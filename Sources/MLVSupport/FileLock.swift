@@ -4,18 +4,18 @@ import Glibc
 
 /// An exclusive `flock` on a file, held until `unlock()` or deinit. A second process waits,
 /// after telling the user once through `onWait`, and gives up after `timeout` seconds.
-public final class FileLock {
-    public let path: String
+package final class FileLock {
+    package let path: String
     private var fd: Int32
 
-    public struct Timeout: UserFacingError {
-        public var path: String
-        public var seconds: Double
-        public var message: String { "another mlv process is working in this workspace (lock '\(path)' held for \(Int(seconds)) s)" }
-        public var hint: String? { "wait for it to finish, or set MLV_LOCK_TIMEOUT to wait longer" }
+    package struct Timeout: UserFacingError {
+        package var path: String
+        package var seconds: Double
+        package var message: String { "another mlv process is working in this workspace (lock '\(path)' held for \(Int(seconds)) s)" }
+        package var hint: String? { "wait for it to finish, or set MLV_LOCK_TIMEOUT to wait longer" }
     }
 
-    public init(path: String, timeout: Double, onWait: () -> Void) throws {
+    package init(path: String, timeout: Double, onWait: () -> Void) throws {
         self.path = path
         fd = try FS.openFile(path, O_RDWR | O_CREAT, mode: 0o644)
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
@@ -36,7 +36,7 @@ public final class FileLock {
         throw Timeout(path: path, seconds: timeout)
     }
 
-    public func unlock() {
+    package func unlock() {
         if fd >= 0 {
             flock(fd, LOCK_UN)
             close(fd)
@@ -47,16 +47,16 @@ public final class FileLock {
     deinit { unlock() }
 }
 
-public enum Clock {
-    public static func monotonicSeconds() -> Double {
+package enum Clock {
+    package static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 
-public enum Environment {
-    public static func get(_ name: String) -> String? {
+package enum Environment {
+    package static func get(_ name: String) -> String? {
         guard let v = getenv(name) else { return nil }
         return String(cString: v)
     }

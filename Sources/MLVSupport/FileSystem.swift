@@ -3,23 +3,23 @@ import Glibc
 #endif
 
 /// What `lstat` says about a path, reduced to what the cache and the state index need.
-public struct FileStatus: Equatable, Sendable {
-    public enum Kind: Sendable { case file, directory, symlink, other }
-    public var kind: Kind
-    public var inode: UInt64
-    public var device: UInt64
-    public var size: Int64
+package struct FileStatus: Equatable, Sendable {
+    package enum Kind: Sendable { case file, directory, symlink, other }
+    package var kind: Kind
+    package var inode: UInt64
+    package var device: UInt64
+    package var size: Int64
     /// Modification time in nanoseconds since the epoch.
-    public var mtimeNs: Int64
-    public var mode: UInt32
-    public var linkCount: UInt64
+    package var mtimeNs: Int64
+    package var mode: UInt32
+    package var linkCount: UInt64
 }
 
 /// Thin, checked wrappers over the POSIX calls mlv uses. Every failure becomes a `FileSystemError`
 /// naming the operation and the path; EINTR is retried.
-public enum FS {
+package enum FS {
     /// `lstat`; nil when the path does not exist.
-    public static func status(_ path: String) throws -> FileStatus? {
+    package static func status(_ path: String) throws -> FileStatus? {
         var st = stat()
         if lstat(path, &st) != 0 {
             let e = errno
@@ -30,7 +30,7 @@ public enum FS {
     }
 
     /// `stat` following symlinks; nil when missing.
-    public static func statusFollowingLinks(_ path: String) throws -> FileStatus? {
+    package static func statusFollowingLinks(_ path: String) throws -> FileStatus? {
         var st = stat()
         if stat(path, &st) != 0 {
             let e = errno
@@ -40,14 +40,14 @@ public enum FS {
         return FileStatus(st)
     }
 
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 || ((try? status(path)) ?? nil) != nil }
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 || ((try? status(path)) ?? nil) != nil }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         (try? statusFollowingLinks(path))??.kind == .directory
     }
 
     /// `mkdir -p`.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if mkdir(path, mode) == 0 { return }
         let e = errno
         if e == EEXIST {
@@ -66,7 +66,7 @@ public enum FS {
     }
 
     /// Entries of a directory (no "." or ".."), unsorted, with the kind when `readdir` knows it.
-    public static func list(_ path: String) throws -> [(name: String, kind: FileStatus.Kind?)] {
+    package static func list(_ path: String) throws -> [(name: String, kind: FileStatus.Kind?)] {
         guard let dir = opendir(path) else { throw FileSystemError.posix("open directory", path, errno: errno) }
         defer { closedir(dir) }
         var out: [(String, FileStatus.Kind?)] = []
@@ -82,7 +82,7 @@ public enum FS {
 
     /// The names in a directory as raw bytes (no "." or ".."), unsorted: for callers that must
     /// tell a name that is not UTF-8 from one that is.
-    public static func rawNames(_ path: String) throws -> [[UInt8]] {
+    package static func rawNames(_ path: String) throws -> [[UInt8]] {
         guard let dir = opendir(path) else { throw FileSystemError.posix("open directory", path, errno: errno) }
         defer { closedir(dir) }
         var out: [[UInt8]] = []
@@ -97,7 +97,7 @@ public enum FS {
     }
 
     /// The kind `readdir` reports (nil: DT_UNKNOWN, ask `lstat`).
-    public static func kind(direntType: UInt8) -> FileStatus.Kind? {
+    package static func kind(direntType: UInt8) -> FileStatus.Kind? {
         switch Int32(direntType) {
         case Int32(DT_REG): return .file
         case Int32(DT_DIR): return .directory
@@ -107,12 +107,12 @@ public enum FS {
         }
     }
 
-    public static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError.posix("remove", path, errno: errno) }
     }
 
     /// `rm -rf`, not following symlinks.
-    public static func removeTree(_ path: String) throws {
+    package static func removeTree(_ path: String) throws {
         guard let st = try status(path) else { return }
         if st.kind == .directory {
             for entry in try list(path) { try removeTree(path + "/" + entry.name) }
@@ -122,34 +122,34 @@ public enum FS {
         }
     }
 
-    public static func rename(_ from: String, _ to: String) throws {
+    package static func rename(_ from: String, _ to: String) throws {
         if Glibc.rename(from, to) != 0 { throw FileSystemError.posix("rename to '\(to)'", from, errno: errno) }
     }
 
-    public static func chmod(_ path: String, _ mode: mode_t) throws {
+    package static func chmod(_ path: String, _ mode: mode_t) throws {
         if Glibc.chmod(path, mode) != 0 { throw FileSystemError.posix("chmod", path, errno: errno) }
     }
 
-    public static func readLink(_ path: String) throws -> String {
+    package static func readLink(_ path: String) throws -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink(path, &buf, buf.count - 1)
         if n < 0 { throw FileSystemError.posix("read link", path, errno: errno) }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public static func realPath(_ path: String) -> String? {
+    package static func realPath(_ path: String) -> String? {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)
     }
 
-    public static func currentDirectory() -> String {
+    package static func currentDirectory() -> String {
         guard let p = getcwd(nil, 0) else { return "." }
         defer { free(p) }
         return String(cString: p)
     }
 
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    package static func readFile(_ path: String) throws -> [UInt8] {
         let fd = try openFile(path, O_RDONLY)
         defer { close(fd) }
         var out: [UInt8] = []
@@ -166,18 +166,18 @@ public enum FS {
         return out
     }
 
-    public static func readText(_ path: String) throws -> String {
+    package static func readText(_ path: String) throws -> String {
         String(decoding: try readFile(path), as: UTF8.self)
     }
 
     /// Creates or truncates a file and writes `bytes` (no fsync, not atomic: for scratch data).
-    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+    package static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
         let fd = try openFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         defer { close(fd) }
         try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
     }
 
-    public static func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+    package static func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         while true {
             let fd = open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -188,7 +188,7 @@ public enum FS {
 
     /// Reads `length` bytes of `fd` from `offset` with pread, `buffer` at a time, handing each
     /// piece to `body`; a file that ends first is an error (`short` says what that means).
-    public static func readRange(_ fd: Int32, path: String, offset: Int64, length: Int64, buffer: inout [UInt8], short: String,
+    package static func readRange(_ fd: Int32, path: String, offset: Int64, length: Int64, buffer: inout [UInt8], short: String,
                                  _ body: (UnsafeRawBufferPointer) -> Void) throws {
         var done: Int64 = 0
         try buffer.withUnsafeMutableBytes { buf in
@@ -203,7 +203,7 @@ public enum FS {
 
     /// Fills `buffer` with the bytes of `fd` from `offset` (pread, again after a short read or
     /// EINTR); a file that ends first is an error (`short` says what that means).
-    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int64, path: String, short: String) throws {
+    package static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int64, path: String, short: String) throws {
         var got = 0
         while got < buffer.count {
             let n = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset + Int64(got)))
@@ -217,11 +217,11 @@ public enum FS {
     /// with large folios) back the page cache with high-order pages, which on a VM with free page
     /// reporting are the ones the host has taken back: measured here, 2 GiB written in 1 MiB
     /// calls took 5-8 s of system time, in 64 KiB calls 0.6 s.
-    public static let writeChunk = 64 << 10
+    package static let writeChunk = 64 << 10
 
     /// Writes all of `bytes` (write(2) at the file's offset, or pwrite(2) at `offset`), at most
     /// `writeChunk` a call.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil, path: String) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil, path: String) throws {
         var done = 0
         while done < bytes.count {
             let want = min(bytes.count - done, writeChunk)
@@ -236,7 +236,7 @@ public enum FS {
     /// only when the file holds something: on ext4, truncating a file to 0 (even an empty one)
     /// marks it for "auto_da_alloc", and its close() then starts the writeback of every page
     /// written since, in the caller's time (measured: 1.2 s at close for a 2 GiB download).
-    public static func rewind(_ fd: Int32, path: String) throws {
+    package static func rewind(_ fd: Int32, path: String) throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
         if st.st_size > 0 {
@@ -247,22 +247,22 @@ public enum FS {
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw FileSystemError.posix("truncate", path, errno: errno) }
     }
 
-    public static func fsync(_ fd: Int32, path: String) throws {
+    package static func fsync(_ fd: Int32, path: String) throws {
         if Glibc.fsync(fd) != 0 { throw FileSystemError.posix("sync", path, errno: errno) }
     }
 
-    public static func fsyncDirectory(_ path: String) {
+    package static func fsyncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 { _ = Glibc.fsync(fd); close(fd) }
     }
 
     /// How a file was copied: by sharing extents (reflink) or by copying bytes.
-    public enum CopyMethod: Sendable { case reflink, bytes }
+    package enum CopyMethod: Sendable { case reflink, bytes }
 
     /// Copies `from` to a new file `to` (which must not exist): reflink (FICLONE) when the file
     /// system shares extents, else `sendfile` in the kernel, else read/write.
     @discardableResult
-    public static func copyFile(from: String, to: String, mode: mode_t = 0o644, sync: Bool = false) throws -> CopyMethod {
+    package static func copyFile(from: String, to: String, mode: mode_t = 0o644, sync: Bool = false) throws -> CopyMethod {
         let src = try openFile(from, O_RDONLY)
         defer { close(src) }
         let dst = try openFile(to, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
@@ -307,7 +307,7 @@ public enum FS {
     }
 
     /// True when this file system supports reflinks between `directory` files.
-    public static func supportsReflink(in directory: String) -> Bool {
+    package static func supportsReflink(in directory: String) -> Bool {
         let a = directory + "/.mlv-probe-\(getpid())-a", b = directory + "/.mlv-probe-\(getpid())-b"
         defer { unlink(a); unlink(b) }
         let fa = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -321,7 +321,7 @@ public enum FS {
         return ioctl(dst, FICLONE, src) == 0
     }
 
-    public static func supportsHardlink(in directory: String) -> Bool {
+    package static func supportsHardlink(in directory: String) -> Bool {
         let a = directory + "/.mlv-probe-\(getpid())-h", b = a + "2"
         defer { unlink(a); unlink(b) }
         let fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -330,19 +330,19 @@ public enum FS {
         return link(a, b) == 0
     }
 
-    public static func supportsSymlink(in directory: String) -> Bool {
+    package static func supportsSymlink(in directory: String) -> Bool {
         let a = directory + "/.mlv-probe-\(getpid())-s"
         defer { unlink(a) }
         return symlink("target", a) == 0
     }
 
     /// Linux's O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`; the C macro does not import).
-    public static let O_TMPFILE: Int32 = 0o20000000 | O_DIRECTORY
+    package static let O_TMPFILE: Int32 = 0o20000000 | O_DIRECTORY
 
     /// An unnamed file on the file system of `directory`, open for writing, or nil when the file
     /// system cannot make one. Nothing is visible until `linkTemporary` names it, so a crash
     /// never leaves a partial file behind under any name.
-    public static func openTemporary(in directory: String, mode: mode_t, readable: Bool = false) throws -> Int32? {
+    package static func openTemporary(in directory: String, mode: mode_t, readable: Bool = false) throws -> Int32? {
         while true {
             let fd = open(directory, O_TMPFILE | (readable ? O_RDWR : O_WRONLY) | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -355,7 +355,7 @@ public enum FS {
     }
 
     /// Gives an unnamed file its name. False when `path` exists already (nothing is replaced).
-    public static func linkTemporary(_ fd: Int32, to path: String) throws -> Bool {
+    package static func linkTemporary(_ fd: Int32, to path: String) throws -> Bool {
         if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
         if errno == EEXIST { return false }
         throw FileSystemError.posix("create", path, errno: errno)
@@ -363,21 +363,21 @@ public enum FS {
 
     /// Copies the rest of `src` into `dst` (reflink when possible, else the kernel's sendfile).
     @discardableResult
-    public static func copy(descriptor src: Int32, to dst: Int32, from: String, to: String) throws -> CopyMethod {
+    package static func copy(descriptor src: Int32, to dst: Int32, from: String, to: String) throws -> CopyMethod {
         try copyContents(src: src, dst: dst, from: from, to: to)
     }
 
-    public static func hardlink(_ target: String, _ path: String) throws {
+    package static func hardlink(_ target: String, _ path: String) throws {
         if link(target, path) != 0 { throw FileSystemError.posix("hard-link to '\(target)'", path, errno: errno) }
     }
 
-    public static func makeSymlink(_ target: String, _ path: String) throws {
+    package static func makeSymlink(_ target: String, _ path: String) throws {
         if symlink(target, path) != 0 { throw FileSystemError.posix("symlink to '\(target)'", path, errno: errno) }
     }
 }
 
 extension FileStatus {
-    public init(_ st: stat) {
+    package init(_ st: stat) {
         let fmt = st.st_mode & S_IFMT
         kind = fmt == S_IFREG ? .file : fmt == S_IFDIR ? .directory : fmt == S_IFLNK ? .symlink : .other
         inode = UInt64(st.st_ino)
@@ -390,30 +390,30 @@ extension FileStatus {
 }
 
 /// String path helpers (POSIX, "/"-separated).
-public enum Path {
-    public static func join(_ a: String, _ b: String) -> String {
+package enum Path {
+    package static func join(_ a: String, _ b: String) -> String {
         if a.isEmpty || a == "." { return b }
         if b.isEmpty { return a }
         return a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
-    public static func parent(_ path: String) -> String {
+    package static func parent(_ path: String) -> String {
         guard let i = path.lastIndex(of: "/") else { return "." }
         if i == path.startIndex { return "/" }
         return String(path[..<i])
     }
 
-    public static func base(_ path: String) -> String {
+    package static func base(_ path: String) -> String {
         guard let i = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: i)...])
     }
 
-    public static func absolute(_ path: String, relativeTo cwd: String = FS.currentDirectory()) -> String {
+    package static func absolute(_ path: String, relativeTo cwd: String = FS.currentDirectory()) -> String {
         normalize(path.hasPrefix("/") ? path : join(cwd, path))
     }
 
     /// Removes "." components, resolves ".." lexically, drops duplicate and trailing slashes.
-    public static func normalize(_ path: String) -> String {
+    package static func normalize(_ path: String) -> String {
         let absolute = path.hasPrefix("/")
         var parts: [Substring] = []
         for c in path.split(separator: "/", omittingEmptySubsequences: true) {
@@ -429,7 +429,7 @@ public enum Path {
     }
 
     /// `path` relative to `root` when inside it (both absolute and normalized), else nil.
-    public static func relative(_ path: String, to root: String) -> String? {
+    package static func relative(_ path: String, to root: String) -> String? {
         if path == root { return "." }
         let prefix = root == "/" ? "/" : root + "/"
         guard path.hasPrefix(prefix) else { return nil }

@@ -2,9 +2,9 @@
 /// and objects with a fixed key order (the engine's metrics, reports and checkpoint metadata),
 /// so a file is byte-identical whenever its values are. Numbers use Swift's shortest
 /// round-trip form.
-public enum JSONText {
+package enum JSONText {
     /// A JSON string literal.
-    public static func string(_ s: String) -> String {
+    package static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -26,11 +26,11 @@ public enum JSONText {
     }
 
     /// A JSON array of already-encoded values.
-    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+    package static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
     /// A JSON object of already-encoded values, keys in the given order; `indent` > 0 puts one
     /// key per line.
-    public static func object(_ pairs: [(String, String)], indent: Int = 0) -> String {
+    package static func object(_ pairs: [(String, String)], indent: Int = 0) -> String {
         if indent == 0 {
             return "{" + pairs.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
         }
@@ -39,6 +39,6 @@ public enum JSONText {
     }
 
     /// A finite number as JSON (NaN and infinities, which JSON lacks, become null).
-    public static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
-    public static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+    package static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+    package static func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
 }

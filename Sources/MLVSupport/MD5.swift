@@ -2,10 +2,10 @@ internal import CCrypto
 
 /// Streaming MD5 through OpenSSL's EVP interface. Not for integrity (SHA-256 is): only to
 /// compare a local part with the ETag S3 returns for an uploaded part (the hex MD5 of its bytes).
-public final class MD5Hasher {
+package final class MD5Hasher {
     private let context: OpaquePointer
 
-    public init() {
+    package init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
         self.context = context
         EVP_DigestInit_ex(context, EVP_md5(), nil)
@@ -13,15 +13,15 @@ public final class MD5Hasher {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)
     }
 
-    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    package func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest as 32 lowercase hex digits; the hasher is reset afterwards.
-    public func finalizeHex() -> String {
+    package func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 16)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
@@ -29,7 +29,7 @@ public final class MD5Hasher {
         return Hex.encode(digest)
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let h = MD5Hasher()
         h.update(bytes)
         return h.finalizeHex()

@@ -1,7 +1,7 @@
 /// Text escaped for XML and HTML (element content and quoted attributes): the one escaper of
 /// S3 request bodies and the plots page.
-public enum MarkupText {
-    public static func escape(_ s: String) -> String {
+package enum MarkupText {
+    package static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

@@ -7,8 +7,8 @@ import Glibc
 /// Runs `body` over `count` items on `workers` threads, each worker pulling the next index.
 /// `makeContext` builds one context per worker (buffers, hashers), so nothing is allocated per item.
 /// The first error stops the remaining work and is rethrown.
-public enum Parallel {
-    public static var defaultWorkers: Int {
+package enum Parallel {
+    package static var defaultWorkers: Int {
         if let s = Environment.get("MLV_JOBS"), let n = Int(s), n > 0 { return n }
         return availableCPUs
     }
@@ -16,7 +16,7 @@ public enum Parallel {
     /// The CPUs this process may run on (its affinity mask: `taskset`, a container's cpuset).
     /// Read once from `Cpus_allowed` in /proc/self/status (glibc's sched_getaffinity is not
     /// exposed to Swift); the CPUs online when that cannot be read.
-    public static let availableCPUs: Int = {
+    package static let availableCPUs: Int = {
         if let status = try? UntrustedFile.readText("/proc/self/status", shownAs: "/proc/self/status", what: "process status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
             let mask = line.dropFirst("Cpus_allowed:".count).filter { $0 != "," && $0 != " " && $0 != "\t" }
@@ -26,7 +26,7 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    public static func forEach<Context>(
+    package static func forEach<Context>(
         count: Int, workers: Int = defaultWorkers,
         makeContext: () -> Context,
         _ body: (Int, inout Context) throws -> Void
@@ -50,7 +50,7 @@ public enum Parallel {
     /// (network transfers). Dispatch's pool keeps about one thread per core busy, so eight
     /// "parallel" uploads would run two at a time on two cores. The threads are joined before
     /// this returns.
-    public static func forEachOnThreads(count: Int, workers: Int, _ body: (Int) throws -> Void) throws {
+    package static func forEachOnThreads(count: Int, workers: Int, _ body: (Int) throws -> Void) throws {
         if count == 0 { return }
         let n = max(1, min(workers, count))
         if n == 1 {
@@ -101,14 +101,14 @@ final class WorkQueue: @unchecked Sendable {
 }
 
 /// Thread-safe counters for a long operation; `render` is called at most every 100 ms.
-public final class ProgressCounter: @unchecked Sendable {
-    public struct Snapshot: Sendable {
-        public var label: String
-        public var files: Int
-        public var totalFiles: Int
-        public var bytes: Int64
-        public var totalBytes: Int64
-        public var elapsed: Double
+package final class ProgressCounter: @unchecked Sendable {
+    package struct Snapshot: Sendable {
+        package var label: String
+        package var files: Int
+        package var totalFiles: Int
+        package var bytes: Int64
+        package var totalBytes: Int64
+        package var elapsed: Double
     }
 
     private let lock = NSLock()
@@ -117,12 +117,12 @@ public final class ProgressCounter: @unchecked Sendable {
     private var lastRender = 0.0
     private let render: ((Snapshot) -> Void)?
 
-    public init(label: String, totalFiles: Int, totalBytes: Int64, render: ((Snapshot) -> Void)?) {
+    package init(label: String, totalFiles: Int, totalBytes: Int64, render: ((Snapshot) -> Void)?) {
         snapshot = Snapshot(label: label, files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes, elapsed: 0)
         self.render = render
     }
 
-    public func advance(files: Int = 1, bytes: Int64) {
+    package func advance(files: Int = 1, bytes: Int64) {
         guard let render else { return }
         lock.lock()
         snapshot.files += files
@@ -138,13 +138,13 @@ public final class ProgressCounter: @unchecked Sendable {
         if let toRender { render(toRender) }
     }
 
-    public var elapsed: Double { Clock.monotonicSeconds() - start }
+    package var elapsed: Double { Clock.monotonicSeconds() - start }
 }
 
 /// Plain pthreads, for work beside Dispatch's pool.
-public enum Thread {
+package enum Thread {
     /// A joinable thread running `body`; nil when none could be made.
-    public static func start(_ body: @escaping () -> Void) -> pthread_t? {
+    package static func start(_ body: @escaping () -> Void) -> pthread_t? {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
@@ -160,16 +160,16 @@ public enum Thread {
     }
 
     /// One long job beside the current thread, detached (run here when no thread can be made).
-    public static func detach(_ body: @escaping () -> Void) {
+    package static func detach(_ body: @escaping () -> Void) {
         if let tid = start(body) { pthread_detach(tid) } else { body() }
     }
 }
 
 /// A pthread mutex (no Foundation needed).
-public final class Lock: @unchecked Sendable {
+package final class Lock: @unchecked Sendable {
     private var m = pthread_mutex_t()
-    public init() { pthread_mutex_init(&m, nil) }
+    package init() { pthread_mutex_init(&m, nil) }
     deinit { pthread_mutex_destroy(&m) }
-    public func lock() { pthread_mutex_lock(&m) }
-    public func unlock() { pthread_mutex_unlock(&m) }
+    package func lock() { pthread_mutex_lock(&m) }
+    package func unlock() { pthread_mutex_unlock(&m) }
 }

@@ -4,10 +4,10 @@ import Glibc
 #endif
 
 /// Streaming SHA-256 through OpenSSL's EVP interface, which uses the CPU's SHA extensions.
-public final class SHA256Hasher {
+package final class SHA256Hasher {
     private let context: OpaquePointer
 
-    public init() {
+    package init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
         self.context = context
         EVP_DigestInit_ex(context, EVP_sha256(), nil)
@@ -15,21 +15,21 @@ public final class SHA256Hasher {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func reset() { EVP_DigestInit_ex(context, EVP_sha256(), nil) }
+    package func reset() { EVP_DigestInit_ex(context, EVP_sha256(), nil) }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)
     }
 
-    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-    public func update(_ string: String) {
+    package func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    package func update(_ string: String) {
         var s = string
         s.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
     /// The digest as 64 lowercase hex digits; the hasher is reset afterwards.
-    public func finalizeHex() -> String {
+    package func finalizeHex() -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
@@ -37,7 +37,7 @@ public final class SHA256Hasher {
         return Hex.encode(digest)
     }
 
-    public func finalizeBytes() -> [UInt8] {
+    package func finalizeBytes() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
@@ -45,18 +45,18 @@ public final class SHA256Hasher {
         return digest
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let h = SHA256Hasher()
         h.update(bytes)
         return h.finalizeHex()
     }
 
-    public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
+    package static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
 }
 
 /// HMAC-SHA256 (for request signing).
-public enum HMACSHA256 {
-    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+package enum HMACSHA256 {
+    package static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         key.withUnsafeBufferPointer { k in
@@ -68,10 +68,10 @@ public enum HMACSHA256 {
     }
 }
 
-public enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    public static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         var chars = [UInt8]()
         chars.reserveCapacity(bytes.count * 2)
         for b in bytes {
@@ -82,7 +82,7 @@ public enum Hex {
     }
 }
 
-public enum CryptoLibrary {
+package enum CryptoLibrary {
     /// e.g. "OpenSSL 3.0.19 27 Jan 2026".
-    public static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+    package static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 }

@@ -2,16 +2,16 @@ internal import CSQLite
 
 /// A small SQLite connection: every C call goes through one checked funnel (as SwiftPM's
 /// `SQLite.checkError`), statements are prepared once and reused.
-public final class SQLiteDatabase {
+package final class SQLiteDatabase {
     private var handle: OpaquePointer?
-    public let path: String
+    package let path: String
 
-    public struct Error: UserFacingError {
-        public var message: String
-        public var hint: String? { "the state index is only a cache: delete '.mlv/tmp/state.db' if this persists" }
+    package struct Error: UserFacingError {
+        package var message: String
+        package var hint: String? { "the state index is only a cache: delete '.mlv/tmp/state.db' if this persists" }
     }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
@@ -26,7 +26,7 @@ public final class SQLiteDatabase {
 
     deinit { if let handle { sqlite3_close_v2(handle) } }
 
-    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+    package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
     func check(_ rc: Int32, _ what: String) throws {
         guard rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW else {
@@ -35,17 +35,17 @@ public final class SQLiteDatabase {
         }
     }
 
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         try check(sqlite3_exec(handle, sql, nil, nil, nil), "sqlite3_exec")
     }
 
-    public func prepare(_ sql: String) throws -> Statement {
+    package func prepare(_ sql: String) throws -> Statement {
         var stmt: OpaquePointer?
         try check(sqlite3_prepare_v2(handle, sql, -1, &stmt, nil), "sqlite3_prepare_v2")
         return Statement(db: self, stmt: stmt!)
     }
 
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -57,7 +57,7 @@ public final class SQLiteDatabase {
         }
     }
 
-    public final class Statement {
+    package final class Statement {
         private let db: SQLiteDatabase
         private let stmt: OpaquePointer
 
@@ -68,14 +68,14 @@ public final class SQLiteDatabase {
 
         deinit { sqlite3_finalize(stmt) }
 
-        public enum Value {
+        package enum Value {
             case int(Int64)
             case text(String)
             case blob([UInt8])
             case null
         }
 
-        public func bind(_ values: [Value]) throws {
+        package func bind(_ values: [Value]) throws {
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
             for (i, v) in values.enumerated() {
@@ -95,7 +95,7 @@ public final class SQLiteDatabase {
         }
 
         /// Runs the statement to completion (for writes).
-        public func run(_ values: [Value] = []) throws {
+        package func run(_ values: [Value] = []) throws {
             try bind(values)
             var rc = sqlite3_step(stmt)
             while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
@@ -104,7 +104,7 @@ public final class SQLiteDatabase {
         }
 
         /// Runs a query and hands each row to `row`.
-        public func query(_ values: [Value] = [], row: (Row) throws -> Void) throws {
+        package func query(_ values: [Value] = [], row: (Row) throws -> Void) throws {
             try bind(values)
             defer { sqlite3_reset(stmt) }
             while true {
@@ -116,20 +116,20 @@ public final class SQLiteDatabase {
         }
     }
 
-    public struct Row {
+    package struct Row {
         let stmt: OpaquePointer
-        public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+        package func int(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
         /// The blob's bytes, without copying them (valid only inside `body`).
-        public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        package func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
             let p = sqlite3_column_blob(stmt, column)
             return body(UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : Int(sqlite3_column_bytes(stmt, column))))
         }
 
-        public func blob(_ column: Int32) -> [UInt8]? {
+        package func blob(_ column: Int32) -> [UInt8]? {
             guard let p = sqlite3_column_blob(stmt, column) else { return nil }
             return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column))))
         }
-        public func text(_ column: Int32) -> String? {
+        package func text(_ column: Int32) -> String? {
             guard let p = sqlite3_column_text(stmt, column) else { return nil }
             return String(cString: p)
         }

@@ -2,8 +2,8 @@
 /// kept, line feed; DEL; C1) and the bidirectional overrides that reorder what a reader sees
 /// are written as `\uXXXX`, so nothing a file holds reaches the terminal as a control sequence.
 /// The form is JSON's own escape, so a JSON document stays valid and means the same.
-public enum TerminalText {
-    public static func visible(_ s: String, keepingLineBreaks: Bool = false) -> String {
+package enum TerminalText {
+    package static func visible(_ s: String, keepingLineBreaks: Bool = false) -> String {
         guard s.unicodeScalars.contains(where: { needsEscape($0, keepingLineBreaks) }) else { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars {

@@ -5,12 +5,12 @@ import Glibc
 /// Reading files that another person may have written or planted (pointers, configs, manifests,
 /// locks): only a regular file is read, never through a symlink, a FIFO or a device, and never
 /// more than a stated number of bytes, so no such file can make mlv hang or exhaust memory.
-public enum UntrustedFile {
+package enum UntrustedFile {
     /// The largest pointer, config or lock file mlv reads (they are a few hundred bytes).
-    public static let smallLimit = 4 << 20
+    package static let smallLimit = 4 << 20
 
     /// Why a file was not read (the caller words the message for its kind of file).
-    public enum Refusal: Error, Equatable {
+    package enum Refusal: Error, Equatable {
         /// "a symbolic link", "a folder", "a FIFO", "a device", "a socket", "not a regular file".
         case notRegular(kind: String)
         case tooLarge(size: Int, limit: Int)
@@ -19,7 +19,7 @@ public enum UntrustedFile {
     /// Reads `path` whole. `shownAs` names it in errors; `what` says what it should be.
     /// The final component is opened with `O_NOFOLLOW` and `O_NONBLOCK` (a FIFO never blocks),
     /// and must be a regular file of at most `limit` bytes, also while it is being read.
-    public static func read(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> [UInt8] {
+    package static func read(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> [UInt8] {
         do {
             return try bytes(path, shownAs: shownAs, limit: limit, followSymlinks: false)
         } catch Refusal.notRegular(let kind) {
@@ -31,7 +31,7 @@ public enum UntrustedFile {
 
     /// The checks of `read` without the messages: throws `Refusal` (or a `FileSystemError`).
     /// `followSymlinks`: a symlink to a regular file is read (for data files such as images).
-    public static func bytes(_ path: String, shownAs: String, limit: Int, followSymlinks: Bool) throws -> [UInt8] {
+    package static func bytes(_ path: String, shownAs: String, limit: Int, followSymlinks: Bool) throws -> [UInt8] {
         var fd: Int32
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
         repeat { fd = open(path, flags) } while fd < 0 && errno == EINTR
@@ -72,7 +72,7 @@ public enum UntrustedFile {
         return out
     }
 
-    public static func readText(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> String {
+    package static func readText(_ path: String, shownAs: String, what: String, limit: Int = smallLimit) throws -> String {
         String(decoding: try read(path, shownAs: shownAs, what: what, limit: limit), as: UTF8.self)
     }
 
@@ -89,7 +89,7 @@ public enum UntrustedFile {
 
 extension Sequence where Element == Int64 {
     /// The sum, clamped to `Int64.max` instead of trapping (sizes read from files may be huge).
-    public func saturatingSum() -> Int64 {
+    package func saturatingSum() -> Int64 {
         reduce(Int64(0)) { a, b in
             let (s, o) = a.addingReportingOverflow(b)
             return o ? (b > 0 ? .max : .min) : s

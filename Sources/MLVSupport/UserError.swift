@@ -2,7 +2,7 @@
 ///
 /// `main` prints `message` once as `mlv: error: …`, then `hint: …` when there is one, and
 /// exits with `exitCode`. Messages never contain secrets or stack traces.
-public protocol UserFacingError: Error, CustomStringConvertible {
+package protocol UserFacingError: Error, CustomStringConvertible {
     var message: String { get }
     var hint: String? { get }
     /// 2 for errors; 1 is reserved for "checked and found differences" (`status --check`, `cache verify`).
@@ -10,26 +10,26 @@ public protocol UserFacingError: Error, CustomStringConvertible {
 }
 
 extension UserFacingError {
-    public var hint: String? { nil }
-    public var exitCode: Int32 { 2 }
-    public var description: String { message }
+    package var hint: String? { nil }
+    package var exitCode: Int32 { 2 }
+    package var description: String { message }
 }
 
 /// A failed system call or file operation, in the shape of swift-nio's `FileSystemError`:
 /// what went wrong (`message`), the path it happened to, and the `errno` behind it.
-public struct FileSystemError: UserFacingError, Equatable {
-    public var message: String
-    public var hint: String?
-    public var errno: Int32?
+package struct FileSystemError: UserFacingError, Equatable {
+    package var message: String
+    package var hint: String?
+    package var errno: Int32?
 
-    public init(_ message: String, hint: String? = nil, errno: Int32? = nil) {
+    package init(_ message: String, hint: String? = nil, errno: Int32? = nil) {
         self.message = message
         self.hint = hint
         self.errno = errno
     }
 
     /// `"cannot <operation> '<path>': <strerror>"`, with a hint for the errnos a user can act on.
-    public static func posix(_ operation: String, _ path: String, errno code: Int32) -> FileSystemError {
+    package static func posix(_ operation: String, _ path: String, errno code: Int32) -> FileSystemError {
         let reason = String(cString: strerror(code))
         var hint: String?
         switch code {
@@ -43,11 +43,11 @@ public struct FileSystemError: UserFacingError, Equatable {
 }
 
 /// Any other failure worth telling the user about, with an optional hint.
-public struct MessageError: UserFacingError, Equatable {
-    public var message: String
-    public var hint: String?
-    public var exitCode: Int32
-    public init(_ message: String, hint: String? = nil, exitCode: Int32 = 2) {
+package struct MessageError: UserFacingError, Equatable {
+    package var message: String
+    package var hint: String?
+    package var exitCode: Int32
+    package init(_ message: String, hint: String? = nil, exitCode: Int32 = 2) {
         self.message = message
         self.hint = hint
         self.exitCode = exitCode

@@ -1,11 +1,11 @@
 /// Checks for paths that come from files (pointers, manifests, pipeline files, locks, remote
 /// listings) and must stay inside the workspace, away from the folders mlv and git manage.
-public enum WorkspacePath {
+package enum WorkspacePath {
     /// A non-empty relative path with no empty, "." or ".." components and no NUL byte; nor a
     /// CR or LF byte unless `allowingLineBreaks` (names inside a tracked folder, which its
     /// manifest stores percent-encoded). Works on the UTF-8 bytes: "\r\n" is one Character, so
     /// a check over Characters lets it through.
-    public static func isSafeRelative(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
+    package static func isSafeRelative(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
         var path = path
         return path.withUTF8 { b in
             if b.isEmpty || b[0] == 47 { return false }
@@ -25,13 +25,13 @@ public enum WorkspacePath {
 
     /// A safe relative path (see `isSafeRelative`) none of whose components is a protected name
     /// (see `protectedComponent`): the rule for every output path another person wrote.
-    public static func isSafeOutput(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
+    package static func isSafeOutput(_ path: String, allowingLineBreaks: Bool = false) -> Bool {
         isSafeRelative(path, allowingLineBreaks: allowingLineBreaks) && protectedComponent(in: path) == nil
     }
 
     /// `text` with CR, LF and NUL written as `\r`, `\n` and `\0` (per scalar: "\r\n" is one
     /// Character), for a message on one line.
-    public static func escapingLineBreaks(_ text: String) -> String {
+    package static func escapingLineBreaks(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         for u in text.unicodeScalars {
             switch u {
@@ -46,14 +46,14 @@ public enum WorkspacePath {
 
     /// True when `text` holds a CR, LF or NUL byte: such a name cannot be a line of `.gitignore`,
     /// a pointer, a lock or a pipeline file.
-    public static func hasLineBreakOrNUL(_ text: String) -> Bool {
+    package static func hasLineBreakOrNUL(_ text: String) -> Bool {
         text.utf8.contains { $0 == 10 || $0 == 13 || $0 == 0 }
     }
 
     /// The first component of `path` that names `.git` or `.mlv` in any spelling a file system
     /// may map to them: any letter case (case-insensitive mounts), trailing dots or spaces
     /// (NTFS, SMB) and the 8.3 short names `GIT~1` / `MLV~1`. Nil when there is none.
-    public static func protectedComponent(in path: String) -> String? {
+    package static func protectedComponent(in path: String) -> String? {
         // Walks the bytes without splitting: this runs for every file of every tracked folder.
         let utf8 = path.utf8
         var start = utf8.startIndex
@@ -69,7 +69,7 @@ public enum WorkspacePath {
     }
 
     /// True when one path component reaches `.git` or `.mlv` (see `protectedComponent`).
-    public static func isProtected<S: StringProtocol>(_ component: S) -> Bool {
+    package static func isProtected<S: StringProtocol>(_ component: S) -> Bool {
         let utf8 = component.utf8
         guard utf8.count >= 4, let first = utf8.first, first == 46 || first | 32 == 103 || first | 32 == 109 else { return false }
         var bytes = Array(utf8)

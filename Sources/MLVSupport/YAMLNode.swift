@@ -1,14 +1,14 @@
 import Yams
 
 /// A YAML problem at a place in a file: printed as `file:line:col: problem`.
-public struct YAMLError: UserFacingError, Equatable {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var problem: String
-    public var hint: String?
+package struct YAMLError: UserFacingError, Equatable {
+    package var file: String
+    package var line: Int
+    package var column: Int
+    package var problem: String
+    package var hint: String?
 
-    public init(file: String, line: Int, column: Int, problem: String, hint: String? = nil) {
+    package init(file: String, line: Int, column: Int, problem: String, hint: String? = nil) {
         self.file = file
         self.line = line
         self.column = column
@@ -16,22 +16,22 @@ public struct YAMLError: UserFacingError, Equatable {
         self.hint = hint
     }
 
-    public var message: String { "\(file):\(line):\(column): \(problem)" }
+    package var message: String { "\(file):\(line):\(column): \(problem)" }
 }
 
 /// A parsed YAML node that remembers its file and position, so that every schema error can say
 /// where it is. A thin layer over Yams' `Node`.
-public struct YAMLNode {
-    public let node: Node
-    public let file: String
+package struct YAMLNode {
+    package let node: Node
+    package let file: String
 
-    public init(node: Node, file: String) {
+    package init(node: Node, file: String) {
         self.node = node
         self.file = file
     }
 
     /// Parses one YAML document; nil when the text holds no document (empty file).
-    public static func parse(_ text: String, file: String) throws -> YAMLNode? {
+    package static func parse(_ text: String, file: String) throws -> YAMLNode? {
         do {
             // The basic resolver types nothing implicitly (every scalar stays a string; the typed
             // accessors below parse them), which spares building Yams' regular expressions: a
@@ -58,15 +58,15 @@ public struct YAMLNode {
         }
     }
 
-    public var line: Int { node.mark?.line ?? 1 }
-    public var column: Int { node.mark?.column ?? 1 }
+    package var line: Int { node.mark?.line ?? 1 }
+    package var column: Int { node.mark?.column ?? 1 }
 
-    public func error(_ problem: String, hint: String? = nil) -> YAMLError {
+    package func error(_ problem: String, hint: String? = nil) -> YAMLError {
         YAMLError(file: file, line: line, column: column, problem: problem, hint: hint)
     }
 
     /// The entries of a mapping, in file order.
-    public func mapping(_ what: String) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
+    package func mapping(_ what: String) throws -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
         guard let m = node.mapping else { throw error("\(what) must be a mapping") }
         return try m.map { k, v in
             guard let key = k.scalar?.string else { throw YAMLNode(node: k, file: file).error("keys of \(what) must be strings") }
@@ -74,29 +74,29 @@ public struct YAMLNode {
         }
     }
 
-    public func sequence(_ what: String) throws -> [YAMLNode] {
+    package func sequence(_ what: String) throws -> [YAMLNode] {
         guard let s = node.sequence else { throw error("\(what) must be a list") }
         return s.map { YAMLNode(node: $0, file: file) }
     }
 
-    public var isNull: Bool { node.scalar.map { $0.tag == .init(.null) || ($0.string.isEmpty && $0.style == .plain) || $0.string == "null" || $0.string == "~" } ?? false }
+    package var isNull: Bool { node.scalar.map { $0.tag == .init(.null) || ($0.string.isEmpty && $0.style == .plain) || $0.string == "null" || $0.string == "~" } ?? false }
 
-    public func string(_ what: String) throws -> String {
+    package func string(_ what: String) throws -> String {
         guard let s = node.scalar else { throw error("\(what) must be a string") }
         return s.string
     }
 
-    public func int(_ what: String) throws -> Int {
+    package func int(_ what: String) throws -> Int {
         guard let s = node.scalar, s.style == .plain, let v = Int(s.string) else { throw error("\(what) must be an integer") }
         return v
     }
 
-    public func double(_ what: String) throws -> Double {
+    package func double(_ what: String) throws -> Double {
         guard let s = node.scalar, s.style == .plain, let v = Double(s.string) else { throw error("\(what) must be a number") }
         return v
     }
 
-    public func bool(_ what: String) throws -> Bool {
+    package func bool(_ what: String) throws -> Bool {
         guard let s = node.scalar, s.style == .plain else { throw error("\(what) must be true or false") }
         switch s.string.lowercased() {
         case "true", "yes", "on": return true
@@ -106,7 +106,7 @@ public struct YAMLNode {
     }
 
     /// Throws at the first key not in `allowed`, suggesting the closest allowed key.
-    public func checkKeys(_ entries: [(key: String, keyNode: YAMLNode, value: YAMLNode)], allowed: [String], in what: String) throws {
+    package func checkKeys(_ entries: [(key: String, keyNode: YAMLNode, value: YAMLNode)], allowed: [String], in what: String) throws {
         for e in entries where !allowed.contains(e.key) {
             let hint = Suggestion.closest(to: e.key, in: allowed).map { "did you mean '\($0)'?" }
             throw e.keyNode.error("unknown key '\(e.key)' in \(what)", hint: hint)
@@ -123,10 +123,10 @@ extension String {
 }
 
 /// "Did you mean …?": the one rule for every unknown name mlv reports.
-public enum Suggestion {
+package enum Suggestion {
     /// The candidate that contains `word` (4 characters or more: "epochs" → "num_epochs"),
     /// else the closest by edit distance when it is close enough to be a typo.
-    public static func closest(to word: String, in candidates: [String]) -> String? {
+    package static func closest(to word: String, in candidates: [String]) -> String? {
         let lower = word.lowercased()
         if lower.count >= 4, let containing = candidates.first(where: { $0.lowercased().contains(lower) }) { return containing }
         var best: (String, Int)?
@@ -155,8 +155,8 @@ public enum Suggestion {
 }
 
 /// Deterministic YAML text from ordered mappings (key order is the caller's).
-public enum YAMLText {
-    public static func serialize(_ node: Node) throws -> String {
+package enum YAMLText {
+    package static func serialize(_ node: Node) throws -> String {
         try Yams.serialize(node: node, indent: 2, width: -1, allowUnicode: true, sortKeys: false)
     }
 }

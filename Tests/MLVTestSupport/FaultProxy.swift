@@ -4,12 +4,12 @@ import MLVSupport
 /// scripts/fault-proxy.py in front of the test S3 server: a seeded fraction of requests get
 /// 503 SlowDown, 500, a reset connection, a truncated body or a stall. Stopped by `stop()`,
 /// or by itself when this process ends.
-public final class FaultProxy {
-    public let endpoint: String
+package final class FaultProxy {
+    package let endpoint: String
     let process: Process
     let statsFile: String
 
-    public init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil, failParts: [Int] = []) throws {
+    package init(upstream: String, rate: Double, seed: Int, stall: Double = 2, kinds: [String]? = nil, failParts: [Int] = []) throws {
         guard let port = upstream.split(separator: ":").last else { throw MessageError("bad upstream \(upstream)") }
         statsFile = "/tmp/mlv-fault-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         var args = [String(port), "--rate", String(rate), "--seed", String(seed), "--stall", String(stall),
@@ -20,7 +20,7 @@ public final class FaultProxy {
     }
 
     /// The counts so far, the proxy still running (it writes them on SIGUSR1).
-    public func snapshot() -> [String: Int] {
+    package func snapshot() -> [String: Int] {
         try? FS.remove(statsFile)
         kill(process.processIdentifier, SIGUSR1)
         let deadline = Date().addingTimeInterval(5)
@@ -34,7 +34,7 @@ public final class FaultProxy {
 
     /// Stops the proxy and returns its counts: requests and faults by kind.
     @discardableResult
-    public func stop() -> [String: Int] {
+    package func stop() -> [String: Int] {
         // Not waitUntilExit: it can miss the exit while other Processes run in this test process.
         let pid = process.processIdentifier
         kill(pid, SIGTERM)

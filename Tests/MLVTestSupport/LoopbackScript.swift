@@ -3,9 +3,9 @@ import MLVSupport
 
 /// A Python test server of the repository's `scripts/` that listens on a free 127.0.0.1 port and
 /// prints it on its first line (the fault proxy, the hostile S3 server).
-public enum LoopbackScript {
+package enum LoopbackScript {
     /// Starts `python3 script args…` and waits (up to 20 s) for its port: the process and its endpoint.
-    public static func start(_ script: String, _ args: [String], what: String) throws -> (Process, String) {
+    package static func start(_ script: String, _ args: [String], what: String) throws -> (Process, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Path.join(S3TestServer.repositoryRoot, script)] + args

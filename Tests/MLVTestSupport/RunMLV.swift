@@ -2,15 +2,15 @@ import Foundation
 import MLVSupport
 
 /// The result of running the built `mlv` binary.
-public struct MLVResult: CustomStringConvertible {
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
-    public var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+package struct MLVResult: CustomStringConvertible {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+    package var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
 }
 
 /// The `mlv` executable built next to the test bundle (or `MLV_BINARY`).
-public let mlvBinary: String = {
+package let mlvBinary: String = {
     if let p = ProcessInfo.processInfo.environment["MLV_BINARY"] { return p }
     let exe = Path.absolute(CommandLine.arguments[0])
     var dir = Path.parent(exe)
@@ -25,11 +25,11 @@ public let mlvBinary: String = {
 
 /// Runs `mlv args…` in `cwd` with a clean, deterministic environment (no terminal, fixed git identity).
 @discardableResult
-public func runMLV(_ args: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> MLVResult {
+package func runMLV(_ args: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> MLVResult {
     try runProcess(mlvBinary, args, cwd: cwd, env: env, stdin: stdin)
 }
 
-public func runProcess(_ executable: String, _ args: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> MLVResult {
+package func runProcess(_ executable: String, _ args: [String], cwd: String, env: [String: String] = [:], stdin: String? = nil) throws -> MLVResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args

@@ -7,25 +7,25 @@ import MLVSupport
 /// that need it, with the server's log, rather than skipping them. `get(.moto)` is the second
 /// implementation (moto's server, with an IAM user so signatures are checked there too), for
 /// the tests that run against both.
-public final class S3TestServer: @unchecked Sendable {
-    public enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
+package final class S3TestServer: @unchecked Sendable {
+    package enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
         case seaweedfs, moto
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
-    public let kind: Kind
-    public let endpoint: String
-    public let accessKey: String
-    public let secretKey: String
-    public let bucket = "mlv-test"
+    package let kind: Kind
+    package let endpoint: String
+    package let accessKey: String
+    package let secretKey: String
+    package let bucket = "mlv-test"
     let dir: TemporaryDirectory
 
-    public static let repositoryRoot = Path.parent(Path.parent(Path.parent(#filePath)))
+    package static let repositoryRoot = Path.parent(Path.parent(Path.parent(#filePath)))
     static let script = Path.join(repositoryRoot, "scripts/s3-test-server")
 
     /// The shared servers, or the reason they could not start.
-    public static let shared: Result<S3TestServer, MessageError> = start(.seaweedfs)
-    public static let moto: Result<S3TestServer, MessageError> = start(.moto)
+    package static let shared: Result<S3TestServer, MessageError> = start(.seaweedfs)
+    package static let moto: Result<S3TestServer, MessageError> = start(.moto)
 
     static func start(_ kind: Kind) -> Result<S3TestServer, MessageError> {
         do {
@@ -55,7 +55,7 @@ public final class S3TestServer: @unchecked Sendable {
     nonisolated(unsafe) static var stopAtExit: [String] = []
     static let stopLock = Lock()
 
-    public static func get(_ kind: Kind = .seaweedfs) throws -> S3TestServer { try (kind == .moto ? moto : shared).get() }
+    package static func get(_ kind: Kind = .seaweedfs) throws -> S3TestServer { try (kind == .moto ? moto : shared).get() }
 
     init(_ kind: Kind) throws {
         self.kind = kind
@@ -79,18 +79,18 @@ public final class S3TestServer: @unchecked Sendable {
     }
 
     /// moto only: a user denied s3:ListBucketMultipartUploads (and allowed the rest).
-    public let limited: (accessKey: String, secretKey: String)?
+    package let limited: (accessKey: String, secretKey: String)?
     /// moto only: a user denied s3:AbortMultipartUpload (and allowed the rest).
-    public let noAbort: (accessKey: String, secretKey: String)?
+    package let noAbort: (accessKey: String, secretKey: String)?
 
     /// The environment an mlv process needs to reach the server.
-    public var credentials: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }
+    package var credentials: [String: String] { ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey] }
 
     /// A fresh prefix, so tests running in parallel never see each other's objects.
-    public func uniquePrefix(_ tag: String) -> String { "\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+    package func uniquePrefix(_ tag: String) -> String { "\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
 
     /// The response headers of a HEAD of `key` (names lower-cased).
-    public func headers(key: String) throws -> [String: String] {
+    package func headers(key: String) throws -> [String: String] {
         let r = try runProcess("/usr/bin/curl", ["-s", "-I", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3",
                                                  "--user", "\(accessKey):\(secretKey)", "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()),
                                                  url(key)], cwd: "/")
@@ -109,7 +109,7 @@ public final class S3TestServer: @unchecked Sendable {
     }
 
     /// The keys below `prefix` (one ListObjectsV2 page, through curl's own SigV4).
-    public func keys(prefix: String) throws -> [String] {
+    package func keys(prefix: String) throws -> [String] {
         let q = prefix.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? prefix
         let r = try runProcess("/usr/bin/curl", ["-s", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3",
                                                  "--user", "\(accessKey):\(secretKey)", "\(endpoint)/\(bucket)?list-type=2&prefix=\(q)"], cwd: "/")
@@ -119,7 +119,7 @@ public final class S3TestServer: @unchecked Sendable {
     /// Starts a multipart upload of `key` and leaves it open, as a push killed half-way does
     /// (curl's own SigV4); the HTTP status.
     @discardableResult
-    public func startUpload(key: String) throws -> Int {
+    package func startUpload(key: String) throws -> Int {
         let r = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",
                                                  "--user", "\(accessKey):\(secretKey)", "--max-time", "30", "-X", "POST",
                                                  "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()), url(key) + "?uploads="], cwd: "/")
@@ -128,7 +128,7 @@ public final class S3TestServer: @unchecked Sendable {
 
     /// The keys of the multipart uploads open below `prefix` (one ListMultipartUploads page of
     /// the bucket, filtered here: curl's SigV4 mis-signs an encoded `prefix` parameter).
-    public func openUploads(prefix: String) throws -> [String] {
+    package func openUploads(prefix: String) throws -> [String] {
         let r = try runProcess("/usr/bin/curl", ["-s", "--max-time", "30", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "\(accessKey):\(secretKey)",
                                                  "-H", "x-amz-content-sha256: " + SHA256Hasher.hex([UInt8]()),
                                                  "\(endpoint)/\(bucket)?uploads="], cwd: "/")
@@ -139,7 +139,7 @@ public final class S3TestServer: @unchecked Sendable {
     /// A signed request made with curl's own SigV4 (independent of mlv's signer): to plant
     /// corrupted or hostile objects on the server.
     @discardableResult
-    public func curl(_ method: String, key: String, body: [UInt8]? = nil) throws -> Int {
+    package func curl(_ method: String, key: String, body: [UInt8]? = nil) throws -> Int {
         let tmp = try TemporaryDirectory(prefix: "mlv-curl")
         defer { tmp.remove() }
         var args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:s3",

@@ -1,10 +1,10 @@
 /// A seeded random generator for property and fuzz tests (SplitMix64): a failure names its
 /// seed, and the same seed replays the same cases.
-public struct SplitMix: Sendable {
-    public var state: UInt64
-    public init(state: UInt64) { self.state = state }
+package struct SplitMix: Sendable {
+    package var state: UInt64
+    package init(state: UInt64) { self.state = state }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -12,6 +12,6 @@ public struct SplitMix: Sendable {
         return z ^ (z >> 31)
     }
 
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    public mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
+    package mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    package mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 }

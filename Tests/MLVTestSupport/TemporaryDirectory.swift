@@ -3,21 +3,21 @@ import MLVSupport
 
 /// A fresh directory under the system temp dir, removed by `remove()`.
 /// `gen` writes files from a map of relative path → contents, like DVC's `tmp_dir.gen`.
-public struct TemporaryDirectory {
-    public let path: String
+package struct TemporaryDirectory {
+    package let path: String
 
-    public init(prefix: String = "mlv-test", in parent: String? = nil) throws {
+    package init(prefix: String = "mlv-test", in parent: String? = nil) throws {
         let base = parent ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw MessageError("mkdtemp failed") }
         path = String(cString: p)
     }
 
-    public func remove() { try? FS.removeTree(path) }
+    package func remove() { try? FS.removeTree(path) }
 
-    public func url(_ relative: String) -> String { Path.join(path, relative) }
+    package func url(_ relative: String) -> String { Path.join(path, relative) }
 
-    public func gen(_ files: [String: String]) throws {
+    package func gen(_ files: [String: String]) throws {
         for (relative, text) in files {
             let full = url(relative)
             try FS.makeDirectories(Path.parent(full))
@@ -25,13 +25,13 @@ public struct TemporaryDirectory {
         }
     }
 
-    public func read(_ relative: String) throws -> String { try FS.readText(url(relative)) }
+    package func read(_ relative: String) throws -> String { try FS.readText(url(relative)) }
 
-    public func exists(_ relative: String) -> Bool { (try? FS.status(url(relative))) ?? nil != nil }
+    package func exists(_ relative: String) -> Bool { (try? FS.status(url(relative))) ?? nil != nil }
 }
 
 /// Runs `body` with a temporary directory that is removed afterwards.
-public func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
+package func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     return try body(dir)

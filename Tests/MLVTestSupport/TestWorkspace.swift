@@ -3,13 +3,13 @@ import MLVSupport
 
 /// A temporary git repository with an mlv workspace, driven through the real `mlv` binary.
 /// HOME points into the test folder, so git identity and config are the test's own.
-public final class TestWorkspace {
-    public let dir: TemporaryDirectory
-    public var root: String { dir.path + "/repo" }
-    public var home: String { dir.path + "/home" }
-    public var env: [String: String]
+package final class TestWorkspace {
+    package let dir: TemporaryDirectory
+    package var root: String { dir.path + "/repo" }
+    package var home: String { dir.path + "/home" }
+    package var env: [String: String]
 
-    public init(git: Bool = true, identity: Bool = true, initialize: Bool = true, in parent: String? = nil) throws {
+    package init(git: Bool = true, identity: Bool = true, initialize: Bool = true, in parent: String? = nil) throws {
         dir = try TemporaryDirectory(prefix: "mlv-ws", in: parent)
         try FS.makeDirectories(dir.path + "/repo")
         try FS.makeDirectories(dir.path + "/home")
@@ -27,12 +27,12 @@ public final class TestWorkspace {
     deinit { dir.remove() }
 
     @discardableResult
-    public func mlv(_ args: [String], cwd: String? = nil, env extra: [String: String] = [:]) throws -> MLVResult {
+    package func mlv(_ args: [String], cwd: String? = nil, env extra: [String: String] = [:]) throws -> MLVResult {
         try runMLV(args, cwd: cwd.map { root + "/" + $0 } ?? root, env: env.merging(extra) { _, b in b })
     }
 
     /// Starts `mlv` in the workspace without waiting (output discarded), to kill it mid-run.
-    public func killNine(_ args: [String], afterMicroseconds delay: UInt32) throws {
+    package func killNine(_ args: [String], afterMicroseconds delay: UInt32) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: mlvBinary)
         p.arguments = args
@@ -47,31 +47,31 @@ public final class TestWorkspace {
     }
 
     @discardableResult
-    public func git(_ args: [String]) throws -> MLVResult {
+    package func git(_ args: [String]) throws -> MLVResult {
         try runProcess("/usr/bin/git", args, cwd: root, env: env)
     }
 
-    public func path(_ rel: String) -> String { root + "/" + rel }
+    package func path(_ rel: String) -> String { root + "/" + rel }
 
-    public func write(_ rel: String, _ text: String) throws {
+    package func write(_ rel: String, _ text: String) throws {
         try FS.makeDirectories(Path.parent(path(rel)))
         // A new inode each time, as an editor or a tool writing a new version would make.
         if FS.exists(path(rel)) { try FS.remove(path(rel)) }
         try FS.writeFile(path(rel), Array(text.utf8))
     }
 
-    public func read(_ rel: String) throws -> String { try FS.readText(path(rel)) }
+    package func read(_ rel: String) throws -> String { try FS.readText(path(rel)) }
 
-    public func exists(_ rel: String) -> Bool { ((try? FS.status(path(rel))) ?? nil) != nil }
+    package func exists(_ rel: String) -> Bool { ((try? FS.status(path(rel))) ?? nil) != nil }
 
-    public func gen(_ files: [String: String]) throws {
+    package func gen(_ files: [String: String]) throws {
         for (k, v) in files { try write(k, v) }
     }
 
-    public func snapshot() throws -> TreeSnapshot { try TreeSnapshot.take(root) }
+    package func snapshot() throws -> TreeSnapshot { try TreeSnapshot.take(root) }
 
     /// Paths of every object in the cache (relative to `.mlv/cache/sha256`).
-    public func cacheObjects() throws -> [String] {
+    package func cacheObjects() throws -> [String] {
         let base = path(".mlv/cache/sha256")
         guard FS.isDirectory(base) else { return [] }
         var out: [String] = []

@@ -2,11 +2,11 @@ import MLVSupport
 
 /// Every path below a folder with its kind, mode, size, mtime and content hash: two equal
 /// snapshots mean nothing on disk changed.
-public struct TreeSnapshot: Equatable, CustomStringConvertible {
-    public var entries: [String: String]
+package struct TreeSnapshot: Equatable, CustomStringConvertible {
+    package var entries: [String: String]
 
     /// `excluding`: relative paths (and everything below them) left out, e.g. caches.
-    public static func take(_ root: String, excluding: [String] = [".mlv/tmp", ".mlv/lock"]) throws -> TreeSnapshot {
+    package static func take(_ root: String, excluding: [String] = [".mlv/tmp", ".mlv/lock"]) throws -> TreeSnapshot {
         var entries: [String: String] = [:]
         func visit(_ rel: String) throws {
             let abs = rel.isEmpty ? root : root + "/" + rel
@@ -32,10 +32,10 @@ public struct TreeSnapshot: Equatable, CustomStringConvertible {
         return TreeSnapshot(entries: entries)
     }
 
-    public var description: String { entries.keys.sorted().map { "\($0): \(entries[$0]!)" }.joined(separator: "\n") }
+    package var description: String { entries.keys.sorted().map { "\($0): \(entries[$0]!)" }.joined(separator: "\n") }
 
     /// The paths that differ, for test messages.
-    public func difference(_ other: TreeSnapshot) -> [String] {
+    package func difference(_ other: TreeSnapshot) -> [String] {
         Set(entries.keys).union(other.entries.keys).filter { entries[$0] != other.entries[$0] }.sorted()
     }
 }

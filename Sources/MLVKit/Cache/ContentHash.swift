@@ -1,10 +1,10 @@
 import MLVSupport
 
 /// A SHA-256 digest held as four words, so that millions of them compare and hash cheaply.
-public struct Digest: Hashable, Sendable, Comparable {
-    public var w0, w1, w2, w3: UInt64
+package struct Digest: Hashable, Sendable, Comparable {
+    package var w0, w1, w2, w3: UInt64
 
-    public init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         precondition(bytes.count == 32)
         func word(_ i: Int) -> UInt64 {
             var w: UInt64 = 0
@@ -15,7 +15,7 @@ public struct Digest: Hashable, Sendable, Comparable {
     }
 
     /// From 32 raw bytes (big-endian words, as the hex reads).
-    public init(raw pointer: UnsafeRawPointer) {
+    package init(raw pointer: UnsafeRawPointer) {
         w0 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         w1 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         w2 = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
@@ -23,7 +23,7 @@ public struct Digest: Hashable, Sendable, Comparable {
     }
 
     /// Parses exactly 64 lowercase hex digits.
-    public init?<S: Collection>(hexUTF8 s: S) where S.Element == UInt8 {
+    package init?<S: Collection>(hexUTF8 s: S) where S.Element == UInt8 {
         guard s.count == 64 else { return nil }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var i = 0
@@ -45,34 +45,34 @@ public struct Digest: Hashable, Sendable, Comparable {
         (w0, w1, w2, w3) = words
     }
 
-    public init?(hex: String) { self.init(hexUTF8: Array(hex.utf8)) }
+    package init?(hex: String) { self.init(hexUTF8: Array(hex.utf8)) }
 
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(32)
         for w in [w0, w1, w2, w3] { for k in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: w >> (UInt64(k) * 8))) } }
         return out
     }
 
-    public var hex: String { Hex.encode(bytes) }
+    package var hex: String { Hex.encode(bytes) }
 
-    public static func < (a: Digest, b: Digest) -> Bool {
+    package static func < (a: Digest, b: Digest) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }
 }
 
 /// The identity of tracked content: a file's SHA-256, or a directory manifest's SHA-256 marked `.dir`.
-public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
-    public var digest: Digest
-    public var isDirectory: Bool
+package struct ContentHash: Hashable, Sendable, CustomStringConvertible {
+    package var digest: Digest
+    package var isDirectory: Bool
 
-    public init(_ digest: Digest, isDirectory: Bool = false) {
+    package init(_ digest: Digest, isDirectory: Bool = false) {
         self.digest = digest
         self.isDirectory = isDirectory
     }
 
     /// "<64 hex>" or "<64 hex>.dir".
-    public init?(string: String) {
+    package init?(string: String) {
         var s = Substring(string)
         var dir = false
         if s.hasSuffix(".dir") { s = s.dropLast(4); dir = true }
@@ -80,14 +80,14 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
         self.init(d, isDirectory: dir)
     }
 
-    public var description: String { digest.hex + (isDirectory ? ".dir" : "") }
+    package var description: String { digest.hex + (isDirectory ? ".dir" : "") }
 
     /// The object's path below the cache's `sha256/` folder: "ab/cdef…[.dir]".
-    public var objectName: String {
+    package var objectName: String {
         let h = description
         return String(h.prefix(2)) + "/" + String(h.dropFirst(2))
     }
 
     /// For messages: the first 12 hex digits.
-    public var short: String { String(digest.hex.prefix(12)) }
+    package var short: String { String(digest.hex.prefix(12)) }
 }

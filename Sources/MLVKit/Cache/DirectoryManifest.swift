@@ -7,21 +7,21 @@ import MLVSupport
 ///
 ///     mlv-manifest 1
 ///     <64 hex>\t<size>\t<path, with %, tab, CR and LF percent-escaped>
-public struct DirectoryManifest: Equatable, Sendable {
-    public struct Entry: Equatable, Sendable {
-        public var path: String
-        public var digest: Digest
-        public var size: Int64
-        public init(path: String, digest: Digest, size: Int64) {
+package struct DirectoryManifest: Equatable, Sendable {
+    package struct Entry: Equatable, Sendable {
+        package var path: String
+        package var digest: Digest
+        package var size: Int64
+        package init(path: String, digest: Digest, size: Int64) {
             self.path = path
             self.digest = digest
             self.size = size
         }
     }
 
-    public private(set) var entries: [Entry]
+    package private(set) var entries: [Entry]
 
-    public init(entries: [Entry]) {
+    package init(entries: [Entry]) {
         self.entries = entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
@@ -32,11 +32,11 @@ public struct DirectoryManifest: Equatable, Sendable {
     }
 
     /// The sum of the sizes (clamped, never trapping: parsed entries are at most 1 PiB each).
-    public var totalSize: Int64 { entries.lazy.map(\.size).saturatingSum() }
+    package var totalSize: Int64 { entries.lazy.map(\.size).saturatingSum() }
 
     static let header = "mlv-manifest 1\n"
 
-    public func serialized() -> [UInt8] {
+    package func serialized() -> [UInt8] {
         var out = Array(Self.header.utf8)
         out.reserveCapacity(entries.count * 100)
         for e in entries {
@@ -57,15 +57,15 @@ public struct DirectoryManifest: Equatable, Sendable {
         return out
     }
 
-    public struct Invalid: UserFacingError {
-        public var source: String
-        public var reason: String
-        public var message: String { "directory manifest \(source) is invalid: \(reason)" }
-        public var hint: String? { "run `mlv cache verify` to find corrupted objects" }
+    package struct Invalid: UserFacingError {
+        package var source: String
+        package var reason: String
+        package var message: String { "directory manifest \(source) is invalid: \(reason)" }
+        package var hint: String? { "run `mlv cache verify` to find corrupted objects" }
     }
 
     /// Parses and validates a manifest: every path must be relative, without "." or ".." parts.
-    public static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
+    package static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
         let headerBytes = Array(header.utf8)
         guard bytes.starts(with: headerBytes) else { throw Invalid(source: source, reason: "missing header") }
         var entries: [Entry] = []

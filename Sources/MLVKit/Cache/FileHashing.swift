@@ -6,11 +6,11 @@ import Glibc
 
 /// Per-worker state for hashing and copying files: one hasher and one buffer, reused for every
 /// file, so memory stays bounded whatever the number or size of files.
-public final class HashWorker {
+package final class HashWorker {
     let hasher = SHA256Hasher()
     let buffer: UnsafeMutableRawBufferPointer
 
-    public static let bufferSize = 1 << 20
+    package static let bufferSize = 1 << 20
     /// `MLV_TRACE_HASHING=1` prints every file read for hashing to stderr (a debugging aid, used by the
     /// tests that prove unchanged files are never rehashed).
     static let trace = Environment.get("MLV_TRACE_HASHING") != nil
@@ -20,14 +20,14 @@ public final class HashWorker {
         line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
-    public init() {
+    package init() {
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
     }
 
     deinit { buffer.deallocate() }
 
     /// Streams a file through SHA-256.
-    public func hashFile(_ path: String) throws -> (Digest, Int64) {
+    package func hashFile(_ path: String) throws -> (Digest, Int64) {
         if Self.trace { traceHashing(path) }
         let fd = try FS.openFile(path, O_RDONLY)
         defer { close(fd) }
@@ -53,7 +53,7 @@ public final class HashWorker {
 
     /// Hashes a file and returns the status it had, when it did not change while being read
     /// (only then may the digest be remembered in the state index).
-    public func hashFileStable(_ path: String) throws -> (Digest, Int64, FileStatus?) {
+    package func hashFileStable(_ path: String) throws -> (Digest, Int64, FileStatus?) {
         let before = try FS.status(path)
         let (d, n) = try hashFile(path)
         let after = try FS.status(path)
@@ -62,13 +62,13 @@ public final class HashWorker {
 
     /// Files at least this big are copied by the kernel on a second thread while this one hashes
     /// them, so a big file costs max(copy, hash) instead of their sum.
-    public static let parallelCopyThreshold: Int64 = 16 << 20
+    package static let parallelCopyThreshold: Int64 = 16 << 20
 
     /// Copies `source` into the open, empty file `dst` while hashing the bytes copied, so the
     /// digest always describes exactly what `dst` holds. A file past `parallelCopyThreshold` is
     /// copied by the kernel on a second thread while this one hashes it; if it changed
     /// meanwhile, the copy starts over in one pass.
-    public func copyHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64) {
+    package func copyHashing(from source: String, toDescriptor dst: Int32) throws -> (Digest, Int64) {
         if let before = try FS.status(source), before.size >= Self.parallelCopyThreshold {
             if let result = try copyWhileHashing(from: source, toDescriptor: dst, before: before) { return result }
             try FS.rewind(dst, path: source)
@@ -84,7 +84,7 @@ public final class HashWorker {
     }
 
     /// The same into the new file `destination`, also giving its status.
-    public func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus) {
+    package func copyHashing(from source: String, to destination: String, mode: mode_t) throws -> (Digest, Int64, FileStatus) {
         let dst = try FS.openFile(destination, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         var ok = false
         defer {

@@ -4,40 +4,40 @@ import Glibc
 #endif
 
 /// How workspace files relate to cache objects.
-public enum LinkType: String, Sendable, CaseIterable {
+package enum LinkType: String, Sendable, CaseIterable {
     case reflink, copy, hardlink, symlink
 }
 
 /// The content-addressed object store: `.mlv/cache/sha256/ab/cdef…`. Objects are written to
 /// `.mlv/tmp`, checked, then renamed into place, so an interrupted run never leaves a partial
 /// object under a final name; writing an object that exists is a no-op in effect (git's rule).
-public struct ObjectCache: Sendable {
-    public let root: String        // .mlv/cache
-    public let tmp: String         // .mlv/tmp
-    public var objectsRoot: String { Path.join(root, "sha256") }
+package struct ObjectCache: Sendable {
+    package let root: String        // .mlv/cache
+    package let tmp: String         // .mlv/tmp
+    package var objectsRoot: String { Path.join(root, "sha256") }
     /// The largest directory manifest mlv reads or downloads (1 GiB: some 10 million entries).
-    public static let manifestLimit: Int64 = 1 << 30
-    public var quarantine: String { Path.join(root, "quarantine") }
+    package static let manifestLimit: Int64 = 1 << 30
+    package var quarantine: String { Path.join(root, "quarantine") }
 
-    public init(root: String, tmp: String) {
+    package init(root: String, tmp: String) {
         self.root = root
         self.tmp = tmp
     }
 
-    public func path(_ hash: ContentHash) -> String { objectsRoot + "/" + hash.objectName }
+    package func path(_ hash: ContentHash) -> String { objectsRoot + "/" + hash.objectName }
 
-    public func contains(_ hash: ContentHash) -> Bool {
+    package func contains(_ hash: ContentHash) -> Bool {
         var st = stat()
         return lstat(path(hash), &st) == 0
     }
 
     /// A unique temporary path inside `.mlv/tmp`.
-    public func temporaryPath(_ tag: String) -> String {
+    package func temporaryPath(_ tag: String) -> String {
         Path.join(tmp, "\(tag).\(getpid()).\(UInt64.random(in: 0...UInt64.max))")
     }
 
     /// Moves a fully written temporary file to its object path (read-only).
-    public func install(temporary: String, as hash: ContentHash) throws {
+    package func install(temporary: String, as hash: ContentHash) throws {
         _ = Glibc.chmod(temporary, 0o444)
         let dest = path(hash)
         if Glibc.rename(temporary, dest) == 0 { return }
@@ -53,7 +53,7 @@ public struct ObjectCache: Sendable {
 
     /// Names an unnamed, fully written file (see `FS.openTemporary`) as the object `hash`.
     /// False when the object was already there.
-    public func install(descriptor fd: Int32, as hash: ContentHash) throws -> Bool {
+    package func install(descriptor fd: Int32, as hash: ContentHash) throws -> Bool {
         let dest = path(hash)
         do {
             return try FS.linkTemporary(fd, to: dest)
@@ -64,7 +64,7 @@ public struct ObjectCache: Sendable {
     }
 
     /// Stores small bytes (a manifest) as an object and returns its hash.
-    public func store(bytes: [UInt8], isDirectory: Bool) throws -> ContentHash {
+    package func store(bytes: [UInt8], isDirectory: Bool) throws -> ContentHash {
         let hash = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(bytes)), isDirectory: isDirectory)
         if contains(hash) { return hash }
         let t = temporaryPath("obj")
@@ -73,13 +73,13 @@ public struct ObjectCache: Sendable {
         return hash
     }
 
-    public func read(_ hash: ContentHash) throws -> [UInt8]? {
+    package func read(_ hash: ContentHash) throws -> [UInt8]? {
         guard contains(hash) else { return nil }
         return try UntrustedFile.read(path(hash), shownAs: ".mlv/cache/sha256/\(hash.objectName)", what: "a cache object read whole (a manifest)", limit: Int(Self.manifestLimit))
     }
 
     /// Reads a `.dir` object and checks that its bytes still hash to its name.
-    public func manifest(_ hash: ContentHash) throws -> DirectoryManifest? {
+    package func manifest(_ hash: ContentHash) throws -> DirectoryManifest? {
         guard let bytes = try read(hash) else { return nil }
         guard Digest(bytes: SHA256Hasher.hexBytes(bytes)) == hash.digest else {
             throw WorkspaceError.corruptedObject(path: path(hash), hash: hash)
@@ -88,7 +88,7 @@ public struct ObjectCache: Sendable {
     }
 
     /// Every object in the cache (not following anything odd; skips stray files).
-    public func allObjects() throws -> [ContentHash] {
+    package func allObjects() throws -> [ContentHash] {
         var out: [ContentHash] = []
         guard FS.isDirectory(objectsRoot) else { return [] }
         for prefix in try FS.list(objectsRoot) where prefix.name.utf8.count == 2 {

@@ -6,7 +6,7 @@ import Glibc
 /// Remembers (inode, size, mtime) → SHA-256 in SQLite (WAL), so unchanged files are never
 /// rehashed. It is only a cache: if the database is missing or unreadable it is rebuilt empty,
 /// which costs time, never correctness.
-public final class StateIndex {
+package final class StateIndex {
     struct Row { var size: Int64; var mtimeNs: Int64; var digest: Digest }
 
     private let path: String
@@ -28,7 +28,7 @@ public final class StateIndex {
 
     /// Nothing is opened or created until first use: a command that finds nothing to look at
     /// never opens the database.
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
     }
 
@@ -78,7 +78,7 @@ public final class StateIndex {
     }
 
     /// The digest recorded for a file whose inode, size and mtime are unchanged.
-    public func lookup(_ st: FileStatus) -> Digest? {
+    package func lookup(_ st: FileStatus) -> Digest? {
         lock.lock()
         defer { lock.unlock() }
         ensureLoaded()
@@ -88,7 +88,7 @@ public final class StateIndex {
 
     /// Remembers a file's digest (written to the database by `flush`).
     /// `written`: mlv wrote these bytes itself just now, so a recent mtime is no reason for doubt.
-    public func record(_ st: FileStatus, _ digest: Digest, written: Bool = false) {
+    package func record(_ st: FileStatus, _ digest: Digest, written: Bool = false) {
         guard written || st.mtimeNs < cutoffNs else { return }
         lock.lock()
         defer { lock.unlock() }
@@ -103,7 +103,7 @@ public final class StateIndex {
     /// What was recorded for a tracked folder the last time it matched its pointer: the `.dir`
     /// hash, the fingerprint of its files, and a snapshot of each file in walk order (see
     /// `Workspace.fileSnapshot`).
-    public func directory(_ path: String) -> (hash: String, fingerprint: [UInt8], files: [UInt8])? {
+    package func directory(_ path: String) -> (hash: String, fingerprint: [UInt8], files: [UInt8])? {
         guard let db else { return nil }
         var out: (String, [UInt8], [UInt8])?
         try? db.prepare("SELECT hash, fingerprint, files FROM folders WHERE path = ?").query([.text(path)]) { r in
@@ -114,7 +114,7 @@ public final class StateIndex {
 
     /// Remembers that a folder whose files have this fingerprint holds `hash`, unless a file is
     /// too recent to trust its mtime.
-    public func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], files: [UInt8], newestMtimeNs: Int64) {
+    package func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], files: [UInt8], newestMtimeNs: Int64) {
         guard newestMtimeNs < cutoffNs else { return }
         lock.lock()
         pendingDirs.append((path, hash, fingerprint, files))
@@ -122,26 +122,26 @@ public final class StateIndex {
     }
 
     /// True when every object of this `.dir` hash was seen in the cache (cleared when objects are removed).
-    public func isComplete(_ hash: String) -> Bool {
+    package func isComplete(_ hash: String) -> Bool {
         guard let db else { return false }
         var found = false
         try? db.prepare("SELECT 1 FROM complete WHERE hash = ?").query([.text(hash)]) { _ in found = true }
         return found
     }
 
-    public func markComplete(_ hash: String) {
+    package func markComplete(_ hash: String) {
         lock.lock()
         pendingComplete.append(hash)
         lock.unlock()
     }
 
     /// Objects were removed from the cache: forget which folders were complete.
-    public func forgetComplete() {
+    package func forgetComplete() {
         try? db?.execute("DELETE FROM complete")
     }
 
     /// Writes pending entries in one transaction. Failures are ignored: the index is a cache.
-    public func flush() {
+    package func flush() {
         lock.lock()
         let batch = pending, dirs = pendingDirs, complete = pendingComplete
         pending = []

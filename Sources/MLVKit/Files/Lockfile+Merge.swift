@@ -6,7 +6,7 @@ extension Lockfile {
     /// or removed) takes that side; the same change on both sides is kept once. Returns the
     /// merged text and whether stages conflicted; a conflicting stage is written with git's
     /// conflict markers around both versions, so the file reads like any other conflict.
-    public static func merge(base: Lockfile, ours: Lockfile, theirs: Lockfile) throws -> (text: String, conflicts: [String]) {
+    package static func merge(base: Lockfile, ours: Lockfile, theirs: Lockfile) throws -> (text: String, conflicts: [String]) {
         var names: [String] = ours.stages.map(\.name)
         for s in theirs.stages where !names.contains(s.name) { names.append(s.name) }
         var text = header
@@ -37,7 +37,7 @@ extension Workspace {
 
     /// Registers `mlv lock merge` as git's merge driver for pipeline.lock: `.gitattributes`
     /// (committed, staged here) names it, `.git/config` (local) says how to run it.
-    public func registerLockMergeDriver() throws {
+    package func registerLockMergeDriver() throws {
         guard let git = try git() else { return }
         try git.setLocalConfig("merge.\(Workspace.lockMergeDriver).name", "mlv pipeline.lock merge driver")
         try git.setLocalConfig("merge.\(Workspace.lockMergeDriver).driver", "mlv lock merge %O %A %B")
@@ -53,9 +53,9 @@ extension Workspace {
 }
 
 /// `mlv lock merge BASE OURS THEIRS`: git's merge driver entry (the result replaces OURS).
-public enum LockMerge {
+package enum LockMerge {
     /// Merges and writes OURS; the names of conflicting stages (empty: merged cleanly).
-    public static func run(base: String, ours: String, theirs: String) throws -> [String] {
+    package static func run(base: String, ours: String, theirs: String) throws -> [String] {
         func load(_ path: String, _ shown: String) throws -> Lockfile {
             // git gives every side as a file (an empty one for a side without the lock); a
             // side that is missing or not a file is a mistake, not an empty lock.

@@ -23,21 +23,21 @@ import Yams
 ///           nfiles: 2
 ///
 /// The same stages with the same data serialize to the same bytes.
-public struct Lockfile: Equatable, Sendable {
-    public static let fileName = "pipeline.lock"
+package struct Lockfile: Equatable, Sendable {
+    package static let fileName = "pipeline.lock"
 
     /// A recorded file or folder (a folder's hash is its manifest's, marked `.dir`).
-    public typealias Entry = ContentRecord
+    package typealias Entry = ContentRecord
 
-    public struct StageLock: Equatable, Sendable {
-        public var name: String
-        public var cmd: [String]
-        public var deps: [Entry]
+    package struct StageLock: Equatable, Sendable {
+        package var name: String
+        package var cmd: [String]
+        package var deps: [Entry]
         /// file → (dotted key → value), both sorted.
-        public var params: [(file: String, values: [(key: String, value: ParamValue)])]
-        public var outs: [Entry]
+        package var params: [(file: String, values: [(key: String, value: ParamValue)])]
+        package var outs: [Entry]
 
-        public init(name: String, cmd: [String], deps: [Entry], params: [(file: String, values: [(key: String, value: ParamValue)])], outs: [Entry]) {
+        package init(name: String, cmd: [String], deps: [Entry], params: [(file: String, values: [(key: String, value: ParamValue)])], outs: [Entry]) {
             self.name = name
             self.cmd = cmd
             self.deps = deps.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
@@ -46,7 +46,7 @@ public struct Lockfile: Equatable, Sendable {
             self.outs = outs.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         }
 
-        public static func == (a: StageLock, b: StageLock) -> Bool {
+        package static func == (a: StageLock, b: StageLock) -> Bool {
             a.name == b.name && a.cmd == b.cmd && a.deps == b.deps && a.outs == b.outs && a.params.count == b.params.count
                 && zip(a.params, b.params).allSatisfy { x, y in
                     x.file == y.file && x.values.count == y.values.count && zip(x.values, y.values).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -54,20 +54,20 @@ public struct Lockfile: Equatable, Sendable {
         }
 
         /// The recorded value of a param.
-        public func param(_ file: String, _ key: String) -> ParamValue? {
+        package func param(_ file: String, _ key: String) -> ParamValue? {
             params.first { $0.file == file }?.values.first { $0.key == key }?.value
         }
     }
 
-    public var stages: [StageLock]
+    package var stages: [StageLock]
 
-    public init(stages: [StageLock] = []) { self.stages = stages }
+    package init(stages: [StageLock] = []) { self.stages = stages }
 
-    public subscript(name: String) -> StageLock? { stages.first { $0.name == name } }
+    package subscript(name: String) -> StageLock? { stages.first { $0.name == name } }
 
     // MARK: - Writing
 
-    public func serialized() throws -> String {
+    package func serialized() throws -> String {
         guard !stages.isEmpty else { return "schema: '1'\nstages: {}\n" }
         return try Lockfile.header + stages.map(Lockfile.block).joined()
     }
@@ -99,7 +99,7 @@ public struct Lockfile: Equatable, Sendable {
 
     // MARK: - Reading (untrusted input)
 
-    public static func parse(_ text: String, file: String = fileName) throws -> Lockfile {
+    package static func parse(_ text: String, file: String = fileName) throws -> Lockfile {
         guard let doc = try YAMLNode.parse(text, file: file), !doc.isNull else { return Lockfile() }
         try doc.checkExpandedSize()
         let top = try doc.mapping("pipeline.lock")
@@ -167,7 +167,7 @@ extension Lockfile {
     /// the outs that stage declares (as DVC reads `dvc.lock`). A lock is written by whoever
     /// committed it, so an entry the pipeline does not declare must not decide what is written
     /// into the workspace. `dropped`: one line per undeclared stage or out, for a warning.
-    public func declared(by stages: [Stage]) -> (lock: Lockfile, dropped: [String]) {
+    package func declared(by stages: [Stage]) -> (lock: Lockfile, dropped: [String]) {
         let byName = Dictionary(stages.map { ($0.name, Set($0.outs.map(\.path))) }, uniquingKeysWith: { a, _ in a })
         var kept: [StageLock] = []
         var dropped: [String] = []

@@ -3,7 +3,7 @@ import Yams
 
 /// A value read from a params or vars file, typed the way YAML 1.2 reads a plain scalar
 /// (`0.20` is the number 0.2, `'0.20'` the string), so that the lock records values, not spellings.
-public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
+package indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case int(Int)
@@ -12,7 +12,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     case list([ParamValue])
     case dict([(key: String, value: ParamValue)])
 
-    public static func == (a: ParamValue, b: ParamValue) -> Bool {
+    package static func == (a: ParamValue, b: ParamValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -30,7 +30,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     static let nodeBudget = 1_000_000
 
     /// Converts a composed YAML node (basic resolver: every scalar is a string).
-    public static func from(_ node: YAMLNode) throws -> ParamValue {
+    package static func from(_ node: YAMLNode) throws -> ParamValue {
         var budget = nodeBudget
         return try from(node.node, file: node.file, budget: &budget)
     }
@@ -56,7 +56,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The YAML 1.2 core schema's reading of a plain scalar.
-    public static func typed(_ text: String) -> ParamValue {
+    package static func typed(_ text: String) -> ParamValue {
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)
@@ -95,7 +95,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A value found by a dotted key (`train.lr`, `layers[0]`), or nil.
-    public func lookup(_ key: String) -> ParamValue? {
+    package func lookup(_ key: String) -> ParamValue? {
         guard let path = ParamValue.keyPath(key) else { return nil }
         var v = self
         for step in path {
@@ -145,14 +145,14 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The keys of a dict value (for suggestions).
-    public var keys: [String] {
+    package var keys: [String] {
         if case .dict(let pairs) = self { return pairs.map(\.key) }
         return []
     }
 
     /// Text for messages and for `${}` inside a longer string: scalars as YAML writes them,
     /// lists space-separated.
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -171,7 +171,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// One unambiguous line (JSON-like, key order kept): the form hashed by the run-cache.
-    public var canonical: String {
+    package var canonical: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -184,7 +184,7 @@ public indirect enum ParamValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A YAML node that reads back as this value.
-    public var node: Node {
+    package var node: Node {
         switch self {
         case .null: return Node("null", Tag(.null), .plain)
         case .bool(let b): return Node(b ? "true" : "false", Tag(.bool), .plain)

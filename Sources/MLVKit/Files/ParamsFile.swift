@@ -1,17 +1,17 @@
 import MLVSupport
 
 /// A params file (`params.yaml`, or any YAML, JSON or TOML file a stage names), read once per command.
-public struct ParamsFile: Sendable {
+package struct ParamsFile: Sendable {
     /// Workspace-relative path.
-    public var path: String
+    package var path: String
     /// The whole document (an empty file is an empty dict).
-    public var root: ParamValue
+    package var root: ParamValue
 
-    public static let defaultName = "params.yaml"
+    package static let defaultName = "params.yaml"
 
     /// Reads and parses `path` of the workspace at `root`. JSON parses as YAML (flow style);
     /// `.toml` as TOML. A symlink leading out of the workspace is refused.
-    public static func load(_ path: String, root: String) throws -> ParamsFile {
+    package static func load(_ path: String, root: String) throws -> ParamsFile {
         let abs = Path.join(root, path)
         guard let st = try FS.statusFollowingLinks(abs) else { throw PipelineError.missingParamsFile(path: path) }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: path) }
@@ -25,7 +25,7 @@ public struct ParamsFile: Sendable {
     }
 
     /// The value of a dotted key, or a `missingParam` error suggesting a close key.
-    public func value(_ key: String, stage: String) throws -> ParamValue {
+    package func value(_ key: String, stage: String) throws -> ParamValue {
         if let v = root.lookup(key) { return v }
         var candidates: [String] = []
         func collect(_ v: ParamValue, _ prefix: String, depth: Int) {

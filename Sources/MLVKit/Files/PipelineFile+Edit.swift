@@ -2,18 +2,18 @@ import MLVSupport
 import Yams
 
 /// A stage to add to pipeline.yaml with `mlv stage add`, as the user typed it.
-public struct NewStage: Sendable {
-    public var name: String
-    public var cmd: String
-    public var wdir: String?
-    public var deps: [String] = []
-    public var params: [String] = []
-    public var outs: [String] = []
-    public var outsNoCache: [String] = []
-    public var metricsNoCache: [String] = []
-    public var desc: String?
+package struct NewStage: Sendable {
+    package var name: String
+    package var cmd: String
+    package var wdir: String?
+    package var deps: [String] = []
+    package var params: [String] = []
+    package var outs: [String] = []
+    package var outsNoCache: [String] = []
+    package var metricsNoCache: [String] = []
+    package var desc: String?
 
-    public init(name: String, cmd: String) {
+    package init(name: String, cmd: String) {
         self.name = name
         self.cmd = cmd
     }
@@ -94,7 +94,7 @@ extension PipelineFile {
 extension Workspace {
     /// `mlv stage add`: appends a stage to pipeline.yaml (created if missing), after checking
     /// that the result is a valid pipeline (name, paths, no duplicate outs, no cycle).
-    public func addStage(_ stage: NewStage) throws {
+    package func addStage(_ stage: NewStage) throws {
         try withLock {
             let path = absolute(PipelineFile.fileName)
             let text = FS.exists(path) ? try PipelineError.readText(path, shown: PipelineFile.fileName, limit: 16 << 20) : ""

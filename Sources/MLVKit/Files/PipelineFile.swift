@@ -16,28 +16,28 @@ import Yams
 ///         do: {cmd: python train.py ${item}, outs: [model-${item}.bin]}
 ///
 /// `params.yaml`, when present, is always available to `${…}`.
-public struct PipelineFile: Sendable {
-    public static let fileName = "pipeline.yaml"
+package struct PipelineFile: Sendable {
+    package static let fileName = "pipeline.yaml"
 
-    public var stages: [Stage]
+    package var stages: [Stage]
     /// Top-level `params` and `metrics`: files shown by `params diff` and `metrics show` besides
     /// those the stages name.
-    public var paramsFiles: [String] = []
-    public var metricsFiles: [String] = []
+    package var paramsFiles: [String] = []
+    package var metricsFiles: [String] = []
     /// Top-level `plots`: paths, images, and named plots drawing fields of several files.
-    public var plots: [PlotSpec] = []
+    package var plots: [PlotSpec] = []
     /// Top-level `artifacts` (`mlv artifacts list`).
-    public var artifacts: [Artifact] = []
+    package var artifacts: [Artifact] = []
 
-    public struct Artifact: Equatable, Sendable {
-        public var name: String
-        public var path: String
-        public var type: String?
-        public var desc: String?
-        public var labels: [String] = []
+    package struct Artifact: Equatable, Sendable {
+        package var name: String
+        package var path: String
+        package var type: String?
+        package var desc: String?
+        package var labels: [String] = []
     }
 
-    public init(stages: [Stage]) { self.stages = stages }
+    package init(stages: [Stage]) { self.stages = stages }
 
     static let topKeys = ["stages", "vars", "params", "metrics", "plots", "artifacts"]
     static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "foreach", "do", "matrix"]
@@ -45,7 +45,7 @@ public struct PipelineFile: Sendable {
     static let plotKeys = outKeys + ["x", "y", "template", "title", "x_label", "y_label", "header"]
 
     /// `root`/pipeline.yaml, or nil when there is none.
-    public static func load(root: String) throws -> PipelineFile? {
+    package static func load(root: String) throws -> PipelineFile? {
         let abs = Path.join(root, fileName)
         guard let st = try FS.statusFollowingLinks(abs) else { return nil }
         guard st.kind == .file else { throw PipelineError.notARegularFile(path: fileName) }
@@ -53,7 +53,7 @@ public struct PipelineFile: Sendable {
     }
 
     /// Parses the text of `pipeline.yaml`; `root` is where vars files are read from.
-    public static func parse(_ text: String, root: String, file: String = fileName) throws -> PipelineFile {
+    package static func parse(_ text: String, root: String, file: String = fileName) throws -> PipelineFile {
         guard let doc = try YAMLNode.parse(text, file: file) else { return PipelineFile(stages: []) }
         if doc.isNull { return PipelineFile(stages: []) }
         try doc.checkExpandedSize()

@@ -12,15 +12,15 @@ import Yams
 ///
 /// The record is a `ContentRecord` (its path relative to the pointer file's folder); this file
 /// holds its pointer-file format.
-public typealias PointerFile = ContentRecord
+package typealias PointerFile = ContentRecord
 
 extension PointerFile {
-    public static let suffix = ".mlv"
+    package static let suffix = ".mlv"
     /// The largest size a pointer or manifest entry may state (1 PiB): sums of many stay far from overflow.
-    public static let maxSize: Int64 = 1 << 50
-    public static let maxFileCount = 1 << 32
+    package static let maxSize: Int64 = 1 << 50
+    package static let maxFileCount = 1 << 32
 
-    public func serialized() throws -> String {
+    package func serialized() throws -> String {
         var pairs: [(Node, Node)] = [
             ("path", Node(path)),
             ("hash", "sha256"),
@@ -35,7 +35,7 @@ extension PointerFile {
     }
 
     /// Parses and validates a pointer file's text; `file` names it in errors (file:line:col).
-    public static func parse(_ text: String, file: String) throws -> PointerFile {
+    package static func parse(_ text: String, file: String) throws -> PointerFile {
         guard let doc = try YAMLNode.parse(text, file: file) else {
             throw YAMLError(file: file, line: 1, column: 1, problem: "empty pointer file", hint: "restore it with `git checkout -- \(file)`")
         }

@@ -4,13 +4,13 @@ import Yams
 /// `.mlv/config.yaml` (committed) and `.mlv/config.local.yaml` (git-ignored, machine-specific and
 /// secrets), merged: local values win. Keys are dotted paths (`cache.type`, `remote.s3.url`),
 /// stored as nested mappings with sorted keys.
-public struct WorkspaceConfig: Equatable, Sendable {
-    public var values: [String: String]
+package struct WorkspaceConfig: Equatable, Sendable {
+    package var values: [String: String]
 
-    public init(values: [String: String] = [:]) { self.values = values }
+    package init(values: [String: String] = [:]) { self.values = values }
 
     /// The keys mlv understands; `*` matches one name (a remote's).
-    public static let knownKeys = [
+    package static let knownKeys = [
         "cache.type", "core.remote", "core.lock_timeout",
         "remote.*.url", "remote.*.endpoint_url", "remote.*.region", "remote.*.profile",
         "remote.*.access_key_id", "remote.*.secret_access_key", "remote.*.session_token",
@@ -19,7 +19,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         "remote.*.unsigned_payload",
     ]
 
-    public static func isKnown(_ key: String) -> Bool {
+    package static func isKnown(_ key: String) -> Bool {
         let parts = key.split(separator: ".", omittingEmptySubsequences: false)
         return knownKeys.contains { pattern in
             let p = pattern.split(separator: ".")
@@ -27,7 +27,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         }
     }
 
-    public static func validate(key: String, value: String?) throws {
+    package static func validate(key: String, value: String?) throws {
         guard isKnown(key) else {
             let hint = Suggestion.closest(to: key, in: knownKeys.filter { !$0.contains("*") }).map { "did you mean '\($0)'?" }
             throw WorkspaceError.unknownConfigKey(key, hint: hint)
@@ -40,13 +40,13 @@ public struct WorkspaceConfig: Equatable, Sendable {
     }
 
     /// `core.lock_timeout` (or `MLV_LOCK_TIMEOUT`): seconds from 0 to a day; nil when invalid.
-    public static func lockTimeout(_ text: String) -> Double? {
+    package static func lockTimeout(_ text: String) -> Double? {
         guard let v = Double(Substring(text).trimmingCharacters(in: " ")), v.isFinite, v >= 0, v <= 86_400 else { return nil }
         return v
     }
 
     /// `cache.type`: a comma-separated preference list (default "reflink,copy").
-    public var linkTypes: [LinkType] {
+    package var linkTypes: [LinkType] {
         (try? Self.linkTypes(values["cache.type"] ?? "reflink,copy", source: "cache.type")) ?? [.reflink, .copy]
     }
 
@@ -63,7 +63,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
     }
 
     /// Reads one config file (missing → empty).
-    public static func load(_ path: String, displayName: String) throws -> WorkspaceConfig {
+    package static func load(_ path: String, displayName: String) throws -> WorkspaceConfig {
         guard FS.exists(path) else { return WorkspaceConfig() }
         let text = try UntrustedFile.readText(path, shownAs: displayName, what: "a config file")
         guard let doc = try YAMLNode.parse(text, file: displayName), !doc.isNull else { return WorkspaceConfig() }
@@ -91,7 +91,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
     }
 
     /// Nested YAML with sorted keys (deterministic bytes).
-    public func serialized() throws -> String {
+    package func serialized() throws -> String {
         if values.isEmpty { return "{}\n" }
         indirect enum Tree { case leaf(String), branch([String: Tree]) }
         var root: [String: Tree] = [:]

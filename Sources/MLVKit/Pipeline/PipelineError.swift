@@ -1,7 +1,7 @@
 import MLVSupport
 
 /// Everything that can go wrong planning or running a pipeline, written for the user.
-public enum PipelineError: UserFacingError, Equatable {
+package enum PipelineError: UserFacingError, Equatable {
     case noPipeline
     case verifyRunFailed(outcome: String)
     case cycle([String])
@@ -26,7 +26,7 @@ public enum PipelineError: UserFacingError, Equatable {
     case readsOutside(path: String)
     case stagesFailed([String])
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .noPipeline: return "no pipeline.yaml in this workspace"
         case .verifyRunFailed(let o): return "the verification rerun in a scratch copy failed (\(o)); see its output above"
@@ -56,7 +56,7 @@ public enum PipelineError: UserFacingError, Equatable {
         }
     }
 
-    public var hint: String? {
+    package var hint: String? {
         switch self {
         case .noPipeline: return "describe your stages in pipeline.yaml (see `mlv stage list --help`)"
         case .cycle: return "a stage cannot depend, directly or through others, on its own output"
@@ -78,7 +78,7 @@ public enum PipelineError: UserFacingError, Equatable {
         }
     }
 
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .interrupted: return 130
         default: return 2

@@ -2,22 +2,22 @@ import MLVSupport
 import Yams
 
 /// One plot to draw: a data file's fields (or several files' fields), or an image.
-public struct PlotSpec: Equatable, Sendable {
-    public enum Template: String, Sendable, CaseIterable { case simple, linear, scatter, confusion }
+package struct PlotSpec: Equatable, Sendable {
+    package enum Template: String, Sendable, CaseIterable { case simple, linear, scatter, confusion }
 
-    public var id: String
+    package var id: String
     /// (file, y field); a nil field means every numeric field but x.
-    public var y: [(file: String, field: String?)]
+    package var y: [(file: String, field: String?)]
     /// x field per file; nil: the row number (`step`).
-    public var x: [String: String]
-    public var template: Template = .linear
-    public var title: String?
-    public var xLabel: String?
-    public var yLabel: String?
+    package var x: [String: String]
+    package var template: Template = .linear
+    package var title: String?
+    package var xLabel: String?
+    package var yLabel: String?
     /// An image file (png, jpg, gif, svg): shown side by side per revision.
-    public var isImage = false
+    package var isImage = false
 
-    public static func == (a: PlotSpec, b: PlotSpec) -> Bool {
+    package static func == (a: PlotSpec, b: PlotSpec) -> Bool {
         a.id == b.id && a.y.map { "\($0.file)\u{0}\($0.field ?? "")" } == b.y.map { "\($0.file)\u{0}\($0.field ?? "")" }
             && a.x == b.x && a.template == b.template && a.title == b.title && a.xLabel == b.xLabel && a.yLabel == b.yLabel && a.isImage == b.isImage
     }
@@ -27,27 +27,27 @@ public struct PlotSpec: Equatable, Sendable {
 }
 
 /// What one plot shows for one revision.
-public struct PlotData: Sendable {
-    public struct Series: Sendable {
-        public var revision: String
-        public var label: String
-        public var points: [(x: Double, y: Double)]
+package struct PlotData: Sendable {
+    package struct Series: Sendable {
+        package var revision: String
+        package var label: String
+        package var points: [(x: Double, y: Double)]
     }
-    public var spec: PlotSpec
-    public var series: [Series] = []
+    package var spec: PlotSpec
+    package var series: [Series] = []
     /// Confusion template: per revision, (actual, predicted) → count.
-    public var confusion: [(revision: String, labels: [String], counts: [[Int]])] = []
+    package var confusion: [(revision: String, labels: [String], counts: [[Int]])] = []
     /// Images: per revision, the file's bytes.
-    public var images: [(revision: String, bytes: [UInt8])] = []
+    package var images: [(revision: String, bytes: [UInt8])] = []
     /// Rows left out: x or y not a finite number within ±`maxMagnitude`, or (confusion) past
     /// `maxLabels` classes.
-    public var skippedPoints = 0
+    package var skippedPoints = 0
 
     /// The largest |x| or |y| plotted: beyond it a range's width or its ticks overflow.
-    public static let maxMagnitude = 1e15
+    package static let maxMagnitude = 1e15
     /// The most classes a confusion matrix shows (it draws every cell: 100 × 100 is 10,000
     /// cells, some 3 MB of SVG, and already too small to read).
-    public static let maxLabels = 100
+    package static let maxLabels = 100
 
     static func plottable(_ v: Double) -> Bool { v.isFinite && abs(v) <= maxMagnitude }
 }
@@ -146,7 +146,7 @@ enum PlotRecords {
 
 extension Workspace {
     /// `mlv plots show|diff`: every plot's data at each revision (nil: the workspace).
-    public func plotsData(_ revisions: [String?], targets: [String] = []) throws -> [PlotData] {
+    package func plotsData(_ revisions: [String?], targets: [String] = []) throws -> [PlotData] {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
         var specs = pipeline.stages.flatMap { $0.outs.compactMap(\.plot) } + pipeline.plots
         if !targets.isEmpty {

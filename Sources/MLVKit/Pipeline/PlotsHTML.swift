@@ -3,13 +3,13 @@ import MLVSupport
 
 /// Plots as one self-contained HTML page: inline SVG (no script, nothing fetched), one colour
 /// per revision and a dash pattern per field, images embedded as data URLs side by side.
-public enum PlotsHTML {
+package enum PlotsHTML {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
     static let dashes = ["", "6 3", "2 3", "8 3 2 3"]
     static let width = 640.0, height = 360.0
     static let left = 64.0, right = 170.0, top = 36.0, bottom = 48.0
 
-    public static func render(_ plots: [PlotData], title: String = "mlv plots") -> String {
+    package static func render(_ plots: [PlotData], title: String = "mlv plots") -> String {
         var html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(MarkupText.escape(title))</title>

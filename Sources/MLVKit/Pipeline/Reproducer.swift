@@ -4,31 +4,31 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct ReproOptions: Sendable {
-    public var targets: [String] = []
-    public var dry = false
-    public var force = false
-    public var singleItem = false
-    public var downstream = false
-    public var keepGoing = false
+package struct ReproOptions: Sendable {
+    package var targets: [String] = []
+    package var dry = false
+    package var force = false
+    package var singleItem = false
+    package var downstream = false
+    package var keepGoing = false
     /// List stale stages and why; run nothing.
-    public var check = false
-    public var jobs = 1
-    public var runCache = true
+    package var check = false
+    package var jobs = 1
+    package var runCache = true
     /// `repro --pull`: a run-cache entry whose objects are not all cached has them fetched from
     /// `remote` (nil: the default) before it is used (see Workspace+RunCacheRemote.swift).
-    public var pull = false
-    public var remote: String?
+    package var pull = false
+    package var remote: String?
     /// Also make a git commit of the lock and .gitignore files.
-    public var message: String?
+    package var message: String?
     /// Refuse missing deps and params before anything runs (`mlv commit` without stage names
     /// skips incomplete stages instead).
     var checkInputs = true
-    public init() {}
+    package init() {}
 }
 
 /// What `repro` reports as it goes (called from one thread at a time).
-public enum ReproEvent: Sendable {
+package enum ReproEvent: Sendable {
     case unchanged(stage: String)
     case frozen(stage: String)
     case running(stage: String)
@@ -41,20 +41,20 @@ public enum ReproEvent: Sendable {
     case blocked(stage: String, by: String)
 }
 
-public struct ReproResult: Sendable {
-    public var ran: [String] = []
-    public var restored: [String] = []
-    public var unchanged: [String] = []
+package struct ReproResult: Sendable {
+    package var ran: [String] = []
+    package var restored: [String] = []
+    package var unchanged: [String] = []
     /// `--check` / `--dry`: stages that would run, with the reasons.
-    public var stale: [(stage: String, reasons: [String])] = []
-    public var lockChanged = false
-    public var commit: String?
+    package var stale: [(stage: String, reasons: [String])] = []
+    package var lockChanged = false
+    package var commit: String?
 }
 
 extension Workspace {
     /// `mlv repro`: runs the stale stages of `pipeline.yaml` in dependency order, caching their
     /// outs and recording them in `pipeline.lock` after each stage.
-    public func reproduce(_ options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws -> ReproResult {
+    package func reproduce(_ options: ReproOptions, events: @escaping (ReproEvent) -> Void) throws -> ReproResult {
         if options.check || options.dry { return try Reproducer(workspace: self, options: options, events: events).checkStale() }
         try checkCanCommit(options.message)
         // The lock is read under the workspace lock: a second repro plans from what the first wrote.
@@ -62,7 +62,7 @@ extension Workspace {
     }
 
     /// Stale stages and why (for `mlv status`); empty without a pipeline.
-    public func pipelineStatus() throws -> [(stage: String, reasons: [String])] {
+    package func pipelineStatus() throws -> [(stage: String, reasons: [String])] {
         guard FS.exists(absolute(PipelineFile.fileName)) else { return [] }
         var options = ReproOptions()
         options.check = true

@@ -1,20 +1,20 @@
 /// One stage of `pipeline.yaml`, after interpolation and `foreach`/`matrix` expansion.
 /// Every path is workspace-relative and validated (inside the workspace, no `.git`/`.mlv` part).
-public struct Stage: Equatable, Sendable {
-    public var name: String
+package struct Stage: Equatable, Sendable {
+    package var name: String
     /// Commands run one after the other with `sh -c`; the stage fails at the first that fails.
-    public var cmd: [String]
+    package var cmd: [String]
     /// The folder the commands run in ("." is the workspace root).
-    public var wdir: String
-    public var deps: [String]
-    public var params: [ParamDependency]
+    package var wdir: String
+    package var deps: [String]
+    package var params: [ParamDependency]
     /// `outs`, `metrics` and `plots` together, in file order.
-    public var outs: [StageOutput]
-    public var frozen = false
-    public var alwaysChanged = false
-    public var desc: String?
+    package var outs: [StageOutput]
+    package var frozen = false
+    package var alwaysChanged = false
+    package var desc: String?
 
-    public init(name: String, cmd: [String], wdir: String = ".", deps: [String] = [], params: [ParamDependency] = [], outs: [StageOutput] = []) {
+    package init(name: String, cmd: [String], wdir: String = ".", deps: [String] = [], params: [ParamDependency] = [], outs: [StageOutput] = []) {
         self.name = name
         self.cmd = cmd
         self.wdir = wdir
@@ -24,37 +24,37 @@ public struct Stage: Equatable, Sendable {
     }
 
     /// `train@small` belongs to the generated group `train`.
-    public var group: String { name.split(separator: "@", maxSplits: 1).first.map(String.init) ?? name }
+    package var group: String { name.split(separator: "@", maxSplits: 1).first.map(String.init) ?? name }
 }
 
 /// Values of a params file that a stage depends on.
-public struct ParamDependency: Equatable, Sendable {
+package struct ParamDependency: Equatable, Sendable {
     /// Workspace-relative params file.
-    public var file: String
+    package var file: String
     /// Dotted keys; nil means every top-level key of the file.
-    public var keys: [String]?
+    package var keys: [String]?
 
-    public init(file: String, keys: [String]?) {
+    package init(file: String, keys: [String]?) {
         self.file = file
         self.keys = keys
     }
 }
 
-public struct StageOutput: Equatable, Sendable {
-    public enum Kind: String, Sendable { case out = "outs", metric = "metrics", plot = "plots" }
-    public var path: String
-    public var kind: Kind = .out
+package struct StageOutput: Equatable, Sendable {
+    package enum Kind: String, Sendable { case out = "outs", metric = "metrics", plot = "plots" }
+    package var path: String
+    package var kind: Kind = .out
     /// false: the out is hashed and recorded but not stored in the cache (nor git-ignored).
-    public var cache = true
+    package var cache = true
     /// true: the out is not deleted before the stage runs.
-    public var persist = false
+    package var persist = false
     /// false: `mlv push` leaves it out.
-    public var push = true
-    public var desc: String?
+    package var push = true
+    package var desc: String?
     /// For `plots`: how to draw it.
-    public var plot: PlotSpec?
+    package var plot: PlotSpec?
 
-    public init(path: String, kind: Kind = .out, cache: Bool = true) {
+    package init(path: String, kind: Kind = .out, cache: Bool = true) {
         self.path = path
         self.kind = kind
         self.cache = cache

@@ -4,18 +4,18 @@ import MLVSupport
 /// inside, or contains, one of them). Building it refuses what cannot be run: two stages with
 /// one out, outs inside other outs or inside data tracked with `mlv add`, and cycles.
 /// Pure: no file system, no clock; planning `--dry` costs nothing.
-public struct StageGraph: Sendable {
-    public let stages: [Stage]
+package struct StageGraph: Sendable {
+    package let stages: [Stage]
     /// upstream[i]: indices of the stages stage i depends on (sorted).
-    public let upstream: [[Int]]
+    package let upstream: [[Int]]
     /// downstream[i]: indices of the stages that depend on stage i (sorted).
-    public let downstream: [[Int]]
+    package let downstream: [[Int]]
     /// Every stage, each after those it depends on; ties in pipeline.yaml order.
-    public let order: [Int]
+    package let order: [Int]
     /// Out path → producing stage.
-    public let producer: [String: Int]
+    package let producer: [String: Int]
 
-    public init(_ stages: [Stage], trackedPaths: [String] = []) throws {
+    package init(_ stages: [Stage], trackedPaths: [String] = []) throws {
         self.stages = stages
         var producer: [String: Int] = [:]
         for (i, s) in stages.enumerated() {
@@ -119,7 +119,7 @@ public struct StageGraph: Sendable {
     /// own upstream stages are not rerun).
     /// The stage indices named by `targets` (a name, or a `foreach` group such as `train` for
     /// `train@a`, `train@b`), with what `repro` runs for them, in run order.
-    public func selection(_ targets: [String], singleItem: Bool = false, downstream includeDownstream: Bool = false) throws -> [Int] {
+    package func selection(_ targets: [String], singleItem: Bool = false, downstream includeDownstream: Bool = false) throws -> [Int] {
         if targets.isEmpty && !singleItem { return order }
         var chosen = Set<Int>()
         var roots: [Int] = []

@@ -9,7 +9,7 @@ struct StageSnapshot {
 
 /// Why a stage must run, compared with what the lock recorded: pure, so `--check`, `--dry` and
 /// `status` give the same answer that `repro` acts on.
-public enum Staleness {
+package enum Staleness {
     static func reasons(_ stage: Stage, _ lock: Lockfile.StageLock?, _ now: StageSnapshot) -> [String] {
         var out: [String] = []
         if stage.alwaysChanged { out.append("always changed") }

@@ -3,19 +3,19 @@ import MLVSupport
 import Yams
 
 /// Params or metrics side by side: one row per (file, flattened key), one column per revision.
-public struct ValueTable: Sendable {
+package struct ValueTable: Sendable {
     /// Column names: a revision as given, or "workspace".
-    public var columns: [String]
-    public var rows: [Row]
+    package var columns: [String]
+    package var rows: [Row]
 
-    public struct Row: Sendable {
-        public var file: String
-        public var key: String
+    package struct Row: Sendable {
+        package var file: String
+        package var key: String
         /// One per column; nil where the file or key is missing.
-        public var values: [ParamValue?]
+        package var values: [ParamValue?]
 
         /// True when some two columns differ.
-        public var changed: Bool { values.dropFirst().contains { $0 != values[0] } }
+        package var changed: Bool { values.dropFirst().contains { $0 != values[0] } }
     }
 }
 
@@ -82,7 +82,7 @@ extension ParamValue {
 extension Workspace {
     /// `mlv params diff`: every params file the pipeline names (and params.yaml), flattened,
     /// at each revision (nil: the workspace). Only changed rows unless `all`.
-    public func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
+    package func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
         let pipeline = try PipelineFile.load(root: root)
         var files = [ParamsFile.defaultName]
         for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
@@ -91,7 +91,7 @@ extension Workspace {
     }
 
     /// `mlv metrics show|diff`: the pipeline's metrics files, flattened, at each revision.
-    public func metricsTable(_ revisions: [String?], onlyChanged: Bool = false) throws -> ValueTable {
+    package func metricsTable(_ revisions: [String?], onlyChanged: Bool = false) throws -> ValueTable {
         let pipeline = try PipelineFile.load(root: root)
         var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
         for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }

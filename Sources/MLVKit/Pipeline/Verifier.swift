@@ -4,18 +4,18 @@ import Glibc
 #endif
 
 /// How one stage's outputs came out when `mlv repro --verify` ran it again in a scratch copy.
-public struct StageVerification: Sendable, Equatable {
-    public struct Difference: Sendable, Equatable {
-        public var path: String
+package struct StageVerification: Sendable, Equatable {
+    package struct Difference: Sendable, Equatable {
+        package var path: String
         /// The hash the lock records, and the one the rerun produced (nil: not produced).
-        public var locked: ContentHash
-        public var rerun: ContentHash?
+        package var locked: ContentHash
+        package var rerun: ContentHash?
     }
 
-    public var stage: String
-    public var outputs: [String]
-    public var differences: [Difference]
-    public var identical: Bool { differences.isEmpty }
+    package var stage: String
+    package var outputs: [String]
+    package var differences: [Difference]
+    package var identical: Bool { differences.isEmpty }
 }
 
 extension Workspace {
@@ -24,7 +24,7 @@ extension Workspace {
     /// outside this one, runs `executable repro --force --no-run-cache` there, and compares
     /// every out the rerun recorded with what this workspace's `pipeline.lock` says. Nothing in
     /// this workspace is written; the scratch copy is removed afterwards.
-    public func verifyReproduction(executable: String) throws -> [StageVerification] {
+    package func verifyReproduction(executable: String) throws -> [StageVerification] {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
         let lock = try loadLock(stages: pipeline.stages)
         let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }

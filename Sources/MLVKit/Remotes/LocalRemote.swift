@@ -8,8 +8,8 @@ import Glibc
 /// and below it every folder one component at a time with `O_NOFOLLOW` and every file operation
 /// relative to that folder's descriptor. A planted symlink (`sha256/ab → /home/you`) makes a
 /// write or read there fail, and is never listed or deleted through.
-public final class LocalRemote: ObjectStore, @unchecked Sendable {
-    public let remoteName: String
+package final class LocalRemote: ObjectStore, @unchecked Sendable {
+    package let remoteName: String
     let root: String
 
     init(name: String, root: String) {
@@ -17,10 +17,10 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         self.root = root
     }
 
-    public var largeObjectSize: Int64 { .max }
-    public var usesIndex: Bool { false }
+    package var largeObjectSize: Int64 { .max }
+    package var usesIndex: Bool { false }
 
-    public func check(forWriting: Bool) throws {
+    package func check(forWriting: Bool) throws {
         if forWriting && !FS.exists(root) { try FS.makeDirectories(root) }
         guard FS.isDirectory(root) else { throw RemoteError.localRemoteMissing(remote: remoteName, path: root) }
     }
@@ -75,7 +75,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
 
     /// One listing per object folder that holds a wanted object (not a stat per object): the
     /// regular files it lists are there.
-    public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
+    package func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
         var found = Set<ContentHash>()
         var byFolder: [String: [(ContentHash, String)]] = [:]
         for h in hashes {
@@ -94,7 +94,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         return found
     }
 
-    public func listAll() throws -> [StoredObject] {
+    package func listAll() throws -> [StoredObject] {
         guard let base = try folder("sha256", create: false) else { return [] }
         var out: [StoredObject] = []
         for name in try base.entries() where name.utf8.count == 2 {
@@ -108,7 +108,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         return out
     }
 
-    public func delete(_ hashes: [ContentHash]) throws {
+    package func delete(_ hashes: [ContentHash]) throws {
         for h in hashes {
             let (f, name) = place(h)
             guard let dir = try folder(f, create: false), (try dir.status(name))?.kind == .file else { continue }
@@ -116,7 +116,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         }
     }
 
-    public func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
+    package func upload(_ hash: ContentHash, from source: String, size: Int64, jobs: Int) throws {
         let (f, name) = place(hash)
         guard let dir = try folder(f, create: true) else { return }
         try Self.write(into: dir, name: name) { dst, shown in
@@ -126,7 +126,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
         }
     }
 
-    public func download(_ hash: ContentHash, to fd: Int32, path out: String, limit: Int64) throws -> Digest? {
+    package func download(_ hash: ContentHash, to fd: Int32, path out: String, limit: Int64) throws -> Digest? {
         let (f, name) = place(hash)
         guard let dir = try folder(f, create: false) else { return nil }
         let shown = "\(f)/\(name)"
@@ -171,7 +171,7 @@ public final class LocalRemote: ObjectStore, @unchecked Sendable {
 extension LocalRemote {
     /// Regular files below `folder` (at most 4 levels deep), skipping names that start with a dot
     /// (an upload in progress) and anything that is not a real folder or file.
-    public func listSide(_ folder: String, limit: Int) throws -> [String] {
+    package func listSide(_ folder: String, limit: Int) throws -> [String] {
         var out: [String] = []
         func walk(_ dir: DirectoryHandle, _ rel: String, depth: Int) throws {
             guard depth <= 4, out.count < limit else { return }
@@ -191,7 +191,7 @@ extension LocalRemote {
     }
 
     /// The object's bytes; nil when there is none, or it is not a regular file of at most `limit` bytes.
-    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
+    package func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
         guard let dir = try? folder(Path.parent(key), create: false),
               let fd = try? dir.openFile(Path.base(key), flags: O_RDONLY | O_NONBLOCK) else { return nil }
         defer { close(fd) }
@@ -202,7 +202,7 @@ extension LocalRemote {
         }
     }
 
-    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
+    package func putSide(_ key: String, _ bytes: [UInt8]) throws {
         guard let dir = try folder(Path.parent(key), create: true) else { return }
         try Self.write(into: dir, name: Path.base(key)) { fd, shown in
             try bytes.withUnsafeBytes { try FS.writeAll(fd, $0, path: shown) }
@@ -210,7 +210,7 @@ extension LocalRemote {
         }
     }
 
-    public func deleteSide(_ keys: [String]) throws {
+    package func deleteSide(_ keys: [String]) throws {
         for k in keys {
             guard let dir = try? folder(Path.parent(k), create: false), (try? dir.status(Path.base(k)))??.kind == .file else { continue }
             dir.remove(Path.base(k))

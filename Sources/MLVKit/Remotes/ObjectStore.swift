@@ -5,7 +5,7 @@ import MLVSupport
 /// A remote's object store, laid out like the cache: `sha256/ab/cdef…[.dir]` below its root.
 /// Two implementations: a local directory (`LocalRemote`) and an S3 bucket (`S3Remote`).
 /// Every method may be called from several threads at once.
-public protocol ObjectStore: AnyObject, Sendable {
+package protocol ObjectStore: AnyObject, Sendable {
     var remoteName: String { get }
     /// Fails fast, before any transfer, when the store cannot be used (no bucket, bad
     /// credentials). `forWriting`: a local remote's directory is created if missing.
@@ -46,10 +46,10 @@ public protocol ObjectStore: AnyObject, Sendable {
 }
 
 extension ObjectStore {
-    public func unfinishedUploads() throws -> [S3Client.OpenUpload] { [] }
-    public func abort(_ upload: S3Client.OpenUpload) throws {}
+    package func unfinishedUploads() throws -> [S3Client.OpenUpload] { [] }
+    package func abort(_ upload: S3Client.OpenUpload) throws {}
 
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
+    package func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         try download(hash, to: fd, path: path, limit: limit)
     }
 }
@@ -60,10 +60,10 @@ extension ObjectStore {
 /// thread of the copy's own appends the pieces in order, so hashing and writing overlap (three
 /// 1 MiB buffers, never more). The copy holds the object only when `filled`. A write that fails
 /// drops the copy, not the download (the caller then copies from the cache as usual).
-public final class DownloadCopy: @unchecked Sendable {
-    public let fd: Int32
+package final class DownloadCopy: @unchecked Sendable {
+    package let fd: Int32
     /// Every byte that was hashed, and nothing else, was written (set by `stop(complete: true)`).
-    public private(set) var filled = false
+    package private(set) var filled = false
 
     static let pieceSize = 1 << 20
     private let lock = Lock()
@@ -78,7 +78,7 @@ public final class DownloadCopy: @unchecked Sendable {
     private var ended = false
 
     /// `fd`: an empty file open for writing at offset 0 (the caller closes it, after `stop`).
-    public init(fd: Int32) {
+    package init(fd: Int32) {
         self.fd = fd
         idle = (0..<3).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096) }
     }
@@ -147,11 +147,11 @@ public final class DownloadCopy: @unchecked Sendable {
 }
 
 /// An object found on a remote.
-public struct StoredObject: Sendable, Equatable {
-    public var hash: ContentHash
-    public var size: Int64
+package struct StoredObject: Sendable, Equatable {
+    package var hash: ContentHash
+    package var size: Int64
     /// Seconds since 1970; nil when the store did not say.
-    public var modified: Double?
+    package var modified: Double?
 }
 
 extension RemoteSettings {

@@ -4,7 +4,7 @@ import MLVSupport
 /// Which pointers a transfer is about: the workspace's (pointer files and the lock's cached
 /// outs), or those committed at some revisions (pointer files and pipeline.lock, read from git
 /// objects through libgit2, never from a checkout).
-public enum RevisionSelection: Sendable, Equatable {
+package enum RevisionSelection: Sendable, Equatable {
     case workspace
     /// The pointers at these revisions (anything `git rev-parse` accepts).
     case revisions([String])

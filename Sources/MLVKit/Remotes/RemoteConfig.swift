@@ -1,12 +1,12 @@
 import MLVSupport
 
 /// Where a remote keeps its objects: an S3 bucket and key prefix, or a local directory.
-public enum RemoteURL: Equatable, Sendable {
+package enum RemoteURL: Equatable, Sendable {
     case s3(bucket: String, prefix: String)
     case local(path: String)
 
     /// `s3://bucket[/prefix]`, or a directory path (absolute, or relative to the workspace root).
-    public static func parse(_ text: String, workspaceRoot: String) throws -> RemoteURL {
+    package static func parse(_ text: String, workspaceRoot: String) throws -> RemoteURL {
         if text.hasPrefix("s3://") {
             let rest = text.dropFirst(5)
             let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
@@ -33,29 +33,29 @@ public enum RemoteURL: Equatable, Sendable {
 
 /// One remote's settings, from `remote.NAME.*` in the merged config, with the environment
 /// (AWS_ENDPOINT_URL, AWS_REGION) filling what the config leaves unset.
-public struct RemoteSettings: Equatable, Sendable {
-    public var name: String
-    public var url: RemoteURL
-    public var endpointURL: String?
-    public var region: String
-    public var profile: String?
-    public var addressing: String
-    public var jobs: Int
-    public var retries: Int
-    public var readTimeout: Double
-    public var multipartThreshold: Int64
-    public var multipartChunk: Int64
+package struct RemoteSettings: Equatable, Sendable {
+    package var name: String
+    package var url: RemoteURL
+    package var endpointURL: String?
+    package var region: String
+    package var profile: String?
+    package var addressing: String
+    package var jobs: Int
+    package var retries: Int
+    package var readTimeout: Double
+    package var multipartThreshold: Int64
+    package var multipartChunk: Int64
     /// Uploads sent with `x-amz-content-sha256: UNSIGNED-PAYLOAD` (the server does not check
     /// their bytes against the signature); off unless the user opts in.
-    public var unsignedPayload = false
+    package var unsignedPayload = false
 
     /// The option names `mlv remote modify` accepts (secrets only with --local).
-    public static let options = ["url", "endpoint_url", "region", "profile", "addressing", "jobs", "retries", "read_timeout",
+    package static let options = ["url", "endpoint_url", "region", "profile", "addressing", "jobs", "retries", "read_timeout",
                                  "multipart_threshold", "multipart_chunk", "unsigned_payload", "access_key_id", "secret_access_key", "session_token"]
-    public static let secretOptions: Set<String> = ["access_key_id", "secret_access_key", "session_token"]
+    package static let secretOptions: Set<String> = ["access_key_id", "secret_access_key", "session_token"]
 
     /// Checks one option's value before it is written.
-    public static func validate(option: String, value: String) throws {
+    package static func validate(option: String, value: String) throws {
         let key = "remote.<name>.\(option)"
         switch option {
         case "addressing":
@@ -81,7 +81,7 @@ public struct RemoteSettings: Equatable, Sendable {
     }
 
     /// "64MiB", "5 GiB", "1048576".
-    public static func parseSize(_ text: String) -> Int64? {
+    package static func parseSize(_ text: String) -> Int64? {
         let t = text.filter { $0 != " " }
         let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
@@ -92,7 +92,7 @@ public struct RemoteSettings: Equatable, Sendable {
     }
 
     /// The names of the configured remotes, sorted.
-    public static func names(in config: WorkspaceConfig) -> [String] {
+    package static func names(in config: WorkspaceConfig) -> [String] {
         Set(config.values.keys.compactMap { key -> String? in
             let p = key.split(separator: ".")
             return p.count == 3 && p[0] == "remote" && p[2] == "url" ? String(p[1]) : nil
@@ -100,7 +100,7 @@ public struct RemoteSettings: Equatable, Sendable {
     }
 
     /// The remote `name`, or the default (`core.remote`) when nil.
-    public static func load(_ name: String?, config: WorkspaceConfig, workspaceRoot: String,
+    package static func load(_ name: String?, config: WorkspaceConfig, workspaceRoot: String,
                             environment: (String) -> String? = Environment.get) throws -> RemoteSettings {
         guard let name = name ?? config.values["core.remote"] else { throw RemoteError.noDefaultRemote(known: names(in: config)) }
         let v = { (option: String) in config.values["remote.\(name).\(option)"] }
@@ -125,9 +125,9 @@ public struct RemoteSettings: Equatable, Sendable {
     /// Measured against SeaweedFS on 2 cores (5,000 small files, runs alternated): 32 jobs
     /// pulled in 2.7–3.1 s where 8 took 3.6–4.1 s, and pushed in 2.8–2.9 s against 3.0–3.2 s;
     /// the server spent less CPU per request with more of them in flight.
-    public static var defaultJobs: Int { 16 * Parallel.defaultWorkers }
+    package static var defaultJobs: Int { 16 * Parallel.defaultWorkers }
 
     /// Parallel parts or ranges of one large object: at most 4 × cores (the ranges of one
     /// download are hashed in order by one worker; more only wait).
-    public static func largeObjectJobs(_ jobs: Int) -> Int { max(1, min(jobs, 4 * Parallel.defaultWorkers)) }
+    package static func largeObjectJobs(_ jobs: Int) -> Int { max(1, min(jobs, 4 * Parallel.defaultWorkers)) }
 }

@@ -3,7 +3,7 @@ import MLVSupport
 
 /// What can go wrong talking to a remote, written for the user. Never holds a secret: S3
 /// errors carry the server's code and the object's key, transport errors curl's reason.
-public enum RemoteError: UserFacingError, Equatable {
+package enum RemoteError: UserFacingError, Equatable {
     case noDefaultRemote(known: [String])
     case unknownRemote(String, known: [String])
     case remoteExists(String)
@@ -27,7 +27,7 @@ public enum RemoteError: UserFacingError, Equatable {
     case invalidManifest(remote: String, object: String, reason: String)
     case gcNeedsManifests(paths: [String])
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .noDefaultRemote: return "no remote given and no default remote is set"
         case .unknownRemote(let n, _): return "no remote named '\(n)'"
@@ -60,7 +60,7 @@ public enum RemoteError: UserFacingError, Equatable {
         }
     }
 
-    public var hint: String? {
+    package var hint: String? {
         switch self {
         case .noDefaultRemote(let known):
             return known.isEmpty ? "add one with `mlv remote add -d NAME s3://bucket/prefix`" : "pass -r with one of: \(known.joined(separator: ", ")), or set one with `mlv remote default NAME`"

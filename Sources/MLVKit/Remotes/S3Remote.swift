@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// An S3 bucket (AWS, MinIO, SeaweedFS) used as a remote: objects at `PREFIX/sha256/ab/cdef…`.
-public final class S3Remote: ObjectStore, @unchecked Sendable {
-    public let remoteName: String
+package final class S3Remote: ObjectStore, @unchecked Sendable {
+    package let remoteName: String
     let client: S3Client
     /// "" or "some/prefix" (no slashes at the ends).
     let prefix: String
@@ -30,12 +30,12 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         self.multipartChunk = multipartChunk
     }
 
-    public var largeObjectSize: Int64 { multipartThreshold }
+    package var largeObjectSize: Int64 { multipartThreshold }
 
     var objectsPrefix: String { (prefix.isEmpty ? "" : prefix + "/") + "sha256/" }
     func key(_ hash: ContentHash) -> String { objectsPrefix + hash.objectName }
 
-    public func check(forWriting: Bool) throws {
+    package func check(forWriting: Bool) throws {
         // A listing of one prefix: proves the bucket, the credentials and the signature in one request.
         _ = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix + "00/") }
     }
@@ -49,7 +49,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// as the other plans need rounds (their requests run `jobs` at a time); past that the remote
     /// is large, and the per-folder or HEAD plan answers. Nothing is ever assumed present: only
     /// listed or HEADed keys count.
-    public func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
+    package func existing(_ hashes: [ContentHash], jobs: Int) throws -> Set<ContentHash> {
         if hashes.isEmpty { return [] }
         let first = try mapped(key: nil) { try client.listObjects(prefix: objectsPrefix, maxKeys: listPageSize) }
         if first.nextToken == nil {
@@ -106,13 +106,13 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         return found
     }
 
-    public func listAll() throws -> [StoredObject] {
+    package func listAll() throws -> [StoredObject] {
         let listed = try mapped(key: nil) { try client.listAll(prefix: objectsPrefix) }
         return listed.compactMap { o in objectHash(o.key).map { StoredObject(hash: $0, size: o.size, modified: o.modified) } }
     }
 
     /// DeleteObjects, 1,000 keys a request.
-    public func delete(_ hashes: [ContentHash]) throws {
+    package func delete(_ hashes: [ContentHash]) throws {
         for start in stride(from: 0, to: hashes.count, by: 1000) {
             let keys = hashes[start..<min(start + 1000, hashes.count)].map(key)
             let failed = try mapped(key: nil) { try client.deleteObjects(keys: keys) }
@@ -130,7 +130,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         return ContentHash(string: String(name.prefix(2)) + String(name.dropFirst(3)))
     }
 
-    public func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
+    package func upload(_ hash: ContentHash, from path: String, size: Int64, jobs: Int) throws {
         if size >= multipartThreshold { return try uploadMultipart(hash, from: path, size: size, jobs: jobs) }
         try mapped(key: key(hash)) {
             try client.putObject(key: key(hash), file: path, size: size, sha256Hex: unsignedPayload ? SigV4Signer.unsignedPayload : hash.digest.hex)
@@ -211,7 +211,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
 
     /// The multipart uploads open below the objects prefix; none when the credentials may not
     /// list them or the server cannot.
-    public func unfinishedUploads() throws -> [S3Client.OpenUpload] {
+    package func unfinishedUploads() throws -> [S3Client.OpenUpload] {
         do {
             return try mapped(key: nil) { try client.listMultipartUploads(prefix: objectsPrefix) }.filter { objectHash($0.key) != nil }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" {
@@ -221,7 +221,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
-    public func abort(_ upload: S3Client.OpenUpload) throws {
+    package func abort(_ upload: S3Client.OpenUpload) throws {
         do {
             try mapped(key: upload.key) { try client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID) }
         } catch RemoteError.requestFailed(_, _, "NoSuchUpload", _, _) {
@@ -287,7 +287,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
         try hashes(of: path, offset: offset, length: length, md5: false, buffer: &buffer).sha256
     }
 
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64) throws -> Digest? {
+    package func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64) throws -> Digest? {
         do {
             let (_, sha) = try mapped(key: key(hash)) { try client.getObject(key: key(hash), to: fd, path: path, limit: limit) }
             return sha.count == 32 ? Digest(bytes: sha) : nil
@@ -301,7 +301,7 @@ public final class S3Remote: ObjectStore, @unchecked Sendable {
     /// (retried on its own); the file is hashed in order as the ranges before the hashed end
     /// complete, so the digest is ready when the last range lands. Memory: one 1 MiB buffer
     /// per worker, never the object. `copy` is written from the hashing worker's buffer.
-    public func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
+    package func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         let key = key(hash)
         let chunk = max(multipartChunk, 1 << 20)
         let first: S3Client.RangeAnswer

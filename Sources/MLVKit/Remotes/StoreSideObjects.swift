@@ -10,12 +10,12 @@ import Glibc
 // callers check every key's shape and every body's hash before using it.
 
 extension S3Remote {
-    public var usesIndex: Bool { true }
+    package var usesIndex: Bool { true }
 
     var sideBase: String { prefix.isEmpty ? "" : prefix + "/" }
 
     /// Up to `limit` keys below `folder/`, a ListObjectsV2 page (1,000 keys) a request.
-    public func listSide(_ folder: String, limit: Int) throws -> [String] {
+    package func listSide(_ folder: String, limit: Int) throws -> [String] {
         let base = sideBase + folder + "/"
         var out: [String] = []
         try mapped(key: nil) {
@@ -27,7 +27,7 @@ extension S3Remote {
         return out
     }
 
-    public func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
+    package func getSide(_ key: String, limit: Int) throws -> [UInt8]? {
         do {
             return try mapped(key: sideBase + key) { try client.getObject(key: sideBase + key, limit: limit) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 404 && code == "NoSuchKey" {
@@ -35,12 +35,12 @@ extension S3Remote {
         }
     }
 
-    public func putSide(_ key: String, _ bytes: [UInt8]) throws {
+    package func putSide(_ key: String, _ bytes: [UInt8]) throws {
         try mapped(key: sideBase + key) { try client.putObject(key: sideBase + key, bytes: bytes) }
     }
 
     /// DeleteObjects, 1,000 keys a request.
-    public func deleteSide(_ keys: [String]) throws {
+    package func deleteSide(_ keys: [String]) throws {
         for start in stride(from: 0, to: keys.count, by: 1000) {
             let batch = keys[start..<min(start + 1000, keys.count)].map { sideBase + $0 }
             let failed = try mapped(key: nil) { try client.deleteObjects(keys: batch) }

@@ -1,19 +1,19 @@
 import MLVHTTP
 import MLVSupport
 
-public struct CloudGCResult: Sendable {
-    public var remote: String
-    public var removed = 0
-    public var removedBytes: Int64 = 0
-    public var kept = 0
+package struct CloudGCResult: Sendable {
+    package var remote: String
+    package var removed = 0
+    package var removedBytes: Int64 = 0
+    package var kept = 0
     /// Unreferenced objects kept because they are younger than the grace period.
-    public var tooYoung = 0
+    package var tooYoung = 0
     /// Run-cache entries on the remote that name a removed object (removed with it).
-    public var runEntries = 0
+    package var runEntries = 0
     /// Multipart uploads left open (by a push that was killed or failed) and older than the
     /// grace period: aborted, so the parts they hold stop taking space.
-    public var unfinishedUploads = 0
-    public var dryRun = true
+    package var unfinishedUploads = 0
+    package var dryRun = true
 }
 
 extension Workspace {
@@ -25,7 +25,7 @@ extension Workspace {
     /// run-cache entries naming one are removed (an entry on a remote means its objects are there).
     /// Multipart uploads left open for longer than `grace` are aborted (a push resuming one later
     /// just starts afresh); younger ones may belong to a push that is running.
-    public func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
+    package func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
         let session = try RemoteSession(self, remote: name, jobs: nil)
         let (settings, store) = (session.settings, session.store)

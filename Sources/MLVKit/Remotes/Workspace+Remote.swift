@@ -3,21 +3,21 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct TransferResult: Sendable {
-    public var remote: String
-    public var transferred = 0
-    public var bytes: Int64 = 0
+package struct TransferResult: Sendable {
+    package var remote: String
+    package var transferred = 0
+    package var bytes: Int64 = 0
     /// Objects already where they had to go.
-    public var skipped = 0
-    public var failed = 0
-    public var seconds = 0.0
+    package var skipped = 0
+    package var failed = 0
+    package var seconds = 0.0
     /// Run-cache entries sent or received (`--run-cache`).
-    public var runEntries = 0
+    package var runEntries = 0
     /// Run-cache entries from the remote that were not kept (not an entry mlv writes, or a path leaving the workspace).
-    public var refusedRunEntries = 0
+    package var refusedRunEntries = 0
     /// Workspace files a pull wrote while downloading (`checkoutAbsent`), and their bytes.
-    public var checkedOutEarly = 0
-    public var checkedOutEarlyBytes: Int64 = 0
+    package var checkedOutEarly = 0
+    package var checkedOutEarlyBytes: Int64 = 0
 }
 
 /// The objects a set of pointers needs: files with their sizes, and directory manifests.
@@ -43,7 +43,7 @@ struct ObjectSet {
 
 extension Workspace {
     /// The remote `name` (nil: the default) and its object store.
-    public func remote(_ name: String?) throws -> (RemoteSettings, ObjectStore) {
+    package func remote(_ name: String?) throws -> (RemoteSettings, ObjectStore) {
         let settings = try RemoteSettings.load(name, config: config, workspaceRoot: root)
         let local = try WorkspaceConfig.load(Path.join(mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
         return (settings, try settings.openStore(localConfig: local))
@@ -87,7 +87,7 @@ extension Workspace {
     ///
     /// `runCache`: also the run-cache entries whose objects are all in the cache, with those
     /// objects (each entry after its objects, so an entry on the remote means they are there).
-    public func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+    package func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
                      verify: Bool = false, runCache: Bool = false, cwd: String = FS.currentDirectory(),
                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
@@ -110,7 +110,7 @@ extension Workspace {
     /// `checkoutAbsent` (`mlv pull`): the files of tracked paths absent from the workspace are
     /// written as their objects arrive (see EarlyCheckout); the caller then runs the checkout,
     /// which writes whatever is still missing or different.
-    public func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+    package func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
                       runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
@@ -168,15 +168,15 @@ extension TransferResult {
 }
 
 /// What `status -c` found for one tracked path.
-public struct CloudStatus: Sendable, Equatable {
-    public var target: String
+package struct CloudStatus: Sendable, Equatable {
+    package var target: String
     /// Objects in the cache but not on the remote (a push would send them).
-    public var notOnRemote = 0
+    package var notOnRemote = 0
     /// Objects on the remote but not in the cache (a fetch would get them).
-    public var notInCache = 0
+    package var notInCache = 0
     /// Objects in neither.
-    public var missingEverywhere = 0
-    public var isInSync: Bool { notOnRemote == 0 && notInCache == 0 && missingEverywhere == 0 }
+    package var missingEverywhere = 0
+    package var isInSync: Bool { notOnRemote == 0 && notInCache == 0 && missingEverywhere == 0 }
 }
 
 extension Workspace {
@@ -184,7 +184,7 @@ extension Workspace {
     /// On S3, objects the remote's index objects name count as on the remote (`fromIndex` says
     /// how many) and the rest are asked of the remote; with `verify` every object is asked
     /// about, and index objects naming a missing one are dropped.
-    public func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
+    package func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
                             cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
         let session = try RemoteSession(self, remote: name, jobs: jobs)
         let tracked = try transferTargets(targets, cwd: cwd)

@@ -3,13 +3,13 @@ import MLVSupport
 /// `mlv remote add|list|modify|remove|default`: edits `remote.NAME.*` and `core.remote` in
 /// `.mlv/config.yaml` (or, with `local`, the git-ignored `.mlv/config.local.yaml`).
 extension Workspace {
-    public struct RemoteEntry: Sendable, Equatable {
-        public var name: String
-        public var url: String
-        public var isDefault: Bool
+    package struct RemoteEntry: Sendable, Equatable {
+        package var name: String
+        package var url: String
+        package var isDefault: Bool
     }
 
-    public func remotes() -> [RemoteEntry] {
+    package func remotes() -> [RemoteEntry] {
         RemoteSettings.names(in: config).map {
             RemoteEntry(name: $0, url: config.values["remote.\($0).url"] ?? "", isDefault: config.values["core.remote"] == $0)
         }
@@ -21,7 +21,7 @@ extension Workspace {
         else { throw WorkspaceError.invalidConfigValue(key: "remote name", value: name, expected: "letters, digits, '-' and '_' (at most 64)") }
     }
 
-    public func addRemote(_ name: String, url: String, makeDefault: Bool, local: Bool, force: Bool = false) throws {
+    package func addRemote(_ name: String, url: String, makeDefault: Bool, local: Bool, force: Bool = false) throws {
         try Self.validateRemoteName(name)
         _ = try RemoteURL.parse(url, workspaceRoot: root)
         if config.values["remote.\(name).url"] != nil && !force { throw RemoteError.remoteExists(name) }
@@ -29,7 +29,7 @@ extension Workspace {
         if makeDefault { try setConfig("core.remote", name, local: local) }
     }
 
-    public func modifyRemote(_ name: String, option: String, value: String?, local: Bool) throws {
+    package func modifyRemote(_ name: String, option: String, value: String?, local: Bool) throws {
         guard config.values["remote.\(name).url"] != nil else { throw RemoteError.unknownRemote(name, known: RemoteSettings.names(in: config)) }
         guard RemoteSettings.options.contains(option) else {
             let hint = Suggestion.closest(to: option, in: RemoteSettings.options).map { "did you mean '\($0)'?" }
@@ -44,7 +44,7 @@ extension Workspace {
     }
 
     /// Removes every `remote.NAME.*` key from both config files, and `core.remote` if it names it.
-    public func removeRemote(_ name: String) throws {
+    package func removeRemote(_ name: String) throws {
         guard config.values["remote.\(name).url"] != nil else { throw RemoteError.unknownRemote(name, known: RemoteSettings.names(in: config)) }
         for local in [false, true] {
             let path = Path.join(mlvDir, local ? "config.local.yaml" : "config.yaml")
@@ -55,7 +55,7 @@ extension Workspace {
         }
     }
 
-    public func setDefaultRemote(_ name: String?, local: Bool) throws {
+    package func setDefaultRemote(_ name: String?, local: Bool) throws {
         if let name {
             guard config.values["remote.\(name).url"] != nil else { throw RemoteError.unknownRemote(name, known: RemoteSettings.names(in: config)) }
         }

@@ -78,7 +78,7 @@ extension Workspace {
 
     /// `repro --pull`, before running: the remote's run-cache entries (not their objects, which
     /// are fetched when an entry is used).
-    public func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
+    package func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
         try withLock {
             try RemoteSession(self, remote: name, jobs: nil).fetchRunEntries()
         }

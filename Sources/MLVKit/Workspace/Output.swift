@@ -4,9 +4,9 @@ import MLVSupport
 /// either in its `.mlv` pointer file (`mlv add`) or in `pipeline.lock` (a stage's out). The two
 /// are records of the same thing: status, checkout, commit and gc take outputs and do not ask
 /// where they are recorded, except to report or rewrite the record.
-public struct Output: Equatable, Sendable {
+package struct Output: Equatable, Sendable {
     /// Where an output is recorded.
-    public enum Record: Equatable, Sendable {
+    package enum Record: Equatable, Sendable {
         /// A pointer file (workspace-relative path of the `.mlv` file).
         case pointer(file: String)
         /// A stage's entry in `pipeline.lock`.
@@ -16,16 +16,16 @@ public struct Output: Equatable, Sendable {
     }
 
     /// What is recorded: the workspace-relative path, the content's hash, size and file count.
-    public var content: ContentRecord
-    public var path: String { get { content.path } set { content.path = newValue } }
-    public var hash: ContentHash { get { content.hash } set { content.hash = newValue } }
-    public var size: Int64 { get { content.size } set { content.size = newValue } }
-    public var fileCount: Int? { get { content.fileCount } set { content.fileCount = newValue } }
+    package var content: ContentRecord
+    package var path: String { get { content.path } set { content.path = newValue } }
+    package var hash: ContentHash { get { content.hash } set { content.hash = newValue } }
+    package var size: Int64 { get { content.size } set { content.size = newValue } }
+    package var fileCount: Int? { get { content.fileCount } set { content.fileCount = newValue } }
     /// False for pipeline outs marked `cache: false` (kept in git; the cache need not hold them).
-    public var cache: Bool
-    public var record: Record
+    package var cache: Bool
+    package var record: Record
 
-    public init(path: String, hash: ContentHash, size: Int64, fileCount: Int?, cache: Bool = true, record: Record) {
+    package init(path: String, hash: ContentHash, size: Int64, fileCount: Int?, cache: Bool = true, record: Record) {
         content = ContentRecord(path: path, hash: hash, size: size, fileCount: fileCount)
         self.cache = cache
         self.record = record
@@ -42,14 +42,14 @@ public struct Output: Equatable, Sendable {
 }
 
 /// Which records `Workspace.outputs` reads.
-public struct OutputSources: OptionSet, Sendable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
+package struct OutputSources: OptionSet, Sendable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
     /// `.mlv` pointer files.
-    public static let pointers = OutputSources(rawValue: 1)
+    package static let pointers = OutputSources(rawValue: 1)
     /// The outs `pipeline.lock` records.
-    public static let lock = OutputSources(rawValue: 2)
-    public static let all: OutputSources = [.pointers, .lock]
+    package static let lock = OutputSources(rawValue: 2)
+    package static let all: OutputSources = [.pointers, .lock]
 }
 
 extension Workspace {

@@ -3,33 +3,33 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct TrackOptions {
+package struct TrackOptions {
     /// Also make a git commit with this message.
-    public var message: String?
+    package var message: String?
     /// Progress callback (only set on a terminal).
-    public var progress: ((ProgressCounter.Snapshot) -> Void)?
-    public init(message: String? = nil, progress: ((ProgressCounter.Snapshot) -> Void)? = nil) {
+    package var progress: ((ProgressCounter.Snapshot) -> Void)?
+    package init(message: String? = nil, progress: ((ProgressCounter.Snapshot) -> Void)? = nil) {
         self.message = message
         self.progress = progress
     }
 }
 
-public struct TrackResult: Sendable {
+package struct TrackResult: Sendable {
     /// Paths whose pointer was written (new or changed content).
-    public var changed: [String] = []
+    package var changed: [String] = []
     /// Paths whose content was already recorded.
-    public var unchanged: [String] = []
-    public var files = 0
-    public var bytes: Int64 = 0
-    public var seconds = 0.0
-    public var commit: String?
+    package var unchanged: [String] = []
+    package var files = 0
+    package var bytes: Int64 = 0
+    package var seconds = 0.0
+    package var commit: String?
 }
 
 extension Workspace {
     /// `mlv add PATH...`: records files and directories in the cache, writes their pointers,
     /// git-ignores them and stages pointer and `.gitignore`. Every target is checked before
     /// anything is written.
-    public func add(_ arguments: [String], cwd: String = FS.currentDirectory(), options: TrackOptions = .init()) throws -> TrackResult {
+    package func add(_ arguments: [String], cwd: String = FS.currentDirectory(), options: TrackOptions = .init()) throws -> TrackResult {
         let targets = try expandGlobs(arguments, cwd: cwd)
         guard !targets.isEmpty else { throw WorkspaceError.noTargets(command: "add") }
         var rels: [(String, String)] = []
@@ -52,7 +52,7 @@ extension Workspace {
     }
 
     /// `mlv commit [PATH...]`: records the current content of tracked paths.
-    public func commit(_ arguments: [String], cwd: String = FS.currentDirectory(), options: TrackOptions = .init()) throws -> TrackResult {
+    package func commit(_ arguments: [String], cwd: String = FS.currentDirectory(), options: TrackOptions = .init()) throws -> TrackResult {
         try checkCanCommit(options.message)
         return try withLock {
             let outputs = try self.outputs(for: arguments, cwd: cwd, .pointers)

@@ -3,16 +3,16 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct CheckoutResult: Sendable {
-    public var restored = 0
-    public var removed = 0
-    public var unchanged = 0
-    public var bytes: Int64 = 0
-    public var seconds = 0.0
+package struct CheckoutResult: Sendable {
+    package var restored = 0
+    package var removed = 0
+    package var unchanged = 0
+    package var bytes: Int64 = 0
+    package var seconds = 0.0
     /// Pipeline outs (recorded in pipeline.lock) that were written or removed, in lock order.
-    public var restoredOutputs: [String] = []
+    package var restoredOutputs: [String] = []
     /// How many of the outputs checked out are recorded by pointer files.
-    public var pointerOutputs = 0
+    package var pointerOutputs = 0
 }
 
 extension Workspace {
@@ -63,7 +63,7 @@ extension Workspace {
     /// `pipeline.lock` (cached outs only). Changes that are not in the cache are never
     /// overwritten without `force`; everything is planned and checked before the first file is
     /// touched.
-    public func checkout(_ arguments: [String] = [], cwd: String = FS.currentDirectory(), force: Bool = false,
+    package func checkout(_ arguments: [String] = [], cwd: String = FS.currentDirectory(), force: Bool = false,
                          progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> CheckoutResult {
         try withLock {
             let outputs = try self.outputs(for: arguments, cwd: cwd).filter(\.cache)
@@ -73,7 +73,7 @@ extension Workspace {
 
     /// `mlv repro --pull`: restores the cached pipeline outs that are absent from the workspace
     /// and whose objects are all in the cache (the others are left alone); the outs restored.
-    public func checkoutMissingOutputs() throws -> [String] {
+    package func checkoutMissingOutputs() throws -> [String] {
         guard FS.exists(absolute(Lockfile.fileName)) else { return [] }
         return try withLock {
             let missing = try outputs(.lock).filter { o in try o.cache && FS.status(absolute(o.path)) == nil && isCached(o.hash) }

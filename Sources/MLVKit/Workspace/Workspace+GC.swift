@@ -3,11 +3,11 @@ import MLVSupport
 import Glibc
 #endif
 
-public struct GCResult: Sendable {
-    public var removed = 0
-    public var removedBytes: Int64 = 0
-    public var kept = 0
-    public var dryRun = true
+package struct GCResult: Sendable {
+    package var removed = 0
+    package var removedBytes: Int64 = 0
+    package var kept = 0
+    package var dryRun = true
 }
 
 extension Workspace {
@@ -41,7 +41,7 @@ extension Workspace {
 
     /// `mlv gc --workspace`: removes cache objects no current pointer references
     /// (only counts them unless `force`).
-    public func gc(force: Bool) throws -> GCResult {
+    package func gc(force: Bool) throws -> GCResult {
         try withLock {
             let keep = try referencedObjects()
             var result = GCResult(dryRun: !force)
@@ -58,17 +58,17 @@ extension Workspace {
     }
 }
 
-public struct VerifyResult: Sendable {
-    public var checked = 0
-    public var bytes: Int64 = 0
+package struct VerifyResult: Sendable {
+    package var checked = 0
+    package var bytes: Int64 = 0
     /// Objects whose content no longer matches their name, moved to `.mlv/cache/quarantine/`.
-    public var corrupted: [ContentHash] = []
-    public var seconds = 0.0
+    package var corrupted: [ContentHash] = []
+    package var seconds = 0.0
 }
 
 extension Workspace {
     /// `mlv cache verify`: rehashes every object in parallel and quarantines the corrupted ones.
-    public func verifyCache(progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> VerifyResult {
+    package func verifyCache(progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> VerifyResult {
         try withLock {
             let start = Clock.monotonicSeconds()
             let objects = try cache.allObjects()

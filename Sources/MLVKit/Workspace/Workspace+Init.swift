@@ -2,11 +2,11 @@ import MLVGit
 import MLVSupport
 
 extension Workspace {
-    public static let configHeader = "# mlv workspace configuration (committed). Machine-specific settings and secrets go in config.local.yaml.\n"
+    package static let configHeader = "# mlv workspace configuration (committed). Machine-specific settings and secrets go in config.local.yaml.\n"
     static let mlvGitignore = "/config.local.yaml\n/cache/\n/tmp/\n/lock\n"
 
     /// `mlv init`: creates `.mlv/` in `directory` and stages its committed files in git.
-    public static func initialize(at directory: String, useGit: Bool, force: Bool) throws -> Workspace {
+    package static func initialize(at directory: String, useGit: Bool, force: Bool) throws -> Workspace {
         let dir = FS.realPath(directory) ?? Path.absolute(directory)
         var repo: GitRepository?
         if useGit {

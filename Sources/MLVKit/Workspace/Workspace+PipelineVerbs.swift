@@ -9,7 +9,7 @@ extension Workspace {
     /// `mlv commit STAGE…`: records the stages' current deps, params and outs in the lock
     /// without running them (outs go into the cache). No names: every stage whose deps, params
     /// and outs all exist.
-    public func commitStages(_ names: [String], message: String? = nil) throws -> [String] {
+    package func commitStages(_ names: [String], message: String? = nil) throws -> [String] {
         try checkCanCommit(message)
         var options = ReproOptions()
         options.targets = names
@@ -20,21 +20,21 @@ extension Workspace {
     }
 
     /// The names of the stages in pipeline.yaml (empty without one).
-    public func stageNames() throws -> [String] {
+    package func stageNames() throws -> [String] {
         try PipelineFile.load(root: root)?.stages.map(\.name) ?? []
     }
 }
 
-public struct PipelineDAG: Sendable {
+package struct PipelineDAG: Sendable {
     /// Stage names in run order.
-    public var stages: [String]
+    package var stages: [String]
     /// Data flows from `from` into `to`.
-    public var edges: [(from: String, to: String)]
+    package var edges: [(from: String, to: String)]
 }
 
 extension Workspace {
     /// The stages (those named and their upstream, or all) and the edges between them.
-    public func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
+    package func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
         let graph = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.path))
         let chosen = try graph.selection(targets)
@@ -45,7 +45,7 @@ extension Workspace {
     }
 
     /// `mlv stage list`: each stage with its description, or its outputs.
-    public func stageSummaries() throws -> [(name: String, summary: String)] {
+    package func stageSummaries() throws -> [(name: String, summary: String)] {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
         return pipeline.stages.map { s in
             (s.name, s.desc ?? (s.outs.isEmpty ? "" : "Outputs " + s.outs.map(\.path).joined(separator: ", ")))
@@ -55,7 +55,7 @@ extension Workspace {
 
 extension Workspace {
     /// `mlv artifacts list`: the artifacts pipeline.yaml declares.
-    public func artifacts() throws -> [PipelineFile.Artifact] {
+    package func artifacts() throws -> [PipelineFile.Artifact] {
         try PipelineFile.load(root: root)?.artifacts ?? []
     }
 }

@@ -5,7 +5,7 @@ extension Workspace {
     static let skippedFolders: Set<String> = ["node_modules", "__pycache__"]
 
     /// Reads and validates one pointer file (workspace-relative path): the output it records.
-    public func loadPointer(_ pointerPath: String) throws -> Output {
+    package func loadPointer(_ pointerPath: String) throws -> Output {
         let text = try UntrustedFile.readText(absolute(pointerPath), shownAs: pointerPath, what: "a pointer file")
         let pointer = try PointerFile.parse(text, file: pointerPath)
         let target = Path.join(Path.parent(pointerPath), pointer.path)
@@ -25,7 +25,7 @@ extension Workspace {
 
     /// Every pointer file in the workspace, sorted by path. Hidden folders, tracked folders and
     /// nested workspaces are not searched.
-    public func allPointers() throws -> [Output] {
+    package func allPointers() throws -> [Output] {
         var out: [Output] = []
         // Folders are opened from the root's descriptor (in pieces when deep), so an untracked
         // folder nested past PATH_MAX is searched like any other instead of failing the command.
@@ -61,7 +61,7 @@ extension Workspace {
 
     /// The pointers for the given user paths: a tracked path, its pointer file, or a folder
     /// (every pointer below it). No targets → all pointers.
-    public func pointers(for targets: [String], cwd: String = FS.currentDirectory()) throws -> [Output] {
+    package func pointers(for targets: [String], cwd: String = FS.currentDirectory()) throws -> [Output] {
         let all = try allPointers()
         if targets.isEmpty { return all }
         var out: [Output] = []

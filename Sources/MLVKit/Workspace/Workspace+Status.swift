@@ -1,21 +1,21 @@
 import MLVSupport
 
 /// How one tracked path differs from its pointer.
-public struct PathStatus: Equatable, Sendable {
-    public var target: String
-    public var isDirectory: Bool
+package struct PathStatus: Equatable, Sendable {
+    package var target: String
+    package var isDirectory: Bool
     /// The whole path is missing from the workspace.
-    public var deleted = false
+    package var deleted = false
     /// A tracked file's content differs (for directories: see the lists).
-    public var modified = false
+    package var modified = false
     /// Objects the pointer needs are missing from the cache.
-    public var notInCache = false
+    package var notInCache = false
     /// Inside a directory: files whose content differs, that are new, that are gone.
-    public var modifiedFiles: [String] = []
-    public var addedFiles: [String] = []
-    public var deletedFiles: [String] = []
+    package var modifiedFiles: [String] = []
+    package var addedFiles: [String] = []
+    package var deletedFiles: [String] = []
 
-    public var isClean: Bool {
+    package var isClean: Bool {
         !deleted && !modified && !notInCache && modifiedFiles.isEmpty && addedFiles.isEmpty && deletedFiles.isEmpty
     }
 }
@@ -24,7 +24,7 @@ extension Workspace {
     /// `mlv status`: compares every tracked path (or the given ones) with its pointer. Unchanged
     /// files are recognised by the state index and never rehashed. (Pipeline outs are reported
     /// as the stale stages they make, by `pipelineStatus`.)
-    public func status(_ arguments: [String] = [], cwd: String = FS.currentDirectory()) throws -> [PathStatus] {
+    package func status(_ arguments: [String] = [], cwd: String = FS.currentDirectory()) throws -> [PathStatus] {
         let outputs = try self.outputs(for: arguments, cwd: cwd, .pointers)
         let worker = HashWorker()
         let scanner = self.scanner

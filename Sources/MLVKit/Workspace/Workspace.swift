@@ -6,16 +6,16 @@ import Glibc
 
 /// An mlv workspace: a folder with `.mlv/` (config, cache, temporary files, lock) whose data
 /// is tracked by `*.mlv` pointer files, usually inside a git repository.
-public final class Workspace {
+package final class Workspace {
     /// Absolute, symlink-free path of the folder holding `.mlv/`.
-    public let root: String
-    public let mlvDir: String
-    public let cache: ObjectCache
-    public private(set) var config: WorkspaceConfig
+    package let root: String
+    package let mlvDir: String
+    package let cache: ObjectCache
+    package private(set) var config: WorkspaceConfig
     /// Called once when another mlv process holds the lock and this one starts waiting.
-    public var onLockWait: (() -> Void)?
+    package var onLockWait: (() -> Void)?
     /// Where warnings go (a line each, without "warning:"); each is given once per workspace.
-    public var onWarning: ((String) -> Void)?
+    package var onWarning: ((String) -> Void)?
     private var warned = Set<String>()
 
     /// Passes `message` to `onWarning` the first time it comes up.
@@ -38,13 +38,13 @@ public final class Workspace {
     }
 
     /// The workspace containing `cwd`.
-    public static func open(from cwd: String = FS.currentDirectory()) throws -> Workspace {
+    package static func open(from cwd: String = FS.currentDirectory()) throws -> Workspace {
         guard let root = findRoot(from: cwd) else { throw WorkspaceError.notAWorkspace(cwd: cwd) }
         return try Workspace(root: root)
     }
 
     /// The nearest ancestor of `start` (inclusive) holding a `.mlv` directory, symlinks resolved.
-    public static func findRoot(from start: String) -> String? {
+    package static func findRoot(from start: String) -> String? {
         var dir = FS.realPath(start) ?? Path.absolute(start)
         while true {
             if FS.isDirectory(Path.join(dir, ".mlv")) { return dir }
@@ -79,7 +79,7 @@ public final class Workspace {
     private var gitLookedUp = false
     private var _git: GitRepository?
     /// The git repository holding the workspace, if any.
-    public func git() throws -> GitRepository? {
+    package func git() throws -> GitRepository? {
         if !gitLookedUp {
             _git = try GitRepository.discover(from: root)
             gitLookedUp = true
@@ -114,7 +114,7 @@ public final class Workspace {
     }
 
     /// Saves one config file (`local` → `.mlv/config.local.yaml`).
-    public func setConfig(_ key: String, _ value: String?, local: Bool) throws {
+    package func setConfig(_ key: String, _ value: String?, local: Bool) throws {
         try WorkspaceConfig.validate(key: key, value: value)
         // Secrets never go into the committed config (as `mlv remote modify` refuses too).
         let parts = key.split(separator: ".")
@@ -135,11 +135,11 @@ public final class Workspace {
     // MARK: - Paths
 
     /// Absolute path of a workspace-relative path.
-    public func absolute(_ relative: String) -> String { relative == "." ? root : Path.join(root, relative) }
+    package func absolute(_ relative: String) -> String { relative == "." ? root : Path.join(root, relative) }
 
     /// Turns a user-given path into a workspace-relative one, refusing paths outside the
     /// workspace, inside `.mlv/`, the root itself, or reached through a symlink that leads out.
-    public func relativeTarget(_ argument: String, cwd: String = FS.currentDirectory()) throws -> String {
+    package func relativeTarget(_ argument: String, cwd: String = FS.currentDirectory()) throws -> String {
         let abs = Path.absolute(argument, relativeTo: FS.realPath(cwd) ?? cwd)
         guard let rel = Path.relative(abs, to: root) else { throw WorkspaceError.outsideWorkspace(path: argument) }
         if rel == "." { throw WorkspaceError.isWorkspaceRoot }

@@ -1,7 +1,7 @@
 import MLVSupport
 
 /// Everything that can go wrong in a workspace command, written for the user.
-public enum WorkspaceError: UserFacingError, Equatable {
+package enum WorkspaceError: UserFacingError, Equatable {
     case notAWorkspace(cwd: String)
     case notAGitRepository(cwd: String)
     case alreadyInitialized(root: String)
@@ -35,9 +35,9 @@ public enum WorkspaceError: UserFacingError, Equatable {
     case folderSwapped(path: String)
 
     /// What every refusal of a `.git` / `.mlv` path says.
-    public static let protectedHint = "a tracked path may not be or contain a .git or .mlv folder (in any letter case)"
+    package static let protectedHint = "a tracked path may not be or contain a .git or .mlv folder (in any letter case)"
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .notAWorkspace(let cwd): return "'\(cwd)' is not inside an mlv workspace"
         case .notAGitRepository(let cwd): return "'\(cwd)' is not inside a git repository"
@@ -75,7 +75,7 @@ public enum WorkspaceError: UserFacingError, Equatable {
         }
     }
 
-    public var hint: String? {
+    package var hint: String? {
         switch self {
         case .notAWorkspace: return "run `mlv init` at the root of your git repository first"
         case .notAGitRepository: return "run `git init` first, or `mlv init --no-git` to use mlv without git"
