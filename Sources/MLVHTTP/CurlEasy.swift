@@ -11,6 +11,13 @@ package struct TransportError: Error, Sendable, CustomStringConvertible {
     package var message: String
     package var retryable: Bool
     package var description: String { message }
+
+    /// The endpoint could not be reached (resolve, connect, timeout, TLS, reset), as opposed
+    /// to a local failure such as a full disk.
+    package var isNetwork: Bool {
+        [CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT,
+         CURLE_SSL_CONNECT_ERROR, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR].map { Int32($0.rawValue) }.contains(code)
+    }
 }
 
 /// One libcurl easy handle (freed in `deinit`). Reused for request after request, it keeps its

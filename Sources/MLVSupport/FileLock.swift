@@ -25,9 +25,9 @@ package final class FileLock {
             throw FileSystemError.posix("lock", path, errno: e)
         }
         onWait()
-        let start = Clock.monotonicSeconds()
+        let start = MonotonicClock.monotonicSeconds()
         var delay: useconds_t = 5_000
-        while Clock.monotonicSeconds() - start < timeout {
+        while MonotonicClock.monotonicSeconds() - start < timeout {
             usleep(delay)
             delay = min(delay * 2, 100_000)
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
@@ -47,7 +47,7 @@ package final class FileLock {
     deinit { unlock() }
 }
 
-package enum Clock {
+package enum MonotonicClock {
     package static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

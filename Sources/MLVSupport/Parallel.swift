@@ -60,7 +60,7 @@ package enum Parallel {
         try withoutActuallyEscaping(body) { body in
             let queue = WorkQueue(count: count)
             let work = { queue.drain(body) }
-            let threads = (0..<n).compactMap { _ in Thread.start(work) }
+            let threads = (0..<n).compactMap { _ in PosixThread.start(work) }
             if threads.isEmpty { work() }
             for t in threads { pthread_join(t, nil) }
             try queue.rethrow()
@@ -113,7 +113,7 @@ package final class ProgressCounter: @unchecked Sendable {
 
     private let lock = NSLock()
     private var snapshot: Snapshot
-    private let start = Clock.monotonicSeconds()
+    private let start = MonotonicClock.monotonicSeconds()
     private var lastRender = 0.0
     private let render: ((Snapshot) -> Void)?
 
@@ -127,7 +127,7 @@ package final class ProgressCounter: @unchecked Sendable {
         lock.lock()
         snapshot.files += files
         snapshot.bytes = [snapshot.bytes, bytes].saturatingSum()
-        let now = Clock.monotonicSeconds()
+        let now = MonotonicClock.monotonicSeconds()
         var toRender: Snapshot?
         if now - lastRender >= 0.1 {
             lastRender = now
@@ -138,11 +138,11 @@ package final class ProgressCounter: @unchecked Sendable {
         if let toRender { render(toRender) }
     }
 
-    package var elapsed: Double { Clock.monotonicSeconds() - start }
+    package var elapsed: Double { MonotonicClock.monotonicSeconds() - start }
 }
 
 /// Plain pthreads, for work beside Dispatch's pool.
-package enum Thread {
+package enum PosixThread {
     /// A joinable thread running `body`; nil when none could be made.
     package static func start(_ body: @escaping () -> Void) -> pthread_t? {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }

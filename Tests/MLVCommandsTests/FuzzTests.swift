@@ -87,9 +87,9 @@ import Testing
             }
             for (name, text) in Self.seeds { try FS.writeFile(ws.path(name), mutated[name] ?? Array(text.utf8)) }
             let args = rng.pick(commands)
-            let start = Clock.monotonicSeconds()
+            let start = MonotonicClock.monotonicSeconds()
             let r = try runProcess("/usr/bin/timeout", ["-s", "KILL", "20", mlvBinary] + args, cwd: ws.root, env: ws.env)
-            let seconds = Clock.monotonicSeconds() - start
+            let seconds = MonotonicClock.monotonicSeconds() - start
             exits[r.status, default: 0] += 1
             let shown = mutated.map { "\($0.key): \(String(decoding: $0.value, as: UTF8.self).debugDescription)" }.joined(separator: "\n")
             guard [0, 1, 2].contains(r.status), seconds < 15 else {

@@ -22,7 +22,7 @@ import Glibc
             let done = Lock()
             var finished = false
             let sub = ws.path("data/sub")
-            Thread.detach {
+            PosixThread.detach {
                 var n = 0
                 while true {
                     done.lock(); let stop = finished; done.unlock()

@@ -32,9 +32,9 @@ import Testing
 
     /// Runs mlv under a 60-second bound; the result, and the seconds it took.
     func bounded(_ ws: TestWorkspace, _ args: [String]) throws -> (MLVResult, Double) {
-        let start = Clock.monotonicSeconds()
+        let start = MonotonicClock.monotonicSeconds()
         let r = try runProcess("/usr/bin/timeout", ["-s", "KILL", "60", mlvBinary] + args, cwd: ws.root, env: ws.env)
-        return (r, Clock.monotonicSeconds() - start)
+        return (r, MonotonicClock.monotonicSeconds() - start)
     }
 
     func expectRefused(_ ws: TestWorkspace, _ args: [String], message: String, hint: String? = nil,

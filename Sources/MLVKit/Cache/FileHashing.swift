@@ -103,7 +103,7 @@ package final class HashWorker {
     private func copyWhileHashing(from source: String, toDescriptor dst: Int32, before: FileStatus) throws -> (Digest, Int64)? {
         var copyError: Error?
         let done = DispatchSemaphore(value: 0)
-        Thread.detach {
+        PosixThread.detach {
             do {
                 let src = try FS.openFile(source, O_RDONLY)
                 defer { close(src) }

@@ -41,7 +41,7 @@ extension Reproducer {
             queue.started(i)
             let env = ProcessEnvironment.current().merging(["MLV_ROOT": ws.root, "DVC_ROOT": ws.root]) { _, b in b }
             let cwd = ws.absolute(stage.wdir)
-            Thread.detach { [self] in
+            PosixThread.detach { [self] in
                 var outcome: Result<StageProcess.Outcome, Error> = .success(.exited(0))
                 for c in stage.cmd {
                     emit(.command(stage: stage.name, command: c))
@@ -288,7 +288,7 @@ extension Reproducer {
         let readEnd = fds[0], writeEnd = fds[1]
         // The reader blocks in read() for as long as the command runs: a thread of its own.
         let reader = DispatchSemaphore(value: 0)
-        let thread = Thread.start { [self] in
+        let thread = PosixThread.start { [self] in
             defer { reader.signal() }
             var pending: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 65536)

@@ -16,9 +16,9 @@ enum StageProcess {
     enum Outcome: Equatable { case exited(Int32), signaled(Int32) }
 
     /// Where the child's stdout and stderr go: inherited, or both into one pipe (its write end).
-    enum Output { case inherit, pipe(Int32) }
+    enum Streams { case inherit, pipe(Int32) }
 
-    static func run(_ command: String, cwd: String, environment: [String: String], output: Output) throws -> Outcome {
+    static func run(_ command: String, cwd: String, environment: [String: String], output: Streams) throws -> Outcome {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -41,13 +41,13 @@ package protocol ObjectStore: AnyObject, Sendable {
 
     /// Multipart uploads of objects that were started and neither completed nor aborted (a push
     /// that was killed or failed half-way), for `gc --cloud`; none where the store has no such thing.
-    func unfinishedUploads() throws -> [S3Client.OpenUpload]
-    func abort(_ upload: S3Client.OpenUpload) throws
+    func unfinishedUploads() throws -> [UnfinishedUpload]
+    func abort(_ upload: UnfinishedUpload) throws
 }
 
 extension ObjectStore {
-    package func unfinishedUploads() throws -> [S3Client.OpenUpload] { [] }
-    package func abort(_ upload: S3Client.OpenUpload) throws {}
+    package func unfinishedUploads() throws -> [UnfinishedUpload] { [] }
+    package func abort(_ upload: UnfinishedUpload) throws {}
 
     package func download(_ hash: ContentHash, to fd: Int32, path: String, limit: Int64, jobs: Int, copy: DownloadCopy?) throws -> Digest? {
         try download(hash, to: fd, path: path, limit: limit)
@@ -94,7 +94,7 @@ package final class DownloadCopy: @unchecked Sendable {
         let buffer = idle.removeLast()
         if !running && !ended {
             // No thread to be had: the bytes are still hashed, the copy is given up.
-            if let tid = Thread.start({ [self] in writeLoop() }) { pthread_detach(tid); running = true } else { failed = true; ended = true }
+            if let tid = PosixThread.start({ [self] in writeLoop() }) { pthread_detach(tid); running = true } else { failed = true; ended = true }
         }
         let queued = running && !ended
         lock.unlock()
@@ -147,6 +147,15 @@ package final class DownloadCopy: @unchecked Sendable {
 }
 
 /// An object found on a remote.
+/// A multipart upload a push started and neither completed nor aborted (the store's own
+/// identifiers; no HTTP-layer type crosses the ObjectStore protocol).
+package struct UnfinishedUpload: Sendable, Equatable {
+    package var key: String
+    package var uploadID: String
+    /// When it was started, as seconds since 1970 (nil when the store did not say).
+    package var initiated: Double?
+}
+
 package struct StoredObject: Sendable, Equatable {
     package var hash: ContentHash
     package var size: Int64

@@ -211,9 +211,10 @@ package final class S3Remote: ObjectStore, @unchecked Sendable {
 
     /// The multipart uploads open below the objects prefix; none when the credentials may not
     /// list them or the server cannot.
-    package func unfinishedUploads() throws -> [S3Client.OpenUpload] {
+    package func unfinishedUploads() throws -> [UnfinishedUpload] {
         do {
             return try mapped(key: nil) { try client.listMultipartUploads(prefix: objectsPrefix) }.filter { objectHash($0.key) != nil }
+                .map { UnfinishedUpload(key: $0.key, uploadID: $0.uploadID, initiated: $0.initiated) }
         } catch RemoteError.requestFailed(_, _, let code, let status, _) where status == 501 || code == "NotImplemented" {
             return []
         } catch RemoteError.accessDenied {
@@ -221,7 +222,7 @@ package final class S3Remote: ObjectStore, @unchecked Sendable {
         }
     }
 
-    package func abort(_ upload: S3Client.OpenUpload) throws {
+    package func abort(_ upload: UnfinishedUpload) throws {
         do {
             try mapped(key: upload.key) { try client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID) }
         } catch RemoteError.requestFailed(_, _, "NoSuchUpload", _, _) {
@@ -368,16 +369,11 @@ package final class S3Remote: ObjectStore, @unchecked Sendable {
                 throw RemoteError.requestFailed(remote: remoteName, object: key ?? client.location.bucket, code: e.code, status: e.status, attempts: attempts)
             }
         } catch let e as TransportError {
-            if !e.retryable && !CurlCodes.isNetwork(e.code) { throw MessageError("remote '\(remoteName)': \(key.map { "'\($0)': " } ?? "")\(e.message)") }
+            if !e.retryable && !e.isNetwork { throw MessageError("remote '\(remoteName)': \(key.map { "'\($0)': " } ?? "")\(e.message)") }
             throw RemoteError.unreachable(remote: remoteName, endpoint: client.location.endpoint, reason: e.message,
                                           attempts: e.retryable ? client.retry.retries + 1 : 1)
         }
     }
-}
-
-/// CURLcodes that mean the endpoint could not be reached (as opposed to a local failure).
-enum CurlCodes {
-    static func isNetwork(_ code: Int32) -> Bool { [5, 6, 7, 28, 35, 52, 55, 56].contains(code) }
 }
 
 /// Hashes a file that ranges are being written into, in order: whenever the ranges from the

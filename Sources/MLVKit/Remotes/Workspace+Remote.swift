@@ -114,7 +114,7 @@ extension Workspace {
                       runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            let start = Clock.monotonicSeconds()
+            let start = MonotonicClock.monotonicSeconds()
             let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
             let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
             let runs = runCache ? try session.fetchRunCache() : nil
@@ -133,7 +133,7 @@ extension Workspace {
             result.checkedOutEarly = early?.written ?? 0
             result.checkedOutEarlyBytes = early?.bytes ?? 0
             if let runs { result.add(runs) }
-            result.seconds = Clock.monotonicSeconds() - start
+            result.seconds = MonotonicClock.monotonicSeconds() - start
             return result
         }
     }
@@ -219,7 +219,7 @@ extension RemoteSession {
 
     /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
     func push(_ set: ObjectSet, verify: Bool) throws -> TransferResult {
-        let start = Clock.monotonicSeconds()
+        let start = MonotonicClock.monotonicSeconds()
         var result = TransferResult(remote: settings.name)
         // The index listing proves the bucket and the credentials as `check` would.
         var hint = try readHint()
@@ -257,7 +257,7 @@ extension RemoteSession {
             result.bytes = [result.bytes, sizes.saturatingSum()].saturatingSum()
         }
         try recordPushed(files + manifests, hint: hint)
-        result.seconds = Clock.monotonicSeconds() - start
+        result.seconds = MonotonicClock.monotonicSeconds() - start
         if !notCached.isEmpty {
             throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
         }

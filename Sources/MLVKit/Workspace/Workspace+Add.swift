@@ -131,7 +131,7 @@ extension Workspace {
     /// Records planned targets: objects first, then manifests, then pointers, then git.
     /// `recorded`: what each target's pointer says now (nil: no pointer yet).
     func track(_ plans: [ScannedTree], recorded: [Output?], options: TrackOptions) throws -> TrackResult {
-        let start = Clock.monotonicSeconds()
+        let start = MonotonicClock.monotonicSeconds()
         let linker = self.linker()
         let scanner = self.scanner
         // A folder whose fingerprint matches what its pointer recorded needs no work at all.
@@ -173,7 +173,7 @@ extension Workspace {
         if !toStage.isEmpty || options.message != nil {
             result.commit = try stageAndCommit(toStage, message: toStage.isEmpty ? nil : options.message)
         }
-        result.seconds = Clock.monotonicSeconds() - start
+        result.seconds = MonotonicClock.monotonicSeconds() - start
         return result
     }
 }

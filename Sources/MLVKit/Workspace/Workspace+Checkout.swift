@@ -84,7 +84,7 @@ extension Workspace {
     /// Makes the workspace match the given outputs (the caller holds the lock).
     func restore(_ outputs: [Output], force: Bool, linker: Linker,
                  progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> CheckoutResult {
-        let start = Clock.monotonicSeconds()
+        let start = MonotonicClock.monotonicSeconds()
         let scanner = self.scanner
         let worker = HashWorker()
         var actions: [(output: Int, action: CheckoutAction)] = []
@@ -201,7 +201,7 @@ extension Workspace {
         flushState()
         result.restored = writes.count - corrupted.count
         result.bytes = writes.lazy.map(\.size).saturatingSum()
-        result.seconds = Clock.monotonicSeconds() - start
+        result.seconds = MonotonicClock.monotonicSeconds() - start
         result.restoredOutputs = outputs.indices.filter { !outputs[$0].isPointer && touched.contains($0) }.map { outputs[$0].path }
         result.pointerOutputs = outputs.filter(\.isPointer).count
         if !corrupted.isEmpty { throw WorkspaceError.corruptedObjects(paths: corrupted.sorted()) }

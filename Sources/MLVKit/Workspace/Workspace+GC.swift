@@ -70,7 +70,7 @@ extension Workspace {
     /// `mlv cache verify`: rehashes every object in parallel and quarantines the corrupted ones.
     package func verifyCache(progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> VerifyResult {
         try withLock {
-            let start = Clock.monotonicSeconds()
+            let start = MonotonicClock.monotonicSeconds()
             let objects = try cache.allObjects()
             let sizes = try objects.map { (try FS.status(cache.path($0)))?.size ?? 0 }
             let counter = ProgressCounter(label: "verify", totalFiles: objects.count, totalBytes: sizes.reduce(0, +), render: progress)
@@ -89,7 +89,7 @@ extension Workspace {
                 try FS.rename(cache.path(h), Path.join(cache.quarantine, h.description))
             }
             if !bad.isEmpty { state.forgetComplete() }
-            return VerifyResult(checked: objects.count, bytes: sizes.reduce(0, +), corrupted: bad, seconds: Clock.monotonicSeconds() - start)
+            return VerifyResult(checked: objects.count, bytes: sizes.reduce(0, +), corrupted: bad, seconds: MonotonicClock.monotonicSeconds() - start)
         }
     }
 }
