@@ -56,18 +56,18 @@ struct Repro: ParsableCommand {
         if pull && !check && !dry {
             do {
                 let r = try ws.fetch([], remote: nil, jobs: nil)
-                Output.line(TransferOptions.summary(r, verb: "fetched"))
+                Console.now(TransferOptions.summary(r, verb: "fetched"))
             } catch let e as RemoteError {
                 // Objects the remote lacks are recomputed by the stages that make them.
                 guard case .missingOnRemote = e else { throw e }
-                Output.line("mlv: warning: \(e.message); the stages that make them will run")
+                Console.now("mlv: warning: \(e.message); the stages that make them will run")
             }
-            for path in try ws.checkoutMissingOutputs() { Output.line("restored pipeline output \(path)") }
+            for path in try ws.checkoutMissingOutputs() { Console.now("restored pipeline output \(path)") }
             if !noRunCache {
                 // Stage results recorded elsewhere: a stale stage with a matching entry is restored, its objects fetched then.
                 let (kept, refused) = try ws.fetchRunCacheEntries(remote: nil)
-                if kept > 0 { Output.line("fetched \(TransferOptions.runEntries(kept))") }
-                if refused > 0 { Output.line("mlv: warning: \(TransferOptions.runEntries(refused)) from the remote refused (not an entry mlv writes, or a path leaving the workspace)") }
+                if kept > 0 { Console.now("fetched \(TransferOptions.runEntries(kept))") }
+                if refused > 0 { Console.now("mlv: warning: \(TransferOptions.runEntries(refused)) from the remote refused (not an entry mlv writes, or a path leaving the workspace)") }
             }
         }
         var o = ReproOptions()
@@ -84,31 +84,31 @@ struct Repro: ParsableCommand {
         o.message = message
         let r = try ws.reproduce(o, events: { Self.show($0, dry: dry) })
         if check || dry {
-            if r.stale.isEmpty { Output.line("Pipelines are up to date.") }
+            if r.stale.isEmpty { Console.now("Pipelines are up to date.") }
             if check && !r.stale.isEmpty { throw ExitCode(1) }
             return
         }
-        if r.ran.isEmpty && r.restored.isEmpty { Output.line("Data and pipelines are up to date.") }
-        if let c = r.commit { Output.line("committed \(c.prefix(12))") }
+        if r.ran.isEmpty && r.restored.isEmpty { Console.now("Data and pipelines are up to date.") }
+        if let c = r.commit { Console.now("committed \(c.prefix(12))") }
     }
 
     static func verify(_ ws: Workspace) throws {
-        Output.line("Rerunning every stage in a scratch copy:")
+        Console.now("Rerunning every stage in a scratch copy:")
         let executable = FS.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
         let report = try ws.verifyReproduction(executable: executable)
-        Output.line("")
+        Console.now("")
         for v in report {
             if v.identical {
-                Output.line("\(v.stage): identical (\(v.outputs.joined(separator: ", ")))")
+                Console.now("\(v.stage): identical (\(v.outputs.joined(separator: ", ")))")
             } else {
                 for d in v.differences {
-                    Output.line("\(v.stage): DIFFERS \(d.path): lock \(d.locked.short)…, rerun \(d.rerun.map { $0.short + "…" } ?? "not produced")")
+                    Console.now("\(v.stage): DIFFERS \(d.path): lock \(d.locked.short)…, rerun \(d.rerun.map { $0.short + "…" } ?? "not produced")")
                 }
             }
         }
         let bad = report.filter { !$0.identical }
         if bad.isEmpty {
-            Output.line("Every output of \(report.count) stage\(report.count == 1 ? "" : "s") came out byte-identical.")
+            Console.now("Every output of \(report.count) stage\(report.count == 1 ? "" : "s") came out byte-identical.")
         } else {
             throw MessageError("\(bad.count) of \(report.count) stages did not reproduce: \(bad.map(\.stage).joined(separator: ", "))",
                                hint: "a stage whose command depends on the clock, the host or unseeded randomness cannot reproduce", exitCode: 1)
@@ -117,31 +117,15 @@ struct Repro: ParsableCommand {
 
     static func show(_ e: ReproEvent, dry: Bool) {
         switch e {
-        case .unchanged(let s): Output.line("Stage '\(s)' didn't change, skipping")
-        case .frozen(let s): Output.line("Stage '\(s)' is frozen, skipping")
-        case .running(let s): Output.line("Running stage '\(s)':")
-        case .command(_, let c): Output.line("> \(c)")
-        case .output(let s, let line): Output.line("[\(s)] \(line)")
-        case .restored(let s): Output.line("Stage '\(s)' is cached: outputs restored from the run-cache, command not run")
-        case .stale(let s, let reasons): Output.line(dry ? "Would run stage '\(s)': \(reasons.joined(separator: "; "))" : "\(s): \(reasons.joined(separator: "; "))")
-        case .failed(let s, let error): Output.line("Stage '\(s)' failed: \(error)")
-        case .blocked(let s, let by): Output.line("Stage '\(s)' not run: it depends on failed stage '\(by)'")
-        }
-    }
-}
-
-/// Lines on stdout, unbuffered, so they interleave correctly with the output of the commands
-/// that stages run.
-enum Output {
-    static func line(_ text: String) {
-        var t = text + "\n"
-        t.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(1, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return }
-                off += n
-            }
+        case .unchanged(let s): Console.now("Stage '\(s)' didn't change, skipping")
+        case .frozen(let s): Console.now("Stage '\(s)' is frozen, skipping")
+        case .running(let s): Console.now("Running stage '\(s)':")
+        case .command(_, let c): Console.now("> \(c)")
+        case .output(let s, let line): Console.now("[\(s)] \(line)", escaping: false)
+        case .restored(let s): Console.now("Stage '\(s)' is cached: outputs restored from the run-cache, command not run")
+        case .stale(let s, let reasons): Console.now(dry ? "Would run stage '\(s)': \(reasons.joined(separator: "; "))" : "\(s): \(reasons.joined(separator: "; "))")
+        case .failed(let s, let error): Console.now("Stage '\(s)' failed: \(error)")
+        case .blocked(let s, let by): Console.now("Stage '\(s)' not run: it depends on failed stage '\(by)'")
         }
     }
 }

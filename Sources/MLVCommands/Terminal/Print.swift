@@ -9,6 +9,23 @@ enum Console {
         Swift.print(TerminalText.visible(text, keepingLineBreaks: true), terminator: terminator)
     }
 
+    /// A line written at once (unbuffered), so it interleaves correctly with what stage commands
+    /// print. `escaping: false` only for a stage command's own output, passed through as the
+    /// command wrote it (its colours included), as when it writes to the terminal itself.
+    static func now(_ text: String, escaping: Bool = true) {
+        Swift.print("", terminator: "")
+        fflush(stdout)
+        var t = (escaping ? TerminalText.visible(text) : text) + "\n"
+        t.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+
     /// The one `--json` printer: keys sorted, indented, slashes as they are.
     static func json(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
