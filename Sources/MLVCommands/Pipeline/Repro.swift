@@ -53,23 +53,6 @@ struct Repro: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         if verify { return try Self.verify(ws) }
-        if pull && !check && !dry {
-            do {
-                let r = try ws.fetch([], remote: nil, jobs: nil)
-                Console.now(TransferOptions.summary(r, verb: "fetched"))
-            } catch let e as RemoteError {
-                // Objects the remote lacks are recomputed by the stages that make them.
-                guard case .missingOnRemote = e else { throw e }
-                Console.now("mlv: warning: \(e.message); the stages that make them will run")
-            }
-            for path in try ws.checkoutMissingOutputs() { Console.now("restored pipeline output \(path)") }
-            if !noRunCache {
-                // Stage results recorded elsewhere: a stale stage with a matching entry is restored, its objects fetched then.
-                let (kept, refused) = try ws.fetchRunCacheEntries(remote: nil)
-                if kept > 0 { Console.now("fetched \(TransferOptions.runEntries(kept))") }
-                if refused > 0 { Console.now("mlv: warning: \(TransferOptions.runEntries(refused)) from the remote refused (not an entry mlv writes, or a path leaving the workspace)") }
-            }
-        }
         var o = ReproOptions()
         o.targets = targets
         o.dry = dry
@@ -81,6 +64,8 @@ struct Repro: ParsableCommand {
         o.jobs = jobs
         o.runCache = !noRunCache
         o.pull = pull && !noRunCache
+        // Fetch, restore and fetch run-cache entries first, under the lock the run then holds.
+        o.pullFirst = pull && !check && !dry
         o.message = message
         let r = try ws.reproduce(o, events: { Self.show($0, dry: dry) })
         if check || dry {
@@ -126,6 +111,14 @@ struct Repro: ParsableCommand {
         case .stale(let s, let reasons): Console.now(dry ? "Would run stage '\(s)': \(reasons.joined(separator: "; "))" : "\(s): \(reasons.joined(separator: "; "))")
         case .failed(let s, let error): Console.now("Stage '\(s)' failed: \(error)")
         case .blocked(let s, let by): Console.now("Stage '\(s)' not run: it depends on failed stage '\(by)'")
+        case .pulled(let r): Console.now(TransferOptions.summary(r, verb: "fetched"))
+        // Objects the remote lacks are recomputed by the stages that make them.
+        case .missingOnRemote(let message): Console.now("mlv: warning: \(message); the stages that make them will run")
+        case .restoredOutput(let path): Console.now("restored pipeline output \(path)")
+        case .fetchedRunEntries(let kept, let refused):
+            // Stage results recorded elsewhere: a stale stage with a matching entry is restored, its objects fetched then.
+            if kept > 0 { Console.now("fetched \(TransferOptions.runEntries(kept))") }
+            if refused > 0 { Console.now("mlv: warning: \(TransferOptions.runEntries(refused)) from the remote refused (not an entry mlv writes, or a path leaving the workspace)") }
         }
     }
 }

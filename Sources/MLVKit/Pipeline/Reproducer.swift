@@ -18,6 +18,10 @@ package struct ReproOptions: Sendable {
     /// `repro --pull`: a run-cache entry whose objects are not all cached has them fetched from
     /// `remote` (nil: the default) before it is used (see Workspace+RunCacheRemote.swift).
     package var pull = false
+    /// `repro --pull`, before planning: fetch what the lock and pointers record from `remote`,
+    /// restore the missing outs, fetch the remote's run-cache entries (with `runCache`); all under
+    /// the one workspace lock the run then holds.
+    package var pullFirst = false
     package var remote: String?
     /// Also make a git commit of the lock and .gitignore files.
     package var message: String?
@@ -39,6 +43,12 @@ package enum ReproEvent: Sendable {
     case stale(stage: String, reasons: [String])
     case failed(stage: String, error: String)
     case blocked(stage: String, by: String)
+    /// `--pull`: what the fetch moved; objects the remote lacks (their stages will run); an
+    /// out restored from the cache; run-cache entries fetched and refused.
+    case pulled(TransferResult)
+    case missingOnRemote(message: String)
+    case restoredOutput(path: String)
+    case fetchedRunEntries(kept: Int, refused: Int)
 }
 
 package struct ReproResult: Sendable {
@@ -58,7 +68,27 @@ extension Workspace {
         if options.check || options.dry { return try Reproducer(workspace: self, options: options, events: events).checkStale() }
         try checkCanCommit(options.message)
         // The lock is read under the workspace lock: a second repro plans from what the first wrote.
-        return try withLock { try Reproducer(workspace: self, options: options, events: events).run() }
+        return try withLock {
+            if options.pullFirst { try pullBeforeRepro(options, events: events) }
+            return try Reproducer(workspace: self, options: options, events: events).run()
+        }
+    }
+
+    /// `repro --pull`'s first part (the caller holds the lock): the data from the remote, the
+    /// missing outs restored, the remote's run-cache entries. Objects the remote lacks are not an
+    /// error: the stages that make them run.
+    func pullBeforeRepro(_ options: ReproOptions, events: (ReproEvent) -> Void) throws {
+        do {
+            events(.pulled(try fetchHoldingLock([], remote: options.remote, jobs: nil)))
+        } catch let e as RemoteError {
+            guard case .missingOnRemote = e else { throw e }
+            events(.missingOnRemote(message: e.message))
+        }
+        for path in try restoreMissingOutputs() { events(.restoredOutput(path: path)) }
+        if options.runCache {
+            let (kept, refused) = try RemoteSession(self, remote: options.remote, jobs: nil).fetchRunEntries()
+            events(.fetchedRunEntries(kept: kept, refused: refused))
+        }
     }
 
     /// Stale stages and why (for `mlv status`); empty without a pipeline.

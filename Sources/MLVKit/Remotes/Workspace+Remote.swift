@@ -114,28 +114,36 @@ extension Workspace {
                       runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            let start = MonotonicClock.monotonicSeconds()
-            let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
-            let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
-            let runs = runCache ? try session.fetchRunCache() : nil
-            if checkoutAbsent { try checkNotGitTracked(tracked.map(\.path)) }
-            let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
-            defer { if early != nil { flushState() } }
-            let outcome: FetchOutcome
-            do {
-                outcome = try session.fetchObjects(tracked, early: early)
-            } catch {
-                early?.rollBack()
-                throw error
-            }
-            if !outcome.missing.isEmpty || !outcome.corrupted.isEmpty { early?.rollBack() }
-            var result = try outcome.get()
-            result.checkedOutEarly = early?.written ?? 0
-            result.checkedOutEarlyBytes = early?.bytes ?? 0
-            if let runs { result.add(runs) }
-            result.seconds = MonotonicClock.monotonicSeconds() - start
-            return result
+            try fetchHoldingLock(targets, remote: name, jobs: jobs, selection: selection, runCache: runCache,
+                                 checkoutAbsent: checkoutAbsent, cwd: cwd, progress: progress)
         }
+    }
+
+    /// `fetch` for a caller that holds the workspace lock.
+    func fetchHoldingLock(_ targets: [String], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
+                          runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
+                          progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+        let start = MonotonicClock.monotonicSeconds()
+        let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
+        let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
+        let runs = runCache ? try session.fetchRunCache() : nil
+        if checkoutAbsent { try checkNotGitTracked(tracked.map(\.path)) }
+        let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
+        defer { if early != nil { flushState() } }
+        let outcome: FetchOutcome
+        do {
+            outcome = try session.fetchObjects(tracked, early: early)
+        } catch {
+            early?.rollBack()
+            throw error
+        }
+        if !outcome.missing.isEmpty || !outcome.corrupted.isEmpty { early?.rollBack() }
+        var result = try outcome.get()
+        result.checkedOutEarly = early?.written ?? 0
+        result.checkedOutEarlyBytes = early?.bytes ?? 0
+        if let runs { result.add(runs) }
+        result.seconds = MonotonicClock.monotonicSeconds() - start
+        return result
     }
 
     /// What a fetch moved, and what it could not: objects the remote lacks, and objects whose

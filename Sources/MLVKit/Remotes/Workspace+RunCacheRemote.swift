@@ -75,14 +75,6 @@ extension Workspace {
     func fetchRunOutputs(_ outs: [Lockfile.Entry], remote name: String?) throws {
         _ = try RemoteSession(self, remote: name, jobs: nil).fetchObjects(runOutputs([outs])).get()
     }
-
-    /// `repro --pull`, before running: the remote's run-cache entries (not their objects, which
-    /// are fetched when an entry is used).
-    package func fetchRunCacheEntries(remote name: String?) throws -> (kept: Int, refused: Int) {
-        try withLock {
-            try RemoteSession(self, remote: name, jobs: nil).fetchRunEntries()
-        }
-    }
 }
 
 extension RemoteSession {

@@ -73,12 +73,11 @@ extension Workspace {
 
     /// `mlv repro --pull`: restores the cached pipeline outs that are absent from the workspace
     /// and whose objects are all in the cache (the others are left alone); the outs restored.
-    package func checkoutMissingOutputs() throws -> [String] {
+    /// The caller holds the lock.
+    func restoreMissingOutputs() throws -> [String] {
         guard FS.exists(absolute(Lockfile.fileName)) else { return [] }
-        return try withLock {
-            let missing = try outputs(.lock).filter { o in try o.cache && FS.status(absolute(o.path)) == nil && isCached(o.hash) }
-            return try restore(missing, force: false, linker: linker()).restoredOutputs
-        }
+        let missing = try outputs(.lock).filter { o in try o.cache && FS.status(absolute(o.path)) == nil && isCached(o.hash) }
+        return try restore(missing, force: false, linker: linker()).restoredOutputs
     }
 
     /// Makes the workspace match the given outputs (the caller holds the lock).
