@@ -87,6 +87,37 @@ import Testing
         #expect(!index.isComplete("x.dir"))
     }
 
+    /// The recency rule with a fixed clock: a file written 10 ms before "now" is not remembered,
+    /// one written 30 ms before is.
+    @Test func theStateIndexCutoffFollowsItsClock() throws {
+        let dir = try TemporaryDirectory(prefix: "mlv-state-clock")
+        defer { dir.remove() }
+        try FS.writeFile(dir.path + "/f", Array("x".utf8))
+        let st = try #require(try FS.status(dir.path + "/f"))
+        let digest = Digest(bytes: SHA256Hasher.hexBytes(Array("x".utf8)))
+        // As a command uses it: a lookup misses, the file is hashed, the digest recorded.
+        let soon = StateIndex(path: dir.path + "/a.db", now: { st.mtimeNs + 10_000_000 })
+        #expect(soon.lookup(st) == nil)
+        soon.record(st, digest)
+        #expect(soon.lookup(st) == nil)
+        let later = StateIndex(path: dir.path + "/b.db", now: { st.mtimeNs + 30_000_000 })
+        #expect(later.lookup(st) == nil)
+        later.record(st, digest)
+        #expect(later.lookup(st) == digest)
+    }
+
+    /// The environment is the workspace's: a bad MLV_LOCK_TIMEOUT for one workspace, no setenv.
+    @Test func theWorkspaceReadsItsInjectedEnvironment() throws {
+        let ws = try TestWorkspace()
+        let w = try Workspace.open(from: ws.root)
+        w.environment = { $0 == "MLV_LOCK_TIMEOUT" ? "soon" : nil }
+        #expect(throws: WorkspaceError.invalidConfigValue(key: "MLV_LOCK_TIMEOUT", value: "soon", expected: "a number of seconds from 0 to 86400")) {
+            _ = try w.checkout()
+        }
+        w.environment = { _ in nil }
+        _ = try w.checkout()
+    }
+
     @Test func pathsAreCheckedByTheirBytes() {
         #expect(WorkspacePath.isSafeRelative("a/b.txt"))
         for bad in ["", "/a", "a//b", "a/./b", "a/../b", "a\u{0}b", "e\r\nf", "a\nb", "c\rd"] {

@@ -26,10 +26,20 @@ package final class StateIndex {
     private var cutoffNs: Int64 { openIfNeeded(); return openedCutoffNs }
     private var db: SQLiteDatabase? { openIfNeeded(); return openedDB }
 
+    /// The wall clock, in nanoseconds since 1970 (injected: a test fixes it).
+    private let now: () -> Int64
+
     /// Nothing is opened or created until first use: a command that finds nothing to look at
     /// never opens the database.
-    package init(path: String) {
+    package init(path: String, now: @escaping () -> Int64 = StateIndex.realtimeNanoseconds) {
         self.path = path
+        self.now = now
+    }
+
+    package static func realtimeNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     private func openIfNeeded() {
@@ -37,9 +47,7 @@ package final class StateIndex {
         defer { openLock.unlock() }
         guard !opened else { return }
         opened = true
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        openedCutoffNs = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - 20_000_000
+        openedCutoffNs = now() - 20_000_000
         try? FS.makeDirectories(Path.parent(path))
         openedDB = StateIndex.open(path: path, retry: true)
     }

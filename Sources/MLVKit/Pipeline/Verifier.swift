@@ -33,7 +33,7 @@ extension Workspace {
         inputs.formUnion(pipeline.stages.flatMap { $0.params.map(\.file) })
         for e in try FS.list(root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
 
-        let base = Environment.get("TMPDIR") ?? "/tmp"
+        let base = environment("TMPDIR") ?? "/tmp"
         var template = Array((Path.join(base, "mlv-verify-XXXXXX")).utf8CString)
         guard let made = mkdtemp(&template) else { throw FileSystemError.posix("create a folder in", base, errno: errno) }
         let scratch = String(cString: made)

@@ -14,6 +14,9 @@ package final class Workspace {
     package private(set) var config: WorkspaceConfig
     /// Called once when another mlv process holds the lock and this one starts waiting.
     package var onLockWait: (() -> Void)?
+    /// The process environment as this workspace reads it (`MLV_LOCK_TIMEOUT`, `TMPDIR`):
+    /// injected, so a test sets a variable for one workspace without `setenv`.
+    package var environment: (String) -> String? = Environment.get
     /// Where warnings go (a line each, without "warning:"); each is given once per workspace.
     package var onWarning: ((String) -> Void)?
     private var warned = Set<String>()
@@ -90,7 +93,7 @@ package final class Workspace {
     /// Runs `body` holding the workspace lock (`.mlv/lock`); a second mlv process waits, then fails.
     func withLock<T>(_ body: () throws -> T) throws -> T {
         var timeout = 30.0
-        if let env = Environment.get("MLV_LOCK_TIMEOUT") {
+        if let env = environment("MLV_LOCK_TIMEOUT") {
             guard let t = WorkspaceConfig.lockTimeout(env) else {
                 throw WorkspaceError.invalidConfigValue(key: "MLV_LOCK_TIMEOUT", value: env, expected: "a number of seconds from 0 to 86400")
             }
