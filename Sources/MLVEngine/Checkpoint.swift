@@ -99,7 +99,7 @@ package struct Checkpoint: Equatable, Sendable {
         // The metadata alone can describe a network of terabytes: its weights must be in the file.
         let needed = architecture.parameterShapes.reduce(0.0) { $0 + $1.shape.reduce(4.0) { $0 * Double($1) } }
         guard needed <= Double(bytes.count) else {
-            throw bad("its metadata describes \(formatBytes(needed)) of weights, the file holds \(formatBytes(bytes.count))")
+            throw bad("its metadata describes \(ByteCount.text(needed)) of weights, the file holds \(ByteCount.text(bytes.count))")
         }
         var weights: [Float] = []
         weights.reserveCapacity(architecture.parameterCount)

@@ -31,12 +31,7 @@ enum EngineFile {
         } catch UntrustedFile.Refusal.notRegular(let kind) {
             throw EngineError("\(path): is \(kind), not a regular \(what) file", hint: hint)
         } catch UntrustedFile.Refusal.tooLarge(let size, _) {
-            throw EngineError("\(path): \(formatBytes(size)) is too large for \(what == "image" ? "an" : "a") \(what) file (at most \(formatBytes(limit)))", hint: hint)
+            throw EngineError("\(path): \(ByteCount.text(size)) is too large for \(what == "image" ? "an" : "a") \(what) file (at most \(ByteCount.text(limit)))", hint: hint)
         }
     }
 }
-
-/// "1.5 GiB", "512 B": the one byte formatter (ByteCount), IEC units as everywhere in mlv.
-func formatBytes(_ n: Int) -> String { ByteCount.text(n) }
-
-func formatBytes(_ n: Double) -> String { ByteCount.text(n) }

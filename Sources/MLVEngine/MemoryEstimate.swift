@@ -1,3 +1,4 @@
+import MLVSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,7 @@ enum MemoryEstimate {
     static func check(_ bytes: Double, doing: String, because: String, hint: String) throws {
         let have = physicalBytes
         guard bytes > have else { return }
-        throw EngineError("\(doing) needs about \(formatBytes(bytes)) of memory (\(because)); this machine has \(formatBytes(have))",
+        throw EngineError("\(doing) needs about \(ByteCount.text(bytes)) of memory (\(because)); this machine has \(ByteCount.text(have))",
                           hint: hint)
     }
 }

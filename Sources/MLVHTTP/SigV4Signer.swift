@@ -21,7 +21,7 @@ package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 /// AWS Signature Version 4, as a pure function of the request, the credentials and the date
 /// (injected, as soto's `AWSSigner` does), so it can be checked against AWS's published vectors.
 ///
-/// The three stages are package so a test failure points at the one that is wrong:
+/// The three stages are visible to the tests so a test failure points at the one that is wrong:
 /// `canonicalRequest` → `stringToSign` → `signature`.
 package struct SigV4Signer: Sendable {
     /// A request to sign. `path` and `query` are *decoded* (the signer percent-encodes them);

@@ -35,39 +35,23 @@ package final class DirectoryHandle: @unchecked Sendable {
     /// The folder `relative` below this one ("." for itself), opening each component with
     /// `O_NOFOLLOW`; missing ones are created when `create`, else nil is returned.
     package func descend(_ relative: String, create: Bool) throws -> DirectoryHandle? {
-        var current = Glibc.dup(fd)
-        guard current >= 0 else { throw FileSystemError.posix("open directory", path, errno: errno) }
-        var shown = path
+        var current = self
         var walked = ""
         for part in relative.split(separator: "/") where part != "." {
-            let name = String(part)
-            shown += "/" + name
-            walked += (walked.isEmpty ? "" : "/") + name
-            var next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if next < 0 && errno == ENOENT && create {
-                if mkdirat(current, name, 0o755) != 0 && errno != EEXIST {
-                    let e = errno
-                    close(current)
-                    throw FileSystemError.posix("create directory", shown, errno: e)
-                }
-                next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            walked += (walked.isEmpty ? "" : "/") + part
+            do {
+                guard let next = try current.child(String(part), create: create) else { return nil }
+                current = next
+            } catch is Swapped {
+                throw Swapped(relativePath: walked)
             }
-            if next < 0 {
-                let e = errno
-                close(current)
-                if e == ENOENT && !create { return nil }
-                if e == ELOOP || e == ENOTDIR { throw Swapped(relativePath: walked) }
-                throw FileSystemError.posix("open directory", shown, errno: e)
-            }
-            close(current)
-            current = next
         }
-        return DirectoryHandle(fd: current, path: relative == "." ? path : path + "/" + relative)
+        return current
     }
 
-    /// The folder `name` right inside this one (one component, `O_NOFOLLOW`): what `descend`
-    /// does for one component, without its duplicate descriptor. Created when missing and
-    /// `create`; nil when missing otherwise; `Swapped` when it is a symlink or not a folder.
+    /// The folder `name` right inside this one (one component, `O_NOFOLLOW`; `descend` is this
+    /// a component at a time). Created when missing and `create`; nil when missing otherwise;
+    /// `Swapped` when it is a symlink or not a folder.
     package func child(_ name: String, create: Bool) throws -> DirectoryHandle? {
         var f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if f < 0 && errno == ENOENT && create {
@@ -108,22 +92,7 @@ package final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// The raw names in this folder (no "." or "..").
-    package func entries() throws -> [String] {
-        let copy = Glibc.dup(fd)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            throw FileSystemError.posix("open directory", path, errno: errno)
-        }
-        defer { closedir(dir) }
-        rewinddir(dir)
-        var out: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { out.append(name) }
-        }
-        return out
-    }
+    package func entries() throws -> [String] { try list().map(\.name) }
 
     /// An unnamed file in this folder (Linux `O_TMPFILE`), or nil when the file system has none.
     package func openTemporary(mode: mode_t) throws -> Int32? {

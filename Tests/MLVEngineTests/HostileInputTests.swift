@@ -109,7 +109,7 @@ import Testing
             let needed = MemoryEstimate.convNetBytes(arch, maxBatch: 32, training: false) + MemoryEstimate.imageBytes(arch, count: 32)
             #expect(needed > 1e12, "the case must exceed any machine's memory")
             try refused(dir, ["predict", "--model", "huge.safetensors"] + Array(repeating: "data/c0/img0.png", count: 32),
-                        "running huge.safetensors needs about \(formatBytes(needed)) of memory (its image_size 1024, conv_filters [4096, 1, 1, 1, 1, 1, 1, 1, 1, 1], 32 images); this machine has",
+                        "running huge.safetensors needs about \(ByteCount.text(needed)) of memory (its image_size 1024, conv_filters [4096, 1, 1, 1, 1, 1, 1, 1, 1, 1], 32 images); this machine has",
                         hint: "the checkpoint's metadata asks for a network too large for this machine")
         }
     }

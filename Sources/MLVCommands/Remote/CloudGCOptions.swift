@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -27,10 +28,10 @@ struct CloudGCOptions: ParsableArguments {
         let uploads = Format.plural(r.unfinishedUploads, "unfinished upload")
         if r.dryRun {
             let abort = r.unfinishedUploads > 0 ? ", abort \(uploads) older than \(age)" : ""
-            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries)\(abort), keep \(r.kept)\(young); run with -f to remove them")
+            print("remote '\(r.remote)': would remove \(Format.plural(r.removed, "object")) (\(ByteCount.text(r.removedBytes)))\(entries)\(abort), keep \(r.kept)\(young); run with -f to remove them")
         } else {
             let abort = r.unfinishedUploads > 0 ? ", aborted \(uploads) older than \(age)" : ""
-            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes)))\(entries)\(abort), kept \(r.kept)\(young)")
+            print("remote '\(r.remote)': removed \(Format.plural(r.removed, "object")) (\(ByteCount.text(r.removedBytes)))\(entries)\(abort), kept \(r.kept)\(young)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -21,7 +22,7 @@ struct TransferOptions: ParsableArguments {
 
     /// `12,345 files pushed, 1.2 GiB, 0 failed`.
     static func summary(_ r: TransferResult, verb: String) -> String {
-        "\(grouped(r.transferred)) file\(r.transferred == 1 ? "" : "s") \(verb), \(Format.bytes(r.bytes)), \(r.failed) failed"
+        "\(grouped(r.transferred)) file\(r.transferred == 1 ? "" : "s") \(verb), \(ByteCount.text(r.bytes)), \(r.failed) failed"
             + (r.skipped > 0 ? " (\(grouped(r.skipped)) already there)" : "")
             + (r.runEntries > 0 ? ", \(runEntries(r.runEntries)) \(verb)" : "")
     }

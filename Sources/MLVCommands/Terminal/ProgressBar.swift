@@ -9,8 +9,8 @@ enum ProgressBar {
         guard Terminal.stderrIsTerminal else { return nil }
         return { s in
             let fraction = s.totalBytes > 0 ? Double(s.bytes) / Double(s.totalBytes) : (s.totalFiles > 0 ? Double(s.files) / Double(s.totalFiles) : 1)
-            let rate = s.totalBytes > 0 ? "\(Format.bytes(Int64(s.rate)))/s" : "\(Int(s.rate)) files/s"
-            draw(s.label, fraction: fraction, detail: "\(s.files)/\(s.totalFiles) files  \(Format.bytes(s.bytes))/\(Format.bytes(s.totalBytes))  \(rate)  \(s.etaText)")
+            let rate = s.totalBytes > 0 ? "\(ByteCount.text(Int64(s.rate)))/s" : "\(Int(s.rate)) files/s"
+            draw(s.label, fraction: fraction, detail: "\(s.files)/\(s.totalFiles) files  \(ByteCount.text(s.bytes))/\(ByteCount.text(s.totalBytes))  \(rate)  \(s.etaText)")
         }
     }
 
@@ -29,8 +29,6 @@ enum ProgressBar {
 }
 
 enum Format {
-    static func bytes(_ n: Int64) -> String { ByteCount.text(n) }
-
     static func seconds(_ s: Double) -> String {
         s < 1 ? "\(Int((s * 1000).rounded())) ms" : String(format2: s) + " s"
     }

@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -23,7 +24,7 @@ struct Add: ParsableCommand {
 enum TrackSummary {
     static func print(_ r: TrackResult, verb: String) {
         for p in r.changed { Console.line("\(verb) \(p)") }
-        var line = "\(Format.plural(r.files, "file")), \(Format.bytes(r.bytes)) in \(Format.seconds(r.seconds))"
+        var line = "\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes)) in \(Format.seconds(r.seconds))"
         if !r.unchanged.isEmpty { line += "; \(r.unchanged.count) unchanged" }
         Console.line(line)
         if let c = r.commit { Console.line("committed \(c.prefix(12))") }

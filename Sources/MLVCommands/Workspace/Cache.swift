@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -15,7 +16,7 @@ struct Cache: ParsableCommand {
             let r = try ws.verifyCache(progress: ProgressBar.renderer())
             ProgressBar.finish()
             for h in r.corrupted { print("corrupted: \(h) (moved to .mlv/cache/quarantine/)") }
-            print("\(Format.plural(r.checked, "object")) verified (\(Format.bytes(r.bytes))) in \(Format.seconds(r.seconds)), \(r.corrupted.count) corrupted")
+            print("\(Format.plural(r.checked, "object")) verified (\(ByteCount.text(r.bytes))) in \(Format.seconds(r.seconds)), \(r.corrupted.count) corrupted")
             if !r.corrupted.isEmpty { throw ExitCode(1) }
         }
     }

@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -25,7 +26,7 @@ struct Checkout: ParsableCommand {
         if paths.isEmpty || r.pointerOutputs > 0 {
             let early = min(writtenEarly.files, r.unchanged)
             let bytes = early > 0 ? [r.bytes, writtenEarly.bytes].saturatingSum() : r.bytes
-            print("\(Format.plural(r.restored + early, "file")) restored (\(Format.bytes(bytes))), \(r.removed) removed, \(r.unchanged - early) unchanged in \(Format.seconds(r.seconds))")
+            print("\(Format.plural(r.restored + early, "file")) restored (\(ByteCount.text(bytes))), \(r.removed) removed, \(r.unchanged - early) unchanged in \(Format.seconds(r.seconds))")
         }
         for path in r.restoredOutputs { print("restored pipeline output \(path)") }
     }

@@ -1,3 +1,4 @@
+import MLVSupport
 import ArgumentParser
 import MLVKit
 
@@ -24,9 +25,9 @@ struct GC: ParsableCommand {
         if cloud.cloud { return try cloud.run(ws, force: force) }
         let r = try ws.gc(force: force)
         if r.dryRun {
-            print("would remove \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), keep \(r.kept); run `mlv gc --workspace -f` to remove them")
+            print("would remove \(Format.plural(r.removed, "object")) (\(ByteCount.text(r.removedBytes))), keep \(r.kept); run `mlv gc --workspace -f` to remove them")
         } else {
-            print("removed \(Format.plural(r.removed, "object")) (\(Format.bytes(r.removedBytes))), kept \(r.kept)")
+            print("removed \(Format.plural(r.removed, "object")) (\(ByteCount.text(r.removedBytes))), kept \(r.kept)")
         }
     }
 }

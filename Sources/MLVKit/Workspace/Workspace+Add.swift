@@ -161,7 +161,7 @@ extension Workspace {
             result.bytes += pointer.size
             let pointerRel = Workspace.pointerPath(for: plan.path)
             let existing = try? loadPointer(pointerRel)
-            if let e = existing, e.hash == pointer.hash, e.size == pointer.size, e.fileCount == pointer.fileCount, e.path == plan.path {
+            if existing?.content == ContentRecord(path: plan.path, hash: r.hash, size: r.size, fileCount: r.fileCount) {
                 result.unchanged.append(plan.path)
             } else {
                 try AtomicFile.write(try pointer.serialized(), to: absolute(pointerRel))

@@ -23,7 +23,7 @@ extension Workspace {
             return Lockfile.Entry(path: path, hash: hash, size: st.size, fileCount: nil)
         }
         guard let manifest = try cache.manifest(hash) else { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
-        return Lockfile.Entry(path: path, hash: hash, size: manifest.entries.lazy.map(\.size).saturatingSum(), fileCount: manifest.entries.count)
+        return Lockfile.Entry(path: path, hash: hash, size: manifest.totalSize, fileCount: manifest.entries.count)
     }
 
     /// Stores a copy of an uncached file out (≤ 64 MiB) as a cache object; false when it is a
