@@ -1,6 +1,6 @@
 /// Text from files made safe to show on a terminal: control characters (C0 but tab and, where
 /// kept, line feed; DEL; C1) and the bidirectional overrides that reorder what a reader sees
-/// are written as `\uXXXX`, so nothing a file holds reaches the terminal as a control sequence.
+/// are written as `\u` and four hex digits (`\u001B`), so nothing a file holds reaches the terminal as a control sequence.
 /// The form is JSON's own escape, so a JSON document stays valid and means the same.
 package enum TerminalText {
     package static func visible(_ s: String, keepingLineBreaks: Bool = false) -> String {
