@@ -29,8 +29,8 @@ enum OpenBLAS {
 
     /// The library file: Debian's alternatives link to the pthread build. `MLV_OPENBLAS` names
     /// another one (a path or a soname), to try another OpenBLAS build.
-    static var libraryName: String {
-        if let p = getenv("MLV_OPENBLAS"), p.pointee != 0 { return String(cString: p) }
+    static func libraryName(environment: (String) -> String? = Environment.get) -> String {
+        if let p = environment("MLV_OPENBLAS"), !p.isEmpty { return p }
         return "libopenblas.so.0"
     }
 
@@ -52,7 +52,7 @@ enum OpenBLAS {
         lock.lock()
         defer { lock.unlock() }
         if let loaded { return loaded }
-        let name = libraryName
+        let name = libraryName()
         // No OpenBLAS thread pool at all: the engine never gives OpenBLAS more than one thread,
         // and idle pool threads spin on sched_yield, taking CPU from the engine's threads.
         setenv("OPENBLAS_NUM_THREADS", "1", 1)

@@ -40,12 +40,12 @@ package struct TrainResult: Sendable {
 package enum Trainer {
     /// `train`, then `write(to: out)`. The output folder is checked before training and written
     /// only when training succeeded, so a failed run leaves nothing behind.
-    package static func run(params: TrainParams, data: String, out: String, threads: Int,
+    package static func run(params: TrainParams, data: String, out: String, threads: Int, profile: Bool = false,
                            events: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         if let st = try FS.statusFollowingLinks(out), st.kind != .directory {
             throw EngineError("\(out): exists and is not a folder", hint: "pass a folder for the outputs with --out")
         }
-        let result = try train(params: params, data: data, threads: threads, events: events)
+        let result = try train(params: params, data: data, threads: threads, profile: profile, events: events)
         try result.write(to: out)
         return result
     }
@@ -53,7 +53,8 @@ package enum Trainer {
     /// Trains the network `params` describe on the image folder `data`, using `threads`
     /// threads for OpenBLAS and the engine's loops. Keeps the weights of the epoch with the
     /// lowest validation loss, and stops after `earlyStoppingPatience` epochs without one.
-    package static func train(params: TrainParams, data: String, threads: Int,
+    /// `profile`: time each layer, and cblas_sgemm alone on the conv shapes.
+    package static func train(params: TrainParams, data: String, threads: Int, profile: Bool = false,
                              events: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         let start = DispatchTime.now()
         let folder = try ImageFolder.scan(data, seed: params.randomSeed)
@@ -76,7 +77,7 @@ package enum Trainer {
         events(.loaded(train: trainSet.count, val: valSet.count, classes: folder.classNames, seconds: elapsed(since: start)))
 
         let net = ConvNet(arch, maxBatch: params.batchSize, threads: threads)
-        if getenv("MLV_ENGINE_PROFILE") != nil { net.profile = LayerProfile() }
+        if profile { net.profile = LayerProfile() }
         var rng = SplitMix64(seed: UInt64(params.randomSeed))
         net.params.initialize(arch, rng: &rng)
         let adam = AdamConfig(learningRate: Float(params.learningRate), weightDecay: Float(params.weightDecay))

@@ -8,8 +8,13 @@ import Glibc
 /// `makeContext` builds one context per worker (buffers, hashers), so nothing is allocated per item.
 /// The first error stops the remaining work and is rethrown.
 package enum Parallel {
-    package static var defaultWorkers: Int {
-        if let s = Environment.get("MLV_JOBS"), let n = Int(s), n > 0 { return n }
+    /// How many threads parallel loops use by default: `MLV_JOBS` when it is a positive
+    /// number, else the CPUs this process may run on. Read once, at first use.
+    package static let defaultWorkers = workers(environment: Environment.get)
+
+    /// `defaultWorkers` as `environment` gives it (a test passes its own).
+    package static func workers(environment: (String) -> String?) -> Int {
+        if let s = environment("MLV_JOBS"), let n = Int(s), n > 0 { return n }
         return availableCPUs
     }
 

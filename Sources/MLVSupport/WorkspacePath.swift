@@ -1,6 +1,41 @@
-/// Checks for paths that come from files (pointers, manifests, pipeline files, locks, remote
-/// listings) and must stay inside the workspace, away from the folders mlv and git manage.
-package enum WorkspacePath {
+/// A workspace-relative path that came from a user, a pointer, a manifest, a lock, a pipeline
+/// file or a remote and was checked: relative, no empty, "." or ".." component, no NUL byte, no
+/// CR or LF byte (unless `allowingLineBreaks`: names inside a tracked folder, which its manifest
+/// stores percent-encoded), and no component naming `.git` or `.mlv` in any spelling. The checks
+/// work on the UTF-8 bytes ("\r\n" is one Character, so a check over Characters lets it
+/// through). `init(validating:)` is the way in; the static checks below are what it applies.
+package struct WorkspacePath: Hashable, Sendable, CustomStringConvertible {
+    package let string: String
+    package var description: String { string }
+
+    /// Why a path was refused.
+    package enum Invalid: Error, Equatable {
+        /// Absolute, empty, with an empty, "." or ".." component, or a CR, LF or NUL byte.
+        case unsafe
+        /// A component names `.git` or `.mlv` (the component as written).
+        case protected(component: String)
+        /// A CR, LF or NUL byte (reported apart: the path is safe but cannot be a line).
+        case lineBreak
+    }
+
+    package init(validating path: String, allowingLineBreaks: Bool = false) throws(Invalid) {
+        if !allowingLineBreaks && WorkspacePath.hasLineBreakOrNUL(path) && WorkspacePath.isSafeRelative(path, allowingLineBreaks: true) {
+            throw .lineBreak
+        }
+        guard WorkspacePath.isSafeRelative(path, allowingLineBreaks: allowingLineBreaks) else { throw .unsafe }
+        if let part = WorkspacePath.protectedComponent(in: path) { throw .protected(component: part) }
+        string = path
+    }
+
+    /// The last component.
+    package var name: String { string.split(separator: "/").last.map(String.init) ?? string }
+
+    /// The folder holding it ("." at the top).
+    package var parent: String {
+        guard let slash = string.lastIndex(of: "/") else { return "." }
+        return String(string[..<slash])
+    }
+
     /// A non-empty relative path with no empty, "." or ".." components and no NUL byte; nor a
     /// CR or LF byte unless `allowingLineBreaks` (names inside a tracked folder, which its
     /// manifest stores percent-encoded). Works on the UTF-8 bytes: "\r\n" is one Character, so

@@ -95,7 +95,7 @@ import Testing
         #expect(try ws.mlv(["commit"]).status == 0)
         #expect(try ws.cacheObjects().count == 6)
         let dry = try ws.mlv(["gc", "--workspace"])
-        #expect(dry.stdout.hasPrefix("would remove 3 objects (") && dry.stdout.contains(" B), keep 3; run `mlv gc --workspace -f`"), "\(dry)")
+        #expect(dry.stdout.hasPrefix("would remove 3 objects (") && dry.stdout.contains(" B), keep 3; run again with -f to remove them"), "\(dry)")
         #expect(try ws.cacheObjects().count == 6)
         let real = try ws.mlv(["gc", "--workspace", "-f"])
         #expect(real.stdout.hasPrefix("removed 3 objects"))

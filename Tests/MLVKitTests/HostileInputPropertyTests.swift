@@ -98,7 +98,7 @@ import Testing
                     switch step {
                     case 0: _ = try w.checkout(force: true)
                     case 1: _ = try w.status()
-                    case 2: _ = try w.gc(force: false)
+                    case 2: _ = try w.gc(.workspace(at: w.root), force: false)
                     default: _ = try w.commit([])
                     }
                 } catch is UserFacingError {
@@ -182,8 +182,7 @@ import Testing
                     case 0: _ = try w.status()
                     case 1: _ = try w.checkout(force: true)
                     case 2:
-                        _ = try w.fetch(remote: nil, jobs: 2, checkoutAbsent: true)
-                        _ = try w.checkout(force: true)
+                        _ = try w.pull(OutputSelection(cwd: ws.root), remote: nil, jobs: 2, force: true)
                     case 3:
                         var options = ReproOptions()
                         options.force = rng.below(2) == 0

@@ -24,7 +24,7 @@ import Testing
         let (ws, w) = try workspace()
         defer { withExtendedLifetime(ws) {} }
         let store = InMemoryObjectStore(usesIndex: usesIndex)
-        let set = try w.objectSet(w.transferTargets([], cwd: w.root))
+        let set = try ReachableObjects(OutputSelection.workspace(at: w.root).outputs(in: w), cache: w.cache)
         #expect(set.files.count == 6 && set.manifests.count == 1)
         let first = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(set, verify: false)
         #expect(first.transferred == 7 && store.uploads == 7 && store.objects.count == 7)
@@ -38,8 +38,8 @@ import Testing
     @Test func fetchVerifiesEveryObjectAndRefusesLies() throws {
         let (ws, w) = try workspace()
         let store = InMemoryObjectStore()
-        let tracked = try w.transferTargets([], cwd: w.root)
-        _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(try w.objectSet(tracked), verify: false)
+        let tracked = try OutputSelection.workspace(at: w.root).outputs(in: w)
+        _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(try ReachableObjects(tracked, cache: w.cache), verify: false)
         try FS.removeTree(ws.path(".mlv/cache"))
         try FS.makeDirectories(ws.path(".mlv/cache/sha256"))
         let fetched = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).fetchObjects(tracked).get()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLVEngine
+import MLVSupport
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,7 +32,8 @@ struct Train: ParsableCommand {
         let p = try TrainParams.load(path: params, overrides: overrides)
         var progress = ProgressLine()
         let epochs = p.numEpochs
-        let result = try Trainer.run(params: p, data: data, out: out, threads: engine.threadCount) { event in
+        let result = try Trainer.run(params: p, data: data, out: out, threads: engine.threadCount,
+                                     profile: Environment.get("MLV_ENGINE_PROFILE") != nil) { event in
             switch event {
             case let .loaded(train, val, classes, seconds):
                 print("data: \(train) training and \(val) validation images, \(classes.count) classes (\(classes.joined(separator: ", "))), decoded in \(String(format: "%.1f", seconds)) s")

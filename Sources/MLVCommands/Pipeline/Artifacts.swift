@@ -11,7 +11,7 @@ struct Artifacts: ParsableCommand {
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
-            let all = try ws.artifacts()
+            let all = try PipelineView(ws).artifacts()
             if all.isEmpty { print("No artifacts in pipeline.yaml."); return }
             let width = all.map(\.name.count).max() ?? 0
             for a in all {

@@ -16,7 +16,7 @@ struct Dag: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let dag = try ws.pipelineDAG(targets)
+        let dag = try PipelineView(ws).pipelineDAG(targets)
         if dot {
             print("strict digraph {")
             // DOT IDs are quoted; a quote or backslash in a name is escaped.

@@ -31,7 +31,7 @@ struct LockCommand: ParsableCommand {
             abstract: "Register `mlv lock merge` for pipeline.lock in .gitattributes and .git/config.")
 
         func run() throws {
-            try WorkspaceCommand.open().registerLockMergeDriver()
+            try LockMerge.register(in: WorkspaceCommand.open())
             print("pipeline.lock now merges with `mlv lock merge`")
         }
     }

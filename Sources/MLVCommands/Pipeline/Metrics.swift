@@ -16,7 +16,7 @@ struct Metrics: ParsableCommand {
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
-            let table = try ws.metricsTable(revisions.isEmpty ? [nil] : revisions.map { $0 })
+            let table = try PipelineView(ws).metricsTable(revisions.isEmpty ? [nil] : revisions.map { $0 })
             try ValueTableOutput.print(table, keyTitle: "Metric", format: format, empty: "No metrics found.")
         }
     }
@@ -33,7 +33,7 @@ struct Metrics: ParsableCommand {
         func run() throws {
             let ws = try WorkspaceCommand.open()
             let revs: [String?] = revisions.isEmpty ? ["HEAD", nil] : revisions.count == 1 ? [revisions[0], nil] : revisions.map { $0 }
-            let table = try ws.metricsTable(revs, onlyChanged: true)
+            let table = try PipelineView(ws).metricsTable(revs, onlyChanged: true)
             try ValueTableOutput.print(table, keyTitle: "Metric", format: format, change: revs.count == 2, empty: "No metrics changed.")
         }
     }

@@ -25,7 +25,7 @@ struct Params: ParsableCommand {
         func run() throws {
             let ws = try WorkspaceCommand.open()
             let revs: [String?] = revisions.isEmpty ? ["HEAD", nil] : revisions.count == 1 ? [revisions[0], nil] : revisions.map { $0 }
-            let table = try ws.paramsTable(revs, all: all)
+            let table = try PipelineView(ws).paramsTable(revs, all: all)
             try ValueTableOutput.print(table, keyTitle: "Param", format: format, empty: "No params changed.")
         }
     }

@@ -43,7 +43,7 @@ struct Plots: ParsableCommand {
 
     static func write(_ revisions: [String?], _ options: Options) throws {
         let ws = try WorkspaceCommand.open()
-        let plots = try ws.plotsData(revisions, targets: options.target)
+        let plots = try PipelineView(ws).plotsData(revisions, targets: options.target)
         let path = Path.absolute(options.out)
         try FS.makeDirectories(Path.parent(path))
         try AtomicFile.write(PlotsHTML.render(plots), to: path)

@@ -80,7 +80,7 @@ struct Repro: ParsableCommand {
     static func verify(_ ws: Workspace) throws {
         Console.now("Rerunning every stage in a scratch copy:")
         let executable = FS.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
-        let report = try ws.verifyReproduction(executable: executable)
+        let report = try ReproVerifier(ws).run(executable: executable)
         Console.now("")
         for v in report {
             if v.identical {

@@ -12,7 +12,7 @@ struct StageCommand: ParsableCommand {
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
-            let rows = try ws.stageSummaries()
+            let rows = try PipelineView(ws).stageSummaries()
             let width = rows.map(\.name.count).max() ?? 0
             for r in rows {
                 let name = r.name.padding(toLength: width, withPad: " ", startingAt: 0)

@@ -20,7 +20,7 @@ struct CloudGCOptions: ParsableArguments {
     }
 
     func run(_ ws: Workspace, force: Bool) throws {
-        let r = try ws.cloudGC(remote: remote, selection: revisions.selection, force: force, grace: grace)
+        let r = try ws.cloudGC(OutputSelection(revisions: revisions.selection), remote: remote, force: force, grace: grace)
         let age = grace >= 3600 && grace.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(grace / 3600)) h"
             : grace >= 60 && grace.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(grace / 60)) min" : Format.seconds(grace)
         let young = r.tooYoung > 0 ? ", \(r.tooYoung) younger than \(age) kept" : ""

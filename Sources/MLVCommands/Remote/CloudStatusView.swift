@@ -5,7 +5,7 @@ import MLVKit
 /// `mlv status -c`: per tracked path, what the remote lacks and what the cache lacks.
 enum CloudStatusView {
     static func show(_ ws: Workspace, paths: [String], remote: String?, json: Bool, check: Bool, verify: Bool) throws {
-        let (name, statuses, fromIndex) = try ws.cloudStatus(paths, remote: remote, jobs: nil, verify: verify)
+        let (name, statuses, fromIndex) = try ws.cloudStatus(OutputSelection(paths), remote: remote, jobs: nil, verify: verify)
         let differing = statuses.filter { !$0.isInSync }
         if json {
             var obj: [String: Any] = [:]

@@ -10,8 +10,7 @@ struct Fetch: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs,
-                          selection: revisions.selection, runCache: options.runCache, progress: ProgressBar.renderer())
+        let r = try ws.fetch(options.selection(revisions), remote: options.remote, jobs: options.jobs, progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "fetched"))
         if let w = TransferOptions.refusedRunEntries(r) { Terminal.writeError(w + "\n") }

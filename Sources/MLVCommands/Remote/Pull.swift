@@ -12,11 +12,12 @@ struct Pull: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.fetch(options.targets, remote: options.remote, jobs: options.jobs, runCache: options.runCache,
-                            checkoutAbsent: true, progress: ProgressBar.renderer())
+        let r = try ws.pull(options.selection(nil), remote: options.remote, jobs: options.jobs, force: force, fetched: { r in
+            ProgressBar.finish()
+            print(TransferOptions.summary(r, verb: "fetched"))
+            if let w = TransferOptions.refusedRunEntries(r) { Terminal.writeError(w + "\n") }
+        }, progress: ProgressBar.renderer())
         ProgressBar.finish()
-        print(TransferOptions.summary(r, verb: "fetched"))
-        if let w = TransferOptions.refusedRunEntries(r) { Terminal.writeError(w + "\n") }
-        try Checkout.restore(ws, options.targets, force: force, writtenEarly: (r.checkedOutEarly, r.checkedOutEarlyBytes))
+        Checkout.report(r, allPaths: options.targets.isEmpty)
     }
 }

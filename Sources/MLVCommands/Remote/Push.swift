@@ -19,8 +19,8 @@ struct Push: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let r = try ws.push(options.targets, remote: options.remote, jobs: options.jobs,
-                          selection: revisions.selection, verify: verify, runCache: options.runCache, progress: ProgressBar.renderer())
+        let r = try ws.push(options.selection(revisions), remote: options.remote, jobs: options.jobs, verify: verify,
+                            progress: ProgressBar.renderer())
         ProgressBar.finish()
         print(TransferOptions.summary(r, verb: "pushed"))
     }

@@ -22,14 +22,14 @@ struct Remote: ParsableCommand {
         @Argument(help: "s3://bucket/prefix, or a directory path.") var url: String
 
         func run() throws {
-            try WorkspaceCommand.open().addRemote(name, url: url, makeDefault: `default`, local: local, force: force)
+            try RemoteRegistry(WorkspaceCommand.open()).add(name, url: url, makeDefault: `default`, local: local, force: force)
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the remotes (the default marked with *).")
         func run() throws {
-            for r in try WorkspaceCommand.open().remotes() { print("\(r.isDefault ? "*" : " ") \(r.name)\t\(r.url)") }
+            for r in RemoteRegistry(try WorkspaceCommand.open()).list() { print("\(r.isDefault ? "*" : " ") \(r.name)\t\(r.url)") }
         }
     }
 
@@ -46,14 +46,14 @@ struct Remote: ParsableCommand {
         }
 
         func run() throws {
-            try WorkspaceCommand.open().modifyRemote(name, option: option, value: value, local: local)
+            try RemoteRegistry(WorkspaceCommand.open()).modify(name, option: option, value: value, local: local)
         }
     }
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a remote (its objects stay where they are).")
         @Argument(help: "The remote's name.") var name: String
-        func run() throws { try WorkspaceCommand.open().removeRemote(name) }
+        func run() throws { try RemoteRegistry(WorkspaceCommand.open()).remove(name) }
     }
 
     struct Default: ParsableCommand {
@@ -63,13 +63,13 @@ struct Remote: ParsableCommand {
         @Argument(help: "The remote's name.") var name: String?
 
         func run() throws {
-            let ws = try WorkspaceCommand.open()
+            let remotes = RemoteRegistry(try WorkspaceCommand.open())
             if name == nil && !unset {
-                guard let d = ws.remotes().first(where: \.isDefault) else { throw RemoteError.noDefaultRemote(known: ws.remotes().map(\.name)) }
+                guard let d = remotes.list().first(where: \.isDefault) else { throw RemoteError.noDefaultRemote(known: remotes.list().map(\.name)) }
                 print(d.name)
                 return
             }
-            try ws.setDefaultRemote(unset ? nil : name, local: local)
+            try remotes.setDefault(unset ? nil : name, local: local)
         }
     }
 }

@@ -16,6 +16,11 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "Also transfer the run-cache: recorded stage results and their outputs, so `repro` elsewhere restores them instead of running.")
     var runCache = false
 
+    /// The outputs these options (and, for push and fetch, `revisions`) select.
+    func selection(_ revisions: RevisionOptions?) -> OutputSelection {
+        OutputSelection(targets, revisions: revisions?.selection ?? .workspace, runCache: runCache)
+    }
+
     func validate() throws {
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("-j must be from 1 to 1024") }
     }

@@ -17,16 +17,17 @@ struct Checkout: ParsableCommand {
         try Checkout.restore(try WorkspaceCommand.open(), paths, force: force)
     }
 
-    /// Restores pointer data and pipeline outs (`mlv checkout`, and `mlv pull` after fetching).
-    /// `writtenEarly`: files `pull` already wrote while downloading (the checkout finds them
-    /// unchanged; they are reported as restored).
-    static func restore(_ ws: Workspace, _ paths: [String], force: Bool, writtenEarly: (files: Int, bytes: Int64) = (0, 0)) throws {
+    /// Restores pointer data and pipeline outs.
+    static func restore(_ ws: Workspace, _ paths: [String], force: Bool) throws {
         let r = try ws.checkout(paths, force: force, progress: ProgressBar.renderer())
         ProgressBar.finish()
-        if paths.isEmpty || r.pointerOutputs > 0 {
-            let early = min(writtenEarly.files, r.unchanged)
-            let bytes = early > 0 ? [r.bytes, writtenEarly.bytes].saturatingSum() : r.bytes
-            print("\(Format.plural(r.restored + early, "file")) restored (\(ByteCount.text(bytes))), \(r.removed) removed, \(r.unchanged - early) unchanged in \(Format.seconds(r.seconds))")
+        report(r, allPaths: paths.isEmpty)
+    }
+
+    /// What `checkout` (and `pull` after fetching) wrote.
+    static func report(_ r: CheckoutResult, allPaths: Bool) {
+        if allPaths || r.pointerOutputs > 0 {
+            print("\(Format.plural(r.restored, "file")) restored (\(ByteCount.text(r.bytes))), \(r.removed) removed, \(r.unchanged) unchanged in \(Format.seconds(r.seconds))")
         }
         for path in r.restoredOutputs { print("restored pipeline output \(path)") }
     }

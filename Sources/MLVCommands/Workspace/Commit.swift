@@ -14,7 +14,7 @@ struct Commit: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         // Names of pipeline stages record those stages in pipeline.lock; other arguments are paths.
-        let stages = Set(try ws.stageNames())
+        let stages = Set(try PipelineView(ws).stageNames())
         let named = paths.filter { arg in stages.contains(arg) || stages.contains { $0.hasPrefix(arg + "@") } }
         let others = paths.filter { !named.contains($0) }
         if !others.isEmpty || paths.isEmpty {

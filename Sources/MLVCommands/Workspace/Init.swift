@@ -15,7 +15,7 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let ws = try Workspace.initialize(at: FS.currentDirectory(), useGit: !noGit, force: force)
-        try ws.registerLockMergeDriver()  // pipeline.lock merges stage by stage (`mlv lock merge`)
+        try LockMerge.register(in: ws)  // pipeline.lock merges stage by stage (`mlv lock merge`)
         print("Initialized mlv workspace in \(ws.root)")
         if !noGit { print("Next: `mlv add DATA`, then `git commit` the pointer files.") }
     }

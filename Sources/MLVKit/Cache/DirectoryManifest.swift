@@ -89,7 +89,7 @@ package struct DirectoryManifest: Equatable, Sendable {
                 while k < buf.count, buf[k] != 10 { k += 1 }
                 guard k < buf.count else { throw Invalid(source: source, reason: "line \(lineNo) is not terminated") }
                 let raw = UnsafeBufferPointer(rebasing: buf[(j + 1)..<k])
-                guard let path = unescape(raw), WorkspacePath.isSafeOutput(path, allowingLineBreaks: true)
+                guard let path = unescape(raw), (try? WorkspacePath(validating: path, allowingLineBreaks: true)) != nil
                 else { throw Invalid(source: source, reason: "line \(lineNo): unsafe path '\(String(decoding: raw, as: UTF8.self))'") }
                 guard size <= PointerFile.maxSize
                 else { throw Invalid(source: source, reason: "line \(lineNo): size \(size) is larger than mlv supports (1 PiB)") }

@@ -32,26 +32,6 @@ extension Lockfile {
     }
 }
 
-extension Workspace {
-    static let lockMergeDriver = "mlv-lock"
-
-    /// Registers `mlv lock merge` as git's merge driver for pipeline.lock: `.gitattributes`
-    /// (committed, staged here) names it, `.git/config` (local) says how to run it.
-    package func registerLockMergeDriver() throws {
-        guard let git = try git() else { return }
-        try git.setLocalConfig("merge.\(Workspace.lockMergeDriver).name", "mlv pipeline.lock merge driver")
-        try git.setLocalConfig("merge.\(Workspace.lockMergeDriver).driver", "mlv lock merge %O %A %B")
-        let rel = ".gitattributes"
-        let path = absolute(rel)
-        let line = "/\(Lockfile.fileName) merge=\(Workspace.lockMergeDriver)"
-        var text = FS.exists(path) ? try PipelineError.readText(path, shown: rel) : ""
-        if text.split(separator: "\n").contains(where: { $0 == line }) { return }
-        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
-        try AtomicFile.write(text + line + "\n", to: path)
-        _ = try stageAndCommit([rel], message: nil)
-    }
-}
-
 /// `mlv lock merge BASE OURS THEIRS`: git's merge driver entry (the result replaces OURS).
 package enum LockMerge {
     /// Merges and writes OURS; the names of conflicting stages (empty: merged cleanly).
@@ -68,5 +48,25 @@ package enum LockMerge {
                                         theirs: try load(theirs, "pipeline.lock (theirs)"))
         try AtomicFile.write(merged.text, to: ours)
         return merged.conflicts
+    }
+}
+
+extension LockMerge {
+    static let driver = "mlv-lock"
+
+    /// Registers `mlv lock merge` as git's merge driver for pipeline.lock: `.gitattributes`
+    /// (committed, staged here) names it, `.git/config` (local) says how to run it.
+    package static func register(in ws: Workspace) throws {
+        guard let git = try ws.git() else { return }
+        try git.setLocalConfig("merge.\(driver).name", "mlv pipeline.lock merge driver")
+        try git.setLocalConfig("merge.\(driver).driver", "mlv lock merge %O %A %B")
+        let rel = ".gitattributes"
+        let path = ws.absolute(rel)
+        let line = "/\(Lockfile.fileName) merge=\(driver)"
+        var text = FS.exists(path) ? try PipelineError.readText(path, shown: rel) : ""
+        if text.split(separator: "\n").contains(where: { $0 == line }) { return }
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        try AtomicFile.write(text + line + "\n", to: path)
+        _ = try ws.stageAndCommit([rel], message: nil)
     }
 }

@@ -156,7 +156,7 @@ package struct Lockfile: Equatable, Sendable {
     }
 
     static func checkPath(_ path: String, at node: YAMLNode) throws {
-        guard WorkspacePath.isSafeOutput(path) else {
+        guard (try? WorkspacePath(validating: path)) != nil else {
             throw node.error("path '\(path)' escapes the workspace", hint: "restore pipeline.lock with `git checkout -- pipeline.lock`, or delete it")
         }
     }

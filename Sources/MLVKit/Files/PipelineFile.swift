@@ -351,13 +351,13 @@ package struct PipelineFile: Sendable {
         }
         let joined = Path.normalize(Path.join(wdir, raw))
         if joined == "." && allowRoot { return "." }
-        guard WorkspacePath.isSafeRelative(joined), !joined.hasPrefix("../"), joined != ".." else {
+        do {
+            return try WorkspacePath(validating: joined).string
+        } catch .protected {
+            throw node.error("path '\(raw)' is inside .git or .mlv, which are not data", hint: hint)
+        } catch {
             throw node.error("path '\(raw)' escapes the workspace", hint: hint)
         }
-        if WorkspacePath.protectedComponent(in: joined) != nil {
-            throw node.error("path '\(raw)' is inside .git or .mlv, which are not data", hint: hint)
-        }
-        return joined
     }
 }
 

@@ -53,11 +53,12 @@ extension PointerFile {
         }
         let pathNode = try field("path")
         let path = try pathNode.string("'path'")
-        guard WorkspacePath.isSafeRelative(path) else {
-            throw pathNode.error("path '\(path)' escapes the workspace", hint: "a pointer's path must be relative to its folder, without '..'")
-        }
-        if let part = WorkspacePath.protectedComponent(in: path) {
+        do {
+            _ = try WorkspacePath(validating: path)
+        } catch .protected(let part) {
             throw pathNode.error("path '\(path)' reaches '\(part)', which mlv never writes", hint: WorkspaceError.protectedHint)
+        } catch {
+            throw pathNode.error("path '\(path)' escapes the workspace", hint: "a pointer's path must be relative to its folder, without '..'")
         }
         if let algo = fields.first(where: { $0.key == "hash" })?.value {
             guard try algo.string("'hash'") == "sha256" else { throw algo.error("unsupported hash algorithm '\(try algo.string("'hash'"))' (only sha256)") }

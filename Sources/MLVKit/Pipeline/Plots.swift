@@ -144,7 +144,7 @@ enum PlotRecords {
     }
 }
 
-extension Workspace {
+extension PipelineView {
     /// `mlv plots show|diff`: every plot's data at each revision (nil: the workspace).
     package func plotsData(_ revisions: [String?], targets: [String] = []) throws -> [PlotData] {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
@@ -152,7 +152,7 @@ extension Workspace {
         if !targets.isEmpty {
             specs = specs.filter { s in targets.contains(s.id) || s.y.contains { targets.contains($0.file) } }
         }
-        var reader = try RevisionReader(self)
+        var reader = try RevisionReader(ws)
         for case let r? in revisions { try reader.checkRevision(r) }
         // A folder of data files (dvclive's `plots/metrics`) is one plot per file.
         var expanded: [PlotSpec] = []

@@ -69,25 +69,10 @@ extension Workspace {
         try checkCanCommit(options.message)
         // The lock is read under the workspace lock: a second repro plans from what the first wrote.
         return try withLock {
-            if options.pullFirst { try pullBeforeRepro(options, events: events) }
-            return try Reproducer(workspace: self, options: options, events: events).run()
-        }
-    }
-
-    /// `repro --pull`'s first part (the caller holds the lock): the data from the remote, the
-    /// missing outs restored, the remote's run-cache entries. Objects the remote lacks are not an
-    /// error: the stages that make them run.
-    func pullBeforeRepro(_ options: ReproOptions, events: (ReproEvent) -> Void) throws {
-        do {
-            events(.pulled(try fetchHoldingLock([], remote: options.remote, jobs: nil)))
-        } catch let e as RemoteError {
-            guard case .missingOnRemote = e else { throw e }
-            events(.missingOnRemote(message: e.message))
-        }
-        for path in try restoreMissingOutputs() { events(.restoredOutput(path: path)) }
-        if options.runCache {
-            let (kept, refused) = try RemoteSession(self, remote: options.remote, jobs: nil).fetchRunEntries()
-            events(.fetchedRunEntries(kept: kept, refused: refused))
+            let session = options.pullFirst ? try Reproducer.pull(into: self, options, events: events) : nil
+            let reproducer = try Reproducer(workspace: self, options: options, events: events)
+            reproducer.remoteSession = session
+            return try reproducer.run()
         }
     }
 
@@ -116,6 +101,8 @@ final class Reproducer {
     let emitRaw: (ReproEvent) -> Void
     let worker = HashWorker()
     let runCache: RunCache
+    /// `repro --pull`: the remote, opened once, for the run-cache entries' objects.
+    var remoteSession: RemoteSession?
     /// Records of paths hashed in this run (nil: missing), forgotten when a stage rewrites them.
     var records: [String: Lockfile.Entry?] = [:]
     var paramFiles: [String: ParamsFile] = [:]
@@ -137,7 +124,7 @@ final class Reproducer {
         selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
         (lock, lockText) = try ws.loadLockWithText(stages: pipeline.stages)
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        runCache = RunCache(root: Path.join(ws.cache.root, "runs"))
+        runCache = ws.runCache
         try checkInputs(requireInputs: options.checkInputs)
     }
 
@@ -145,6 +132,27 @@ final class Reproducer {
         emitLock.lock()
         defer { emitLock.unlock() }
         emitRaw(e)
+    }
+
+    /// `repro --pull`'s first part (the caller holds the lock): the data from the remote, the
+    /// missing outs restored, the remote's run-cache entries; the session stays open for the
+    /// run-cache entries the run then uses. Objects the remote lacks are not an error: the
+    /// stages that make them run.
+    static func pull(into ws: Workspace, _ options: ReproOptions, events: (ReproEvent) -> Void) throws -> RemoteSession {
+        let session = try RemoteSession(ws, remote: options.remote, jobs: nil)
+        do {
+            events(.pulled(try ws.fetch(.workspace(at: ws.root), session: session)))
+        } catch let e as RemoteError {
+            guard case .missingOnRemote = e else { throw e }
+            events(.missingOnRemote(message: e.message))
+        }
+        let lockOuts = try ws.outputs(.lock).filter { o in try o.cache && FS.status(ws.absolute(o.path)) == nil && ws.isCached(o.hash) }
+        for path in try ws.restore(lockOuts, force: false, linker: ws.linker()).restoredOutputs { events(.restoredOutput(path: path)) }
+        if options.runCache {
+            let (kept, refused) = try session.fetchRunEntries()
+            events(.fetchedRunEntries(kept: kept, refused: refused))
+        }
+        return session
     }
 
     // MARK: - Before running anything

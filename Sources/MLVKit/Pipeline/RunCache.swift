@@ -66,7 +66,7 @@ struct RunCache {
             let count: Int? = f[2] == "-" ? nil : Int(f[2])
             if f[2] != "-", count == nil || count! < 0 { return nil }
             let path = String(f[3])
-            guard declared?.contains(path) ?? WorkspacePath.isSafeOutput(path), !entries.contains(where: { $0.path == path }) else { return nil }
+            guard declared?.contains(path) ?? ((try? WorkspacePath(validating: path)) != nil), !entries.contains(where: { $0.path == path }) else { return nil }
             entries.append(Lockfile.Entry(path: path, hash: hash, size: size, fileCount: count))
         }
         guard declared.map({ entries.count == $0.count }) ?? !entries.isEmpty else { return nil }

@@ -79,7 +79,7 @@ extension ParamValue {
     }
 }
 
-extension Workspace {
+extension PipelineView {
     /// `mlv params diff`: every params file the pipeline names (and params.yaml), flattened,
     /// at each revision (nil: the workspace). Only changed rows unless `all`.
     package func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
@@ -100,7 +100,7 @@ extension Workspace {
 
     /// `scalarsOnly`: lists (per-class tables, confusion matrices) are left out, as metrics.
     func table(_ files: [String], _ revisions: [String?], onlyChanged: Bool, scalarsOnly: Bool = false) throws -> ValueTable {
-        var reader = try RevisionReader(self)
+        var reader = try RevisionReader(ws)
         for case let r? in revisions { try reader.checkRevision(r) }
         var rows: [ValueTable.Row] = []
         for file in files {

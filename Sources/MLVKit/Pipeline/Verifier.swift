@@ -18,35 +18,39 @@ package struct StageVerification: Sendable, Equatable {
     package var identical: Bool { differences.isEmpty }
 }
 
-extension Workspace {
+/// `mlv repro --verify`: reruns the pipeline from its inputs in a scratch workspace and compares.
+package struct ReproVerifier {
+    package let ws: Workspace
+    package init(_ ws: Workspace) { self.ws = ws }
+
     /// `mlv repro --verify`: copies the pipeline's inputs (every dep no stage produces, the
     /// top-level files with pipeline.yaml and params, not the lock) into a scratch workspace
     /// outside this one, runs `executable repro --force --no-run-cache` there, and compares
     /// every out the rerun recorded with what this workspace's `pipeline.lock` says. Nothing in
     /// this workspace is written; the scratch copy is removed afterwards.
-    package func verifyReproduction(executable: String) throws -> [StageVerification] {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        let lock = try loadLock(stages: pipeline.stages)
+    package func run(executable: String) throws -> [StageVerification] {
+        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
+        let lock = try ws.loadLock(stages: pipeline.stages)
         let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }
         func produced(_ p: String) -> Bool { outs.contains { p == $0 || p.hasPrefix($0 + "/") } }
         var inputs = Set(pipeline.stages.flatMap { $0.deps }.filter { !produced($0) })
         inputs.formUnion(pipeline.stages.flatMap { $0.params.map(\.file) })
-        for e in try FS.list(root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
+        for e in try FS.list(ws.root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
 
-        let base = environment("TMPDIR") ?? "/tmp"
+        let base = ws.environment("TMPDIR") ?? "/tmp"
         var template = Array((Path.join(base, "mlv-verify-XXXXXX")).utf8CString)
         guard let made = mkdtemp(&template) else { throw FileSystemError.posix("create a folder in", base, errno: errno) }
         let scratch = String(cString: made)
         defer { try? FS.removeTree(scratch) }
         for input in inputs.sorted() {
-            try checkNoSymlinkEscape(input, shownAs: input)
-            try copyTree(absolute(input), to: Path.join(scratch, input), shown: input)
+            try ws.checkNoSymlinkEscape(input, shownAs: input)
+            try copyTree(ws.absolute(input), to: Path.join(scratch, input), shown: input)
         }
         try FS.makeDirectories(Path.join(scratch, ".mlv"))
-        if FS.exists(Path.join(mlvDir, "config.yaml")) {
-            try FS.copyFile(from: Path.join(mlvDir, "config.yaml"), to: Path.join(scratch, ".mlv/config.yaml"))
+        if FS.exists(Path.join(ws.mlvDir, "config.yaml")) {
+            try FS.copyFile(from: Path.join(ws.mlvDir, "config.yaml"), to: Path.join(scratch, ".mlv/config.yaml"))
         }
-        let env = ProcessEnvironment.current().merging(["MLV_VERIFY_OF": root]) { _, b in b }
+        let env = ProcessEnvironment.current().merging(["MLV_VERIFY_OF": ws.root]) { _, b in b }
         let quoted = "'" + executable.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
         let outcome = try StageProcess.run("\(quoted) repro --force --no-run-cache", cwd: scratch, environment: env, output: .inherit)
         guard outcome == .exited(0) else { throw PipelineError.verifyRunFailed(outcome: "\(outcome)") }

@@ -19,7 +19,7 @@ final class EarlyCheckout: @unchecked Sendable {
     /// Object → where its files go (folder workspace-relative with symlinks resolved, name, shown).
     private var destinations: [ContentHash: [(folder: String, name: String, shown: String, size: Int64, target: Int)]] = [:]
     private let lock = Lock()
-    private var idleWorkers: [Workspace.CheckoutWorker] = []
+    private var idleWorkers: [CheckoutPlan.Worker] = []
     /// The absent paths planned for (folder holding it, name): all that early writes can create.
     private var planned: [(folder: String, name: String)] = []
     /// The planned paths something was written into (the only ones a roll-back removes).
@@ -33,27 +33,25 @@ final class EarlyCheckout: @unchecked Sendable {
         linker = workspace.linker()
     }
 
-    /// Called once the directory manifests are in the cache, before any file is downloaded.
+    /// Called once the directory manifests are in the cache, before any file is downloaded: the
+    /// checkout plan of the absent outputs, their files' objects taken as arriving.
     func plan() {
         var seen = Set<String>()
+        var absent: [Output] = []
         for t in tracked where seen.insert(t.path).inserted {
             // A path that exists, or whose parent does not stay inside the workspace, is the checkout's.
             // Its folder must exist too, so that removing the path undoes everything written.
             guard ((try? FS.status(workspace.absolute(t.path))) ?? nil) == nil,
-                  let parent = try? workspace.resolvedParent(t.path),
+                  let parent = try? CheckoutPlan.resolvedParent(t.path, in: workspace),
                   FS.isDirectory(workspace.absolute(parent)) else { continue }
-            let target = planned.count
-            planned.append((parent, Path.base(t.path)))
-            let inside = Path.join(parent, Path.base(t.path))
-            guard t.hash.isDirectory else {
-                destinations[t.hash, default: []].append((parent, Path.base(t.path), t.path, t.size, target))
-                continue
-            }
-            guard let manifest = try? workspace.cache.manifest(t.hash) else { continue }
-            for e in manifest.entries {
-                destinations[ContentHash(e.digest), default: []].append(
-                    (Path.join(inside, Path.parent(e.path)), Path.base(e.path), t.path + "/" + e.path, e.size, target))
-            }
+            absent.append(t)
+        }
+        // Best effort: what cannot be planned here is the checkout's.
+        guard let plan = try? CheckoutPlan(absent, in: workspace, force: false, arriving: true) else { return }
+        planned = absent.indices.map { plan.places[$0] ?? (".", "") }
+        for (target, a) in plan.actions {
+            guard let digest = a.digest else { continue }
+            destinations[ContentHash(digest), default: []].append((a.folder, a.name, a.shown, a.size, target))
         }
     }
 
@@ -66,7 +64,7 @@ final class EarlyCheckout: @unchecked Sendable {
         guard let p = destinations[hash]?.first else { lock.unlock(); return nil }
         touched.insert(p.target)  // its folder may be created
         lock.unlock()
-        guard let handle = try? workspace.openFolder(p.folder, create: true), ((try? handle.status(p.name)) ?? nil) == nil,
+        guard let handle = try? CheckoutPlan.openFolder(p.folder, in: workspace, create: true), ((try? handle.status(p.name)) ?? nil) == nil,
               let fd = try? handle.openTemporary(mode: 0o644) else { return nil }
         return Copy(file: DownloadCopy(fd: fd), handle: handle, folder: p.folder, name: p.name)
     }
@@ -98,7 +96,7 @@ final class EarlyCheckout: @unchecked Sendable {
     func arrived(_ hash: ContentHash, copy: Copy? = nil) {
         lock.lock()
         guard let places = destinations.removeValue(forKey: hash) else { lock.unlock(); return }
-        let w = idleWorkers.popLast() ?? Workspace.CheckoutWorker()
+        let w = idleWorkers.popLast() ?? CheckoutPlan.Worker()
         lock.unlock()
         var done = 0
         var doneBytes: Int64 = 0
@@ -118,7 +116,7 @@ final class EarlyCheckout: @unchecked Sendable {
             }
             do {
                 if w.handle == nil || w.folder != p.folder {
-                    w.handle = try workspace.openFolder(p.folder, create: true)
+                    w.handle = try CheckoutPlan.openFolder(p.folder, in: workspace, create: true)
                     w.folder = p.folder
                 }
                 guard let handle = w.handle, try handle.status(p.name) == nil else { continue }
@@ -143,7 +141,7 @@ final class EarlyCheckout: @unchecked Sendable {
     func rollBack() {
         lock.lock(); defer { lock.unlock() }
         for i in touched.sorted() {
-            try? workspace.openFolder(planned[i].folder, create: false)?.removeTree(planned[i].name)
+            try? CheckoutPlan.openFolder(planned[i].folder, in: workspace, create: false)?.removeTree(planned[i].name)
         }
         touched = []
         destinations = [:]

@@ -1,9 +1,9 @@
 import MLVGit
 import MLVSupport
 
-/// Which pointers a transfer is about: the workspace's (pointer files and the lock's cached
-/// outs), or those committed at some revisions (pointer files and pipeline.lock, read from git
-/// objects through libgit2, never from a checkout).
+/// Which revisions an `OutputSelection` reads records from: the workspace's (pointer files and
+/// the lock's cached outs), or those committed at some revisions (pointer files and
+/// pipeline.lock, read from git objects through libgit2, never from a checkout).
 package enum RevisionSelection: Sendable, Equatable {
     case workspace
     /// The pointers at these revisions (anything `git rev-parse` accepts).
@@ -15,63 +15,133 @@ package enum RevisionSelection: Sendable, Equatable {
     case refTips(branches: Bool, tags: Bool)
 }
 
-extension Workspace {
-    /// The tracked paths `selection` names, restricted to `targets` (workspace-relative
-    /// prefixes given by the user; none: all). Pointers from git are validated as the ones on
-    /// disk are: their paths must stay inside the workspace, away from `.git` and `.mlv`.
-    func trackedPaths(_ targets: [String], selection: RevisionSelection, cwd: String) throws -> [Output] {
-        switch selection {
+/// What a command is about, as the user chose it: paths (none: all), the revisions whose records
+/// count, and whether the run-cache's entries come too. Push, fetch, pull, `status -c`, gc,
+/// `gc --cloud` and `repro --pull` all take one and resolve it with `outputs(in:)`; the objects
+/// the outputs reach are then `ReachableObjects`.
+package struct OutputSelection: Sendable, Equatable {
+    /// Paths given by the user (relative to `cwd`): outputs that are, hold or lie inside one.
+    package var targets: [String]
+    package var revisions: RevisionSelection
+    /// Run-cache entries too (push: the local entries whose objects are all cached; fetch: the
+    /// remote's entries, then the objects of every local entry that lacks some).
+    package var runCache: Bool
+    package var cwd: String
+
+    package init(_ targets: [String] = [], revisions: RevisionSelection = .workspace, runCache: Bool = false,
+                 cwd: String = FS.currentDirectory()) {
+        self.targets = targets
+        self.revisions = revisions
+        self.runCache = runCache
+        self.cwd = cwd
+    }
+
+    /// Everything the workspace records: what `gc` and `repro --pull` start from.
+    package static func workspace(at root: String) -> OutputSelection { OutputSelection(cwd: root) }
+
+    /// The outputs selected, for moving to or from a remote: pointer data and the cached outs
+    /// `pipeline.lock` records (not those marked `cache: false` or `push: false`), from the
+    /// workspace and/or the selected revisions. Pointers from git are validated as the ones on
+    /// disk are: their paths must stay inside the workspace, away from `.git` and `.mlv`. The same
+    /// record in many commits counts once.
+    func outputs(in ws: Workspace) throws -> [Output] {
+        switch revisions {
         case .workspace:
-            return try transferTargets(targets, cwd: cwd)
+            return try workspaceOutputs(ws)
         case .revisions(let revs):
-            return try committedPointers(revs, targets: targets, cwd: cwd)
+            return try committed(revs, ws)
         case .allCommits:
-            guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
-            let fromGit = try committedPointers(try git.allCommits(), targets: targets, cwd: cwd)
-            return fromGit + (try transferTargets(targets, cwd: cwd))
+            guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
+            return try committed(try git.allCommits(), ws) + (try workspaceOutputs(ws))
         case .refTips(let branches, let tags):
-            guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
+            guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
             var tips: [String] = []
             if branches { tips += try git.tipCommits(matching: "refs/heads/*") }
             if tags { tips += try git.tipCommits(matching: "refs/tags/*").filter { !tips.contains($0) } }
-            return try committedPointers(tips, targets: targets, cwd: cwd) + (try transferTargets(targets, cwd: cwd))
+            return try committed(tips, ws) + (try workspaceOutputs(ws))
         }
     }
 
-    func committedPointers(_ revisions: [String], targets: [String], cwd: String) throws -> [Output] {
-        guard let git = try git() else { throw WorkspaceError.commitNeedsGit }
-        // The workspace may be a folder inside the repository.
-        guard let inRepo = Path.relative(root, to: git.workdir) else { return [] }
-        let prefix = inRepo == "." ? "" : inRepo + "/"
-        let wanted = try targets.map { try relativeTarget($0, cwd: cwd) }.map { $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0 }
-        var seen = Set<String>()   // "pointer path \0 hash": the same pointer in many commits counts once
+    /// For local gc: every output the selection keeps. The workspace part is every out the lock
+    /// records, declared or not, and every `cache: false` out whose object the cache holds (gc
+    /// keeps more, never less).
+    func keptOutputs(in ws: Workspace) throws -> [Output] {
+        let local = try ws.outputs(lenientPipeline: true).filter { $0.cache || ws.cache.contains($0.hash) }
+        switch revisions {
+        case .workspace: return local
+        default:
+            var only = self
+            only.targets = []
+            return local + (try only.outputs(in: ws))
+        }
+    }
+
+    /// The workspace's pointer data and the lock's outs that may leave the machine, narrowed to
+    /// `targets` (pointer data, or pipeline outs that are, hold or lie inside one of them).
+    private func workspaceOutputs(_ ws: Workspace) throws -> [Output] {
+        let outs = try lockOutputs(ws)
+        if targets.isEmpty { return try ws.pointers(for: [], cwd: cwd) + outs }
+        var result: [Output] = []
+        for arg in targets {
+            let rel = try ws.relativeTarget(arg, cwd: cwd)
+            let fromLock = outs.filter { $0.path == rel || $0.path.hasPrefix(rel + "/") || rel.hasPrefix($0.path + "/") }
+            let fromPointers: [Output]
+            do { fromPointers = try ws.pointers(for: [arg], cwd: cwd) } catch WorkspaceError.notTracked where !fromLock.isEmpty {
+                fromPointers = []
+            }
+            for t in fromPointers + fromLock where !result.contains(t) { result.append(t) }
+        }
+        return result
+    }
+
+    /// The lock's cached outs that may leave the machine.
+    private func lockOutputs(_ ws: Workspace) throws -> [Output] {
+        guard FS.exists(ws.absolute(Lockfile.fileName)) else { return [] }
+        let stages = try PipelineFile.load(root: ws.root)?.stages ?? []
+        let lock = try ws.loadLock(stages: stages)
+        let local = Set(stages.flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         var out: [Output] = []
+        for stage in lock.stages {
+            for o in stage.outs where !local.contains(o.path) && !out.contains(where: { $0.path == o.path }) {
+                out.append(Output(o, stage: stage.name, cache: true))
+            }
+        }
+        return out
+    }
+
+    /// The pointer data and cached lock outs committed at `revisions`.
+    private func committed(_ revisions: [String], _ ws: Workspace) throws -> [Output] {
+        guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
+        // The workspace may be a folder inside the repository.
+        guard let inRepo = Path.relative(ws.root, to: git.workdir) else { return [] }
+        let prefix = inRepo == "." ? "" : inRepo + "/"
+        let wanted = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map { $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0 }
+        func isWanted(_ path: String) -> Bool { wanted.isEmpty || wanted.contains { path == $0 || path.hasPrefix($0 + "/") } }
+        var seen = Set<String>()   // "record \0 path \0 hash": the same record in many commits counts once
+        var out: [Output] = []
+        // Outs the current pipeline marks `cache: false` or `push: false` stay local.
+        let local = Set((try PipelineFile.load(root: ws.root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         for rev in revisions {
             let commit = try git.resolve(rev)
+            let at = rev == commit ? String(commit.prefix(8)) : rev
             for repoPath in try git.listFiles(at: commit, suffix: PointerFile.suffix) where repoPath.hasPrefix(prefix) {
                 let pointerPath = String(repoPath.dropFirst(prefix.count))
                 guard Path.base(pointerPath).count > PointerFile.suffix.count, !pointerPath.hasPrefix(".mlv/"),
                       let bytes = try git.readFile(repoPath, at: commit) else { continue }
-                let shown = "\(rev == commit ? String(commit.prefix(8)) : rev):\(pointerPath)"
+                let shown = "\(at):\(pointerPath)"
                 let pointer = try PointerFile.parse(String(decoding: bytes, as: UTF8.self), file: shown)
                 let target = Path.join(Path.parent(pointerPath), pointer.path)
-                guard Path.normalize(target) == target, WorkspacePath.isSafeRelative(target),
-                      !target.split(separator: "/").contains(where: { $0 == ".git" || $0 == ".mlv" })
+                guard Path.normalize(target) == target, (try? WorkspacePath(validating: target)) != nil
                 else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }
-                if !wanted.isEmpty && !wanted.contains(where: { target == $0 || target.hasPrefix($0 + "/") }) { continue }
-                if seen.insert(pointerPath + "\u{0}" + pointer.hash.description).inserted {
+                if isWanted(target), seen.insert(pointerPath + "\u{0}" + pointer.hash.description).inserted {
                     out.append(Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath)))
                 }
             }
-            // The cached outs that revision's pipeline.lock records (parsing validates their paths);
-            // outs the current pipeline marks `cache: false` or `push: false` stay local.
+            // The cached outs that revision's pipeline.lock records (parsing validates their paths).
             guard let lockBytes = try git.readFile(prefix + Lockfile.fileName, at: commit) else { continue }
-            let shown = "\(rev == commit ? String(commit.prefix(8)) : rev):\(Lockfile.fileName)"
-            let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: shown)
-            let local = Set((try PipelineFile.load(root: root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
+            let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: "\(at):\(Lockfile.fileName)")
             for stage in lock.stages {
-                for o in stage.outs where !local.contains(o.path) {
-                    if !wanted.isEmpty && !wanted.contains(where: { o.path == $0 || o.path.hasPrefix($0 + "/") }) { continue }
+                for o in stage.outs where !local.contains(o.path) && isWanted(o.path) {
                     if seen.insert(Lockfile.fileName + "\u{0}" + o.path + "\u{0}" + o.hash.description).inserted {
                         out.append(Output(o, stage: stage.name, cache: true))
                     }
@@ -79,5 +149,83 @@ extension Workspace {
             }
         }
         return out
+    }
+}
+
+/// The objects a set of outputs reaches: files with their sizes, and directory manifests with
+/// the files they list. Each manifest is read once, through the cache's bounded reader; one the
+/// cache lacks is `unknown` (a fetch gets it first; gc refuses to guess), one the cache holds but
+/// cannot read is an error. The one reachability every transfer, `status -c` and gc use.
+struct ReachableObjects {
+    var files: [ContentHash: Int64] = [:]
+    var manifests: [ContentHash: Int64] = [:]
+    /// Directory manifests not in the local cache (their files are unknown until fetched).
+    var unknownManifests: [ContentHash] = []
+    /// For messages: an object → the tracked path it belongs to.
+    var shownAs: [ContentHash: String] = [:]
+    /// The files each known manifest lists.
+    var members: [ContentHash: [ContentHash]] = [:]
+
+    init() {}
+
+    /// `complete` (gc): a manifest absent or unreadable makes the set unknowable, so that is an
+    /// error naming every such folder, never a smaller set.
+    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false) throws {
+        var unreadable: [String] = []
+        var reason = ""
+        for t in outputs {
+            let h = t.hash
+            if !h.isDirectory {
+                files[h] = t.size
+                if shownAs[h] == nil { shownAs[h] = t.path }
+                continue
+            }
+            if members[h] != nil || unknownManifests.contains(h) { continue }
+            shownAs[h] = t.path
+            let read: DirectoryManifest?
+            do {
+                read = try cache.manifest(h)
+            } catch let e as UserFacingError where complete {
+                unreadable.append(t.path)
+                if reason.isEmpty { reason = e.message }
+                continue
+            }
+            guard let m = read else {
+                unknownManifests.append(h)
+                if complete {
+                    unreadable.append(t.path)
+                    if reason.isEmpty { reason = "'\(t.path)': manifest \(h.short)… is not in the cache" }
+                }
+                continue
+            }
+            manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
+            var list: [ContentHash] = []
+            list.reserveCapacity(m.entries.count)
+            for e in m.entries {
+                let fh = ContentHash(e.digest)
+                list.append(fh)
+                files[fh] = e.size
+                if shownAs[fh] == nil { shownAs[fh] = t.path + "/" + e.path }
+            }
+            members[h] = list
+        }
+        if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
+    }
+
+    /// Every object named, manifests included (unknown ones too).
+    var all: Set<ContentHash> {
+        Set(files.keys).union(manifests.keys).union(unknownManifests)
+    }
+
+    /// The tracked paths whose manifest the cache lacks, for messages.
+    var unknownPaths: [String] { unknownManifests.map { shownAs[$0] ?? $0.short }.sorted() }
+
+    /// Adds the objects of `other`.
+    mutating func formUnion(_ other: ReachableObjects) {
+        files.merge(other.files) { a, _ in a }
+        manifests.merge(other.manifests) { a, _ in a }
+        for h in other.unknownManifests where !unknownManifests.contains(h) && manifests[h] == nil { unknownManifests.append(h) }
+        shownAs.merge(other.shownAs) { a, _ in a }
+        members.merge(other.members) { a, _ in a }
     }
 }

@@ -23,8 +23,9 @@ final class RemoteSession {
 
     /// The workspace's remote `name` (nil: the default).
     convenience init(_ ws: Workspace, remote name: String?, jobs: Int?, progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws {
-        let (settings, store) = try ws.remote(name)
-        self.init(ws, settings: settings, store: store, jobs: jobs, progress: progress)
+        let settings = try RemoteSettings.load(name, config: ws.config, workspaceRoot: ws.root)
+        let local = try WorkspaceConfig.load(Path.join(ws.mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
+        self.init(ws, settings: settings, store: try settings.openStore(localConfig: local), jobs: jobs, progress: progress)
     }
 
     var cache: ObjectCache { ws.cache }

@@ -25,14 +25,12 @@ extension Workspace {
     /// run-cache entries naming one are removed (an entry on a remote means its objects are there).
     /// Multipart uploads left open for longer than `grace` are aborted (a push resuming one later
     /// just starts afresh); younger ones may belong to a push that is running.
-    package func cloudGC(remote name: String?, selection: RevisionSelection, force: Bool, grace: Double,
+    package func cloudGC(_ selection: OutputSelection, remote name: String?, force: Bool, grace: Double,
                         now: Double = SigningTime.now().secondsSince1970) throws -> CloudGCResult {
         let session = try RemoteSession(self, remote: name, jobs: nil)
         let (settings, store) = (session.settings, session.store)
-        let set = try objectSet(try trackedPaths([], selection: selection, cwd: root))
-        if !set.unknownManifests.isEmpty {
-            throw RemoteError.gcNeedsManifests(paths: set.unknownManifests.map { set.shownAs[$0] ?? $0.short }.sorted())
-        }
+        let set = try ReachableObjects(try selection.outputs(in: self), cache: cache)
+        if !set.unknownManifests.isEmpty { throw RemoteError.gcNeedsManifests(paths: set.unknownPaths) }
         try store.check(forWriting: false)
         var result = CloudGCResult(remote: settings.name, dryRun: !force)
         var doomed: [ContentHash] = []

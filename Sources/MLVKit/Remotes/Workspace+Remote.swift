@@ -20,61 +20,7 @@ package struct TransferResult: Sendable {
     package var checkedOutEarlyBytes: Int64 = 0
 }
 
-/// The objects a set of pointers needs: files with their sizes, and directory manifests.
-struct ObjectSet {
-    var files: [ContentHash: Int64] = [:]
-    var manifests: [ContentHash: Int64] = [:]
-    /// Directory manifests not in the local cache (their files are unknown until fetched).
-    var unknownManifests: [ContentHash] = []
-    /// For messages: an object → the tracked path it belongs to.
-    var shownAs: [ContentHash: String] = [:]
-    /// The files each known manifest lists.
-    var members: [ContentHash: [ContentHash]] = [:]
-
-    /// Adds the objects of `other`.
-    mutating func formUnion(_ other: ObjectSet) {
-        files.merge(other.files) { a, _ in a }
-        manifests.merge(other.manifests) { a, _ in a }
-        for h in other.unknownManifests where !unknownManifests.contains(h) { unknownManifests.append(h) }
-        shownAs.merge(other.shownAs) { a, _ in a }
-        members.merge(other.members) { a, _ in a }
-    }
-}
-
 extension Workspace {
-    /// The remote `name` (nil: the default) and its object store.
-    package func remote(_ name: String?) throws -> (RemoteSettings, ObjectStore) {
-        let settings = try RemoteSettings.load(name, config: config, workspaceRoot: root)
-        let local = try WorkspaceConfig.load(Path.join(mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
-        return (settings, try settings.openStore(localConfig: local))
-    }
-
-    func objectSet(_ tracked: [Output]) throws -> ObjectSet {
-        var set = ObjectSet()
-        for t in tracked {
-            let h = t.hash
-            if !h.isDirectory {
-                set.files[h] = t.size
-                set.shownAs[h] = t.path
-                continue
-            }
-            if set.members[h] != nil { continue }
-            guard let m = try cache.manifest(h) else { set.unknownManifests.append(h); set.shownAs[h] = t.path; continue }
-            set.manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
-            set.shownAs[h] = t.path
-            var members: [ContentHash] = []
-            members.reserveCapacity(m.entries.count)
-            for e in m.entries {
-                let fh = ContentHash(e.digest)
-                members.append(fh)
-                set.files[fh] = e.size
-                if set.shownAs[fh] == nil { set.shownAs[fh] = t.path + "/" + e.path }
-            }
-            set.members[h] = members
-        }
-        return set
-    }
-
     /// `mlv push`: uploads the objects of the given tracked paths (default: all) that the remote
     /// lacks, files first and each directory's manifest after its files, so a manifest on the
     /// remote means its files are there. An interrupted push, run again, sends only the rest.
@@ -87,16 +33,15 @@ extension Workspace {
     ///
     /// `runCache`: also the run-cache entries whose objects are all in the cache, with those
     /// objects (each entry after its objects, so an entry on the remote means they are there).
-    package func push(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                     verify: Bool = false, runCache: Bool = false, cwd: String = FS.currentDirectory(),
-                     progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    package func push(_ selection: OutputSelection, remote name: String?, jobs: Int?, verify: Bool = false,
+                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
-            var set = try objectSet(try trackedPaths(targets, selection: selection, cwd: cwd))
-            let runs = runCache ? try localRunEntries().filter { try $0.outs.allSatisfy { try isCached($0.hash) } } : []
-            if !runs.isEmpty { set.formUnion(try objectSet(runOutputs(runs.map(\.outs)))) }
+            var set = try ReachableObjects(try selection.outputs(in: self), cache: cache)
+            let runs = selection.runCache ? try runCache.entries().filter { try $0.outs.allSatisfy { try isCached($0.hash) } } : []
+            if !runs.isEmpty { set.formUnion(try ReachableObjects(runs.flatMap(\.outputs), cache: cache)) }
             var result = try session.push(set, verify: verify)
-            if runCache { result.runEntries = try session.pushRunEntries(runs) }
+            if selection.runCache { result.runEntries = try session.pushRunEntries(runs) }
             return result
         }
     }
@@ -110,25 +55,44 @@ extension Workspace {
     /// `checkoutAbsent` (`mlv pull`): the files of tracked paths absent from the workspace are
     /// written as their objects arrive (see EarlyCheckout); the caller then runs the checkout,
     /// which writes whatever is still missing or different.
-    package func fetch(_ targets: [String] = [], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                      runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
-                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    package func fetch(_ selection: OutputSelection, remote name: String?, jobs: Int?,
+                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            try fetchHoldingLock(targets, remote: name, jobs: jobs, selection: selection, runCache: runCache,
-                                 checkoutAbsent: checkoutAbsent, cwd: cwd, progress: progress)
+            try fetch(selection, session: try RemoteSession(self, remote: name, jobs: jobs, progress: progress))
         }
     }
 
-    /// `fetch` for a caller that holds the workspace lock.
-    func fetchHoldingLock(_ targets: [String], remote name: String?, jobs: Int?, selection: RevisionSelection = .workspace,
-                          runCache: Bool = false, checkoutAbsent: Bool = false, cwd: String = FS.currentDirectory(),
-                          progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
+    /// `mlv pull`: fetch, writing the files of absent outputs as their objects arrive, then
+    /// checkout, all under one hold of the workspace lock. `fetched` hears of the fetch before the
+    /// checkout starts.
+    package func pull(_ selection: OutputSelection, remote name: String?, jobs: Int?, force: Bool,
+                      fetched: (TransferResult) -> Void = { _ in },
+                      progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> CheckoutResult {
+        try withLock {
+            let transfer = try fetch(selection, session: try RemoteSession(self, remote: name, jobs: jobs, progress: progress),
+                                     checkoutAbsent: true)
+            fetched(transfer)
+            let outputs = try self.outputs(for: selection.targets, cwd: selection.cwd).filter(\.cache)
+            var result = try restore(outputs, force: force, linker: linker(), progress: progress)
+            // Files written while downloading are found unchanged: they count as restored.
+            let early = min(transfer.checkedOutEarly, result.unchanged)
+            result.restored += early
+            result.unchanged -= early
+            if early > 0 { result.bytes = [result.bytes, transfer.checkedOutEarlyBytes].saturatingSum() }
+            return result
+        }
+    }
+
+    /// `fetch` through an open session, for a caller that holds the workspace lock.
+    /// `checkoutAbsent` (`pull`): the files of outputs absent from the workspace are written as
+    /// their objects arrive (see EarlyCheckout); the caller then runs the checkout, which writes
+    /// whatever is still missing or different.
+    func fetch(_ selection: OutputSelection, session: RemoteSession, checkoutAbsent: Bool = false) throws -> TransferResult {
         let start = MonotonicClock.monotonicSeconds()
-        let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
-        let tracked = try trackedPaths(targets, selection: selection, cwd: cwd)
-        let runs = runCache ? try session.fetchRunCache() : nil
+        let tracked = try selection.outputs(in: self)
+        let runs = selection.runCache ? try session.fetchRunCache() : nil
         if checkoutAbsent { try checkNotGitTracked(tracked.map(\.path)) }
-        let early = checkoutAbsent && selection == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
+        let early = checkoutAbsent && selection.revisions == .workspace ? EarlyCheckout(self, tracked: tracked) : nil
         defer { if early != nil { flushState() } }
         let outcome: FetchOutcome
         do {
@@ -192,15 +156,14 @@ extension Workspace {
     /// On S3, objects the remote's index objects name count as on the remote (`fromIndex` says
     /// how many) and the rest are asked of the remote; with `verify` every object is asked
     /// about, and index objects naming a missing one are dropped.
-    package func cloudStatus(_ targets: [String] = [], remote name: String?, jobs: Int?, verify: Bool = false,
-                            cwd: String = FS.currentDirectory()) throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
+    package func cloudStatus(_ selection: OutputSelection, remote name: String?, jobs: Int?, verify: Bool = false)
+        throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
         let session = try RemoteSession(self, remote: name, jobs: jobs)
-        let tracked = try transferTargets(targets, cwd: cwd)
-        let set = try objectSet(tracked)
+        let tracked = try selection.outputs(in: self)
+        let set = try ReachableObjects(tracked, cache: cache)
         var hint = try session.readHint()
         if !session.store.usesIndex { try session.store.check(forWriting: false) }
-        let all = Array(set.files.keys) + Array(set.manifests.keys) + set.unknownManifests
-        let (onRemote, fromIndex) = try session.presentOnRemote(all, hint: &hint, verify: verify)
+        let (onRemote, fromIndex) = try session.presentOnRemote(Array(set.all), hint: &hint, verify: verify)
         var out: [CloudStatus] = []
         var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
@@ -226,7 +189,7 @@ extension RemoteSession {
     typealias FetchOutcome = Workspace.FetchOutcome
 
     /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
-    func push(_ set: ObjectSet, verify: Bool) throws -> TransferResult {
+    func push(_ set: ReachableObjects, verify: Bool) throws -> TransferResult {
         let start = MonotonicClock.monotonicSeconds()
         var result = TransferResult(remote: settings.name)
         // The index listing proves the bucket and the credentials as `check` would.
@@ -277,7 +240,7 @@ extension RemoteSession {
         var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
         var missingHashes = Set<ContentHash>()
         let lock = Lock()
-        var set = try ws.objectSet(tracked)
+        var set = try ReachableObjects(tracked, cache: cache)
         if !set.unknownManifests.isEmpty || set.files.keys.contains(where: { !cache.contains($0) }) {
             try store.check(forWriting: false)
         }
@@ -344,7 +307,7 @@ extension RemoteSession {
                 throw RemoteError.invalidManifest(remote: self.settings.name, object: "\(h.short)….dir", reason: e.reason)
             }
         }
-        if !manifestsToGet.isEmpty { set = try ws.objectSet(tracked) }
+        if !manifestsToGet.isEmpty { set = try ReachableObjects(tracked, cache: cache) }
         early?.plan()
         let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
         outcome.result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count

@@ -30,61 +30,61 @@ struct RunEntryName: Hashable, Sendable {
 struct RunEntry: Sendable {
     var id: RunEntryName
     var outs: [Lockfile.Entry]
+
+    /// Its outs as outputs (for reachability and fetching).
+    var outputs: [Output] { RunCache.outputs(outs) }
 }
 
-extension Workspace {
-    static let runEntryLimit = (1 << 20) - 1
+extension RunCache {
+    static let entryLimit = (1 << 20) - 1
     /// Run-cache entries read or listed at most.
-    static let runEntriesMax = 1_000_000
+    static let entriesMax = 1_000_000
 
-    var runCacheRoot: String { Path.join(cache.root, "runs") }
+    func path(_ id: RunEntryName) -> String { root + "/" + id.relative }
 
-    func runEntryPath(_ id: RunEntryName) -> String { runCacheRoot + "/" + id.relative }
+    /// An entry's outs as outputs recorded by the run-cache.
+    static func outputs(_ outs: [Lockfile.Entry]) -> [Output] {
+        outs.map { Output(path: $0.path, hash: $0.hash, size: $0.size, fileCount: $0.fileCount, record: .runCache) }
+    }
 
     /// The entry's bytes if they hash to its name and parse as an entry of some stage (every
     /// out a safe workspace path); nil for anything else.
-    static func checkedRunEntry(_ bytes: [UInt8], _ id: RunEntryName) -> [Lockfile.Entry]? {
-        guard bytes.count <= runEntryLimit, SHA256Hasher.hex(bytes) == id.name else { return nil }
-        return RunCache.parse(bytes, declared: nil)
+    static func checked(_ bytes: [UInt8], _ id: RunEntryName) -> [Lockfile.Entry]? {
+        guard bytes.count <= entryLimit, SHA256Hasher.hex(bytes) == id.name else { return nil }
+        return parse(bytes, declared: nil)
     }
 
-    /// The local run-cache's entries that check out (see `checkedRunEntry`).
-    func localRunEntries() throws -> [RunEntry] {
+    /// Every entry that checks out (see `checked`).
+    func entries() throws -> [RunEntry] {
         var out: [RunEntry] = []
-        guard FS.isDirectory(runCacheRoot) else { return [] }
-        for a in try FS.list(runCacheRoot) where a.kind == .directory && a.name.utf8.count == 2 {
-            for b in try FS.list(runCacheRoot + "/" + a.name) where b.kind == .directory {
-                for c in try FS.list(runCacheRoot + "/" + a.name + "/" + b.name) where c.kind == .file {
-                    guard out.count < Self.runEntriesMax, let id = RunEntryName(key: a.name + b.name, name: c.name),
-                          let bytes = try? UntrustedFile.bytes(runEntryPath(id), shownAs: c.name, limit: Self.runEntryLimit, followSymlinks: false),
-                          let outs = Self.checkedRunEntry(bytes, id) else { continue }
+        guard FS.isDirectory(root) else { return [] }
+        for a in try FS.list(root) where a.kind == .directory && a.name.utf8.count == 2 {
+            for b in try FS.list(root + "/" + a.name) where b.kind == .directory {
+                for c in try FS.list(root + "/" + a.name + "/" + b.name) where c.kind == .file {
+                    guard out.count < Self.entriesMax, let id = RunEntryName(key: a.name + b.name, name: c.name),
+                          let bytes = try? UntrustedFile.bytes(path(id), shownAs: c.name, limit: Self.entryLimit, followSymlinks: false),
+                          let outs = Self.checked(bytes, id) else { continue }
                     out.append(RunEntry(id: id, outs: outs))
                 }
             }
         }
         return out
     }
+}
 
-    /// Run-cache outs as outputs (for `objectSet` and `fetchObjects`).
-    func runOutputs(_ outs: [[Lockfile.Entry]]) -> [Output] {
-        outs.joined().map { Output(path: $0.path, hash: $0.hash, size: $0.size, fileCount: $0.fileCount, record: .runCache) }
-    }
-
-    /// For `repro --pull`: the objects of one run-cache entry's outs, from the remote (nil: the
-    /// default). The caller holds the workspace lock. Objects the remote lacks stay missing.
-    func fetchRunOutputs(_ outs: [Lockfile.Entry], remote name: String?) throws {
-        _ = try RemoteSession(self, remote: name, jobs: nil).fetchObjects(runOutputs([outs])).get()
-    }
+extension Workspace {
+    /// The workspace's run-cache (`.mlv/cache/runs`).
+    var runCache: RunCache { RunCache(root: Path.join(cache.root, "runs")) }
 }
 
 extension RemoteSession {
     /// The entries the remote lacks, uploaded (their objects must be there already); returns how many.
     func pushRunEntries(_ entries: [RunEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
-        let there = Set(try store.listSide("runs", limit: Workspace.runEntriesMax))
+        let there = Set(try store.listSide("runs", limit: RunCache.entriesMax))
         let todo = entries.filter { !there.contains($0.id.relative) }
         try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
-            let bytes = try UntrustedFile.bytes(ws.runEntryPath(todo[i].id), shownAs: todo[i].id.name, limit: Workspace.runEntryLimit, followSymlinks: false)
+            let bytes = try UntrustedFile.bytes(ws.runCache.path(todo[i].id), shownAs: todo[i].id.name, limit: RunCache.entryLimit, followSymlinks: false)
             try store.putSide("runs/" + todo[i].id.relative, bytes)
         }
         return todo.count
@@ -95,18 +95,18 @@ extension RemoteSession {
     /// its outs are a stage's declared outs is checked again when `repro` uses it). Returns
     /// how many were kept and how many refused.
     func fetchRunEntries() throws -> (kept: Int, refused: Int) {
-        let listed = try store.listSide("runs", limit: Workspace.runEntriesMax)
+        let listed = try store.listSide("runs", limit: RunCache.entriesMax)
         var refused = listed.filter { RunEntryName(relative: $0) == nil && !Path.base($0).hasPrefix(".") }.count
-        let todo = listed.compactMap(RunEntryName.init(relative:)).filter { !FS.exists(ws.runEntryPath($0)) }
+        let todo = listed.compactMap(RunEntryName.init(relative:)).filter { !FS.exists(ws.runCache.path($0)) }
         let lock = Lock()
         var kept = 0
         try Parallel.forEachOnThreads(count: todo.count, workers: max(1, jobs)) { i in
             let id = todo[i]
-            guard let bytes = try store.getSide("runs/" + id.relative, limit: Workspace.runEntryLimit), Workspace.checkedRunEntry(bytes, id) != nil else {
+            guard let bytes = try store.getSide("runs/" + id.relative, limit: RunCache.entryLimit), RunCache.checked(bytes, id) != nil else {
                 lock.lock(); refused += 1; lock.unlock()
                 return
             }
-            let dest = ws.runEntryPath(id)
+            let dest = ws.runCache.path(id)
             try FS.makeDirectories(Path.parent(dest))
             try AtomicFile.write(bytes, to: dest, mode: 0o444)
             lock.lock(); kept += 1; lock.unlock()
@@ -119,14 +119,14 @@ extension RemoteSession {
     /// entries that are not mlv's are left alone.
     func runEntries(naming removed: Set<ContentHash>) throws -> [RunEntryName] {
         guard !removed.isEmpty else { return [] }
-        let ids = try store.listSide("runs", limit: Workspace.runEntriesMax).compactMap(RunEntryName.init(relative:))
+        let ids = try store.listSide("runs", limit: RunCache.entriesMax).compactMap(RunEntryName.init(relative:))
         let lock = Lock()
         var out: [RunEntryName] = []
         try Parallel.forEachOnThreads(count: ids.count, workers: max(1, min(jobs, 16))) { i in
             let id = ids[i]
-            let local = try? UntrustedFile.bytes(ws.runEntryPath(id), shownAs: id.name, limit: Workspace.runEntryLimit, followSymlinks: false)
-            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: Workspace.runEntryLimit),
-                  let outs = Workspace.checkedRunEntry(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
+            let local = try? UntrustedFile.bytes(ws.runCache.path(id), shownAs: id.name, limit: RunCache.entryLimit, followSymlinks: false)
+            guard let bytes = try local ?? store.getSide("runs/" + id.relative, limit: RunCache.entryLimit),
+                  let outs = RunCache.checked(bytes, id), outs.contains(where: { removed.contains($0.hash) }) else { return }
             lock.lock(); out.append(id); lock.unlock()
         }
         return out.sorted { $0.relative < $1.relative }
@@ -137,8 +137,8 @@ extension RemoteSession {
     /// (`repro` uses only entries whose objects are all cached); a corrupted object is an error.
     func fetchRunCache() throws -> TransferResult {
         let (kept, refused) = try fetchRunEntries()
-        let incomplete = try ws.localRunEntries().filter { try !$0.outs.allSatisfy { try ws.isCached($0.hash) } }
-        var outcome = try fetchObjects(ws.runOutputs(incomplete.map(\.outs)))
+        let incomplete = try ws.runCache.entries().filter { try !$0.outs.allSatisfy { try ws.isCached($0.hash) } }
+        var outcome = try fetchObjects(incomplete.flatMap(\.outputs))
         outcome.missing = []
         var result = try outcome.get()
         result.failed = 0
@@ -153,9 +153,9 @@ extension Reproducer {
     /// With `repro --pull`: fetches the entry's objects from the remote; true when they are all
     /// cached then. Any failure (the remote lacks one, the network) leaves the stage to run.
     func fetchedFromRemote(_ entry: [Lockfile.Entry]) -> Bool {
-        guard options.pull else { return false }
+        guard let session = remoteSession else { return false }
         do {
-            try ws.fetchRunOutputs(entry, remote: options.remote)
+            _ = try session.fetchObjects(RunCache.outputs(entry)).get()
             return try entry.allSatisfy { try ws.isCached($0.hash) }
         } catch {
             return false

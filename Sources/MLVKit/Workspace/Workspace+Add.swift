@@ -46,7 +46,7 @@ extension Workspace {
         try checkCanCommit(options.message)
         return try withLock {
             let plans = try rels.map { try plan($0.0, shownAs: $0.1) }
-            let recorded = plans.map { p in try? loadPointer(Workspace.pointerPath(for: p.path)) }
+            let recorded = plans.map { p in try? loadPointer(p.path + PointerFile.suffix) }
             return try track(plans, recorded: recorded, options: options)
         }
     }
@@ -159,7 +159,7 @@ extension Workspace {
             let pointer = PointerFile(path: Path.base(plan.path), hash: r.hash, size: r.size, fileCount: r.fileCount)
             result.files += plan.files.count
             result.bytes += pointer.size
-            let pointerRel = Workspace.pointerPath(for: plan.path)
+            let pointerRel = plan.path + PointerFile.suffix
             let existing = try? loadPointer(pointerRel)
             if existing?.content == ContentRecord(path: plan.path, hash: r.hash, size: r.size, fileCount: r.fileCount) {
                 result.unchanged.append(plan.path)
@@ -168,7 +168,7 @@ extension Workspace {
                 result.changed.append(plan.path)
                 toStage.append(pointerRel)
             }
-            if let ignore = try ensureGitignored(plan.path) { toStage.append(ignore) }
+            if let ignore = try ensureGitignored(all: [plan.path]).first { toStage.append(ignore) }
         }
         if !toStage.isEmpty || options.message != nil {
             result.commit = try stageAndCommit(toStage, message: toStage.isEmpty ? nil : options.message)

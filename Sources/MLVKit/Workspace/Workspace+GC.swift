@@ -11,39 +11,13 @@ package struct GCResult: Sendable {
 }
 
 extension Workspace {
-    /// Every object the current outputs need (their hashes and, for folders, their files):
-    /// pointer data, and the outs `pipeline.lock` records except `cache: false` ones the cache
-    /// never held. A folder whose manifest is missing or cannot be read makes the whole set
-    /// unknowable: that is an error naming every such folder, never a smaller set.
-    func referencedObjects() throws -> Set<ContentHash> {
-        var keep = Set<ContentHash>()
-        var unreadable: [String] = []
-        var reason = ""
-        let recorded = try outputs(lenientPipeline: true).filter { $0.cache || cache.contains($0.hash) }
-        for (target, hash) in recorded.map({ ($0.path, $0.hash) }) {
-            keep.insert(hash)
-            guard hash.isDirectory else { continue }
-            do {
-                guard let m = try cache.manifest(hash) else {
-                    unreadable.append(target)
-                    if reason.isEmpty { reason = "'\(target)': manifest \(hash.short)… is not in the cache" }
-                    continue
-                }
-                for e in m.entries { keep.insert(ContentHash(e.digest)) }
-            } catch let e as UserFacingError {
-                unreadable.append(target)
-                if reason.isEmpty { reason = e.message }
-            }
-        }
-        if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
-        return keep
-    }
-
-    /// `mlv gc --workspace`: removes cache objects no current pointer references
-    /// (only counts them unless `force`).
-    package func gc(force: Bool) throws -> GCResult {
+    /// `mlv gc`: removes cache objects that no output of `selection` reaches (only counts them
+    /// unless `force`). The workspace part keeps every out the lock records, declared or not;
+    /// `--rev`/`--all-commits`/… keep the data committed there too. A folder whose manifest is
+    /// missing or cannot be read makes the set unknowable: an error, never a smaller set.
+    package func gc(_ selection: OutputSelection, force: Bool) throws -> GCResult {
         try withLock {
-            let keep = try referencedObjects()
+            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true).all
             var result = GCResult(dryRun: !force)
             for h in try cache.allObjects() {
                 if keep.contains(h) { result.kept += 1; continue }

@@ -1,20 +1,11 @@
 import MLVGit
 import MLVSupport
 
-extension Workspace {
-    /// Adds `/name` to the `.gitignore` beside a tracked path; returns that file (workspace-relative)
-    /// when it changed.
-    func ensureGitignored(_ target: String) throws -> String? {
-        try ensureGitignored(all: [target]).first
-    }
-
+extension WorkspacePath {
     /// The `.gitignore` line that ignores `name` in its folder, with git's pattern characters
-    /// escaped. A name with a CR, LF or NUL byte would become two lines (ignoring some other
-    /// name everywhere): refused, whatever let it get this far.
-    static func gitignoreLine(_ name: String) throws -> String {
-        guard !WorkspacePath.hasLineBreakOrNUL(name) else {
-            throw WorkspaceError.unsafeName(path: WorkspacePath.escapingLineBreaks(name), reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
-        }
+    /// escaped. Only from a validated path: a name with a CR, LF or NUL byte would become two
+    /// lines (ignoring some other name everywhere).
+    var gitignoreLine: String {
         var out = "/"
         for (i, c) in name.enumerated() {
             if "*?[]\\".contains(c) || (i == 0 && (c == "#" || c == "!")) { out.append("\\") }
@@ -23,7 +14,9 @@ extension Workspace {
         if out.hasSuffix(" ") { out.removeLast(); out += "\\ " }
         return out
     }
+}
 
+extension Workspace {
     /// The files `-m` commits besides those the command changed, when they are staged.
     static let ownFiles = [".mlv/config.yaml", ".mlv/.gitignore", ".gitattributes", "pipeline.yaml", "params.yaml"]
 

@@ -41,8 +41,14 @@ extension Workspace {
     /// `ensureGitignored` for many paths, reading and writing each `.gitignore` once; the
     /// changed files (workspace-relative).
     func ensureGitignored(all targets: [String]) throws -> [String] {
-        var byFolder: [String: [String]] = [:]
-        for t in targets { byFolder[Path.parent(t), default: []].append(Path.base(t)) }
+        var byFolder: [String: [WorkspacePath]] = [:]
+        for t in targets {
+            let path: WorkspacePath
+            do { path = try WorkspacePath(validating: t) } catch {
+                throw WorkspaceError.unsafeName(path: WorkspacePath.escapingLineBreaks(t), reason: WorkspaceError.untrackableName)
+            }
+            byFolder[path.parent, default: []].append(path)
+        }
         var changed: [String] = []
         for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
             let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
@@ -51,7 +57,7 @@ extension Workspace {
             var present = Set(text.split(separator: "\n").map(String.init))
             var added = false
             for name in names {
-                let entry = try Workspace.gitignoreLine(name)
+                let entry = name.gitignoreLine
                 guard present.insert(entry).inserted else { continue }
                 if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
                 text += entry + "\n"

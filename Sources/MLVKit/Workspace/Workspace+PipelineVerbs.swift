@@ -19,6 +19,15 @@ extension Workspace {
         return try withLock { try Reproducer(workspace: self, options: options, events: { _ in }).commitSelected(skipIncomplete: names.isEmpty) }
     }
 
+}
+
+/// Read-only views of the pipeline, at the workspace or at git revisions: its stages, DAG and
+/// artifacts, the params and metrics tables, the plots.
+package struct PipelineView {
+    package let ws: Workspace
+    package init(_ ws: Workspace) { self.ws = ws }
+    var root: String { ws.root }
+
     /// The names of the stages in pipeline.yaml (empty without one).
     package func stageNames() throws -> [String] {
         try PipelineFile.load(root: root)?.stages.map(\.name) ?? []
@@ -32,11 +41,11 @@ package struct PipelineDAG: Sendable {
     package var edges: [(from: String, to: String)]
 }
 
-extension Workspace {
+extension PipelineView {
     /// The stages (those named and their upstream, or all) and the edges between them.
     package func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
-        let graph = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.path))
+        let graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
         let chosen = try graph.selection(targets)
         let set = Set(chosen)
         var edges: [(from: String, to: String)] = []
@@ -53,7 +62,7 @@ extension Workspace {
     }
 }
 
-extension Workspace {
+extension PipelineView {
     /// `mlv artifacts list`: the artifacts pipeline.yaml declares.
     package func artifacts() throws -> [PipelineFile.Artifact] {
         try PipelineFile.load(root: root)?.artifacts ?? []

@@ -9,9 +9,14 @@ extension Workspace {
         let text = try UntrustedFile.readText(absolute(pointerPath), shownAs: pointerPath, what: "a pointer file")
         let pointer = try PointerFile.parse(text, file: pointerPath)
         let target = Path.join(Path.parent(pointerPath), pointer.path)
-        guard Path.normalize(target) == target, WorkspacePath.isSafeRelative(target)
-        else { throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path) }
-        if let part = WorkspacePath.protectedComponent(in: target) { throw WorkspaceError.protectedPath(path: target, component: part) }
+        guard Path.normalize(target) == target else { throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path) }
+        do {
+            _ = try WorkspacePath(validating: target)
+        } catch .protected(let part) {
+            throw WorkspaceError.protectedPath(path: target, component: part)
+        } catch {
+            throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
+        }
         do {
             try checkNoSymlinkEscape(target, shownAs: target)
             if let st = try FS.status(absolute(target)), st.kind == .symlink, !pointsIntoCache(absolute(target)) {
@@ -87,7 +92,7 @@ extension Workspace {
     func trackingParent(of rel: String) -> String? {
         var dir = Path.parent(rel)
         while dir != "." {
-            if FS.exists(absolute(Workspace.pointerPath(for: dir))) { return dir }
+            if FS.exists(absolute(dir + PointerFile.suffix)) { return dir }
             dir = Path.parent(dir)
         }
         return nil

@@ -149,10 +149,15 @@ package final class Workspace {
         let first = rel.split(separator: "/").first.map(String.init) ?? rel
         if first == ".mlv" { throw WorkspaceError.insideMLVDirectory(path: argument) }
         if first == ".git" { throw WorkspaceError.outsideWorkspace(path: argument) }
-        if let part = WorkspacePath.protectedComponent(in: rel) { throw WorkspaceError.protectedPath(path: argument, component: part) }
-        if argument.unicodeScalars.contains("\u{FFFD}") || WorkspacePath.hasLineBreakOrNUL(rel) {
-            let shown = WorkspacePath.escapingLineBreaks(argument)
-            throw WorkspaceError.unsafeName(path: shown, reason: "has a name mlv cannot track (not valid UTF-8, or a line break)")
+        do {
+            _ = try WorkspacePath(validating: rel)
+        } catch .protected(let part) {
+            throw WorkspaceError.protectedPath(path: argument, component: part)
+        } catch {
+            throw WorkspaceError.unsafeName(path: WorkspacePath.escapingLineBreaks(argument), reason: WorkspaceError.untrackableName)
+        }
+        if argument.unicodeScalars.contains("\u{FFFD}") {
+            throw WorkspaceError.unsafeName(path: argument, reason: WorkspaceError.untrackableName)
         }
         try checkNoSymlinkEscape(rel, shownAs: argument)
         return rel
@@ -176,7 +181,4 @@ package final class Workspace {
         guard let inside = Path.relative(real, to: root) else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
         if let part = WorkspacePath.protectedComponent(in: inside) { throw WorkspaceError.protectedPath(path: shownAs, component: part) }
     }
-
-    /// The pointer file path for a tracked path.
-    static func pointerPath(for target: String) -> String { target + PointerFile.suffix }
 }

@@ -35,6 +35,8 @@ package enum WorkspaceError: UserFacingError, Equatable {
     case folderSwapped(path: String)
 
     /// What every refusal of a `.git` / `.mlv` path says.
+    /// Why a path given to mlv cannot be tracked.
+    static let untrackableName = "has a name mlv cannot track (not valid UTF-8, or a line break)"
     package static let protectedHint = "a tracked path may not be or contain a .git or .mlv folder (in any letter case)"
 
     package var message: String {

@@ -1,0 +1,140 @@
+@testable import MLVKit
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// One selection, one reachability, one checkout plan: what `OutputSelection` resolves to at
+/// the workspace and at git revisions, which objects `ReachableObjects` finds (and refuses to
+/// guess), what gc keeps, and what `CheckoutPlan` decides before a file is touched. Library
+/// calls on a real workspace and real git, no mlv process for the parts under test.
+@Suite struct ReachabilityTests {
+    /// A committed workspace: `model.bin` and a folder `data` of 3 files, then `model.bin`
+    /// changed and committed again (two commits, two versions of the model).
+    func history() throws -> (TestWorkspace, Workspace, old: ContentHash, new: ContentHash) {
+        let ws = try TestWorkspace()
+        try ws.gen(["model.bin": "weights v1", "data/a": "a", "data/b": "b", "data/c/d": "d"])
+        #expect(try ws.mlv(["add", "model.bin", "data"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        #expect(try ws.git(["commit", "-qm", "v1"]).status == 0)
+        let w = try Workspace.open(from: ws.root)
+        let old = try w.loadPointer("model.bin.mlv").hash
+        try ws.gen(["model.bin": "weights v2"])
+        #expect(try ws.mlv(["commit"]).status == 0)
+        #expect(try ws.git(["commit", "-qam", "v2"]).status == 0)
+        let new = try w.loadPointer("model.bin.mlv").hash
+        #expect(old != new)
+        return (ws, w, old, new)
+    }
+
+    @Test func aSelectionResolvesTheWorkspaceOrCommittedRecords() throws {
+        let (ws, w, old, new) = try history()
+        defer { withExtendedLifetime(ws) {} }
+        let here = try OutputSelection.workspace(at: w.root).outputs(in: w)
+        #expect(here.map(\.path).sorted() == ["data", "model.bin"])
+        #expect(here.first { $0.path == "model.bin" }?.hash == new)
+
+        let before = try OutputSelection(revisions: .revisions(["HEAD~1"]), cwd: w.root).outputs(in: w)
+        #expect(before.first { $0.path == "model.bin" }?.hash == old)
+        #expect(before.first { $0.path == "model.bin" }?.record == .pointer(file: "model.bin.mlv"))
+
+        // Every commit and the workspace: each record once, both models.
+        let all = try OutputSelection(revisions: .allCommits, cwd: w.root).outputs(in: w)
+        #expect(Set(all.filter { $0.path == "model.bin" }.map(\.hash)) == [old, new])
+        #expect(Set(all.filter { $0.path == "data" }.map(\.hash)).count == 1)
+
+        // Paths narrow it, at revisions as in the workspace.
+        let narrowed = try OutputSelection(["data"], revisions: .revisions(["HEAD", "HEAD~1"]), cwd: w.root).outputs(in: w)
+        #expect(narrowed.map(\.path) == ["data"])
+    }
+
+    @Test func reachableObjectsListAFoldersFilesAndNameAManifestTheCacheLacks() throws {
+        let (ws, w, _, new) = try history()
+        let outputs = try OutputSelection.workspace(at: w.root).outputs(in: w)
+        let set = try ReachableObjects(outputs, cache: w.cache)
+        let folder = try #require(outputs.first { $0.path == "data" }?.hash)
+        #expect(set.files.count == 4 && set.manifests.keys.sorted { $0.digest < $1.digest } == [folder])
+        #expect(set.members[folder]?.count == 3 && set.unknownManifests.isEmpty)
+        #expect(set.files[new] == 10 && set.all.count == 5)
+
+        // Without the manifest the folder's files are unknown: a fetch gets it first, gc refuses.
+        try FS.remove(w.cache.path(folder))
+        let partial = try ReachableObjects(outputs, cache: w.cache)
+        #expect(partial.unknownManifests == [folder] && partial.unknownPaths == ["data"] && partial.files.count == 1)
+        #expect(throws: WorkspaceError.unreadableManifests(paths: ["data"], reason: "'data': manifest \(folder.short)… is not in the cache")) {
+            _ = try ReachableObjects(outputs, cache: w.cache, complete: true)
+        }
+        let before = try ws.cacheObjects()
+        #expect(throws: WorkspaceError.self) { _ = try w.gc(.workspace(at: w.root), force: true) }
+        #expect(try ws.cacheObjects() == before)
+    }
+
+    @Test func gcKeepsWhatTheChosenRevisionsReach() throws {
+        let (ws, w, old, new) = try history()
+        defer { withExtendedLifetime(ws) {} }
+        // The workspace alone: the first model goes.
+        let dry = try w.gc(.workspace(at: w.root), force: false)
+        #expect(dry.removed == 1 && dry.kept == 5 && dry.dryRun)
+        // Every commit: nothing goes.
+        let keepAll = try w.gc(OutputSelection(revisions: .allCommits, cwd: w.root), force: true)
+        #expect(keepAll.removed == 0 && w.cache.contains(old))
+        _ = try w.gc(OutputSelection(revisions: .revisions(["HEAD"]), cwd: w.root), force: true)
+        #expect(!w.cache.contains(old) && w.cache.contains(new))
+
+        // The command line says the same.
+        try ws.gen(["model.bin": "weights v3"])
+        #expect(try ws.mlv(["commit"]).status == 0)
+        let cli = try ws.mlv(["gc", "--all-commits", "-f"])
+        #expect(cli.status == 0 && cli.stdout.hasPrefix("removed 0 objects"), "\(cli)")
+        #expect(w.cache.contains(new))
+        let refused = try ws.mlv(["gc"])
+        #expect(refused.status != 0 && refused.stderr.contains("choose what to keep"), "\(refused)")
+    }
+
+    @Test func aCheckoutPlanIsDecidedBeforeAnyFileIsTouched() throws {
+        let (ws, w, _, new) = try history()
+        let outputs = try OutputSelection.workspace(at: w.root).outputs(in: w)
+        // Everything matches: nothing to do.
+        let clean = try CheckoutPlan(outputs, in: w, force: false)
+        #expect(clean.actions.isEmpty && clean.unchanged == 4 && clean.missing.isEmpty && clean.unsaved.isEmpty)
+
+        // An absent folder is every file of it, each in its folder; a change the cache lacks is
+        // unsaved (and with force, planned over).
+        try FS.removeTree(ws.path("data"))
+        try ws.gen(["model.bin": "not in the cache"])
+        let plan = try CheckoutPlan(outputs, in: w, force: false)
+        #expect(plan.unsaved == ["model.bin"])
+        let writes = plan.actions.map(\.action).filter { $0.digest != nil }.map { "\($0.folder)|\($0.name)" }.sorted()
+        #expect(writes == ["data/c|d", "data|a", "data|b", ".|model.bin"].sorted())
+        #expect(try CheckoutPlan(outputs, in: w, force: true).unsaved.isEmpty)
+
+        // Objects the cache lacks are missing, unless they are arriving (pull's early writes).
+        try FS.remove(ws.path("model.bin"))
+        try FS.remove(w.cache.path(new))
+        #expect(try CheckoutPlan(outputs, in: w, force: false).missing.map(\.0) == ["model.bin"])
+        let arriving = try CheckoutPlan(outputs, in: w, force: false, arriving: true)
+        #expect(arriving.missing.isEmpty && arriving.actions.count == 4)
+        #expect(arriving.places.values.map { "\($0.folder)|\($0.name)" }.sorted() == [".|data", ".|model.bin"])
+    }
+
+    @Test func workspacePathsAreValidatedOnceByTheirBytes() throws {
+        #expect(try WorkspacePath(validating: "a/b c.txt").name == "b c.txt")
+        #expect(try WorkspacePath(validating: "a/b c.txt").parent == "a")
+        #expect(try WorkspacePath(validating: "top").parent == ".")
+        #expect(throws: WorkspacePath.Invalid.lineBreak) { _ = try WorkspacePath(validating: "e\r\nf") }
+        #expect(throws: WorkspacePath.Invalid.lineBreak) { _ = try WorkspacePath(validating: "d/e\nf") }
+        #expect(try WorkspacePath(validating: "d/e\r\nf", allowingLineBreaks: true).name == "e\r\nf")
+        for bad in ["", "/abs", "a//b", "a/./b", "../x", "a/..", "a/", "x\u{0}y"] {
+            #expect(throws: WorkspacePath.Invalid.unsafe, "\(bad.debugDescription)") { _ = try WorkspacePath(validating: bad) }
+        }
+        #expect(throws: WorkspacePath.Invalid.protected(component: ".Git.")) { _ = try WorkspacePath(validating: "x/.Git./hooks") }
+        // The .gitignore line comes from a validated path: one line, git's pattern characters escaped.
+        #expect(try WorkspacePath(validating: "d/#a[1]*.bin ").gitignoreLine == "/\\#a\\[1\\]\\*.bin\\ ")
+        #expect(try WorkspacePath(validating: "!x").gitignoreLine == "/\\!x")
+    }
+
+    @Test func theDefaultWorkerCountReadsTheEnvironmentItIsGiven() {
+        #expect(Parallel.workers(environment: { $0 == "MLV_JOBS" ? "3" : nil }) == 3)
+        #expect(Parallel.workers(environment: { _ in "0" }) == Parallel.availableCPUs)
+        #expect(Parallel.workers(environment: { _ in nil }) == Parallel.availableCPUs)
+    }
+}
