@@ -21,7 +21,7 @@ struct RevisionReader {
     }
 
     func checkRevision(_ revision: String) throws {
-        guard let git else { throw WorkspaceError.commitNeedsGit }
+        guard let git else { throw WorkspaceError.revisionsNeedGit }
         _ = try git.resolve(revision)
     }
 

@@ -26,6 +26,9 @@ package struct OutputSelection: Sendable, Equatable {
     /// Run-cache entries too (push: the local entries whose objects are all cached; fetch: the
     /// remote's entries, then the objects of every local entry that lacks some).
     package var runCache: Bool
+    /// Every out the lock records, `cache: false` and `push: false` ones too (`diff`: what is
+    /// recorded, not what may move).
+    package var everyOut = false
     package var cwd: String
 
     package init(_ targets: [String] = [], revisions: RevisionSelection = .workspace, runCache: Bool = false,
@@ -51,10 +54,10 @@ package struct OutputSelection: Sendable, Equatable {
         case .revisions(let revs):
             return try committed(revs, ws)
         case .allCommits:
-            guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
+            guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
             return try committed(try git.allCommits(), ws) + (try workspaceOutputs(ws))
         case .refTips(let branches, let tags):
-            guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
+            guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
             var tips: [String] = []
             if branches { tips += try git.tipCommits(matching: "refs/heads/*") }
             if tags { tips += try git.tipCommits(matching: "refs/tags/*").filter { !tips.contains($0) } }
@@ -111,7 +114,7 @@ package struct OutputSelection: Sendable, Equatable {
 
     /// The pointer data and cached lock outs committed at `revisions`.
     private func committed(_ revisions: [String], _ ws: Workspace) throws -> [Output] {
-        guard let git = try ws.git() else { throw WorkspaceError.commitNeedsGit }
+        guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
         // The workspace may be a folder inside the repository.
         guard let inRepo = Path.relative(ws.root, to: git.workdir) else { return [] }
         let prefix = inRepo == "." ? "" : inRepo + "/"
@@ -120,7 +123,7 @@ package struct OutputSelection: Sendable, Equatable {
         var seen = Set<String>()   // "record \0 path \0 hash": the same record in many commits counts once
         var out: [Output] = []
         // Outs the current pipeline marks `cache: false` or `push: false` stay local.
-        let local = Set((try PipelineFile.load(root: ws.root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
+        let local = everyOut ? [] : Set((try PipelineFile.load(root: ws.root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         for rev in revisions {
             let commit = try git.resolve(rev)
             let at = rev == commit ? String(commit.prefix(8)) : rev

@@ -26,6 +26,7 @@ package enum WorkspaceError: UserFacingError, Equatable {
     case invalidConfigValue(key: String, value: String, expected: String)
     case missingConfigKey(String)
     case commitNeedsGit
+    case revisionsNeedGit
     case noTargets(command: String)
     case protectedPath(path: String, component: String)
     case hiddenPointerFolder(path: String, folder: String)
@@ -67,6 +68,7 @@ package enum WorkspaceError: UserFacingError, Equatable {
         case .invalidConfigValue(let k, let v, let e): return "invalid value '\(v)' for '\(k)': expected \(e)"
         case .missingConfigKey(let k): return "config key '\(k)' is not set"
         case .commitNeedsGit: return "-m needs a git repository, and this workspace was initialised with --no-git"
+        case .revisionsNeedGit: return "revisions are read from git, and this workspace is not in a git repository"
         case .noTargets(let c): return "nothing to \(c)"
         case .protectedPath(let p, let c): return "'\(p)' reaches '\(c)', which mlv never writes"
         case .hiddenPointerFolder(let p, let f): return "'\(p)' is inside '\(f)', a folder mlv does not search for pointer files"
@@ -96,6 +98,7 @@ package enum WorkspaceError: UserFacingError, Equatable {
         case .pointerPathEscapes: return "a pointer's path must be relative to its folder, without '..' or symbolic links leading out"
         case .unknownConfigKey(_, let h): return h
         case .commitNeedsGit: return "run `git init` and `mlv init --force`, or drop -m"
+        case .revisionsNeedGit: return "run `git init` and commit, then compare or transfer by revision"
         case .protectedPath: return Self.protectedHint
         case .hiddenPointerFolder: return "status, checkout and gc would not see its pointer: move it to a folder whose name does not start with '.' (nor node_modules, __pycache__)"
         case .unreadableManifests: return "restore the manifests with `mlv pull` (or re-add the folders), then run gc again"

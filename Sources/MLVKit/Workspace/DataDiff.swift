@@ -1,0 +1,180 @@
+import MLVSupport
+
+/// `mlv diff`: the tracked files added, deleted, modified and renamed between two revisions, or
+/// a revision and the workspace, inside tracked folders too (manifest against manifest). Folders
+/// are entries of their own, their paths ending in "/", as DVC prints them.
+package struct DataDiff: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
+        package var path: String
+        /// The content on the old side and on the new (nil: absent there).
+        package var old: ContentHash?
+        package var new: ContentHash?
+        package var isFolder: Bool { path.hasSuffix("/") }
+    }
+    package struct Rename: Sendable, Equatable {
+        package var old: String
+        package var new: String
+        package var hash: ContentHash
+    }
+
+    package var added: [Entry] = []
+    package var deleted: [Entry] = []
+    package var modified: [Entry] = []
+    package var renamed: [Rename] = []
+    /// Folders whose manifest the cache lacks on some side: compared as a whole only.
+    package var notInCache: [Entry] = []
+
+    package var isEmpty: Bool { added.isEmpty && deleted.isEmpty && modified.isEmpty && renamed.isEmpty && notInCache.isEmpty }
+
+    /// One side's tracked content: each output's hash and, for a folder, its files when known.
+    struct Side {
+        struct Node {
+            var hash: ContentHash?
+            var isFolder: Bool
+            /// A folder's files (path inside it → digest); nil when its manifest is not in the cache.
+            var files: [String: Digest]?
+        }
+        var nodes: [String: Node] = [:]
+    }
+
+    /// Compares two sides, paths limited to `within` (workspace-relative; none: all).
+    static func compare(_ a: Side, _ b: Side, within: [String]) -> DataDiff {
+        var d = DataDiff()
+        func wanted(_ path: String) -> Bool {
+            let bare = path.hasSuffix("/") ? String(path.dropLast()) : path
+            return within.isEmpty || within.contains { bare == $0 || bare.hasPrefix($0 + "/") }
+        }
+        func add(_ list: inout [Entry], _ e: Entry) { if wanted(e.path) { list.append(e) } }
+        /// Every file of a node, as entries of `path`.
+        func files(_ path: String, _ n: Side.Node) -> [(String, ContentHash)] {
+            guard n.isFolder else { return n.hash.map { [(path, $0)] } ?? [] }
+            return (n.files ?? [:]).map { (path + "/" + $0.key, ContentHash($0.value)) }
+        }
+        for path in Set(a.nodes.keys).union(b.nodes.keys).sorted() {
+            let old = a.nodes[path], new = b.nodes[path]
+            switch (old, new) {
+            case let (o?, n?) where o.isFolder && n.isFolder:
+                if let oh = o.hash, oh == n.hash { continue }
+                guard let of = o.files, let nf = n.files else {
+                    add(&d.notInCache, Entry(path: path + "/", old: o.hash, new: n.hash))
+                    add(&d.modified, Entry(path: path + "/", old: o.hash, new: n.hash))
+                    continue
+                }
+                var changed = false
+                for (rel, digest) in nf {
+                    let p = path + "/" + rel
+                    if let was = of[rel] {
+                        if was != digest { add(&d.modified, Entry(path: p, old: ContentHash(was), new: ContentHash(digest))); changed = true }
+                    } else {
+                        add(&d.added, Entry(path: p, old: nil, new: ContentHash(digest))); changed = true
+                    }
+                }
+                for (rel, digest) in of where nf[rel] == nil {
+                    add(&d.deleted, Entry(path: path + "/" + rel, old: ContentHash(digest), new: nil)); changed = true
+                }
+                if changed || o.hash != n.hash { add(&d.modified, Entry(path: path + "/", old: o.hash, new: n.hash)) }
+            case let (o?, n?) where !o.isFolder && !n.isFolder:
+                if o.hash != n.hash { add(&d.modified, Entry(path: path, old: o.hash, new: n.hash)) }
+            default:
+                // Only on one side, or a file on one and a folder on the other.
+                if let o = old {
+                    if o.isFolder {
+                        add(&d.deleted, Entry(path: path + "/", old: o.hash, new: nil))
+                        if o.files == nil { add(&d.notInCache, Entry(path: path + "/", old: o.hash, new: nil)) }
+                    }
+                    for (p, h) in files(path, o) { add(&d.deleted, Entry(path: p, old: h, new: nil)) }
+                }
+                if let n = new {
+                    if n.isFolder {
+                        add(&d.added, Entry(path: path + "/", old: nil, new: n.hash))
+                        if n.files == nil { add(&d.notInCache, Entry(path: path + "/", old: nil, new: n.hash)) }
+                    }
+                    for (p, h) in files(path, n) { add(&d.added, Entry(path: p, old: nil, new: h)) }
+                }
+            }
+        }
+        d.pairRenames()
+        d.added.sort { $0.path < $1.path }
+        d.deleted.sort { $0.path < $1.path }
+        d.modified.sort { $0.path < $1.path }
+        d.notInCache.sort { $0.path < $1.path }
+        return d
+    }
+
+    /// A path deleted and another added with the same content (and the same kind) is a rename;
+    /// pairs are taken in path order, so the result does not depend on hashing order.
+    mutating func pairRenames() {
+        var byHash: [ContentHash: [Int]] = [:]
+        let addedSorted = added.sorted { $0.path < $1.path }
+        for (i, e) in addedSorted.enumerated() { if let h = e.new { byHash[h, default: []].append(i) } }
+        var takenAdded = Set<Int>()
+        var keptDeleted: [Entry] = []
+        for e in deleted.sorted(by: { $0.path < $1.path }) {
+            guard let h = e.old, let i = byHash[h]?.first(where: { !takenAdded.contains($0) && addedSorted[$0].isFolder == e.isFolder }) else {
+                keptDeleted.append(e)
+                continue
+            }
+            takenAdded.insert(i)
+            renamed.append(Rename(old: e.path, new: addedSorted[i].path, hash: h))
+        }
+        deleted = keptDeleted
+        added = addedSorted.indices.filter { !takenAdded.contains($0) }.map { addedSorted[$0] }
+    }
+}
+
+extension Workspace {
+    /// `mlv diff [A [B]]`: what changed in tracked data from revision `a` (nil: HEAD) to `b`
+    /// (nil: the workspace as it is on disk, hashed through the state index), limited to
+    /// `targets`. Records at revisions are read from git objects through libgit2; folders are
+    /// expanded from their manifests in the cache.
+    package func diff(from a: String?, to b: String?, targets: [String] = [], cwd: String = FS.currentDirectory()) throws -> DataDiff {
+        guard let git = try git() else { throw WorkspaceError.revisionsNeedGit }
+        let within = try targets.map { try relativeTarget($0, cwd: cwd) }.map {
+            $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0
+        }
+        // Before the first commit everything in the workspace is new.
+        let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try side(at: a ?? "HEAD")
+        let new = try b.map { try side(at: $0) } ?? (try workspaceSide(comparedWith: old))
+        return DataDiff.compare(old, new, within: within)
+    }
+
+    /// The outputs recorded at `revision`, folders expanded from the cache's manifests.
+    private func side(at revision: String) throws -> DataDiff.Side {
+        var selection = OutputSelection(revisions: .revisions([revision]), cwd: root)
+        selection.everyOut = true
+        var side = DataDiff.Side()
+        for o in try selection.outputs(in: self) where side.nodes[o.path] == nil {
+            var files: [String: Digest]?
+            if o.hash.isDirectory, let m = try cache.manifest(o.hash) {
+                files = Dictionary(m.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            }
+            side.nodes[o.path] = .init(hash: o.hash, isFolder: o.hash.isDirectory, files: files)
+        }
+        return side
+    }
+
+    /// What the workspace's outputs hold on disk now. A folder whose content hash equals the old
+    /// side's is not listed file by file (nothing in it changed).
+    private func workspaceSide(comparedWith old: DataDiff.Side) throws -> DataDiff.Side {
+        let scanner = self.scanner
+        let worker = HashWorker()
+        defer { flushState() }
+        var side = DataDiff.Side()
+        for o in try outputs() where side.nodes[o.path] == nil {
+            guard let now = try scanner.current(o.path, worker) else { continue }
+            guard now.hash.isDirectory else {
+                side.nodes[o.path] = .init(hash: now.hash, isFolder: false, files: nil)
+                continue
+            }
+            if let was = old.nodes[o.path], was.hash == now.hash {
+                side.nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? [:])
+                continue
+            }
+            let abs = absolute(o.path)
+            var files: [String: Digest] = [:]
+            for f in try scanner.walk(o.path) { files[f.path] = try scanner.digest(abs + "/" + f.path, f, worker) }
+            side.nodes[o.path] = .init(hash: now.hash, isFolder: true, files: files)
+        }
+        return side
+    }
+}
