@@ -85,6 +85,38 @@ extension PipelineFile {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// `text` without the stage (or `foreach`/`matrix` group) `name`: its key line and every line
+    /// up to the next stage or top-level key, comments and spacing elsewhere kept byte for byte.
+    static func removing(stage name: String, from text: String) throws -> String {
+        guard let doc = try YAMLNode.parse(text, file: fileName), let top = doc.node.mapping else { throw PipelineError.noPipeline }
+        let keys = top.keys.map { $0 }
+        guard let stagesIndex = keys.firstIndex(where: { $0.scalar?.string == "stages" }), let stages = top[keys[stagesIndex]]?.mapping else {
+            throw MessageError("pipeline.yaml has no stage '\(name)'", hint: nil)
+        }
+        guard stages.style != .flow else {
+            throw MessageError("cannot remove a stage from 'stages' written in flow style ({…})", hint: "write the stages as a block mapping, one per line")
+        }
+        let stageKeys = stages.keys.map { $0 }
+        guard let k = stageKeys.firstIndex(where: { $0.scalar?.string == name }), let startLine = stageKeys[k].mark?.line else {
+            throw MessageError("pipeline.yaml has no stage '\(name)'", hint: nil)
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        var end = lines.count
+        if k + 1 < stageKeys.count, let next = stageKeys[k + 1].mark { end = next.line - 1 }
+        else if stagesIndex + 1 < keys.count, let next = keys[stagesIndex + 1].mark { end = next.line - 1 }
+        // Comments and blank lines just above the next key belong to it.
+        while end > startLine {
+            let t = lines[end - 1].drop { $0 == " " }
+            if t.isEmpty || t.hasPrefix("#") { end -= 1 } else { break }
+        }
+        lines.removeSubrange((startLine - 1)..<end)
+        if stageKeys.count == 1, let stagesLine = keys[stagesIndex].mark?.line {
+            lines[stagesLine - 1] = String(lines[stagesLine - 1].prefix { $0 != ":" }) + ": {}"
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func indent(_ text: String, by n: Int) -> String {
         let pad = String(repeating: " ", count: n)
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")

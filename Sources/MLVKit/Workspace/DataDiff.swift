@@ -35,6 +35,7 @@ package struct DataDiff: Sendable, Equatable {
             var files: [String: Digest]?
         }
         var nodes: [String: Node] = [:]
+        init() {}
     }
 
     /// Compares two sides, paths limited to `within` (workspace-relative; none: all).
@@ -133,48 +134,46 @@ extension Workspace {
             $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0
         }
         // Before the first commit everything in the workspace is new.
-        let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try side(at: a ?? "HEAD")
-        let new = try b.map { try side(at: $0) } ?? (try workspaceSide(comparedWith: old))
+        let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try DataDiff.Side(self, at: a ?? "HEAD")
+        let new = try b.map { try DataDiff.Side(self, at: $0) } ?? (try DataDiff.Side(workspace: self, comparedWith: old))
         return DataDiff.compare(old, new, within: within)
     }
+}
 
+extension DataDiff.Side {
     /// The outputs recorded at `revision`, folders expanded from the cache's manifests.
-    private func side(at revision: String) throws -> DataDiff.Side {
-        var selection = OutputSelection(revisions: .revisions([revision]), cwd: root)
+    init(_ ws: Workspace, at revision: String) throws {
+        var selection = OutputSelection(revisions: .revisions([revision]), cwd: ws.root)
         selection.everyOut = true
-        var side = DataDiff.Side()
-        for o in try selection.outputs(in: self) where side.nodes[o.path] == nil {
+        for o in try selection.outputs(in: ws) where nodes[o.path] == nil {
             var files: [String: Digest]?
-            if o.hash.isDirectory, let m = try cache.manifest(o.hash) {
+            if o.hash.isDirectory, let m = try ws.cache.manifest(o.hash) {
                 files = Dictionary(m.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             }
-            side.nodes[o.path] = .init(hash: o.hash, isFolder: o.hash.isDirectory, files: files)
+            nodes[o.path] = .init(hash: o.hash, isFolder: o.hash.isDirectory, files: files)
         }
-        return side
     }
 
     /// What the workspace's outputs hold on disk now. A folder whose content hash equals the old
     /// side's is not listed file by file (nothing in it changed).
-    private func workspaceSide(comparedWith old: DataDiff.Side) throws -> DataDiff.Side {
-        let scanner = self.scanner
+    init(workspace ws: Workspace, comparedWith old: DataDiff.Side) throws {
+        let scanner = ws.scanner
         let worker = HashWorker()
-        defer { flushState() }
-        var side = DataDiff.Side()
-        for o in try outputs() where side.nodes[o.path] == nil {
+        defer { ws.flushState() }
+        for o in try ws.outputs() where nodes[o.path] == nil {
             guard let now = try scanner.current(o.path, worker) else { continue }
             guard now.hash.isDirectory else {
-                side.nodes[o.path] = .init(hash: now.hash, isFolder: false, files: nil)
+                nodes[o.path] = .init(hash: now.hash, isFolder: false, files: nil)
                 continue
             }
             if let was = old.nodes[o.path], was.hash == now.hash {
-                side.nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? [:])
+                nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? [:])
                 continue
             }
-            let abs = absolute(o.path)
+            let abs = ws.absolute(o.path)
             var files: [String: Digest] = [:]
             for f in try scanner.walk(o.path) { files[f.path] = try scanner.digest(abs + "/" + f.path, f, worker) }
-            side.nodes[o.path] = .init(hash: now.hash, isFolder: true, files: files)
+            nodes[o.path] = .init(hash: now.hash, isFolder: true, files: files)
         }
-        return side
     }
 }

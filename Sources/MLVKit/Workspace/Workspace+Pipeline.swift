@@ -73,6 +73,31 @@ extension Workspace {
 }
 
 extension Workspace {
+    /// Takes the lines `ensureGitignored` wrote for `targets` out of their `.gitignore` files
+    /// (a file left empty is removed); returns the files changed (workspace-relative).
+    func removeFromGitignore(_ targets: [String]) throws -> [String] {
+        var byFolder: [String: Set<String>] = [:]
+        for t in targets {
+            guard let path = try? WorkspacePath(validating: t) else { continue }
+            byFolder[path.parent, default: []].insert(path.gitignoreLine)
+        }
+        var changed: [String] = []
+        for (dir, lines) in byFolder.sorted(by: { $0.key < $1.key }) {
+            let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
+            let path = absolute(ignoreRel)
+            guard FS.exists(path) else { continue }
+            let text = try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20)
+            let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !lines.contains(String($0)) }
+            let updated = kept.joined(separator: "\n")
+            guard updated != text else { continue }
+            if updated.allSatisfy({ $0 == "\n" }) { try FS.remove(path) } else { try AtomicFile.write(updated, to: path) }
+            changed.append(ignoreRel)
+        }
+        return changed
+    }
+}
+
+extension Workspace {
     /// The lock's entries that `pipeline.yaml` declares (see `Lockfile.declared(by:)`), or an
     /// empty lock when there is no `pipeline.lock`. `stages`: the pipeline's, when the caller
     /// has read it already. Undeclared entries are reported once, through `onWarning`.
