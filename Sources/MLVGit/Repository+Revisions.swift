@@ -105,7 +105,7 @@ extension GitRepository {
     }
 
     /// `object` peeled to a commit or a tree (through tags and commits).
-    private func peel(_ object: Handle, to type: git_object_t, revision: String) throws -> Handle {
+    func peel(_ object: Handle, to type: git_object_t, revision: String) throws -> Handle {
         var out: OpaquePointer?
         let code = git_object_peel(&out, object.pointer, type)
         if code == GIT_EINVALIDSPEC.rawValue || code == GIT_EPEEL.rawValue || isNotFound(code) {

@@ -46,6 +46,13 @@ package enum FS {
         (try? statusFollowingLinks(path))??.kind == .directory
     }
 
+    /// A new empty folder `prefix-XXXXXX` in `base` (mkdtemp: mode 0700, a name nobody else has).
+    package static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
+        var template = Array(Path.join(base, prefix + "-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw FileSystemError.posix("create a folder in", base, errno: errno) }
+        return String(cString: made)
+    }
+
     /// `mkdir -p`.
     package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if mkdir(path, mode) == 0 { return }

@@ -20,7 +20,8 @@ extension PointerFile {
     package static let maxSize: Int64 = 1 << 50
     package static let maxFileCount = 1 << 32
 
-    package func serialized() throws -> String {
+    /// `source`: where imported data came from (see ImportSource).
+    package func serialized(source: ImportSource? = nil) throws -> String {
         var pairs: [(Node, Node)] = [
             ("path", Node(path)),
             ("hash", "sha256"),
@@ -30,17 +31,22 @@ extension PointerFile {
         if let fileCount { pairs.append(("nfiles", Node(String(fileCount), Tag(.int)))) }
         let out = Node(pairs, Tag(.map), .block)
         let outs = Node([out], Tag(.seq), .block)
-        let root = Node([(Node("outs"), outs)], Tag(.map), .block)
+        var top: [(Node, Node)] = [(Node("outs"), outs)]
+        if let source { top.append(("source", source.node)) }
+        let root = Node(top, Tag(.map), .block)
         return try YAMLText.serialize(root)
     }
 
     /// Parses and validates a pointer file's text; `file` names it in errors (file:line:col).
-    package static func parse(_ text: String, file: String) throws -> PointerFile {
+    package static func parse(_ text: String, file: String) throws -> PointerFile { try parseWithSource(text, file: file).record }
+
+    /// The record and, for imported data, where it came from.
+    package static func parseWithSource(_ text: String, file: String) throws -> (record: PointerFile, source: ImportSource?) {
         guard let doc = try YAMLNode.parse(text, file: file) else {
             throw YAMLError(file: file, line: 1, column: 1, problem: "empty pointer file", hint: "restore it with `git checkout -- \(file)`")
         }
         let top = try doc.mapping("a pointer file")
-        try doc.checkKeys(top, allowed: ["outs"], in: "a pointer file")
+        try doc.checkKeys(top, allowed: ["outs", "source"], in: "a pointer file")
         guard let outsNode = top.first(where: { $0.key == "outs" })?.value else { throw doc.error("missing 'outs'") }
         let outs = try outsNode.sequence("'outs'")
         guard outs.count == 1 else { throw outsNode.error("'outs' must hold exactly one entry") }
@@ -70,7 +76,8 @@ extension PointerFile {
         }
         let size = try Self.size(try field("size"))
         let count = try fields.first(where: { $0.key == "nfiles" }).map { try Self.fileCount($0.value) }
-        return PointerFile(path: path, hash: hash, size: size, fileCount: count)
+        let source = try top.first(where: { $0.key == "source" }).map { try ImportSource.parse($0.value, file: file) }
+        return (PointerFile(path: path, hash: hash, size: size, fileCount: count), source)
     }
 
     /// A recorded size (pointers and `pipeline.lock` alike): from 0 to 1 PiB.

@@ -65,7 +65,11 @@ package struct WorkspaceConfig: Equatable, Sendable {
     /// Reads one config file (missing → empty).
     package static func load(_ path: String, displayName: String) throws -> WorkspaceConfig {
         guard FS.exists(path) else { return WorkspaceConfig() }
-        let text = try UntrustedFile.readText(path, shownAs: displayName, what: "a config file")
+        return try parse(try UntrustedFile.readText(path, shownAs: displayName, what: "a config file"), displayName: displayName)
+    }
+
+    /// One config file's text (another repository's, read from git).
+    package static func parse(_ text: String, displayName: String) throws -> WorkspaceConfig {
         guard let doc = try YAMLNode.parse(text, file: displayName), !doc.isNull else { return WorkspaceConfig() }
         var values: [String: String] = [:]
         func walk(_ node: YAMLNode, prefix: String) throws {

@@ -38,9 +38,7 @@ package struct ReproVerifier {
         for e in try FS.list(ws.root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
 
         let base = ws.environment("TMPDIR") ?? "/tmp"
-        var template = Array((Path.join(base, "mlv-verify-XXXXXX")).utf8CString)
-        guard let made = mkdtemp(&template) else { throw FileSystemError.posix("create a folder in", base, errno: errno) }
-        let scratch = String(cString: made)
+        let scratch = try FS.makeTemporaryDirectory(in: base, prefix: "mlv-verify")
         defer { try? FS.removeTree(scratch) }
         for input in inputs.sorted() {
             try ws.checkNoSymlinkEscape(input, shownAs: input)

@@ -117,7 +117,6 @@ package struct OutputSelection: Sendable, Equatable {
         guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
         // The workspace may be a folder inside the repository.
         guard let inRepo = Path.relative(ws.root, to: git.workdir) else { return [] }
-        let prefix = inRepo == "." ? "" : inRepo + "/"
         let wanted = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map { $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0 }
         func isWanted(_ path: String) -> Bool { wanted.isEmpty || wanted.contains { path == $0 || path.hasPrefix($0 + "/") } }
         var seen = Set<String>()   // "record \0 path \0 hash": the same record in many commits counts once
@@ -126,29 +125,48 @@ package struct OutputSelection: Sendable, Equatable {
         let local = everyOut ? [] : Set((try PipelineFile.load(root: ws.root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         for rev in revisions {
             let commit = try git.resolve(rev)
-            let at = rev == commit ? String(commit.prefix(8)) : rev
-            for repoPath in try git.listFiles(at: commit, suffix: PointerFile.suffix) where repoPath.hasPrefix(prefix) {
-                let pointerPath = String(repoPath.dropFirst(prefix.count))
-                guard Path.base(pointerPath).count > PointerFile.suffix.count, !pointerPath.hasPrefix(".mlv/"),
-                      let bytes = try git.readFile(repoPath, at: commit) else { continue }
-                let shown = "\(at):\(pointerPath)"
-                let pointer = try PointerFile.parse(String(decoding: bytes, as: UTF8.self), file: shown)
-                let target = Path.join(Path.parent(pointerPath), pointer.path)
-                guard Path.normalize(target) == target, (try? WorkspacePath(validating: target)) != nil
-                else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }
-                if isWanted(target), seen.insert(pointerPath + "\u{0}" + pointer.hash.description).inserted {
-                    out.append(Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath)))
+            let records = try CommittedRecords.read(git, commit: commit, folder: inRepo, shownAs: rev == commit ? String(commit.prefix(8)) : rev)
+            for o in records where isWanted(o.path) && (o.isPointer || !local.contains(o.path)) {
+                let key: String
+                switch o.record {
+                case .pointer(let file): key = file
+                default: key = Lockfile.fileName + "\u{0}" + o.path
                 }
+                if seen.insert(key + "\u{0}" + o.hash.description).inserted { out.append(o) }
             }
-            // The cached outs that revision's pipeline.lock records (parsing validates their paths).
-            guard let lockBytes = try git.readFile(prefix + Lockfile.fileName, at: commit) else { continue }
+        }
+        return out
+    }
+}
+
+/// The records one commit holds, read from git objects through libgit2 (never a checkout): the
+/// data of every pointer file and every out its `pipeline.lock` records. Whoever committed them
+/// is untrusted: pointers are parsed and their targets validated as on disk, the lock as any lock.
+enum CommittedRecords {
+    /// `folder`: the workspace's folder inside the repository ("." at its root); paths in the
+    /// result are relative to it. `shownAs` names the commit in messages.
+    static func read(_ git: GitRepository, commit: String, folder: String, shownAs at: String) throws -> [Output] {
+        let prefix = folder == "." ? "" : folder + "/"
+        var out: [Output] = []
+        for repoPath in try git.listFiles(at: commit, suffix: PointerFile.suffix) where repoPath.hasPrefix(prefix) {
+            let pointerPath = String(repoPath.dropFirst(prefix.count))
+            guard Path.base(pointerPath).count > PointerFile.suffix.count, !pointerPath.hasPrefix(".mlv/"),
+                  let bytes = try git.readFile(repoPath, at: commit) else { continue }
+            let shown = "\(at):\(pointerPath)"
+            let text = String(decoding: bytes, as: UTF8.self)
+            let (pointer, source) = try PointerFile.parseWithSource(text, file: shown)
+            let target = Path.join(Path.parent(pointerPath), pointer.path)
+            guard Path.normalize(target) == target, (try? WorkspacePath(validating: target)) != nil
+            else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }
+            var o = Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
+            o.source = source
+            out.append(o)
+        }
+        // The outs that commit's pipeline.lock records (parsing validates their paths).
+        if let lockBytes = try git.readFile(prefix + Lockfile.fileName, at: commit) {
             let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: "\(at):\(Lockfile.fileName)")
             for stage in lock.stages {
-                for o in stage.outs where !local.contains(o.path) && isWanted(o.path) {
-                    if seen.insert(Lockfile.fileName + "\u{0}" + o.path + "\u{0}" + o.hash.description).inserted {
-                        out.append(Output(o, stage: stage.name, cache: true))
-                    }
-                }
+                for o in stage.outs { out.append(Output(o, stage: stage.name, cache: true)) }
             }
         }
         return out

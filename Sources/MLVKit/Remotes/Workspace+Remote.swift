@@ -235,8 +235,9 @@ extension RemoteSession {
         return result
     }
 
-    /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the lock.
-    func fetchObjects(_ tracked: [Output], early: EarlyCheckout? = nil) throws -> FetchOutcome {
+    /// Downloads the objects of `tracked` that the cache lacks (see `fetch`); the caller holds the
+    /// lock. `manifestsOnly`: the folders' manifests, not their files (to read what they list).
+    func fetchObjects(_ tracked: [Output], early: EarlyCheckout? = nil, manifestsOnly: Bool = false) throws -> FetchOutcome {
         var outcome = FetchOutcome(result: TransferResult(remote: settings.name))
         var missingHashes = Set<ContentHash>()
         let lock = Lock()
@@ -306,6 +307,10 @@ extension RemoteSession {
             } catch let e as DirectoryManifest.Invalid {
                 throw RemoteError.invalidManifest(remote: self.settings.name, object: "\(h.short)….dir", reason: e.reason)
             }
+        }
+        if manifestsOnly {
+            outcome.result.failed = outcome.corrupted.count + outcome.missing.count
+            return outcome
         }
         if !manifestsToGet.isEmpty { set = try ReachableObjects(tracked, cache: cache) }
         early?.plan()

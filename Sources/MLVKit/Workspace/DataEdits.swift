@@ -52,10 +52,11 @@ package struct DataEdits {
             // The data (when present), then the new pointer, then the old one goes.
             try FS.makeDirectories(ws.absolute(target.parent))
             if (try FS.status(ws.absolute(src))) != nil { try FS.rename(ws.absolute(src), ws.absolute(dst)) }
-            var pointer = try PointerFile.parse(try UntrustedFile.readText(ws.absolute(src + PointerFile.suffix), shownAs: src + PointerFile.suffix, what: "a pointer file"),
-                                                file: src + PointerFile.suffix)
+            var (pointer, source) = try PointerFile.parseWithSource(
+                try UntrustedFile.readText(ws.absolute(src + PointerFile.suffix), shownAs: src + PointerFile.suffix, what: "a pointer file"),
+                file: src + PointerFile.suffix)
             pointer.path = target.name
-            try AtomicFile.write(try pointer.serialized(), to: ws.absolute(dst + PointerFile.suffix))
+            try AtomicFile.write(try pointer.serialized(source: source), to: ws.absolute(dst + PointerFile.suffix))
             try FS.remove(ws.absolute(src + PointerFile.suffix))
             var changed = [src + PointerFile.suffix, dst + PointerFile.suffix]
             changed += try ws.removeFromGitignore([src])

@@ -151,6 +151,13 @@ extension Workspace {
         var records = known
         for (k, p) in toStore.enumerated() { records[p] = stored[k] }
         flushState()
+        // Imported data is recorded by `mlv update`, never re-recorded from the workspace.
+        for (p, plan) in plans.enumerated() {
+            if let source = recorded[p]?.source, recorded[p]?.hash != records[p]!.hash {
+                throw MessageError("'\(plan.path)' is imported from \(source.repo) (\(source.path)), and its data was changed here",
+                                   hint: "run `mlv update \(plan.path)` for the source's version (`mlv checkout \(plan.path)` restores the import), or `mlv remove \(plan.path)` to track it as your own")
+            }
+        }
 
         var result = TrackResult()
         var toStage: [String] = []

@@ -7,7 +7,7 @@ extension Workspace {
     /// Reads and validates one pointer file (workspace-relative path): the output it records.
     package func loadPointer(_ pointerPath: String) throws -> Output {
         let text = try UntrustedFile.readText(absolute(pointerPath), shownAs: pointerPath, what: "a pointer file")
-        let pointer = try PointerFile.parse(text, file: pointerPath)
+        let (pointer, source) = try PointerFile.parseWithSource(text, file: pointerPath)
         let target = Path.join(Path.parent(pointerPath), pointer.path)
         guard Path.normalize(target) == target else { throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path) }
         do {
@@ -25,7 +25,9 @@ extension Workspace {
         } catch WorkspaceError.symlinkEscapes {
             throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
         }
-        return Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
+        var output = Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
+        output.source = source
+        return output
     }
 
     /// Every pointer file in the workspace, sorted by path. Hidden folders, tracked folders and

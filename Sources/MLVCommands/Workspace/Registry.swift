@@ -1,0 +1,85 @@
+import ArgumentParser
+import MLVKit
+import MLVSupport
+
+/// `mlv get URL PATH`: another repository's data, without a workspace.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download data another mlv repository tracks (no workspace needed), hash-verified.",
+        discussion: "URL is a git URL or a local path; PATH a tracked file or folder there, or a path inside a tracked folder. The data comes from that repository's default remote (or its cache, when it is local).")
+
+    @Argument(help: "The repository (git URL or local path).") var url: String
+    @Argument(help: "The tracked path in it.") var path: String
+    @Option(name: .shortAndLong, help: "Where to write it (default: its name, here).") var out: String?
+    @Option(help: "The git revision to read (default: its HEAD).") var rev: String?
+    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+
+    func run() throws {
+        let r = try DataRegistry.get(url: url, path: path, out: out, rev: rev, jobs: jobs)
+        print("got \(path) (\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))) at \(r.commit.prefix(12)) -> \(out ?? Path.base(Path.normalize(path)))")
+    }
+}
+
+/// `mlv import URL PATH`: another repository's data, tracked here with its source.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Track data from another mlv repository here: download it, and record its source for `mlv update`.",
+        discussion: "The objects enter this workspace's cache and go to its own remote on push, so a clone never needs the source's remote.")
+
+    @Argument(help: "The repository (git URL or local path).") var url: String
+    @Argument(help: "The tracked path in it.") var path: String
+    @Option(name: .shortAndLong, help: "Where to put it (default: its name, here).") var out: String?
+    @Option(help: "The git revision to import (a tag or branch is followed by `mlv update`).") var rev: String?
+    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+
+    func run() throws {
+        let r = try DataImports(try WorkspaceCommand.open()).importData(url: url, path: path, out: out, rev: rev, jobs: jobs)
+        print("imported \(r.source.path) from \(r.source.repo) at \(r.source.rev.map { "\($0) (\(r.source.revLock.prefix(12)))" } ?? String(r.source.revLock.prefix(12))) -> \(r.path)")
+        print("\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))")
+    }
+}
+
+/// `mlv update [TARGET…]`: imports moved to their source's newest commit.
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move imports to the newest commit of their revision (or to --rev), fetching what changed.")
+
+    @Argument(help: "Imported paths (default: every import).", completion: .file()) var targets: [String] = []
+    @Option(help: "Move to this revision instead (recorded for later updates).") var rev: String?
+    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+
+    func run() throws {
+        let r = try DataImports(try WorkspaceCommand.open()).update(targets, rev: rev, jobs: jobs)
+        if r.isEmpty { print("no imports to update") }
+        for i in r {
+            let at = i.source.revLock.prefix(12)
+            print(i.changed ? "updated \(i.path) to \(i.source.rev.map { "\($0) (\(at))" } ?? String(at))" : "\(i.path) is up to date (\(at))")
+        }
+    }
+}
+
+/// `mlv ls URL [PATH]`: what a repository holds.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List the git files and mlv-tracked data of a repository at a revision.")
+
+    @Argument(help: "The repository (git URL or local path).") var url: String
+    @Argument(help: "A folder in it (default: its root).") var path: String?
+    @Option(help: "The git revision (default: its HEAD).") var rev: String?
+    @Flag(name: [.customShort("R"), .long], help: "Every file below the folder, tracked folders expanded.") var recursive = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let entries = try DataRegistry.list(url: url, path: path, rev: rev, recursive: recursive)
+        if json {
+            return try Console.json(entries.map { e -> [String: Any] in
+                var o: [String: Any] = ["path": e.path, "isdir": e.isDirectory, "isout": e.isOutput, "isexec": e.isExecutable]
+                if let s = e.size { o["size"] = s }
+                return o
+            })
+        }
+        for e in entries { print(e.path + (e.isDirectory && !recursive ? "/" : "")) }
+    }
+}
