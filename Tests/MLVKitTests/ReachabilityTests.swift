@@ -137,4 +137,16 @@ import Testing
         #expect(Parallel.workers(environment: { _ in "0" }) == Parallel.availableCPUs)
         #expect(Parallel.workers(environment: { _ in nil }) == Parallel.availableCPUs)
     }
+
+    /// `.mlvignore` lines become rules relative to the workspace root (matched by libgit2).
+    @Test func rulesAreRewrittenRelativeToTheRoot() {
+        #expect(IgnoreFiles.rooted("*.tmp", in: ".") == "*.tmp")
+        #expect(IgnoreFiles.rooted("*.tmp", in: "a/b") == "/a/b/**/*.tmp")
+        #expect(IgnoreFiles.rooted("/build/", in: "a") == "/a/build/")
+        #expect(IgnoreFiles.rooted("x/y", in: "a") == "/a/x/y")
+        #expect(IgnoreFiles.rooted("cache/", in: "a") == "/a/**/cache/")
+        #expect(IgnoreFiles.rooted("!keep.tmp", in: "a") == "!/a/**/keep.tmp")
+        #expect(IgnoreFiles.rooted("# note", in: "a") == nil && IgnoreFiles.rooted("   ", in: "a") == nil)
+        #expect(IgnoreFiles.rooted("trailing\\ ", in: ".") == "trailing\\ ")
+    }
 }

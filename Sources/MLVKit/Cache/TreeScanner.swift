@@ -26,6 +26,8 @@ struct TreeScanner {
     /// The cache's object folder: a symlink into it is a link to an object (symlink mode).
     let objectsRoot: String
     let state: StateIndex
+    /// `.mlvignore` rules: matching files are not part of a folder.
+    var ignores: IgnoreFiles?
 
     func absolute(_ rel: String) -> String { rel == "." ? root : Path.join(root, rel) }
 
@@ -63,7 +65,18 @@ struct TreeScanner {
         do { entries = try DirectoryWalker.walk(base) } catch let e as DirectoryWalker.InvalidName {
             throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
         }
-        return try entries.map { e in
+        var kept = entries
+        if let ignores {
+            try ignores.lookAbove(dir == "." ? "x" : dir + "/x")
+            let folders = entries.filter { Path.base($0.path) == IgnoreFiles.fileName }.map { Path.parent($0.path) }
+            for f in folders.sorted(by: { $0.split(separator: "/").count < $1.split(separator: "/").count }) {
+                try ignores.look(in: f == "." ? dir : Path.join(dir, f))
+            }
+            if !ignores.isEmpty {
+                kept = try entries.filter { !(try ignores.isIgnored(dir == "." ? $0.path : dir + "/" + $0.path, isDirectory: false)) }
+            }
+        }
+        return try kept.map { e in
             if let part = WorkspacePath.protectedComponent(in: e.path) {
                 throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
             }

@@ -83,6 +83,10 @@ extension Workspace {
             throw WorkspaceError.isPointerFile(path: shownAs)
         }
         if let parent = trackingParent(of: rel) { throw WorkspaceError.trackedByParent(path: shownAs, pointer: parent) }
+        try ignores.lookAbove(rel)
+        if try ignores.isIgnored(rel, isDirectory: st.kind == .directory) {
+            throw MessageError("'\(shownAs)' is ignored by .mlvignore", hint: "`mlv check-ignore -d \(shownAs)` shows the rule; change it to track this path")
+        }
         let tree = try scanner.scan(rel, shownAs: shownAs, status: st)
         if tree.isDirectory {
             for f in tree.files where f.path.hasSuffix(PointerFile.suffix) {

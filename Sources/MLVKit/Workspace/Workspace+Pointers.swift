@@ -44,17 +44,23 @@ extension Workspace {
             do {
                 guard let handle = dir == "." ? rootHandle : try rootHandle.openDeep(dir) else { return }
                 let entries = try handle.list()
+                if entries.contains(where: { $0.name == IgnoreFiles.fileName }) { try ignores.look(in: dir) }
+                func ignored(_ name: String, _ isDirectory: Bool) throws -> Bool {
+                    if ignores.isEmpty { return false }
+                    return try ignores.isIgnored(dir == "." ? name : dir + "/" + name, isDirectory: isDirectory)
+                }
                 var tracked = Set<String>()
                 for e in entries where e.name.hasSuffix(PointerFile.suffix) && e.name.count > PointerFile.suffix.count {
                     let rel = dir == "." ? e.name : dir + "/" + e.name
                     if e.kind == .directory { continue }
+                    if try ignored(e.name, false) { continue }
                     let t = try loadPointer(rel)
                     out.append(t)
                     if Path.parent(t.path) == dir || (dir == "." && !t.path.contains("/")) { tracked.insert(Path.base(t.path)) }
                 }
                 for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
                     let kind = try e.kind ?? handle.status(e.name)?.kind
-                    if kind == .directory { subfolders.append(dir == "." ? e.name : dir + "/" + e.name) }
+                    if kind == .directory, !(try ignored(e.name, true)) { subfolders.append(dir == "." ? e.name : dir + "/" + e.name) }
                 }
             }
             for rel in subfolders {

@@ -20,6 +20,8 @@ package final class Workspace {
     /// Where warnings go (a line each, without "warning:"); each is given once per workspace.
     package var onWarning: ((String) -> Void)?
     private var warned = Set<String>()
+    /// The `.mlvignore` files read so far.
+    private(set) lazy var ignores = IgnoreFiles(root: root, tmp: environment("TMPDIR") ?? "/tmp")
 
     /// Passes `message` to `onWarning` the first time it comes up.
     func warnOnce(_ message: String) {
@@ -72,7 +74,7 @@ package final class Workspace {
     }
 
     /// Reads what workspace paths hold (through the state index).
-    var scanner: TreeScanner { TreeScanner(root: root, objectsRoot: cache.objectsRoot, state: state) }
+    var scanner: TreeScanner { TreeScanner(root: root, objectsRoot: cache.objectsRoot, state: state, ignores: ignores) }
 
     /// Moves content between the workspace and the cache, per `cache.type` (or `mode`).
     func linker(mode: LinkType? = nil) -> Linker {
