@@ -18,6 +18,7 @@ package final class StateIndex {
     private var pending: [(UInt64, Row)] = []
     private var pendingDirs: [(String, String, [UInt8], [UInt8])] = []
     private var pendingComplete: [String] = []
+    private var pendingUsed: [String] = []
     private let lock = Lock()
     /// Entries whose mtime is at or after this are not recorded: a file written within the
     /// timestamp granularity of our read could change again without changing its mtime.
@@ -65,6 +66,7 @@ package final class StateIndex {
                 CREATE TABLE IF NOT EXISTS state (inode INTEGER PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, hash TEXT NOT NULL, fingerprint BLOB NOT NULL, files BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS complete (hash TEXT PRIMARY KEY);
+                CREATE TABLE IF NOT EXISTS used (hash TEXT PRIMARY KEY, at INTEGER NOT NULL);
                 """)
             try db.execute("SELECT count(*) FROM folders")
             return db
@@ -143,6 +145,23 @@ package final class StateIndex {
         lock.unlock()
     }
 
+    /// Records that outputs with these hashes (a file's object, a folder's manifest) were
+    /// written, checked out, fetched or produced now: the bounded cache evicts the least
+    /// recently used first.
+    package func markUsed(_ hashes: [ContentHash]) {
+        lock.lock()
+        pendingUsed += hashes.map(\.description)
+        lock.unlock()
+    }
+
+    /// When each recorded hash was last used (nanoseconds since 1970).
+    package func lastUses() -> [String: Int64] {
+        guard let db else { return [:] }
+        var out: [String: Int64] = [:]
+        try? db.prepare("SELECT hash, at FROM used").query { r in if let h = r.text(0) { out[h] = r.int(1) } }
+        return out
+    }
+
     /// Objects were removed from the cache: forget which folders were complete.
     package func forgetComplete() {
         try? db?.execute("DELETE FROM complete")
@@ -151,13 +170,15 @@ package final class StateIndex {
     /// Writes pending entries in one transaction. Failures are ignored: the index is a cache.
     package func flush() {
         lock.lock()
-        let batch = pending, dirs = pendingDirs, complete = pendingComplete
+        let batch = pending, dirs = pendingDirs, complete = pendingComplete, used = pendingUsed
         pending = []
         pendingDirs = []
         pendingComplete = []
+        pendingUsed = []
         lock.unlock()
         // Rows recorded as `written` never needed the cutoff, so the database may not be open yet: it opens here.
-        guard !(batch.isEmpty && dirs.isEmpty && complete.isEmpty), let db else { return }
+        guard !(batch.isEmpty && dirs.isEmpty && complete.isEmpty && used.isEmpty), let db else { return }
+        let at = now()
         _ = try? db.transaction {
             let stmt = try db.prepare("INSERT OR REPLACE INTO state (inode, size, mtime, hash) VALUES (?, ?, ?, ?)")
             for (inode, row) in batch {
@@ -167,6 +188,8 @@ package final class StateIndex {
             for (path, hash, fp, files) in dirs { try d.run([.text(path), .text(hash), .blob(fp), .blob(files)]) }
             let c = try db.prepare("INSERT OR REPLACE INTO complete (hash) VALUES (?)")
             for h in complete { try c.run([.text(h)]) }
+            let u = try db.prepare("INSERT OR REPLACE INTO used (hash, at) VALUES (?, ?)")
+            for h in Set(used) { try u.run([.text(h), .int(at)]) }
         }
     }
 }

@@ -11,7 +11,7 @@ package struct WorkspaceConfig: Equatable, Sendable {
 
     /// The keys mlv understands; `*` matches one name (a remote's).
     package static let knownKeys = [
-        "cache.type", "core.remote", "core.lock_timeout",
+        "cache.type", "cache.max_size", "core.remote", "core.lock_timeout",
         "remote.*.url", "remote.*.endpoint_url", "remote.*.region", "remote.*.profile",
         "remote.*.access_key_id", "remote.*.secret_access_key", "remote.*.session_token",
         "remote.*.addressing", "remote.*.jobs",
@@ -34,6 +34,9 @@ package struct WorkspaceConfig: Equatable, Sendable {
         }
         guard let value else { return }
         if key == "cache.type" { _ = try linkTypes(value, source: "cache.type") }
+        if key == "cache.max_size", RemoteSettings.parseSize(value) == nil {
+            throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "a size such as 50GiB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
+        }
         if key == "core.lock_timeout", lockTimeout(value) == nil {
             throw WorkspaceError.invalidConfigValue(key: key, value: value, expected: "a number of seconds from 0 to 86400")
         }

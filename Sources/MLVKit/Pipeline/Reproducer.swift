@@ -72,7 +72,9 @@ extension Workspace {
             let session = options.pullFirst ? try Reproducer.pull(into: self, options, events: events) : nil
             let reproducer = try Reproducer(workspace: self, options: options, events: events)
             reproducer.remoteSession = session
-            return try reproducer.run()
+            let result = try reproducer.run()
+            CacheLimit(self).afterGrowth()
+            return result
         }
     }
 

@@ -83,7 +83,8 @@ package struct RemoteSettings: Equatable, Sendable {
     /// "64MiB", "5 GiB", "1048576".
     package static func parseSize(_ text: String) -> Int64? {
         let t = text.filter { $0 != " " }
-        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),
+                                        ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
             guard let n = Int64(t.dropLast(u.count)), n >= 0, n <= Int64.max / m else { return nil }
             return n * m

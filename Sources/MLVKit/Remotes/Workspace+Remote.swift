@@ -58,7 +58,9 @@ extension Workspace {
     package func fetch(_ selection: OutputSelection, remote name: String?, jobs: Int?,
                        progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
-            try fetch(selection, session: try RemoteSession(self, remote: name, jobs: jobs, progress: progress))
+            let result = try fetch(selection, session: try RemoteSession(self, remote: name, jobs: jobs, progress: progress))
+            CacheLimit(self).afterGrowth()
+            return result
         }
     }
 
@@ -79,6 +81,7 @@ extension Workspace {
             result.restored += early
             result.unchanged -= early
             if early > 0 { result.bytes = [result.bytes, transfer.checkedOutEarlyBytes].saturatingSum() }
+            CacheLimit(self).afterGrowth()
             return result
         }
     }
@@ -103,6 +106,8 @@ extension Workspace {
         }
         if !outcome.missing.isEmpty || !outcome.corrupted.isEmpty { early?.rollBack() }
         var result = try outcome.get()
+        state.markUsed(tracked.map(\.hash))
+        flushState()
         result.checkedOutEarly = early?.written ?? 0
         result.checkedOutEarlyBytes = early?.bytes ?? 0
         if let runs { result.add(runs) }

@@ -47,7 +47,9 @@ extension Workspace {
         return try withLock {
             let plans = try rels.map { try plan($0.0, shownAs: $0.1) }
             let recorded = plans.map { p in try? loadPointer(p.path + PointerFile.suffix) }
-            return try track(plans, recorded: recorded, options: options)
+            let result = try track(plans, recorded: recorded, options: options)
+            CacheLimit(self).afterGrowth()
+            return result
         }
     }
 
@@ -57,7 +59,9 @@ extension Workspace {
         return try withLock {
             let outputs = try self.outputs(for: arguments, cwd: cwd, .pointers)
             let plans = try outputs.map { try plan($0.path, shownAs: $0.path) }
-            return try track(plans, recorded: outputs, options: options)
+            let result = try track(plans, recorded: outputs, options: options)
+            CacheLimit(self).afterGrowth()
+            return result
         }
     }
 
@@ -163,6 +167,7 @@ extension Workspace {
             }
         }
 
+        state.markUsed(records.compactMap { $0?.hash })
         var result = TrackResult()
         var toStage: [String] = []
         for (p, plan) in plans.enumerated() {

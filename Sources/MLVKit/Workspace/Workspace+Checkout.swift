@@ -35,6 +35,7 @@ extension Workspace {
         let scanner = self.scanner
         try checkNotGitTracked(outputs.filter(\.cache).map(\.path))
         let plan = try CheckoutPlan(outputs, in: self, force: force)
+        state.markUsed(outputs.map(\.hash))
         let actions = plan.actions
         var result = CheckoutResult()
         result.unchanged = plan.unchanged

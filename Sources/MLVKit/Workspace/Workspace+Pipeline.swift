@@ -11,7 +11,9 @@ extension Workspace {
     func cacheOutput(_ rel: String) throws -> Lockfile.Entry {
         let tree = try plan(rel, shownAs: rel)
         try FS.makeDirectories(cache.objectsRoot)  // a deleted cache is re-created, not an error
-        return try linker().store([tree], scanner: scanner)[0]
+        let entry = try linker().store([tree], scanner: scanner)[0]
+        state.markUsed([entry.hash])
+        return entry
     }
 
     /// The record of cached content at `path` as the cache holds it: a file's size from its

@@ -107,6 +107,7 @@ package final class Workspace {
         defer { lock.unlock() }
         try FS.makeDirectories(cache.tmp)
         cleanTemporaryFiles()
+        defer { flushState() }   // whatever the command left pending (last uses, hashes)
         return try body()
     }
 
