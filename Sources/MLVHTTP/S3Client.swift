@@ -291,6 +291,22 @@ package final class S3Client: @unchecked Sendable {
         return (a, b, n)
     }
 
+    /// What the server says of `key` now: size, ETag and Last-Modified; nil when there is no such object.
+    package func objectVersion(key: String) throws -> (size: Int64, etag: String?, lastModified: String?)? {
+        do {
+            let r = try send("HEAD", key: key)
+            return (r.header("content-length").flatMap { Int64($0) } ?? 0, r.header("etag"), r.header("last-modified"))
+        } catch let e as S3Error where e.status == 404 {
+            return nil
+        }
+    }
+
+    /// `getObject`, with the ETag the answer carried.
+    package func getObjectWithTag(key: String, to fd: Int32, path: String, limit: Int64? = nil) throws -> (bytes: Int64, sha256: [UInt8], etag: String?) {
+        let r = try send("GET", key: key, sink: .file(descriptor: fd, path: path, limit: limit), prepare: { try FS.rewind(fd, path: path) })
+        return (r.bytesWritten, r.sha256 ?? [], r.header("etag"))
+    }
+
     /// A small object, whole (at most `limit` bytes).
     package func getObject(key: String, limit: Int) throws -> [UInt8] {
         try send("GET", key: key, sink: .memory(limit: limit)).body

@@ -35,7 +35,8 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let r = try DataImports(try WorkspaceCommand.open()).importData(url: url, path: path, out: out, rev: rev, jobs: jobs)
-        print("imported \(r.source.path) from \(r.source.repo) at \(r.source.rev.map { "\($0) (\(r.source.revLock.prefix(12)))" } ?? String(r.source.revLock.prefix(12))) -> \(r.path)")
+        guard case .repo(let s) = r.origin else { return }
+        print("imported \(s.path) from \(s.repo) at \(s.rev.map { "\($0) (\(s.revLock.prefix(12)))" } ?? String(s.revLock.prefix(12))) -> \(r.path)")
         print("\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))")
     }
 }
@@ -53,8 +54,13 @@ struct Update: ParsableCommand {
         let r = try DataImports(try WorkspaceCommand.open()).update(targets, rev: rev, jobs: jobs)
         if r.isEmpty { print("no imports to update") }
         for i in r {
-            let at = i.source.revLock.prefix(12)
-            print(i.changed ? "updated \(i.path) to \(i.source.rev.map { "\($0) (\(at))" } ?? String(at))" : "\(i.path) is up to date (\(at))")
+            switch i.origin {
+            case .repo(let s):
+                let at = s.revLock.prefix(12)
+                print(i.changed ? "updated \(i.path) to \(s.rev.map { "\($0) (\(at))" } ?? String(at))" : "\(i.path) is up to date (\(at))")
+            case .url(let s):
+                print(i.changed ? "updated \(i.path) from \(s.url) (\(ByteCount.text(s.size)))" : "\(i.path) is up to date with \(s.url)")
+            }
         }
     }
 }
@@ -81,5 +87,22 @@ struct List: ParsableCommand {
             })
         }
         for e in entries { print(e.path + (e.isDirectory && !recursive ? "/" : "")) }
+    }
+}
+
+/// `mlv import-url URL [OUT]`: one object from outside any repository, tracked with its source.
+struct ImportURL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-url",
+        abstract: "Track a file from a URL (s3://, http(s)://, or a local path), recording its ETag/Last-Modified for `mlv update`.",
+        discussion: "s3:// URLs use mlv's S3 client with the settings of a remote on the same bucket (else the environment's AWS_* variables).")
+
+    @Argument(help: "The object's URL, or a local file.") var url: String
+    @Argument(help: "Where to put it (default: the URL's last name, here).", completion: .file()) var out: String?
+
+    func run() throws {
+        let r = try DataImports(try WorkspaceCommand.open()).importURL(url, out: out)
+        guard case .url(let s) = r.origin else { return }
+        print("imported \(s.url) -> \(r.path) (\(ByteCount.text(s.size))\(s.etag.map { ", ETag \($0)" } ?? ""))")
     }
 }

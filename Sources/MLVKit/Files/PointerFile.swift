@@ -20,8 +20,8 @@ extension PointerFile {
     package static let maxSize: Int64 = 1 << 50
     package static let maxFileCount = 1 << 32
 
-    /// `source`: where imported data came from (see ImportSource).
-    package func serialized(source: ImportSource? = nil) throws -> String {
+    /// `origin`: where imported data came from (see DataOrigin).
+    package func serialized(origin: DataOrigin? = nil) throws -> String {
         var pairs: [(Node, Node)] = [
             ("path", Node(path)),
             ("hash", "sha256"),
@@ -32,7 +32,7 @@ extension PointerFile {
         let out = Node(pairs, Tag(.map), .block)
         let outs = Node([out], Tag(.seq), .block)
         var top: [(Node, Node)] = [(Node("outs"), outs)]
-        if let source { top.append(("source", source.node)) }
+        if let origin { top.append(("source", origin.node)) }
         let root = Node(top, Tag(.map), .block)
         return try YAMLText.serialize(root)
     }
@@ -41,7 +41,7 @@ extension PointerFile {
     package static func parse(_ text: String, file: String) throws -> PointerFile { try parseWithSource(text, file: file).record }
 
     /// The record and, for imported data, where it came from.
-    package static func parseWithSource(_ text: String, file: String) throws -> (record: PointerFile, source: ImportSource?) {
+    package static func parseWithSource(_ text: String, file: String) throws -> (record: PointerFile, origin: DataOrigin?) {
         guard let doc = try YAMLNode.parse(text, file: file) else {
             throw YAMLError(file: file, line: 1, column: 1, problem: "empty pointer file", hint: "restore it with `git checkout -- \(file)`")
         }
@@ -76,7 +76,7 @@ extension PointerFile {
         }
         let size = try Self.size(try field("size"))
         let count = try fields.first(where: { $0.key == "nfiles" }).map { try Self.fileCount($0.value) }
-        let source = try top.first(where: { $0.key == "source" }).map { try ImportSource.parse($0.value, file: file) }
+        let source = try top.first(where: { $0.key == "source" }).map { try DataOrigin.parse($0.value, file: file) }
         return (PointerFile(path: path, hash: hash, size: size, fileCount: count), source)
     }
 

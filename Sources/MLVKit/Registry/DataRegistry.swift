@@ -124,7 +124,7 @@ package struct DataImports {
 
     package struct Imported: Sendable, Equatable {
         package var path: String
-        package var source: ImportSource
+        package var origin: DataOrigin
         package var files: Int
         package var bytes: Int64
         /// `update`: the content changed (false: it was already that version).
@@ -148,8 +148,27 @@ package struct DataImports {
             let record = try source.record(of: path, for: ws, jobs: jobs)
             _ = try source.fetch([record], into: ws, jobs: jobs)
             let origin = ImportSource(repo: source.url, path: record.path, rev: rev, revLock: source.commit)
-            try write(record, to: target, source: origin)
-            return Imported(path: target, source: origin, files: record.fileCount ?? 1, bytes: record.size)
+            try write(record, to: target, origin: .repo(origin))
+            return Imported(path: target, origin: .repo(origin), files: record.fileCount ?? 1, bytes: record.size)
+        }
+    }
+
+    /// `mlv import-url URL [OUT]`: downloads one object (s3://, http(s)://, a local file) into
+    /// the cache, hashed as it arrives, and tracks it as OUT with its source's version (ETag,
+    /// Last-Modified, size), so `mlv update` downloads again only when the source changed.
+    package func importURL(_ url: String, out: String?, cwd: String = FS.currentDirectory()) throws -> Imported {
+        let external = try ExternalObject(url, in: ws, cwd: cwd)
+        let target = try ws.relativeTarget(out ?? external.defaultName, cwd: cwd)
+        _ = try WorkspacePath(validatingUserPath: target)
+        return try ws.withLock {
+            for p in [target, target + PointerFile.suffix] where (try FS.status(ws.absolute(p))) != nil { throw RegistryError.exists(path: p) }
+            if let parent = ws.trackingParent(of: target) { throw WorkspaceError.trackedByParent(path: target, pointer: parent) }
+            try ws.checkPointerIsFound(target, shownAs: target)
+            try ws.checkNotGitTracked([target, target + PointerFile.suffix])
+            let (hash, version) = try external.fetch()
+            let record = Output(path: target, hash: hash, size: version.size, fileCount: nil, record: .pointer(file: target + PointerFile.suffix))
+            try write(record, to: target, origin: .url(version))
+            return Imported(path: target, origin: .url(version), files: 1, bytes: version.size)
         }
     }
 
@@ -160,9 +179,23 @@ package struct DataImports {
     package func update(_ targets: [String], rev: String?, cwd: String = FS.currentDirectory(), jobs: Int? = nil) throws -> [Imported] {
         try ws.withLock {
             let outputs = try ws.outputs(for: targets, cwd: cwd, .pointers)
-            if !targets.isEmpty, let plain = outputs.first(where: { $0.source == nil }) { throw RegistryError.notAnImport(path: plain.path) }
+            if !targets.isEmpty, let plain = outputs.first(where: { $0.origin == nil }) { throw RegistryError.notAnImport(path: plain.path) }
             var done: [Imported] = []
             for o in outputs {
+                if case .url(let old)? = o.origin {
+                    let external = try ExternalObject(old.url, in: ws, cwd: ws.root)
+                    if try external.probe().isSameVersion(as: old) {
+                        done.append(Imported(path: o.path, origin: .url(old), files: 1, bytes: o.size, changed: false))
+                        continue
+                    }
+                    let (hash, version) = try external.fetch()
+                    var record = o
+                    record.hash = hash
+                    record.size = version.size
+                    try write(record, to: o.path, origin: .url(version))
+                    done.append(Imported(path: o.path, origin: .url(version), files: 1, bytes: version.size, changed: hash != o.hash))
+                    continue
+                }
                 guard let old = o.source else { continue }
                 let wanted = rev ?? old.rev
                 let source = try SourceRepository(url: old.repo, rev: wanted, cwd: ws.root, tmp: ws.cache.tmp)
@@ -170,21 +203,21 @@ package struct DataImports {
                 let origin = ImportSource(repo: old.repo, path: old.path, rev: wanted, revLock: source.commit)
                 let changed = record.hash != o.hash
                 if changed { _ = try source.fetch([record], into: ws, jobs: jobs) }
-                if changed || origin != old { try write(record, to: o.path, source: origin) }
-                done.append(Imported(path: o.path, source: origin, files: record.fileCount ?? 1, bytes: record.size, changed: changed))
+                if changed || origin != old { try write(record, to: o.path, origin: .repo(origin)) }
+                done.append(Imported(path: o.path, origin: .repo(origin), files: record.fileCount ?? 1, bytes: record.size, changed: changed))
             }
             return done
         }
     }
 
     /// Writes the pointer, restores the data and git-ignores it; stages pointer and `.gitignore`.
-    private func write(_ record: Output, to target: String, source: ImportSource) throws {
+    private func write(_ record: Output, to target: String, origin: DataOrigin) throws {
         var output = record
         output.path = target
         output.record = .pointer(file: target + PointerFile.suffix)
         _ = try ws.restore([output], force: false, linker: ws.linker())
         let pointer = PointerFile(path: Path.base(target), hash: record.hash, size: record.size, fileCount: record.fileCount)
-        try AtomicFile.write(try pointer.serialized(source: source), to: ws.absolute(target + PointerFile.suffix))
+        try AtomicFile.write(try pointer.serialized(origin: origin), to: ws.absolute(target + PointerFile.suffix))
         let ignores = try ws.ensureGitignored(all: [target])
         _ = try ws.stageAndCommit([target + PointerFile.suffix] + ignores, message: nil)
     }

@@ -169,15 +169,22 @@ extension RemoteSettings {
         switch url {
         case .local(let path):
             return LocalRemote(name: name, root: path)
-        case .s3(let bucket, let prefix):
-            let credentials = try CredentialSource.resolve(remote: self, localConfig: localConfig)
-            let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
-            let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
-            let client = S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
-            let store = S3Remote(name: name, client: client, prefix: prefix, multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
+        case .s3(_, let prefix):
+            let store = S3Remote(name: name, client: try s3Client(localConfig: localConfig), prefix: prefix,
+                                 multipartThreshold: multipartThreshold, multipartChunk: multipartChunk)
             store.unsignedPayload = unsignedPayload
             return store
         }
+    }
+
+    /// The S3 client for this remote's bucket (an S3 remote's settings; `import-url` of an
+    /// `s3://` URL borrows those of a remote on the same bucket).
+    func s3Client(localConfig: WorkspaceConfig) throws -> S3Client {
+        guard case .s3(let bucket, _) = url else { preconditionFailure("s3Client of a local remote") }
+        let credentials = try CredentialSource.resolve(remote: self, localConfig: localConfig)
+        let endpoint = endpointURL ?? (region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com")
+        let location = S3Location(endpoint: endpoint, bucket: bucket, region: region, addressing: addressing == "virtual" ? .virtual : .path)
+        return S3Client(location: location, credentials: credentials, retry: RetryPolicy(retries: retries), readTimeout: readTimeout)
     }
 }
 

@@ -159,7 +159,7 @@ enum CommittedRecords {
             guard Path.normalize(target) == target, (try? WorkspacePath(validating: target)) != nil
             else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }
             var o = Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
-            o.source = source
+            o.origin = source
             out.append(o)
         }
         // The outs that commit's pipeline.lock records (parsing validates their paths).

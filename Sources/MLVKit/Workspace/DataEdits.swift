@@ -56,7 +56,7 @@ package struct DataEdits {
                 try UntrustedFile.readText(ws.absolute(src + PointerFile.suffix), shownAs: src + PointerFile.suffix, what: "a pointer file"),
                 file: src + PointerFile.suffix)
             pointer.path = target.name
-            try AtomicFile.write(try pointer.serialized(source: source), to: ws.absolute(dst + PointerFile.suffix))
+            try AtomicFile.write(try pointer.serialized(origin: source), to: ws.absolute(dst + PointerFile.suffix))
             try FS.remove(ws.absolute(src + PointerFile.suffix))
             var changed = [src + PointerFile.suffix, dst + PointerFile.suffix]
             changed += try ws.removeFromGitignore([src])

@@ -24,8 +24,10 @@ package struct Output: Equatable, Sendable {
     /// False for pipeline outs marked `cache: false` (kept in git; the cache need not hold them).
     package var cache: Bool
     package var record: Record
-    /// Imported data: where it came from (`mlv import`; kept in its pointer file).
-    package var source: ImportSource?
+    /// Imported data: where it came from (`mlv import`, `mlv import-url`; kept in its pointer file).
+    package var origin: DataOrigin?
+    /// The repository an `mlv import` came from.
+    package var source: ImportSource? { if case .repo(let s)? = origin { return s } else { return nil } }
 
     package init(path: String, hash: ContentHash, size: Int64, fileCount: Int?, cache: Bool = true, record: Record) {
         content = ContentRecord(path: path, hash: hash, size: size, fileCount: fileCount)

@@ -161,8 +161,8 @@ extension Workspace {
         flushState()
         // Imported data is recorded by `mlv update`, never re-recorded from the workspace.
         for (p, plan) in plans.enumerated() {
-            if let source = recorded[p]?.source, recorded[p]?.hash != records[p]!.hash {
-                throw MessageError("'\(plan.path)' is imported from \(source.repo) (\(source.path)), and its data was changed here",
+            if let origin = recorded[p]?.origin, recorded[p]?.hash != records[p]!.hash {
+                throw MessageError("'\(plan.path)' is imported from \(origin.shown), and its data was changed here",
                                    hint: "run `mlv update \(plan.path)` for the source's version (`mlv checkout \(plan.path)` restores the import), or `mlv remove \(plan.path)` to track it as your own")
             }
         }

@@ -26,7 +26,7 @@ extension Workspace {
             throw WorkspaceError.pointerPathEscapes(pointer: pointerPath, path: pointer.path)
         }
         var output = Output(path: target, hash: pointer.hash, size: pointer.size, fileCount: pointer.fileCount, record: .pointer(file: pointerPath))
-        output.source = source
+        output.origin = source
         return output
     }
 
