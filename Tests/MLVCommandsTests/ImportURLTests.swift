@@ -24,7 +24,11 @@ import Testing
         #expect(try ws.read(".gitignore") == "/train.csv\n" && ws.git(["status", "--porcelain"]).stdout.contains("A  train.csv.mlv\n"))
         #expect(try ws.mlv(["update"]).stdout == "train.csv is up to date with \(base)/train.csv\n")
         #expect(try ws.read("train.csv.mlv") == pointer)
+        #expect(try ws.mlv(["status", "--check", "--check-source"]).status == 0)
         try FS.writeFile(files.path + "/train.csv", Array("a,b\n1,2\n3,4\n".utf8))
+        // status says so without downloading; --check fails on it.
+        let s = try ws.mlv(["status", "--check-source", "--check"])
+        #expect(s.status == 1 && s.stdout.hasPrefix("train.csv: source changed (ETag \"") && s.stdout.hasSuffix("`mlv update train.csv` brings it\n"), "\(s)")
         let u = try ws.mlv(["update", "train.csv"])
         #expect(u.stdout == "updated train.csv from \(base)/train.csv (12 B)\n", "\(u)")
         #expect(try ws.read("train.csv") == "a,b\n1,2\n3,4\n" && ws.mlv(["status", "--check"]).status == 0)

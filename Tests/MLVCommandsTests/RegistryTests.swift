@@ -129,10 +129,15 @@ import Testing
         // Pinned to a tag: the registry moving on changes nothing.
         try moveOn(reg)
         #expect(try ws.mlv(["update"]).stdout.hasPrefix("imgs is up to date ("))
+        #expect(try ws.mlv(["status", "--check-source"]).stdout == "Data is up to date.\n")
         // Another revision: the new version, and the pointer says so.
         let u = try ws.mlv(["update", "imgs", "--rev", "main"])
         #expect(u.status == 0 && u.stdout.hasPrefix("updated imgs to main ("), "\(u)")
         #expect(try ws.read("imgs/4.png") == "four" && ws.read("imgs.mlv").contains("  rev: main\n"))
+        try reg.gen(["data/images/5.png": "five"])
+        #expect(try reg.mlv(["commit"]).status == 0 && reg.git(["commit", "-qam", "v3"]).status == 0)
+        let head = String(try reg.git(["rev-parse", "HEAD"]).stdout.prefix(12))
+        #expect(try ws.mlv(["status", "--check-source"]).stdout == "imgs: source changed (main is \(head)); `mlv update imgs` brings it\n")
         #expect(try ws.mlv(["status", "--check"]).status == 0)
 
         // The import's data is the source's: a change here is not recorded by add or commit.

@@ -24,8 +24,12 @@ struct Status: ParsableCommand {
     @Flag(help: "With -c, ask the remote about every object instead of trusting what its index records (and drop index objects that name a missing one).")
     var verify = false
 
+    @Flag(help: "Also ask the sources of imports (`mlv import`, `mlv import-url`) whether they changed (no download).")
+    var checkSource = false
+
     func validate() throws {
         if verify && !cloud { throw ValidationError("--verify goes with -c") }
+        if checkSource && cloud { throw ValidationError("--check-source is about imports: not with -c") }
     }
 
     func run() throws {
@@ -33,6 +37,7 @@ struct Status: ParsableCommand {
         if cloud { return try CloudStatusView.show(ws, paths: paths, remote: remote, json: json, check: check, verify: verify) }
         let changed = try ws.status(paths).filter { !$0.isClean }
         let stale = paths.isEmpty ? try ws.pipelineStatus() : []
+        let sources = checkSource ? try DataImports(ws).changedSources(paths) : []
         if json {
             var obj: [String: Any] = [:]
             for s in changed {
@@ -46,14 +51,16 @@ struct Status: ParsableCommand {
                 obj[s.target] = e
             }
             for s in stale { obj[s.stage] = ["stale": s.reasons] }
+            for s in sources { obj[s.path, default: [String: Any]()] = ((obj[s.path] as? [String: Any]) ?? [:]).merging(["source_changed": s.now]) { _, b in b } }
             try Console.json(obj)
-        } else if changed.isEmpty && stale.isEmpty {
+        } else if changed.isEmpty && stale.isEmpty && sources.isEmpty {
             print("Data is up to date.")
         } else {
             for s in changed { print("\(s.target): \(Self.describe(s))") }
             for s in stale { print("\(s.stage): \(s.reasons.joined(separator: "; "))") }
+            for s in sources { print("\(s.path): source changed (\(s.now)); `mlv update \(s.path)` brings it") }
         }
-        if check && !(changed.isEmpty && stale.isEmpty) { throw ExitCode(1) }
+        if check && !(changed.isEmpty && stale.isEmpty && sources.isEmpty) { throw ExitCode(1) }
     }
 
     static func describe(_ s: PathStatus) -> String {

@@ -210,6 +210,26 @@ package struct DataImports {
         }
     }
 
+    /// `mlv status --check-source`: the imports whose source moved on since they were recorded
+    /// (a URL whose ETag, or size and Last-Modified, changed; a repository whose revision now
+    /// resolves to another commit), with what it is now. Nothing is downloaded.
+    package func changedSources(_ targets: [String] = [], cwd: String = FS.currentDirectory()) throws -> [(path: String, now: String)] {
+        var out: [(String, String)] = []
+        for o in try ws.outputs(for: targets, cwd: cwd, .pointers) {
+            switch o.origin {
+            case .url(let old)?:
+                let now = try ExternalObject(old.url, in: ws, cwd: ws.root).probe()
+                if !now.isSameVersion(as: old) { out.append((o.path, now.etag.map { "ETag \($0)" } ?? now.lastModified ?? "\(now.size) bytes")) }
+            case .repo(let old)?:
+                let source = try SourceRepository(url: old.repo, rev: old.rev, cwd: ws.root, tmp: ws.environment("TMPDIR") ?? "/tmp")
+                if source.commit != old.revLock { out.append((o.path, "\(old.rev ?? "HEAD") is \(source.commit.prefix(12))")) }
+            case nil:
+                continue
+            }
+        }
+        return out
+    }
+
     /// Writes the pointer, restores the data and git-ignores it; stages pointer and `.gitignore`.
     private func write(_ record: Output, to target: String, origin: DataOrigin) throws {
         var output = record
