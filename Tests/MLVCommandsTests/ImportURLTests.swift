@@ -37,6 +37,25 @@ import Testing
         #expect(try ws.mlv(["commit"]).stderr.hasPrefix("mlv: error: 'train.csv' is imported from \(base)/train.csv, and its data was changed here"))
     }
 
+    @Test func noDownloadRecordsTheVersionAndUpdateFetchesIt() throws {
+        let ws = try TestWorkspace()
+        let files = try TemporaryDirectory(prefix: "mlv-files")
+        try FS.writeFile(files.path + "/model.bin", Array("weights".utf8))
+        let (process, base) = try server(files.path)
+        defer { process.terminate() }
+        let r = try ws.mlv(["import-url", "--no-download", base + "/model.bin"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("recorded \(base)/model.bin -> model.bin (7 B, ETag ") && r.stdout.hasSuffix("; `mlv update model.bin` downloads it\n"), "\(r)")
+        #expect(try !ws.exists("model.bin") && ws.cacheObjects().isEmpty)
+        #expect(try ws.read("model.bin.mlv").hasPrefix("source:\n  url: \(base)/model.bin\n"))
+        let s = try ws.mlv(["status", "--check"])
+        #expect(s.status == 0 && s.stdout == "Data is up to date.\nmodel.bin: not downloaded yet from \(base)/model.bin (`mlv update model.bin` fetches it)\n", "\(s)")
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        let u = try ws.mlv(["update", "model.bin"])
+        #expect(u.stdout == "updated model.bin from \(base)/model.bin (7 B)\n", "\(u)")
+        #expect(try ws.read("model.bin") == "weights" && ws.read("model.bin.mlv").hasPrefix("outs:\n- path: model.bin\n"))
+        #expect(try ws.mlv(["update"]).stdout == "model.bin is up to date with \(base)/model.bin\n")
+    }
+
     @Test func aSourceThatChangesDuringTheDownloadIsRefused() throws {
         let ws = try TestWorkspace()
         let files = try TemporaryDirectory(prefix: "mlv-files")

@@ -99,10 +99,12 @@ struct ImportURL: ParsableCommand {
 
     @Argument(help: "The object's URL, or a local file.") var url: String
     @Argument(help: "Where to put it (default: the URL's last name, here).", completion: .file()) var out: String?
+    @Flag(help: "Only record the source's version (ETag, size); `mlv update` downloads it later.") var noDownload = false
 
     func run() throws {
-        let r = try DataImports(try WorkspaceCommand.open()).importURL(url, out: out)
+        let r = try DataImports(try WorkspaceCommand.open()).importURL(url, out: out, noDownload: noDownload)
         guard case .url(let s) = r.origin else { return }
-        print("imported \(s.url) -> \(r.path) (\(ByteCount.text(s.size))\(s.etag.map { ", ETag \($0)" } ?? ""))")
+        print("\(noDownload ? "recorded" : "imported") \(s.url) -> \(r.path) (\(ByteCount.text(s.size))\(s.etag.map { ", ETag \($0)" } ?? ""))"
+              + (noDownload ? "; `mlv update \(r.path)` downloads it" : ""))
     }
 }

@@ -60,6 +60,12 @@ struct Status: ParsableCommand {
             for s in stale { print("\(s.stage): \(s.reasons.joined(separator: "; "))") }
             for s in sources { print("\(s.path): source changed (\(s.now)); `mlv update \(s.path)` brings it") }
         }
+        // Recorded with import-url --no-download: not a difference, but worth saying.
+        if !json {
+            for (path, source) in ws.pendingImports.sorted(by: { $0.key < $1.key }) where paths.isEmpty {
+                print("\(path): not downloaded yet from \(source.url) (`mlv update \(path)` fetches it)")
+            }
+        }
         if check && !(changed.isEmpty && stale.isEmpty && sources.isEmpty) { throw ExitCode(1) }
     }
 

@@ -37,6 +37,16 @@ extension PointerFile {
         return try YAMLText.serialize(root)
     }
 
+    /// A pointer of `import-url --no-download`: a source and no data yet (`mlv update` fetches it).
+    struct PendingImport: Error {
+        var source: URLSource
+    }
+
+    /// The pointer of an `import-url --no-download`: the source only.
+    static func serializedPending(_ source: URLSource) throws -> String {
+        try YAMLText.serialize(Node([(Node("source"), source.node)], Tag(.map), .block))
+    }
+
     /// Parses and validates a pointer file's text; `file` names it in errors (file:line:col).
     package static func parse(_ text: String, file: String) throws -> PointerFile { try parseWithSource(text, file: file).record }
 
@@ -47,7 +57,13 @@ extension PointerFile {
         }
         let top = try doc.mapping("a pointer file")
         try doc.checkKeys(top, allowed: ["outs", "source"], in: "a pointer file")
-        guard let outsNode = top.first(where: { $0.key == "outs" })?.value else { throw doc.error("missing 'outs'") }
+        guard let outsNode = top.first(where: { $0.key == "outs" })?.value else {
+            // `import-url --no-download`: the source is recorded, the data not fetched yet.
+            if let node = top.first(where: { $0.key == "source" })?.value, case .url(let s) = try DataOrigin.parse(node, file: file) {
+                throw PendingImport(source: s)
+            }
+            throw doc.error("missing 'outs'")
+        }
         let outs = try outsNode.sequence("'outs'")
         guard outs.count == 1 else { throw outsNode.error("'outs' must hold exactly one entry") }
         let out = outs[0]

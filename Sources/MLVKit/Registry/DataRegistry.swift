@@ -156,7 +156,9 @@ package struct DataImports {
     /// `mlv import-url URL [OUT]`: downloads one object (s3://, http(s)://, a local file) into
     /// the cache, hashed as it arrives, and tracks it as OUT with its source's version (ETag,
     /// Last-Modified, size), so `mlv update` downloads again only when the source changed.
-    package func importURL(_ url: String, out: String?, cwd: String = FS.currentDirectory()) throws -> Imported {
+    /// `noDownload`: only the source's version is recorded (the pointer has no data yet);
+    /// `mlv update` downloads it.
+    package func importURL(_ url: String, out: String?, noDownload: Bool = false, cwd: String = FS.currentDirectory()) throws -> Imported {
         let external = try ExternalObject(url, in: ws, cwd: cwd)
         let target = try ws.relativeTarget(out ?? external.defaultName, cwd: cwd)
         _ = try WorkspacePath(validatingUserPath: target)
@@ -165,6 +167,12 @@ package struct DataImports {
             if let parent = ws.trackingParent(of: target) { throw WorkspaceError.trackedByParent(path: target, pointer: parent) }
             try ws.checkPointerIsFound(target, shownAs: target)
             try ws.checkNotGitTracked([target, target + PointerFile.suffix])
+            if noDownload {
+                let version = try external.probe()
+                try AtomicFile.write(try PointerFile.serializedPending(version), to: ws.absolute(target + PointerFile.suffix))
+                _ = try ws.stageAndCommit([target + PointerFile.suffix] + (try ws.ensureGitignored(all: [target])), message: nil)
+                return Imported(path: target, origin: .url(version), files: 0, bytes: 0, changed: false)
+            }
             let (hash, version) = try external.fetch()
             let record = Output(path: target, hash: hash, size: version.size, fileCount: nil, record: .pointer(file: target + PointerFile.suffix))
             try write(record, to: target, origin: .url(version))
@@ -178,10 +186,24 @@ package struct DataImports {
     /// are not overwritten unless their content is in the cache.
     package func update(_ targets: [String], rev: String?, cwd: String = FS.currentDirectory(), jobs: Int? = nil) throws -> [Imported] {
         try ws.withLock {
-            let outputs = try ws.outputs(for: targets, cwd: cwd, .pointers)
-            if !targets.isEmpty, let plain = outputs.first(where: { $0.origin == nil }) { throw RegistryError.notAnImport(path: plain.path) }
+            // Imports recorded with --no-download are fetched first (they are not outputs yet).
+            _ = try ws.allPointers()
+            let pendingTargets = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map {
+                $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0
+            }
+            let pending = ws.pendingImports.filter { targets.isEmpty || pendingTargets.contains($0.key) }
             var done: [Imported] = []
-            for o in outputs {
+            for (path, source) in pending.sorted(by: { $0.key < $1.key }) {
+                let (hash, version) = try ExternalObject(source.url, in: ws, cwd: ws.root).fetch()
+                let record = Output(path: path, hash: hash, size: version.size, fileCount: nil, record: .pointer(file: path + PointerFile.suffix))
+                try write(record, to: path, origin: .url(version))
+                done.append(Imported(path: path, origin: .url(version), files: 1, bytes: version.size))
+            }
+            let rest = targets.filter { t in (try? ws.relativeTarget(t, cwd: cwd)).map { r in !pending.keys.contains(r) && !pending.keys.contains(String(r.dropLast(PointerFile.suffix.count))) } ?? true }
+            if !targets.isEmpty && rest.isEmpty { return done }
+            let outputs = try ws.outputs(for: rest, cwd: cwd, .pointers)
+            if !rest.isEmpty, let plain = outputs.first(where: { $0.origin == nil }) { throw RegistryError.notAnImport(path: plain.path) }
+            for o in outputs where pending[o.path] == nil {
                 if case .url(let old)? = o.origin {
                     let external = try ExternalObject(old.url, in: ws, cwd: ws.root)
                     if try external.probe().isSameVersion(as: old) {

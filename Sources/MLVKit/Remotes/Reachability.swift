@@ -154,7 +154,8 @@ enum CommittedRecords {
                   let bytes = try git.readFile(repoPath, at: commit) else { continue }
             let shown = "\(at):\(pointerPath)"
             let text = String(decoding: bytes, as: UTF8.self)
-            let (pointer, source) = try PointerFile.parseWithSource(text, file: shown)
+            let pointer: PointerFile, source: DataOrigin?
+            do { (pointer, source) = try PointerFile.parseWithSource(text, file: shown) } catch is PointerFile.PendingImport { continue }   // no data yet
             let target = Path.join(Path.parent(pointerPath), pointer.path)
             guard Path.normalize(target) == target, (try? WorkspacePath(validating: target)) != nil
             else { throw WorkspaceError.pointerPathEscapes(pointer: shown, path: pointer.path) }

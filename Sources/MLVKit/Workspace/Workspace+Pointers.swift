@@ -34,6 +34,7 @@ extension Workspace {
     /// nested workspaces are not searched.
     package func allPointers() throws -> [Output] {
         var out: [Output] = []
+        pendingImports = [:]
         // Folders are opened from the root's descriptor (in pieces when deep), so an untracked
         // folder nested past PATH_MAX is searched like any other instead of failing the command.
         let rootHandle = try DirectoryHandle.open(root)
@@ -54,7 +55,11 @@ extension Workspace {
                     let rel = dir == "." ? e.name : dir + "/" + e.name
                     if e.kind == .directory { continue }
                     if try ignored(e.name, false) { continue }
-                    let t = try loadPointer(rel)
+                    let t: Output
+                    do { t = try loadPointer(rel) } catch let p as PointerFile.PendingImport {
+                        pendingImports[String(rel.dropLast(PointerFile.suffix.count))] = p.source
+                        continue
+                    }
                     out.append(t)
                     if Path.parent(t.path) == dir || (dir == "." && !t.path.contains("/")) { tracked.insert(Path.base(t.path)) }
                 }

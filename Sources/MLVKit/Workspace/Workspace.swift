@@ -20,6 +20,9 @@ package final class Workspace {
     /// Where warnings go (a line each, without "warning:"); each is given once per workspace.
     package var onWarning: ((String) -> Void)?
     private var warned = Set<String>()
+    /// `import-url --no-download` pointers the last pointer search met (data path → source):
+    /// recorded, not fetched, so not outputs yet.
+    package internal(set) var pendingImports: [String: URLSource] = [:]
     /// The `.mlvignore` files read so far.
     private(set) lazy var ignores = IgnoreFiles(root: root, tmp: environment("TMPDIR") ?? "/tmp")
 
