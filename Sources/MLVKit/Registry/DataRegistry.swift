@@ -140,10 +140,7 @@ package struct DataImports {
         let target = try ws.relativeTarget(out ?? Path.base(Path.normalize(path)), cwd: cwd)
         _ = try WorkspacePath(validatingUserPath: target)
         return try ws.withLock {
-            for p in [target, target + PointerFile.suffix] where (try FS.status(ws.absolute(p))) != nil { throw RegistryError.exists(path: p) }
-            if let parent = ws.trackingParent(of: target) { throw WorkspaceError.trackedByParent(path: target, pointer: parent) }
-            try ws.checkPointerIsFound(target, shownAs: target)
-            try ws.checkNotGitTracked([target, target + PointerFile.suffix])
+            try checkFree(target)
             let source = try SourceRepository(url: url, rev: rev, cwd: cwd, tmp: ws.cache.tmp)
             let record = try source.record(of: path, for: ws, jobs: jobs)
             _ = try source.fetch([record], into: ws, jobs: jobs)
@@ -163,10 +160,7 @@ package struct DataImports {
         let target = try ws.relativeTarget(out ?? external.defaultName, cwd: cwd)
         _ = try WorkspacePath(validatingUserPath: target)
         return try ws.withLock {
-            for p in [target, target + PointerFile.suffix] where (try FS.status(ws.absolute(p))) != nil { throw RegistryError.exists(path: p) }
-            if let parent = ws.trackingParent(of: target) { throw WorkspaceError.trackedByParent(path: target, pointer: parent) }
-            try ws.checkPointerIsFound(target, shownAs: target)
-            try ws.checkNotGitTracked([target, target + PointerFile.suffix])
+            try checkFree(target)
             if noDownload {
                 let version = try external.probe()
                 try AtomicFile.write(try PointerFile.serializedPending(version), to: ws.absolute(target + PointerFile.suffix))
@@ -250,6 +244,15 @@ package struct DataImports {
             }
         }
         return out
+    }
+
+    /// An import may only go where nothing is: no file or pointer there, not inside tracked data,
+    /// where pointers are searched for, and nothing git tracks.
+    private func checkFree(_ target: String) throws {
+        for p in [target, target + PointerFile.suffix] where (try FS.status(ws.absolute(p))) != nil { throw RegistryError.exists(path: p) }
+        if let parent = ws.trackingParent(of: target) { throw WorkspaceError.trackedByParent(path: target, pointer: parent) }
+        try ws.checkPointerIsFound(target, shownAs: target)
+        try ws.checkNotGitTracked([target, target + PointerFile.suffix])
     }
 
     /// Writes the pointer, restores the data and git-ignores it; stages pointer and `.gitignore`.
