@@ -34,7 +34,7 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let d = try ws.diff(from: aRev, to: bRev, targets: targets)
+        let d = try DataDiff.between(aRev, bRev, in: ws, targets: targets)
         let groups: [(name: String, entries: [(path: String, hash: String?)])] = [
             ("added", d.added.map { ($0.path, $0.new.map(\.short)) }),
             ("deleted", d.deleted.map { ($0.path, $0.old.map(\.short)) }),

@@ -123,19 +123,19 @@ package struct DataDiff: Sendable, Equatable {
     }
 }
 
-extension Workspace {
+extension DataDiff {
     /// `mlv diff [A [B]]`: what changed in tracked data from revision `a` (nil: HEAD) to `b`
     /// (nil: the workspace as it is on disk, hashed through the state index), limited to
     /// `targets`. Records at revisions are read from git objects through libgit2; folders are
     /// expanded from their manifests in the cache.
-    package func diff(from a: String?, to b: String?, targets: [String] = [], cwd: String = FS.currentDirectory()) throws -> DataDiff {
-        guard let git = try git() else { throw WorkspaceError.revisionsNeedGit }
-        let within = try targets.map { try relativeTarget($0, cwd: cwd) }.map {
+    package static func between(_ a: String?, _ b: String?, in ws: Workspace, targets: [String] = [], cwd: String = FS.currentDirectory()) throws -> DataDiff {
+        guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
+        let within = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map {
             $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0
         }
         // Before the first commit everything in the workspace is new.
-        let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try DataDiff.Side(self, at: a ?? "HEAD")
-        let new = try b.map { try DataDiff.Side(self, at: $0) } ?? (try DataDiff.Side(workspace: self, comparedWith: old))
+        let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try DataDiff.Side(ws, at: a ?? "HEAD")
+        let new = try b.map { try DataDiff.Side(ws, at: $0) } ?? (try DataDiff.Side(workspace: ws, comparedWith: old))
         return DataDiff.compare(old, new, within: within)
     }
 }
