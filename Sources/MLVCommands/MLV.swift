@@ -30,6 +30,9 @@ package struct MLV: ParsableCommand {
 /// The process entry point: the only place that prints `mlv: error: …` and picks the exit code.
 package enum MLVMain {
     package static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        if let first = arguments.first, let note = notYet[first] {
+            fail(MessageError("'\(first)' is not an mlv command yet (DVC's `dvc \(first)`)", hint: note))
+        }
         do {
             var command = try MLV.parseAsRoot(arguments)
             try command.run()
@@ -42,6 +45,24 @@ package enum MLVMain {
             MLV.exit(withError: error)
         }
     }
+
+    /// DVC commands mlv does not have (yet), named as such instead of "unknown option" errors.
+    static let notYet: [String: String] = [
+        "exp": "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet",
+        "experiments": "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet",
+        "queue": "run stages in parallel with `mlv repro -j N`; a queue of experiments is not in mlv yet",
+        "freeze": "set `frozen: true` on the stage in pipeline.yaml",
+        "unfreeze": "remove `frozen: true` from the stage in pipeline.yaml",
+        "destroy": "remove .mlv/ and the .mlv pointer files by hand; mlv has no destroy",
+        "unprotect": "mlv's copies are plain files (cache.type copy or reflink); with hardlink or symlink, copy the file over itself before editing",
+        "root": "the workspace root is the folder holding .mlv/; stages see it as $MLV_ROOT",
+        "get-url": "download the URL with curl, or track it with `mlv import-url`",
+        "ls-url": "list the bucket with your S3 tool; mlv lists repositories with `mlv ls`",
+        "du": "see sizes with `mlv ls URL -R --json` or `mlv status`",
+        "data": "see `mlv status`, and `mlv diff` for what changed between commits",
+        "studio": "mlv has no hosted service",
+        "migrate": "moving a DVC project across is not in mlv yet: rename dvc.yaml to pipeline.yaml and re-add the data with `mlv add`",
+    ]
 
     static func fail(_ error: UserFacingError) -> Never {
         Terminal.clearProgressLine()

@@ -70,7 +70,7 @@ struct Repro: ParsableCommand {
         let r = try ws.reproduce(o, events: { Self.show($0, dry: dry) })
         if check || dry {
             if r.stale.isEmpty { Console.now("Pipelines are up to date.") }
-            if check && !r.stale.isEmpty { throw ExitCode(1) }
+            if check && r.failsCheck { throw ExitCode(1) }
             return
         }
         if r.ran.isEmpty && r.restored.isEmpty { Console.now("Data and pipelines are up to date.") }

@@ -69,7 +69,8 @@ struct Update: ParsableCommand {
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
-        abstract: "List the git files and mlv-tracked data of a repository at a revision.")
+        abstract: "List the git files and mlv-tracked data of a repository at a revision.",
+        aliases: ["list"])
 
     @Argument(help: "The repository (git URL or local path).") var url: String
     @Argument(help: "A folder in it (default: its root).") var path: String?

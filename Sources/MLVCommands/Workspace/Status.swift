@@ -66,7 +66,7 @@ struct Status: ParsableCommand {
                 print("\(path): not downloaded yet from \(source.url) (`mlv update \(path)` fetches it)")
             }
         }
-        if check && !(changed.isEmpty && stale.isEmpty && sources.isEmpty) { throw ExitCode(1) }
+        if check && !(changed.isEmpty && !ReproResult.failsCheck(stale) && sources.isEmpty) { throw ExitCode(1) }
     }
 
     static func describe(_ s: PathStatus) -> String {

@@ -39,7 +39,7 @@ extension Reproducer {
             }
             forget(stage.outs.map(\.path))
             queue.started(i)
-            let env = ProcessEnvironment.current().merging(["MLV_ROOT": ws.root, "DVC_ROOT": ws.root]) { _, b in b }
+            let env = ProcessEnvironment.forStages(root: ws.root)
             let cwd = ws.absolute(stage.wdir)
             PosixThread.detach { [self] in
                 var outcome: Result<StageProcess.Outcome, Error> = .success(.exited(0))

@@ -57,6 +57,12 @@ package struct ReproResult: Sendable {
     package var unchanged: [String] = []
     /// `--check` / `--dry`: stages that would run, with the reasons.
     package var stale: [(stage: String, reasons: [String])] = []
+    /// For `--check`: a stage is stale for a reason other than being `always_changed` (which is
+    /// reported, as DVC does, but alone fails no check).
+    package var failsCheck: Bool { ReproResult.failsCheck(stale) }
+    package static func failsCheck(_ stale: [(stage: String, reasons: [String])]) -> Bool {
+        stale.contains { $0.reasons != ["always changed"] }
+    }
     package var lockChanged = false
     package var commit: String?
 }
@@ -283,6 +289,18 @@ final class FinishedQueue: @unchecked Sendable {
 
 /// The environment of this process, for the commands it starts.
 enum ProcessEnvironment {
+    /// What a stage's command runs with: this environment, `MLV_ROOT` (and DVC's `DVC_ROOT`) set
+    /// to the workspace, and the folder of the mlv running `repro` first on `PATH`, so `mlv` in a
+    /// stage is this same build (never another version that happens to be on `PATH`, nor
+    /// missing when `repro` was started by its full path).
+    static func forStages(root: String) -> [String: String] {
+        var env = current().merging(["MLV_ROOT": root, "DVC_ROOT": root]) { _, b in b }
+        if let exe = FS.realPath("/proc/self/exe") {
+            env["PATH"] = Path.parent(exe) + (env["PATH"].map { ":" + $0 } ?? "")
+        }
+        return env
+    }
+
     static func current() -> [String: String] {
         var out: [String: String] = [:]
         var p = environ

@@ -52,7 +52,10 @@ extension Workspace {
             byFolder[path.parent, default: []].append(path)
         }
         var changed: [String] = []
+        let git = try self.git()
         for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
+            // A folder git ignores already hides what is in it: no .gitignore there (as DVC).
+            if dir != ".", let git, FS.isDirectory(absolute(dir)), try git.isIgnored(absolute(dir) + "/") { continue }
             let ignoreRel = dir == "." ? ".gitignore" : dir + "/.gitignore"
             let path = absolute(ignoreRel)
             var text = FS.exists(path) ? try UntrustedFile.readText(path, shownAs: ignoreRel, what: "a .gitignore file", limit: 64 << 20) : ""

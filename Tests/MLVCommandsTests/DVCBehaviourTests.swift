@@ -1,0 +1,66 @@
+import Foundation
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// Where DVC users rely on DVC's behaviour, mlv behaves the same (issue 19's list, the parts
+/// that landed): `always_changed` stages alone fail no check, stages run the same mlv, DVC
+/// commands mlv lacks say so by name, no `.gitignore` inside a folder git ignores.
+@Suite struct DVCBehaviourTests {
+    @Test func stagesRunTheMLVThatRunsRepro() throws {
+        let ws = try TestWorkspace()
+        let fake = ws.dir.path + "/fake-bin"
+        try FS.makeDirectories(fake)
+        try AtomicFile.write("#!/bin/sh\necho fake mlv\n", to: fake + "/mlv", mode: 0o755)
+        try ws.write("pipeline.yaml", "stages:\n  v:\n    cmd: mlv version > v.txt\n    outs: [v.txt]\n")
+        // Another mlv first on PATH, and repro started by its full path.
+        let r = try ws.mlv(["repro"], env: ["PATH": fake + ":/usr/bin:/bin"])
+        #expect(r.status == 0, "\(r)")
+        let version = try ws.read("v.txt")
+        #expect(version.hasPrefix("mlv "), "\(version)")
+        let without = try ws.mlv(["repro", "-f"], env: ["PATH": "/usr/bin:/bin"])
+        #expect(try without.status == 0 && ws.read("v.txt").hasPrefix("mlv "), "\(without)")
+    }
+
+    @Test func anAlwaysChangedStageAloneFailsNoCheck() throws {
+        let ws = try TestWorkspace()
+        try ws.write("in.txt", "1")
+        try ws.write("pipeline.yaml", """
+            stages:
+              stamp:
+                cmd: date +%s%N > stamp.txt
+                outs: [stamp.txt]
+                always_changed: true
+              copy:
+                cmd: cp in.txt out.txt
+                deps: [in.txt]
+                outs: [out.txt]
+
+            """)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 0 && check.stdout.contains("stamp") && check.stdout.contains("always changed"), "\(check)")
+        let status = try ws.mlv(["status", "--check"])
+        #expect(status.status == 0 && status.stdout == "stamp: always changed\n", "\(status)")
+        try ws.write("in.txt", "2")
+        #expect(try ws.mlv(["repro", "--check"]).status == 1)
+        #expect(try ws.mlv(["status", "--check"]).status == 1)
+    }
+
+    @Test func dvcCommandsMLVLacksAreNamed() throws {
+        let ws = try TestWorkspace()
+        try BadInputTests().expectRefused(ws, ["exp", "run", "-S", "train.lr=0.1"], message: "'exp' is not an mlv command yet (DVC's `dvc exp`)",
+                                          hint: "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet")
+        try BadInputTests().expectRefused(ws, ["freeze", "train"], message: "'freeze' is not an mlv command yet (DVC's `dvc freeze`)",
+                                          hint: "set `frozen: true` on the stage in pipeline.yaml")
+    }
+
+    @Test func noGitignoreInsideAFolderGitIgnores() throws {
+        let ws = try TestWorkspace()
+        try ws.write(".gitignore", "/build/\n")
+        try ws.gen(["build/model.bin": "m", "data/x.bin": "x"])
+        #expect(try ws.mlv(["add", "build/model.bin", "data/x.bin"]).status == 0)
+        #expect(try !ws.exists("build/.gitignore") && ws.read("data/.gitignore") == "/x.bin\n")
+        #expect(try ws.mlv(["status", "--check"]).status == 0)
+    }
+}
