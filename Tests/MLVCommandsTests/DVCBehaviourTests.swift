@@ -63,4 +63,33 @@ import Testing
         #expect(try !ws.exists("build/.gitignore") && ws.read("data/.gitignore") == "/x.bin\n")
         #expect(try ws.mlv(["status", "--check"]).status == 0)
     }
+
+    @Test func paramsDiffShowsWhatStagesDeclareAndMetricsRoundToFiveDigits() throws {
+        let ws = try TestWorkspace()
+        try ws.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 3\nunused: 1\n")
+        try ws.write("m.json", "{\"acc\": 0.912345678}\n")
+        try ws.write("pipeline.yaml", """
+            stages:
+              train:
+                cmd: cp m.json metrics.json
+                deps: [m.json]
+                params: [train.lr]
+                metrics:
+                  - metrics.json:
+                      cache: false
+
+            """)
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.git(["add", "-A"]).status == 0 && ws.git(["commit", "-qm", "v1"]).status == 0)
+        try ws.write("params.yaml", "train:\n  lr: 0.2\n  epochs: 4\nunused: 2\n")
+        let declared = try ws.mlv(["params", "diff"])
+        #expect(declared.stdout == "Path         Param     HEAD  workspace\nparams.yaml  train.lr  0.1   0.2\n", "\(declared)")
+        let all = try ws.mlv(["params", "diff", "--all"]).stdout
+        #expect(all.contains("train.epochs") && all.contains("unused"), "\(all)")
+
+        let shown = try ws.mlv(["metrics", "show"])
+        #expect(shown.stdout == "Path          Metric  workspace\nmetrics.json  acc     0.91235\n", "\(shown)")
+        #expect(try ws.mlv(["metrics", "show", "--precision", "2"]).stdout.hasSuffix("acc     0.91\n"))
+        #expect(try ws.mlv(["metrics", "show", "--json"]).stdout.contains("0.912345678"))
+    }
 }

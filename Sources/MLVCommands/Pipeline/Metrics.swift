@@ -13,11 +13,12 @@ struct Metrics: ParsableCommand {
         var revisions: [String] = []
 
         @OptionGroup var format: TableFormatOptions
+        @OptionGroup var digits: PrecisionOption
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
             let table = try PipelineView(ws).metricsTable(revisions.isEmpty ? [nil] : revisions.map { $0 })
-            try ValueTableOutput.print(table, keyTitle: "Metric", format: format, empty: "No metrics found.")
+            try ValueTableOutput.print(table, keyTitle: "Metric", format: format, precision: digits.precision, empty: "No metrics found.")
         }
     }
 
@@ -29,12 +30,14 @@ struct Metrics: ParsableCommand {
         var revisions: [String] = []
 
         @OptionGroup var format: TableFormatOptions
+        @OptionGroup var digits: PrecisionOption
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
             let revs: [String?] = revisions.isEmpty ? ["HEAD", nil] : revisions.count == 1 ? [revisions[0], nil] : revisions.map { $0 }
             let table = try PipelineView(ws).metricsTable(revs, onlyChanged: true)
-            try ValueTableOutput.print(table, keyTitle: "Metric", format: format, change: revs.count == 2, empty: "No metrics changed.")
+            try ValueTableOutput.print(table, keyTitle: "Metric", format: format, change: revs.count == 2, precision: digits.precision,
+                                       empty: "No metrics changed.")
         }
     }
 }

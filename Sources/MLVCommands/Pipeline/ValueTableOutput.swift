@@ -12,10 +12,22 @@ struct TableFormatOptions: ParsableArguments {
     var md = false
 }
 
+/// `--precision N` of the metrics commands (DVC's): significant digits of numbers in the tables.
+struct PrecisionOption: ParsableArguments {
+    @Option(help: "Significant digits of numbers in the table (JSON keeps them all).")
+    var precision: Int = 5
+
+    func validate() throws {
+        if !(1...17).contains(precision) { throw ValidationError("--precision takes 1 to 17 digits") }
+    }
+}
+
 enum ValueTableOutput {
     /// Prints `table`: an aligned text table, Markdown, or JSON (`{file: {key: {column: value}}}`).
     /// `change` adds a column with the numeric difference between the first two columns.
-    static func print(_ table: ValueTable, keyTitle: String, format: TableFormatOptions, change: Bool = false, empty: String) throws {
+    /// `precision`: significant digits of floating-point numbers (nil: as written).
+    static func print(_ table: ValueTable, keyTitle: String, format: TableFormatOptions, change: Bool = false, precision: Int? = nil,
+                      empty: String) throws {
         if format.json {
             var obj: [String: Any] = [:]
             for row in table.rows {
@@ -36,8 +48,8 @@ enum ValueTableOutput {
         if change { header.append("Change") }
         var lines = [header]
         for row in table.rows {
-            var line = [row.file, row.key] + row.values.map { $0.map(text) ?? "-" }
-            if change { line.append(difference(row.values.first ?? nil, row.values.dropFirst().first ?? nil)) }
+            var line = [row.file, row.key] + row.values.map { $0.map { text($0, precision: precision) } ?? "-" }
+            if change { line.append(difference(row.values.first ?? nil, row.values.dropFirst().first ?? nil, precision: precision ?? 5)) }
             lines.append(line)
         }
         // One cell, one line: a line break or control character from a file is shown escaped.
@@ -57,10 +69,11 @@ enum ValueTableOutput {
         }
     }
 
-    static func text(_ v: ParamValue) -> String {
+    static func text(_ v: ParamValue, precision: Int? = nil) -> String {
         switch v {
-        case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
+        case .list(let items): return "[" + items.map { text($0, precision: precision) }.joined(separator: ", ") + "]"
         case .double(let d) where !d.isFinite: return d.isNaN ? "nan" : d < 0 ? "-inf" : "inf"
+        case .double(let d) where precision != nil: return String(format: "%.\(precision!)g", d)
         default: return v.description
         }
     }
@@ -73,11 +86,11 @@ enum ValueTableOutput {
         }
     }
 
-    static func difference(_ a: ParamValue?, _ b: ParamValue?) -> String {
+    static func difference(_ a: ParamValue?, _ b: ParamValue?, precision: Int = 5) -> String {
         guard let x = number(a), let y = number(b) else { return "-" }
         let d = y - x
         if case .int? = a, case .int? = b { return String(Int(d)) }
-        return String(format: "%.5g", d)
+        return String(format: "%.\(precision)g", d)
     }
 
     static func json(_ v: ParamValue) -> Any {

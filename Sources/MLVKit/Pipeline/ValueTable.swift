@@ -80,14 +80,33 @@ extension ParamValue {
 }
 
 extension PipelineView {
-    /// `mlv params diff`: every params file the pipeline names (and params.yaml), flattened,
-    /// at each revision (nil: the workspace). Only changed rows unless `all`.
+    /// `mlv params diff`: the params some stage declares (a key, or a whole file) and those of
+    /// the top-level `params` files, flattened, at each revision (nil: the workspace); only
+    /// changed rows. `all`: every key of every params file (params.yaml too), changed or not.
     package func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
         let pipeline = try PipelineFile.load(root: root)
         var files = [ParamsFile.defaultName]
         for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
         for f in pipeline?.paramsFiles ?? [] where !files.contains(f) { files.append(f) }
-        return try table(files, revisions, onlyChanged: !all)
+        var t = try table(files, revisions, onlyChanged: !all)
+        if !all {
+            // file → declared keys (nil: the whole file).
+            var declared: [String: [String]?] = [:]
+            for f in pipeline?.paramsFiles ?? [] { declared[f] = .some(nil) }
+            for s in pipeline?.stages ?? [] {
+                for p in s.params {
+                    if case .some(.none) = declared[p.file] { continue }
+                    guard let keys = p.keys else { declared[p.file] = .some(nil); continue }
+                    declared[p.file] = .some(((declared[p.file] ?? []) ?? []) + keys)
+                }
+            }
+            t.rows = t.rows.filter { row in
+                guard let entry = declared[row.file] else { return false }
+                guard let keys = entry else { return true }
+                return keys.contains { row.key == $0 || row.key.hasPrefix($0 + ".") || row.key.hasPrefix($0 + "[") }
+            }
+        }
+        return t
     }
 
     /// `mlv metrics show|diff`: the pipeline's metrics files, flattened, at each revision.
