@@ -91,5 +91,11 @@ import Testing
         #expect(shown.stdout == "Path          Metric  workspace\nmetrics.json  acc     0.91235\n", "\(shown)")
         #expect(try ws.mlv(["metrics", "show", "--precision", "2"]).stdout.hasSuffix("acc     0.91\n"))
         #expect(try ws.mlv(["metrics", "show", "--json"]).stdout.contains("0.912345678"))
+
+        // plots -o DIR/ (or an existing folder) writes DIR/index.html; a file name stays a file.
+        let dir = try ws.mlv(["plots", "show", "-o", "report/"])
+        #expect(dir.status == 0 && dir.stdout == "0 plots written to report/index.html\n" && ws.exists("report/index.html"), "\(dir)")
+        #expect(try ws.mlv(["plots", "show", "-o", "report"]).stdout == "0 plots written to report/index.html\n")
+        #expect(try ws.mlv(["plots", "show", "-o", "p.html"]).status == 0 && ws.exists("p.html"))
     }
 }

@@ -8,8 +8,14 @@ struct Plots: ParsableCommand {
         subcommands: [Show.self, Diff.self])
 
     struct Options: ParsableArguments {
-        @Option(name: .shortAndLong, help: "The HTML file to write.")
+        @Option(name: .shortAndLong, help: "The HTML file to write; a folder (or a path ending in /) gets index.html in it, as DVC's -o.")
         var out = "plots.html"
+
+        /// The file written: `out`, or `out/index.html` for a folder.
+        var file: String {
+            let abs = Path.absolute(out)
+            return out.hasSuffix("/") || FS.isDirectory(abs) ? Path.join(abs, "index.html") : abs
+        }
 
         @Option(name: .long, help: "Only these plots (ids or files).")
         var target: [String] = []
@@ -44,10 +50,11 @@ struct Plots: ParsableCommand {
     static func write(_ revisions: [String?], _ options: Options) throws {
         let ws = try WorkspaceCommand.open()
         let plots = try PipelineView(ws).plotsData(revisions, targets: options.target)
-        let path = Path.absolute(options.out)
+        let path = options.file
         try FS.makeDirectories(Path.parent(path))
         try AtomicFile.write(PlotsHTML.render(plots), to: path)
-        print("\(plots.count) plot\(plots.count == 1 ? "" : "s") written to \(options.out)")
+        let shown = path == Path.absolute(options.out) ? options.out : Path.join(options.out, "index.html")
+        print("\(plots.count) plot\(plots.count == 1 ? "" : "s") written to \(shown)")
         let skipped = plots.reduce(0) { $0 + $1.skippedPoints }
         if skipped > 0 {
             Terminal.writeError("mlv: warning: \(skipped) row\(skipped == 1 ? "" : "s") left out of the plots: not a finite number within ±1e15, or past \(PlotData.maxLabels) classes\n")
