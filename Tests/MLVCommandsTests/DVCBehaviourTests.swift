@@ -98,4 +98,17 @@ import Testing
         #expect(try ws.mlv(["plots", "show", "-o", "report"]).stdout == "0 plots written to report/index.html\n")
         #expect(try ws.mlv(["plots", "show", "-o", "p.html"]).status == 0 && ws.exists("p.html"))
     }
+
+    /// A DVC project mlv has not been pointed at is never "up to date".
+    @Test func aDVCPipelineAloneIsNeverUpToDate() throws {
+        let ws = try TestWorkspace()
+        try ws.write("dvc.yaml", "stages:\n  train:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n")
+        let status = try ws.mlv(["status", "--check"])
+        #expect(status.status == 1 && status.stdout == "dvc.yaml: a DVC pipeline mlv does not read; `git mv dvc.yaml pipeline.yaml`, then `mlv repro`\n", "\(status)")
+        for args in [["repro", "--check"], ["repro"], ["dag"]] {
+            let r = try ws.mlv(args)
+            #expect(r.status == 1 && r.stderr.hasPrefix("mlv: error: this workspace has DVC's dvc.yaml and no pipeline.yaml: its pipeline has not been read, let alone run\nhint: mlv reads pipeline.yaml: `git mv dvc.yaml pipeline.yaml`"), "\(args) \(r)")
+        }
+        #expect(!ws.exists("out.txt"))
+    }
 }

@@ -3,6 +3,8 @@ import MLVSupport
 /// Everything that can go wrong planning or running a pipeline, written for the user.
 package enum PipelineError: UserFacingError, Equatable {
     case noPipeline
+    /// A DVC project: `dvc.yaml` and no `pipeline.yaml` (never "up to date").
+    case dvcPipelineOnly
     case verifyRunFailed(outcome: String)
     case cycle([String])
     case duplicateOutput(path: String, stages: [String])
@@ -29,6 +31,7 @@ package enum PipelineError: UserFacingError, Equatable {
     package var message: String {
         switch self {
         case .noPipeline: return "no pipeline.yaml in this workspace"
+        case .dvcPipelineOnly: return "this workspace has DVC's dvc.yaml and no pipeline.yaml: its pipeline has not been read, let alone run"
         case .verifyRunFailed(let o): return "the verification rerun in a scratch copy failed (\(o)); see its output above"
         case .cycle(let names): return "the pipeline has a cycle: \(names.joined(separator: " -> "))"
         case .duplicateOutput(let p, let s) where s.count == 1:
@@ -59,6 +62,7 @@ package enum PipelineError: UserFacingError, Equatable {
     package var hint: String? {
         switch self {
         case .noPipeline: return "describe your stages in pipeline.yaml (see `mlv stage list --help`)"
+        case .dvcPipelineOnly: return "mlv reads pipeline.yaml: `git mv dvc.yaml pipeline.yaml`, then `mlv repro` records pipeline.lock (dvc.lock's MD5 hashes are not read; `mlv migrate` is not there yet)"
         case .cycle: return "a stage cannot depend, directly or through others, on its own output"
         case .duplicateOutput: return "give each output to one stage only"
         case .overlappingOutputs: return "an output may not lie inside another output"
@@ -81,7 +85,14 @@ package enum PipelineError: UserFacingError, Equatable {
     package var exitCode: Int32 {
         switch self {
         case .interrupted: return 130
+        case .dvcPipelineOnly: return 1   // a check that found the pipeline not in order
         default: return 2
         }
+    }
+
+    /// The error for a workspace without pipeline.yaml: it says so, and what to do when DVC's
+    /// dvc.yaml is there instead.
+    static func missing(root: String) -> PipelineError {
+        FS.exists(Path.join(root, "dvc.yaml")) ? .dvcPipelineOnly : .noPipeline
     }
 }

@@ -86,7 +86,11 @@ extension Workspace {
 
     /// Stale stages and why (for `mlv status`); empty without a pipeline.
     package func pipelineStatus() throws -> [(stage: String, reasons: [String])] {
-        guard FS.exists(absolute(PipelineFile.fileName)) else { return [] }
+        guard FS.exists(absolute(PipelineFile.fileName)) else {
+            // A DVC pipeline mlv does not read is never "up to date".
+            guard PipelineError.missing(root: root) == .dvcPipelineOnly else { return [] }
+            return [("dvc.yaml", ["a DVC pipeline mlv does not read; `git mv dvc.yaml pipeline.yaml`, then `mlv repro`"])]
+        }
         var options = ReproOptions()
         options.check = true
         return try Reproducer(workspace: self, options: options, events: { _ in }).checkStale().stale
@@ -127,7 +131,7 @@ final class Reproducer {
         ws = workspace
         self.options = options
         emitRaw = events
-        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
+        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.missing(root: ws.root) }
         graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
         selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
         (lock, lockText) = try ws.loadLockWithText(stages: pipeline.stages)

@@ -29,7 +29,7 @@ package struct ReproVerifier {
     /// every out the rerun recorded with what this workspace's `pipeline.lock` says. Nothing in
     /// this workspace is written; the scratch copy is removed afterwards.
     package func run(executable: String) throws -> [StageVerification] {
-        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.noPipeline }
+        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.missing(root: ws.root) }
         let lock = try ws.loadLock(stages: pipeline.stages)
         let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }
         func produced(_ p: String) -> Bool { outs.contains { p == $0 || p.hasPrefix($0 + "/") } }

@@ -44,7 +44,7 @@ package struct PipelineDAG: Sendable {
 extension PipelineView {
     /// The stages (those named and their upstream, or all) and the edges between them.
     package func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
+        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
         let graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
         let chosen = try graph.selection(targets)
         let set = Set(chosen)
@@ -55,7 +55,7 @@ extension PipelineView {
 
     /// `mlv stage list`: each stage with its description, or its outputs.
     package func stageSummaries() throws -> [(name: String, summary: String)] {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.noPipeline }
+        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
         return pipeline.stages.map { s in
             (s.name, s.desc ?? (s.outs.isEmpty ? "" : "Outputs " + s.outs.map(\.path).joined(separator: ", ")))
         }
