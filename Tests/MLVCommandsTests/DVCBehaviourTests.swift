@@ -111,4 +111,15 @@ import Testing
         }
         #expect(!ws.exists("out.txt"))
     }
+
+    /// `dag` shows tracked data as nodes, as DVC shows `.dvc` files.
+    @Test func dagShowsTrackedDataAsNodes() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["data/raw/a.txt": "a"])
+        #expect(try ws.mlv(["add", "data/raw"]).status == 0)
+        try ws.write("pipeline.yaml", "stages:\n  prepare:\n    cmd: cp data/raw/a.txt p.txt\n    deps: [data/raw/a.txt]\n    outs: [p.txt]\n  train:\n    cmd: cp p.txt m.txt\n    deps: [p.txt]\n    outs: [m.txt]\n")
+        #expect(try ws.mlv(["dag"]).stdout == "data/raw.mlv\nprepare <- data/raw.mlv\ntrain <- prepare\n")
+        #expect(try ws.mlv(["dag", "--dot"]).stdout == "strict digraph {\n\t\"data/raw.mlv\";\n\t\"prepare\";\n\t\"train\";\n\t\"data/raw.mlv\" -> \"prepare\";\n\t\"prepare\" -> \"train\";\n}\n")
+        #expect(try ws.mlv(["dag", "train"]).stdout == "data/raw.mlv\nprepare <- data/raw.mlv\ntrain <- prepare\n")
+    }
 }

@@ -35,7 +35,8 @@ package struct PipelineView {
 }
 
 package struct PipelineDAG: Sendable {
-    /// Stage names in run order.
+    /// Nodes: the pointer files of tracked data the stages read (as DVC shows `.dvc` files), sorted,
+    /// then stage names in run order.
     package var stages: [String]
     /// Data flows from `from` into `to`.
     package var edges: [(from: String, to: String)]
@@ -45,12 +46,25 @@ extension PipelineView {
     /// The stages (those named and their upstream, or all) and the edges between them.
     package func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
         guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
-        let graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
+        let pointers = try ws.allPointers()
+        let graph = try StageGraph(pipeline.stages, trackedPaths: pointers.map(\.path))
         let chosen = try graph.selection(targets)
         let set = Set(chosen)
+        var data = Set<String>()
+        var dataEdges: [(from: String, to: String)] = []
+        for i in chosen {
+            let s = graph.stages[i]
+            // A dep that is, holds or lies inside pointer-tracked data reads that data.
+            for p in pointers {
+                guard case .pointer(let file) = p.record,
+                      s.deps.contains(where: { $0 == p.path || $0.hasPrefix(p.path + "/") || p.path.hasPrefix($0 + "/") }) else { continue }
+                data.insert(file)
+                dataEdges.append((file, s.name))
+            }
+        }
         var edges: [(from: String, to: String)] = []
         for i in chosen { for j in graph.upstream[i] where set.contains(j) { edges.append((graph.stages[j].name, graph.stages[i].name)) } }
-        return PipelineDAG(stages: chosen.map { graph.stages[$0].name }, edges: edges)
+        return PipelineDAG(stages: data.sorted() + chosen.map { graph.stages[$0].name }, edges: dataEdges + edges)
     }
 
     /// `mlv stage list`: each stage with its description, or its outputs.
