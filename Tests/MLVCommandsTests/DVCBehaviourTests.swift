@@ -122,4 +122,41 @@ import Testing
         #expect(try ws.mlv(["dag", "--dot"]).stdout == "strict digraph {\n\t\"data/raw.mlv\";\n\t\"prepare\";\n\t\"train\";\n\t\"data/raw.mlv\" -> \"prepare\";\n\t\"prepare\" -> \"train\";\n}\n")
         #expect(try ws.mlv(["dag", "train"]).stdout == "data/raw.mlv\nprepare <- data/raw.mlv\ntrain <- prepare\n")
     }
+
+    /// Stage-level `vars`, as DVC: inline values and params files (keys picked), for that stage only.
+    @Test func stageVarsAreThatStagesOwn() throws {
+        let ws = try TestWorkspace()
+        try ws.write("params.yaml", "size: 1\n")
+        try ws.write("conf/train.yaml", "model:\n  depth: 7\nunused: 0\n")
+        try ws.write("pipeline.yaml", """
+            stages:
+              train:
+                vars:
+                  - conf/train.yaml:model
+                  - tag: big
+                cmd: echo ${model.depth} ${tag} ${size} > train.txt
+                outs: [train.txt]
+              plain:
+                cmd: echo ${size} > plain.txt
+                outs: [plain.txt]
+              each:
+                foreach: [a, b]
+                do:
+                  vars:
+                    - suffix: x
+                  cmd: echo ${item}${suffix} > each-${item}.txt
+                  outs: ["each-${item}.txt"]
+
+            """)
+        let r = try ws.mlv(["repro"])
+        #expect(r.status == 0, "\(r)")
+        #expect(try ws.read("train.txt") == "7 big 1\n" && ws.read("plain.txt") == "1\n" && ws.read("each-b.txt") == "bx\n")
+        // A stage's vars are not another's.
+        try ws.write("pipeline.yaml", "stages:\n  a:\n    vars: [{v: 1}]\n    cmd: echo ${v}\n  b:\n    cmd: echo ${v}\n")
+        let leak = try ws.mlv(["repro", "--dry"])
+        #expect(leak.status == 2 && leak.stderr.contains("'v'"), "\(leak)")
+        try ws.write("pipeline.yaml", "stages:\n  a:\n    vars: [conf/train.yaml:modle]\n    cmd: echo\n")
+        let typo = try ws.mlv(["repro", "--dry"])
+        #expect(typo.status == 2 && typo.stderr.contains("'modle' is not in conf/train.yaml") && typo.stderr.contains("did you mean 'model'?"), "\(typo)")
+    }
 }

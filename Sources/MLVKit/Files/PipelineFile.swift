@@ -40,7 +40,7 @@ package struct PipelineFile: Sendable {
     package init(stages: [Stage]) { self.stages = stages }
 
     static let topKeys = ["stages", "vars", "params", "metrics", "plots", "artifacts"]
-    static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "foreach", "do", "matrix"]
+    static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "vars", "foreach", "do", "matrix"]
     static let outKeys = ["cache", "persist", "push", "desc", "remote", "type", "labels", "meta"]
     static let plotKeys = outKeys + ["x", "y", "template", "title", "x_label", "y_label", "header"]
 
@@ -64,28 +64,7 @@ package struct PipelineFile: Sendable {
         if !(varsNode?.containsDefaultParams ?? false), FS.exists(Path.join(root, ParamsFile.defaultName)) {
             merge(&context, try ParamsFile.load(ParamsFile.defaultName, root: root).root)
         }
-        if let varsNode, !varsNode.isNull {
-            for entry in try varsNode.sequence("'vars'") {
-                if entry.node.mapping != nil {
-                    merge(&context, try ParamValue.from(entry))
-                    continue
-                }
-                let spec = try entry.string("a 'vars' entry")
-                let (path, keys) = splitFileSpec(spec)
-                let rel = try stagePath(path, wdir: ".", at: entry)
-                let params = try ParamsFile.load(rel, root: root)
-                if let keys {
-                    for k in keys {
-                        guard let v = params.root.lookup(k) else {
-                            throw entry.error("'\(k)' is not in \(rel)", hint: Suggestion.closest(to: k, in: params.root.keys).map { "did you mean '\($0)'?" })
-                        }
-                        merge(&context, .dict([(k, v)]))
-                    }
-                } else {
-                    merge(&context, params.root)
-                }
-            }
-        }
+        if let varsNode, !varsNode.isNull { try loadVars(varsNode, into: &context, root: root, wdir: ".") }
         var stages: [Stage] = []
         var seen: [String: YAMLNode] = [:]
         let budget = ExpansionBudget()
@@ -93,7 +72,7 @@ package struct PipelineFile: Sendable {
             for (name, keyNode, body) in try stagesNode.mapping("'stages'") {
                 try checkName(name, at: keyNode)
                 budget.stage = name
-                for stage in try expand(name, body, context: context, budget: budget, at: keyNode) {
+                for stage in try expand(name, body, context: context, budget: budget, at: keyNode, root: root) {
                     if seen[stage.name] != nil { throw keyNode.error("stage '\(stage.name)' is defined twice") }
                     seen[stage.name] = keyNode
                     stages.append(stage)
@@ -146,6 +125,43 @@ package struct PipelineFile: Sendable {
         return pipeline
     }
 
+    /// A `vars` list (top-level, or a stage's): params files (`file.yaml`, `file.yaml:a,b`,
+    /// relative to `wdir`) and inline mappings, merged into `context` in order.
+    static func loadVars(_ varsNode: YAMLNode, into context: inout [(key: String, value: ParamValue)], root: String, wdir: String) throws {
+        for entry in try varsNode.sequence("'vars'") {
+            if entry.node.mapping != nil {
+                merge(&context, try ParamValue.from(entry))
+                continue
+            }
+            let spec = try entry.string("a 'vars' entry")
+            let (path, keys) = splitFileSpec(spec)
+            let rel = try stagePath(path, wdir: wdir, at: entry)
+            let params = try ParamsFile.load(rel, root: root)
+            if let keys {
+                for k in keys {
+                    guard let v = params.root.lookup(k) else {
+                        throw entry.error("'\(k)' is not in \(rel)", hint: Suggestion.closest(to: k, in: params.root.keys).map { "did you mean '\($0)'?" })
+                    }
+                    merge(&context, .dict([(k, v)]))
+                }
+            } else {
+                merge(&context, params.root)
+            }
+        }
+    }
+
+    /// `context` with a stage's own `vars` (DVC's stage-level vars) merged in; its files are
+    /// relative to the stage's `wdir` when that is written without `${…}`.
+    static func stageContext(_ body: YAMLNode, _ context: [(key: String, value: ParamValue)], root: String) throws -> [(key: String, value: ParamValue)] {
+        guard let fields = body.node.mapping, let vars = fields.first(where: { $0.key.scalar?.string == "vars" })?.value else { return context }
+        let node = YAMLNode(node: vars, file: body.file)
+        if node.isNull { return context }
+        let wdir = fields.first(where: { $0.key.scalar?.string == "wdir" })?.value.scalar?.string ?? "."
+        var out = context
+        try loadVars(node, into: &out, root: root, wdir: wdir.contains("${") ? "." : Path.normalize(wdir))
+        return out
+    }
+
     static func merge(_ context: inout [(key: String, value: ParamValue)], _ value: ParamValue) {
         guard case .dict(let pairs) = value else { return }
         for (k, v) in pairs {
@@ -185,12 +201,12 @@ package struct PipelineFile: Sendable {
     // MARK: - foreach and matrix
 
     static func expand(_ name: String, _ body: YAMLNode, context: [(key: String, value: ParamValue)],
-                       budget: ExpansionBudget, at keyNode: YAMLNode) throws -> [Stage] {
+                       budget: ExpansionBudget, at keyNode: YAMLNode, root: String) throws -> [Stage] {
         let fields = try body.mapping("stage '\(name)'")
         try body.checkKeys(fields, allowed: stageKeys, in: "stage '\(name)'")
         let base = Interpolation(context: context, budget: budget)
         func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode) throws -> Stage {
-            try PipelineFile.instance(name, template, context, at: at, budget: budget)
+            try PipelineFile.instance(name, template, try stageContext(template, context, root: root), at: at, budget: budget)
         }
         if let foreach = fields.first(where: { $0.key == "foreach" }) {
             guard let doNode = fields.first(where: { $0.key == "do" })?.value else { throw body.error("stage '\(name)' has 'foreach' but no 'do'") }
@@ -244,7 +260,8 @@ package struct PipelineFile: Sendable {
             }
         }
         try budget.take(stages: 1, at: keyNode)
-        return [try parseStage(name, YAMLNode(node: try base.apply(body.node, file: body.file), file: body.file))]
+        let own = Interpolation(context: try stageContext(body, context, root: root), budget: budget)
+        return [try parseStage(name, YAMLNode(node: try own.apply(body.node, file: body.file), file: body.file))]
     }
 
     static func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode,
