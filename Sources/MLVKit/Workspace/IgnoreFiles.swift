@@ -1,3 +1,4 @@
+import Foundation
 import MLVGit
 import MLVSupport
 
@@ -19,6 +20,8 @@ final class IgnoreFiles {
 
     let root: String
     let tmp: String
+    /// Walks may run on several threads: one at a time here (libgit2's repository is not shared).
+    private let lock = NSRecursiveLock()
     private var looked = Set<String>()
     private(set) var rules: [Rule] = []
     private var matcher: IgnoreMatcher?
@@ -28,10 +31,12 @@ final class IgnoreFiles {
         self.tmp = tmp
     }
 
-    var isEmpty: Bool { rules.isEmpty }
+    var isEmpty: Bool { lock.lock(); defer { lock.unlock() }; return rules.isEmpty }
 
     /// Reads `folder`'s `.mlvignore` (once), if it has one.
     func look(in folder: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
         guard looked.insert(folder).inserted else { return }
         let rel = folder == "." ? Self.fileName : folder + "/" + Self.fileName
         let abs = Path.join(root, rel)
@@ -59,6 +64,8 @@ final class IgnoreFiles {
 
     /// True when the rules read so far ignore `rel` (or a folder above it).
     func isIgnored(_ rel: String, isDirectory: Bool) throws -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
         guard let matcher, !rules.isEmpty else { return false }
         return try matcher.isIgnored(rel, isDirectory: isDirectory)
     }
@@ -66,6 +73,8 @@ final class IgnoreFiles {
     /// The rule that decides about `rel` (the last one matching it or a folder above it; a `!`
     /// rule un-ignores), for `mlv check-ignore`. Nil when none matches.
     func decidingRule(_ rel: String, isDirectory: Bool) throws -> Rule? {
+        lock.lock()
+        defer { lock.unlock() }
         guard let matcher else { return nil }
         defer { try? matcher.clear(); try? matcher.add(rules.map(\.rooted).joined(separator: "\n")) }
         var parts: [(String, Bool)] = [(rel, isDirectory)]
