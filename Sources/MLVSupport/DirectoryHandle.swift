@@ -61,7 +61,8 @@ package final class DirectoryHandle: @unchecked Sendable {
         if f < 0 {
             let e = errno
             if e == ENOENT && !create { return nil }
-            if e == ELOOP || e == ENOTDIR { throw Swapped(relativePath: name) }
+            // ENOENT after creating it: the folder was moved away between mkdir and open.
+            if e == ELOOP || e == ENOTDIR || e == ENOENT { throw Swapped(relativePath: name) }
             throw FileSystemError.posix("open directory", path + "/" + name, errno: e)
         }
         return DirectoryHandle(fd: f, path: path + "/" + name)

@@ -139,6 +139,11 @@ import Testing
         let head = String(try reg.git(["rev-parse", "HEAD"]).stdout.prefix(12))
         #expect(try ws.mlv(["status", "--check-source"]).stdout == "imgs: source changed (main is \(head)); `mlv update imgs` brings it\n")
         #expect(try ws.mlv(["status", "--check"]).status == 0)
+        // A stage reads an import like any tracked data; an update makes it stale.
+        try ws.write("pipeline.yaml", "stages:\n  count:\n    cmd: ls imgs | wc -l > count.txt\n    deps: [imgs]\n    outs: [count.txt]\n")
+        #expect(try ws.mlv(["repro"]).status == 0)
+        #expect(try ws.read("count.txt").trimmingCharacters(in: .whitespacesAndNewlines) == "4")
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
 
         // The import's data is the source's: a change here is not recorded by add or commit.
         try ws.write("imgs/1.png", "changed here")
