@@ -7,6 +7,7 @@ import MLVSupport
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Show the linked libraries, the cache link types this file system supports, and the workspace root.")
 
     func run() throws {

@@ -7,6 +7,7 @@ extension ImageFolder.Split: ExpressibleByArgument {}
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "evaluate",
         abstract: "Evaluate a trained model on an image folder: accuracy, precision/recall/F1, confusion matrix.")
 
     @Option(help: "The model.safetensors written by `mlv train`.")

@@ -4,6 +4,7 @@ import MLVEngine
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Classify PNG images with a trained model.")
 
     @Option(help: "The model.safetensors written by `mlv train`.")

@@ -5,6 +5,7 @@ import MLVSupport
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train the conv net on an image folder and write model.safetensors, metrics.json and history.csv.",
         discussion: """
         Params come from the `train:` section of --params; --set key=value overrides one key \

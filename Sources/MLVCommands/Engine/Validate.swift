@@ -4,6 +4,7 @@ import MLVSupport
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check an image-folder dataset against the expectations in the `validate:` section of a params file.",
         discussion: """
             Checks images per class, class balance, image size and channels, unreadable files, and identical \

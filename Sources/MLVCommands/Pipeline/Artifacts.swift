@@ -3,11 +3,12 @@ import MLVKit
 
 struct Artifacts: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "artifacts",
         abstract: "Show the artifacts declared in pipeline.yaml.",
         subcommands: [List.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the artifacts: name, path, type and description.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the artifacts: name, path, type and description.")
 
         func run() throws {
             let ws = try WorkspaceCommand.open()

@@ -3,6 +3,7 @@ import MLVKit
 
 struct Dag: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dag",
         abstract: "Show the pipeline's stages and the dependencies between them.")
 
     @Argument(help: "Show only these stages and what they depend on.")

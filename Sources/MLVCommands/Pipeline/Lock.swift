@@ -9,6 +9,7 @@ struct LockCommand: ParsableCommand {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "Git merge driver: merge two versions of pipeline.lock stage by stage.",
             discussion: "Git runs `mlv lock merge %O %A %B`. Stages changed on one side only merge cleanly (exit 0); a stage both sides changed differently is written with conflict markers (exit 1).")
 

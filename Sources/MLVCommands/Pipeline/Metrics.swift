@@ -3,11 +3,12 @@ import MLVKit
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "metrics",
         abstract: "Show the pipeline's metrics, now or at git revisions.",
         subcommands: [Show.self, Diff.self])
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the metrics of the workspace, or of each given revision.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the metrics of the workspace, or of each given revision.")
 
         @Argument(help: "Revisions (default: the workspace).")
         var revisions: [String] = []
@@ -24,6 +25,7 @@ struct Metrics: ParsableCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show metrics that differ between revisions (default: HEAD and the workspace).")
 
         @Argument(help: "Revisions: none (HEAD vs workspace), one (it vs workspace), or more (compared in order).")

@@ -3,11 +3,13 @@ import MLVKit
 
 struct Params: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "params",
         abstract: "Compare the params the pipeline uses across git revisions.",
         subcommands: [Diff.self])
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show params that differ between two revisions (default: HEAD and the workspace).")
 
         @Argument(help: "Revisions: none (HEAD vs workspace), one (it vs workspace), or two.")

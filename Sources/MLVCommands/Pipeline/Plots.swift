@@ -4,6 +4,7 @@ import MLVSupport
 
 struct Plots: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plots",
         abstract: "Draw the pipeline's plots into one self-contained HTML file.",
         subcommands: [Show.self, Diff.self])
 
@@ -22,7 +23,7 @@ struct Plots: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Plot the workspace's data, or each given revision's.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Plot the workspace's data, or each given revision's.")
 
         @Argument(help: "Revisions (default: the workspace).")
         var revisions: [String] = []
@@ -35,7 +36,7 @@ struct Plots: ParsableCommand {
     }
 
     struct Diff: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Plot revisions on top of each other (default: HEAD and the workspace).")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Plot revisions on top of each other (default: HEAD and the workspace).")
 
         @Argument(help: "Revisions: none (HEAD vs workspace), one (it vs workspace), or more.")
         var revisions: [String] = []

@@ -7,6 +7,7 @@ import Glibc
 
 struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "repro",
         abstract: "Run the stale stages of pipeline.yaml in dependency order and record them in pipeline.lock.",
         discussion: "A stage is stale when its command, a dependency's content, a param's value or an output differs from pipeline.lock, or an output is missing.")
 

@@ -8,7 +8,7 @@ struct StageCommand: ParsableCommand {
         subcommands: [List.self, Add.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the stages with their description or outputs.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the stages with their description or outputs.")
 
         func run() throws {
             let ws = try WorkspaceCommand.open()
@@ -23,6 +23,7 @@ struct StageCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a stage to pipeline.yaml (comments and order are kept).",
             discussion: "Example: mlv stage add -n train -d train.py -d data/features -p train.lr -o model.bin python train.py")
 

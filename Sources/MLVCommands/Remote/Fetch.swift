@@ -3,6 +3,7 @@ import MLVKit
 
 struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "fetch",
         abstract: "Download into the cache the objects of tracked paths that it lacks (every one hash-verified).")
 
     @OptionGroup var options: TransferOptions

@@ -3,6 +3,7 @@ import MLVKit
 
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Fetch, then check out: make tracked paths and pipeline outputs match their pointers and pipeline.lock with data from the remote.")
 
     @OptionGroup var options: TransferOptions

@@ -3,6 +3,7 @@ import MLVKit
 
 struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Upload the cache objects of tracked paths that the remote lacks.",
         discussion: """
         Only missing objects are sent; an interrupted push, run again, sends the rest. On S3, each push that \

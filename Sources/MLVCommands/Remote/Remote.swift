@@ -3,6 +3,7 @@ import MLVKit
 
 struct Remote: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remote",
         abstract: "Manage remotes: S3 buckets (s3://bucket/prefix) or local directories that hold the cache's objects.",
         discussion: """
         Options per remote (`mlv remote modify NAME OPTION VALUE`): endpoint_url, region, profile, \
@@ -14,7 +15,7 @@ struct Remote: ParsableCommand {
         subcommands: [Add.self, List.self, Modify.self, Remove.self, Default.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a remote.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a remote.")
         @Flag(name: .shortAndLong, help: "Make it the default remote.") var `default` = false
         @Flag(help: "Write to .mlv/config.local.yaml (this machine only).") var local = false
         @Flag(name: .shortAndLong, help: "Replace a remote of the same name.") var force = false
@@ -27,14 +28,14 @@ struct Remote: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the remotes (the default marked with *).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the remotes (the default marked with *).")
         func run() throws {
             for r in RemoteRegistry(try WorkspaceCommand.open()).list() { print("\(r.isDefault ? "*" : " ") \(r.name)\t\(r.url)") }
         }
     }
 
     struct Modify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set or unset one option of a remote.")
+        static let configuration = CommandConfiguration(commandName: "modify", abstract: "Set or unset one option of a remote.")
         @Flag(help: "Write to .mlv/config.local.yaml (required for secrets).") var local = false
         @Flag(help: "Remove the option.") var unset = false
         @Argument(help: "The remote's name.") var name: String
@@ -51,13 +52,13 @@ struct Remote: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a remote (its objects stay where they are).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a remote (its objects stay where they are).")
         @Argument(help: "The remote's name.") var name: String
         func run() throws { try RemoteRegistry(WorkspaceCommand.open()).remove(name) }
     }
 
     struct Default: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print or set the default remote.")
+        static let configuration = CommandConfiguration(commandName: "default", abstract: "Print or set the default remote.")
         @Flag(help: "Write to .mlv/config.local.yaml.") var local = false
         @Flag(help: "Unset the default.") var unset = false
         @Argument(help: "The remote's name.") var name: String?

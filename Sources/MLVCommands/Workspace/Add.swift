@@ -4,6 +4,7 @@ import MLVKit
 
 struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Track files or directories: store them in the cache and write PATH.mlv pointers.",
         discussion: "Pointers and .gitignore entries are staged in git. Wildcards in quotes are expanded by mlv.")
 

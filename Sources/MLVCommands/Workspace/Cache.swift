@@ -4,11 +4,13 @@ import MLVKit
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cache",
         abstract: "Inspect the object cache.",
         subcommands: [Verify.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Rehash every cache object; move corrupted ones to .mlv/cache/quarantine/ (exit 1 if any).")
 
         func run() throws {

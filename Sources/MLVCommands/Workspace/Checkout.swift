@@ -4,6 +4,7 @@ import MLVKit
 
 struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "checkout",
         abstract: "Make the workspace match the pointer files and pipeline.lock.",
         discussion: "Refuses to overwrite changes that are not in the cache unless --force is given.")
 

@@ -3,6 +3,7 @@ import MLVKit
 
 struct Commit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "commit",
         abstract: "Record the current content of tracked paths in the cache and their pointers.")
 
     @Argument(help: "Tracked paths or pipeline stages (default: all).", completion: .file())

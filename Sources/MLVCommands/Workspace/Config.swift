@@ -3,6 +3,7 @@ import MLVKit
 
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "config",
         abstract: "Get or set a configuration value (e.g. cache.type hardlink).",
         discussion: "Values go to .mlv/config.yaml (committed), or with --local to .mlv/config.local.yaml (git-ignored).")
 

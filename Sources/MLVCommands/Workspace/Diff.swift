@@ -3,6 +3,7 @@ import MLVKit
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Show tracked files added, deleted, modified and renamed between two commits, or a commit and the workspace.",
         discussion: """
         A_REV defaults to HEAD, B_REV to the workspace as it is on disk. Tracked folders are compared \

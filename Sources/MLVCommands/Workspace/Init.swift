@@ -4,6 +4,7 @@ import MLVSupport
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Make the current folder an mlv workspace.",
         discussion: "Creates .mlv/ (config, cache) and stages .mlv/config.yaml and .mlv/.gitignore in git; registers the pipeline.lock merge driver (.gitattributes, .git/config).")
 

@@ -3,6 +3,7 @@ import MLVKit
 
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "install",
         abstract: "Install git hooks: checkout after a branch switch, a warning before a commit, push before a git push.",
         discussion: "A hook already there is kept: it is renamed NAME.pre-mlv and runs first. --uninstall removes only mlv's hooks and puts those back. The hooks run `mlv` from PATH.")
 

@@ -5,6 +5,7 @@ import MLVSupport
 /// `mlv get URL PATH`: another repository's data, without a workspace.
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Download data another mlv repository tracks (no workspace needed), hash-verified.",
         discussion: "URL is a git URL or a local path; PATH a tracked file or folder there, or a path inside a tracked folder. The data comes from that repository's default remote (or its cache, when it is local).")
 
@@ -44,6 +45,7 @@ struct Import: ParsableCommand {
 /// `mlv update [TARGET…]`: imports moved to their source's newest commit.
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "update",
         abstract: "Move imports to the newest commit of their revision (or to --rev), fetching what changed.")
 
     @Argument(help: "Imported paths (default: every import).", completion: .file()) var targets: [String] = []

@@ -4,6 +4,7 @@ import MLVKit
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show tracked paths whose workspace content differs from their pointers, and stale pipeline stages.")
 
     @Argument(help: "Tracked paths (default: all).", completion: .file())

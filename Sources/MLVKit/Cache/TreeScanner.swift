@@ -68,12 +68,13 @@ struct TreeScanner {
         var kept = entries
         if let ignores {
             try ignores.lookAbove(dir == "." ? "x" : dir + "/x")
-            let folders = entries.filter { Path.base($0.path) == IgnoreFiles.fileName }.map { Path.parent($0.path) }
+            let folders = entries.filter { IgnoreFiles.isIgnoreFile($0.path) }.map { Path.parent($0.path) }
             for f in folders.sorted(by: { $0.split(separator: "/").count < $1.split(separator: "/").count }) {
                 try ignores.look(in: f == "." ? dir : Path.join(dir, f))
             }
             if !ignores.isEmpty {
-                kept = try entries.filter { !(try ignores.isIgnored(dir == "." ? $0.path : dir + "/" + $0.path, isDirectory: false)) }
+                let ignored = try ignores.ignoredFiles(entries.map { dir == "." ? $0.path : dir + "/" + $0.path })
+                kept = entries.indices.filter { !ignored[$0] }.map { entries[$0] }
             }
         }
         return try kept.map { e in

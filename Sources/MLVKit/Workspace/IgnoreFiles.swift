@@ -10,6 +10,13 @@ import MLVSupport
 /// deeper file's rules win as git's do. Files are read when the folders holding them are.
 final class IgnoreFiles {
     static let fileName = ".mlvignore"
+
+    /// True when `path`'s last component is `.mlvignore` (by bytes: this runs for every file of a walk).
+    static func isIgnoreFile(_ path: String) -> Bool {
+        let name = fileName.utf8, bytes = path.utf8
+        guard bytes.count >= name.count, bytes.suffix(name.count).elementsEqual(name) else { return false }
+        return bytes.count == name.count || bytes[bytes.index(bytes.endIndex, offsetBy: -name.count - 1)] == UInt8(ascii: "/")
+    }
     /// A rule as written, where it was written, and as given to libgit2.
     struct Rule: Equatable {
         var file: String
@@ -68,6 +75,34 @@ final class IgnoreFiles {
         defer { lock.unlock() }
         guard let matcher, !rules.isEmpty else { return false }
         return try matcher.isIgnored(rel, isDirectory: isDirectory)
+    }
+
+    /// `isIgnored` for many files at once (a folder's walk): libgit2 takes ~20k instructions a
+    /// path, so a long list is split over the CPUs, each worker with a matcher of its own
+    /// holding the same rules.
+    func ignoredFiles(_ paths: [String]) throws -> [Bool] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let matcher, !rules.isEmpty else { return [Bool](repeating: false, count: paths.count) }
+        let workers = min(Parallel.defaultWorkers, paths.count / 2_000)
+        guard workers > 1 else { return try paths.map { try matcher.isIgnored($0, isDirectory: false) } }
+        let text = rules.map(\.rooted).joined(separator: "\n")
+        var extra: [IgnoreMatcher] = []
+        for _ in 1..<workers {
+            let m = try IgnoreMatcher(scratch: try FS.makeTemporaryDirectory(in: tmp, prefix: "ignore"))
+            try m.add(text)
+            extra.append(m)
+        }
+        let matchers = [matcher] + extra
+        var out = [Bool](repeating: false, count: paths.count)
+        let chunk = (paths.count + workers - 1) / workers
+        try out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let results = buffer
+            try Parallel.forEach(count: workers, workers: workers, makeContext: { () }) { w, _ in
+                for i in (w * chunk)..<min(paths.count, (w + 1) * chunk) { results[i] = try matchers[w].isIgnored(paths[i], isDirectory: false) }
+            }
+        }
+        return out
     }
 
     /// The rule that decides about `rel` (the last one matching it or a folder above it; a `!`

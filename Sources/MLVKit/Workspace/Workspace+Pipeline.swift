@@ -52,7 +52,8 @@ extension Workspace {
             byFolder[path.parent, default: []].append(path)
         }
         var changed: [String] = []
-        let git = try self.git()
+        // libgit2 is only opened when some .gitignore would be written below the root.
+        let git = byFolder.keys.contains { $0 != "." } ? try self.git() : nil
         for (dir, names) in byFolder.sorted(by: { $0.key < $1.key }) {
             // A folder git ignores already hides what is in it: no .gitignore there (as DVC).
             if dir != ".", let git, FS.isDirectory(absolute(dir)), try git.isIgnored(absolute(dir) + "/") { continue }
