@@ -2,6 +2,15 @@ import ArgumentParser
 import MLVKit
 import MLVSupport
 
+/// What `get` and `import` read: a repository, a tracked path in it, a revision, and where the data goes.
+struct SourceOptions: ParsableArguments {
+    @Argument(help: "The repository (git URL or local path).") var url: String
+    @Argument(help: "The tracked path in it.") var path: String
+    @Option(name: .shortAndLong, help: "Where to put it (default: its name, here).") var out: String?
+    @Option(help: "The git revision to read (default: its HEAD; `import` follows a tag or branch on `mlv update`).") var rev: String?
+    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+}
+
 /// `mlv get URL PATH`: another repository's data, without a workspace.
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,15 +18,12 @@ struct Get: ParsableCommand {
         abstract: "Download data another mlv repository tracks (no workspace needed), hash-verified.",
         discussion: "URL is a git URL or a local path; PATH a tracked file or folder there, or a path inside a tracked folder. The data comes from that repository's default remote (or its cache, when it is local).")
 
-    @Argument(help: "The repository (git URL or local path).") var url: String
-    @Argument(help: "The tracked path in it.") var path: String
-    @Option(name: .shortAndLong, help: "Where to write it (default: its name, here).") var out: String?
-    @Option(help: "The git revision to read (default: its HEAD).") var rev: String?
-    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+    @OptionGroup var source: SourceOptions
 
     func run() throws {
-        let r = try DataRegistry.get(url: url, path: path, out: out, rev: rev, jobs: jobs)
-        print("got \(path) (\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))) at \(r.commit.prefix(12)) -> \(out ?? Path.base(Path.normalize(path)))")
+        let s = source
+        let r = try DataRegistry.get(url: s.url, path: s.path, out: s.out, rev: s.rev, jobs: s.jobs)
+        print("got \(s.path) (\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))) at \(r.commit.prefix(12)) -> \(s.out ?? Path.base(Path.normalize(s.path)))")
     }
 }
 
@@ -28,14 +34,10 @@ struct Import: ParsableCommand {
         abstract: "Track data from another mlv repository here: download it, and record its source for `mlv update`.",
         discussion: "The objects enter this workspace's cache and go to its own remote on push, so a clone never needs the source's remote.")
 
-    @Argument(help: "The repository (git URL or local path).") var url: String
-    @Argument(help: "The tracked path in it.") var path: String
-    @Option(name: .shortAndLong, help: "Where to put it (default: its name, here).") var out: String?
-    @Option(help: "The git revision to import (a tag or branch is followed by `mlv update`).") var rev: String?
-    @Option(name: .shortAndLong, help: "Parallel downloads.") var jobs: Int?
+    @OptionGroup var source: SourceOptions
 
     func run() throws {
-        let r = try DataImports(try WorkspaceCommand.open()).importData(url: url, path: path, out: out, rev: rev, jobs: jobs)
+        let r = try DataImports(try WorkspaceCommand.open()).importData(url: source.url, path: source.path, out: source.out, rev: source.rev, jobs: source.jobs)
         guard case .repo(let s) = r.origin else { return }
         print("imported \(s.path) from \(s.repo) at \(s.rev.map { "\($0) (\(s.revLock.prefix(12)))" } ?? String(s.revLock.prefix(12))) -> \(r.path)")
         print("\(Format.plural(r.files, "file")), \(ByteCount.text(r.bytes))")
