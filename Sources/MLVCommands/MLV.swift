@@ -17,7 +17,7 @@ package struct MLV: ParsableCommand {
         version: MLV.version,
         subcommands: [
             Init.self, Add.self, Status.self, Diff.self, Move.self, Remove.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self, Install.self, CheckIgnore.self,
-            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Plots.self, LockCommand.self,
+            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Model.self, Plots.self, LockCommand.self,
             Remote.self, Push.self, Fetch.self, Pull.self, Get.self, Import.self, ImportURL.self, Update.self, List.self,
             Train.self, Evaluate.self, Predict.self, Validate.self,
             Doctor.self, Version.self,
