@@ -8,6 +8,8 @@ import MLVSupport
 package final class IgnoreMatcher {
     private let repo: GitRepository
     private let scratch: String
+    /// What the owner last added, as it chooses to remember it (to tell when to add again).
+    package var rules = ""
 
     /// `scratch`: an empty folder this object owns (and removes).
     package init(scratch: String) throws {

@@ -182,10 +182,10 @@ package struct DataImports {
         try ws.withLock {
             // Imports recorded with --no-download are fetched first (they are not outputs yet).
             _ = try ws.allPointers()
-            let pendingTargets = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map {
+            let rels = try targets.map { try ws.relativeTarget($0, cwd: cwd) }.map {
                 $0.hasSuffix(PointerFile.suffix) ? String($0.dropLast(PointerFile.suffix.count)) : $0
             }
-            let pending = ws.pendingImports.filter { targets.isEmpty || pendingTargets.contains($0.key) }
+            let pending = ws.pendingImports.filter { targets.isEmpty || rels.contains($0.key) }
             var done: [Imported] = []
             for (path, source) in pending.sorted(by: { $0.key < $1.key }) {
                 let (hash, version) = try ExternalObject(source.url, in: ws, cwd: ws.root).fetch()
@@ -193,7 +193,7 @@ package struct DataImports {
                 try write(record, to: path, origin: .url(version))
                 done.append(Imported(path: path, origin: .url(version), files: 1, bytes: version.size))
             }
-            let rest = targets.filter { t in (try? ws.relativeTarget(t, cwd: cwd)).map { r in !pending.keys.contains(r) && !pending.keys.contains(String(r.dropLast(PointerFile.suffix.count))) } ?? true }
+            let rest = zip(targets, rels).filter { pending[$0.1] == nil }.map(\.0)
             if !targets.isEmpty && rest.isEmpty { return done }
             let outputs = try ws.outputs(for: rest, cwd: cwd, .pointers)
             if !rest.isEmpty, let plain = outputs.first(where: { $0.origin == nil }) { throw RegistryError.notAnImport(path: plain.path) }

@@ -113,11 +113,7 @@ struct ExternalObject {
         for name in RemoteSettings.names(in: ws.config) {
             if let s = try? RemoteSettings.load(name, config: ws.config, workspaceRoot: ws.root), case .s3(let b, _) = s.url, b == bucket { settings = s; break }
         }
-        let env = ws.environment
-        let s = settings ?? RemoteSettings(name: "s3://\(bucket)", url: .s3(bucket: bucket, prefix: ""),
-                                           endpointURL: env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL"),
-                                           region: env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1", profile: nil, addressing: "path",
-                                           jobs: 1, retries: 5, readTimeout: 60, multipartThreshold: 64 << 20, multipartChunk: 16 << 20)
+        let s = try settings ?? RemoteSettings.unconfigured("s3://\(bucket)", url: "s3://\(bucket)", workspaceRoot: ws.root, environment: ws.environment)
         let local = try WorkspaceConfig.load(Path.join(ws.mlvDir, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
         let client = try s.s3Client(localConfig: local)
         return (S3Remote(name: s.name, client: client, prefix: "", multipartThreshold: s.multipartThreshold, multipartChunk: s.multipartChunk), client)

@@ -138,11 +138,9 @@ final class SourceRepository {
     func fetch(_ outputs: [Output], into ws: Workspace, jobs: Int?, manifestsOnly: Bool = false) throws -> TransferResult {
         var result = TransferResult(remote: url)
         if let localRoot, FS.isDirectory(Path.join(localRoot, ".mlv/cache")) {
-            let cacheStore = LocalRemote(name: "\(url) cache", root: Path.join(localRoot, ".mlv/cache"))
-            let settings = RemoteSettings(name: cacheStore.remoteName, url: .local(path: cacheStore.root), endpointURL: nil, region: "us-east-1",
-                                          profile: nil, addressing: "path", jobs: jobs ?? RemoteSettings.defaultJobs, retries: 0, readTimeout: 60,
-                                          multipartThreshold: 64 << 20, multipartChunk: 16 << 20)
-            let outcome = try RemoteSession(ws, settings: settings, store: cacheStore, jobs: jobs).fetchObjects(outputs, manifestsOnly: manifestsOnly)
+            let settings = try RemoteSettings.unconfigured("\(url) cache", url: Path.join(localRoot, ".mlv/cache"), workspaceRoot: localRoot)
+            let session = RemoteSession(ws, settings: settings, store: try settings.openStore(localConfig: WorkspaceConfig()), jobs: jobs)
+            let outcome = try session.fetchObjects(outputs, manifestsOnly: manifestsOnly)
             if !outcome.corrupted.isEmpty { _ = try outcome.get() }
             result.add(outcome.result)
         }

@@ -81,6 +81,13 @@ package struct RemoteSettings: Equatable, Sendable {
     }
 
     /// "64MiB", "5 GiB", "1048576".
+    /// Settings for a place that is no configured remote (an `import-url` bucket, a source
+    /// repository's cache): `url` with every other option as `load` defaults it.
+    static func unconfigured(_ name: String, url: String, workspaceRoot: String,
+                             environment: (String) -> String? = Environment.get) throws -> RemoteSettings {
+        try load(name, config: WorkspaceConfig(values: ["remote.\(name).url": url]), workspaceRoot: workspaceRoot, environment: environment)
+    }
+
     package static func parseSize(_ text: String) -> Int64? {
         let t = text.filter { $0 != " " }
         let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),

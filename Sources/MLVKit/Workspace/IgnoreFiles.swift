@@ -32,6 +32,8 @@ final class IgnoreFiles {
     private var looked = Set<String>()
     private(set) var rules: [Rule] = []
     private var matcher: IgnoreMatcher?
+    /// More matchers with the same rules, one per further CPU, kept for the next long folder.
+    private var extraMatchers: [IgnoreMatcher] = []
 
     init(root: String, tmp: String) {
         self.root = root
@@ -86,14 +88,17 @@ final class IgnoreFiles {
         guard let matcher, !rules.isEmpty else { return [Bool](repeating: false, count: paths.count) }
         let workers = min(Parallel.defaultWorkers, paths.count / 2_000)
         guard workers > 1 else { return try paths.map { try matcher.isIgnored($0, isDirectory: false) } }
-        let text = rules.map(\.rooted).joined(separator: "\n")
-        var extra: [IgnoreMatcher] = []
-        for _ in 1..<workers {
-            let m = try IgnoreMatcher(scratch: try FS.makeTemporaryDirectory(in: tmp, prefix: "ignore"))
-            try m.add(text)
-            extra.append(m)
+        while extraMatchers.count < workers - 1 {
+            extraMatchers.append(try IgnoreMatcher(scratch: try FS.makeTemporaryDirectory(in: tmp, prefix: "ignore")))
         }
-        let matchers = [matcher] + extra
+        // Rules read since the extras were last used: they are added in the same order.
+        let text = rules.map(\.rooted).joined(separator: "\n")
+        for m in extraMatchers where m.rules != text {
+            try m.clear()
+            try m.add(text)
+            m.rules = text
+        }
+        let matchers = [matcher] + extraMatchers
         var out = [Bool](repeating: false, count: paths.count)
         let chunk = (paths.count + workers - 1) / workers
         try out.withUnsafeMutableBufferPointer { buffer in
