@@ -16,7 +16,7 @@ package struct MLV: ParsableCommand {
         """,
         version: MLV.version,
         subcommands: [
-            Init.self, Add.self, Status.self, Diff.self, Move.self, Remove.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self, Install.self, CheckIgnore.self,
+            Init.self, Add.self, Status.self, Diff.self, Move.self, Remove.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self, Install.self, CheckIgnore.self, Migrate.self,
             Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Model.self, Plots.self, LockCommand.self,
             Remote.self, Push.self, Fetch.self, Pull.self, Get.self, Import.self, ImportURL.self, Update.self, List.self,
             Train.self, Evaluate.self, Predict.self, Validate.self,
@@ -61,7 +61,6 @@ package enum MLVMain {
         "du": "see sizes with `mlv ls URL -R --json` or `mlv status`",
         "data": "see `mlv status`, and `mlv diff` for what changed between commits",
         "studio": "mlv has no hosted service",
-        "migrate": "moving a DVC project across is not in mlv yet: rename dvc.yaml to pipeline.yaml and re-add the data with `mlv add`",
     ]
 
     static func fail(_ error: UserFacingError) -> Never {

@@ -1,0 +1,318 @@
+import MLVGit
+import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mlv migrate`: turns a DVC repository into an mlv workspace in place, as one change to review
+/// and commit. `dvc.yaml` becomes `pipeline.yaml` (the same text: mlv reads DVC's keys),
+/// `dvc.lock` becomes `pipeline.lock` with SHA-256 hashes of the data, each `X.dvc` becomes
+/// `X.mlv`, `.dvcignore` becomes `.mlvignore`, and DVC's remotes, default remote and `cache.type`
+/// move into `.mlv/config.yaml` (secrets from `.dvc/config.local` into `.mlv/config.local.yaml`).
+/// Every file's bytes are checked against DVC's MD5 before they enter mlv's cache.
+///
+/// Plan, then write: everything that can refuse the run (paths leaving the workspace, invalid
+/// DVC files or manifests, an unknown remote) is found before anything is written.
+package struct DVCMigration {
+    let root: String
+    let project: DVCProject
+    let options: MigrateOptions
+    let config: ConvertedConfig
+    var report = MigrationReport()
+
+    /// Recorded entry (path and MD5) → what it is in mlv's terms; nil: its data was not found.
+    private var records: [String: ContentRecord?] = [:]
+
+    package static func run(cwd: String, options: MigrateOptions, environment: @escaping (String) -> String? = Environment.get) throws -> MigrationReport {
+        guard let root = DVCProject.findRoot(from: cwd) else { throw MigrationError.notADVCRepository(cwd: cwd) }
+        let project = try DVCProject.load(root: root)
+        let config = ConvertedConfig(committed: project.config, local: project.localConfig, dvcDir: project.dvcDir, root: root)
+        var migration = DVCMigration(root: root, project: project, options: options, config: config)
+        migration.report.root = root
+        migration.report.dry = options.dry
+        try migration.migrate(environment: environment)
+        return migration.report
+    }
+
+    static func key(_ e: DVCEntry) -> String { e.path + "\u{0}" + (e.hash?.description ?? "") }
+
+    /// Every entry whose data must be found: the pointers' outs and the locks' deps and outs.
+    var recordedEntries: [DVCEntry] {
+        project.pointers.flatMap(\.outs) + project.pipelines.flatMap { p in (p.lock?.stages ?? []).flatMap { $0.deps + $0.outs } }
+    }
+
+    mutating func migrate(environment: @escaping (String) -> String?) throws {
+        report.remotes = RemoteSettings.names(in: WorkspaceConfig(values: config.committed.merging(config.local) { a, _ in a }))
+        report.unsupportedRemotes = config.unsupported.map { "\($0.name) (\($0.url))" }
+        report.notes += config.notes
+        let configChanged = try configChanges().changed
+        let hasWork = !project.pointers.isEmpty || !project.pipelines.isEmpty || project.ignoreText != nil
+            || !FS.isDirectory(Path.join(root, ".mlv")) || configChanged
+        guard hasWork else { return }
+        if !options.force, !options.dry, let git = try GitRepository.discover(from: root) {
+            let changed = try git.uncommittedPaths()
+            if !changed.isEmpty { throw MigrationError.uncommittedChanges(paths: changed) }
+        }
+        let remote = try options.fromRemote.map { try remoteReader($0, environment: environment) }
+        let hashed = recordedEntries.filter { $0.hash != nil }
+        // Folder manifests first: an invalid one refuses the run before anything is written.
+        let probe = DVCObjects(root: root, cacheDir: project.cacheDir, remote: remote, cache: nil, state: nil, tmp: environment("TMPDIR") ?? "/tmp")
+        var trees: [String: DVCTree] = [:]
+        for e in hashed where e.hash!.isDirectory && trees[Self.key(e)] == nil {
+            if let t = try probe.tree(e.hash!, at: e.path) { trees[Self.key(e)] = t }
+        }
+        var wanted: [DVCObjects.Wanted] = []
+        var sizes: [Int64?] = []
+        var seen = Set<DVCObjects.Wanted>()
+        for e in hashed {
+            let files: [(String, String, Int64?)] = e.hash!.isDirectory
+                ? (trees[Self.key(e)]?.entries.map { (e.path + "/" + $0.path, $0.md5, nil) } ?? [])
+                : [(e.path, e.hash!.md5, e.size)]
+            for (path, md5, size) in files {
+                let w = DVCObjects.Wanted(path: path, md5: md5, legacy: e.legacy)
+                if seen.insert(w).inserted { wanted.append(w); sizes.append(size) }
+            }
+        }
+        if options.dry {
+            let found = try probe.locate(wanted, sizes: sizes)
+            for s in found.compactMap({ $0 }) { report.objects[s.rawValue, default: 0] += 1 }
+            let foundPaths = Set(zip(wanted, found).filter { $0.1 != nil }.map { $0.0.path + "\u{0}" + $0.0.md5 })
+            for e in hashed {
+                let ok = e.hash!.isDirectory
+                    ? trees[Self.key(e)].map { t in t.entries.allSatisfy { foundPaths.contains(e.path + "/" + $0.path + "\u{0}" + $0.md5) } } ?? false
+                    : foundPaths.contains(e.path + "\u{0}" + e.hash!.md5)
+                records[Self.key(e)] = ok ? ContentRecord(path: e.path, hash: ContentHash(Digest(bytes: Array(repeating: 0, count: 32))), size: 0, fileCount: nil) : nil
+            }
+            report.corrupted = probe.corrupted
+            report.createdWorkspace = !FS.isDirectory(Path.join(root, ".mlv"))
+            planFiles(ws: nil)
+            try write(nil)
+            return
+        }
+        report.createdWorkspace = !FS.isDirectory(Path.join(root, ".mlv"))
+        let ws = try openWorkspace()
+        try ws.withLock {
+            try FS.makeDirectories(ws.cache.objectsRoot)
+            let objects = DVCObjects(root: root, cacheDir: project.cacheDir, remote: remote, cache: ws.cache, state: ws.state, tmp: ws.cache.tmp)
+            let verified = try objects.files(wanted)
+            for v in verified.compactMap({ $0 }) { report.objects[v.source.rawValue, default: 0] += 1 }
+            report.bytesVerified = objects.bytesVerified
+            report.corrupted = probe.corrupted + objects.corrupted
+            var byFile: [String: DVCObjects.Verified] = [:]
+            for (w, v) in zip(wanted, verified) { if let v { byFile[w.path + "\u{0}" + w.md5] = v } }
+            for e in hashed where records[Self.key(e)] == nil {
+                records[Self.key(e)] = try record(e, tree: trees[Self.key(e)], byFile: byFile, cache: ws.cache)
+            }
+            ws.state.markUsed(records.values.compactMap { $0?.hash })
+            planFiles(ws: ws)
+            try write(ws)
+        }
+    }
+
+    /// The mlv record of a recorded file or folder, when all its bytes were verified.
+    func record(_ e: DVCEntry, tree: DVCTree?, byFile: [String: DVCObjects.Verified], cache: ObjectCache) throws -> ContentRecord? {
+        guard e.hash!.isDirectory else {
+            guard let v = byFile[e.path + "\u{0}" + e.hash!.md5] else { return nil }
+            return ContentRecord(path: e.path, hash: ContentHash(v.digest), size: v.size, fileCount: nil)
+        }
+        guard let tree else { return nil }
+        var entries: [DirectoryManifest.Entry] = []
+        entries.reserveCapacity(tree.entries.count)
+        for t in tree.entries {
+            guard let v = byFile[e.path + "/" + t.path + "\u{0}" + t.md5] else { return nil }
+            entries.append(DirectoryManifest.Entry(path: t.path, digest: v.digest, size: v.size))
+        }
+        let manifest = DirectoryManifest(entries: entries)
+        let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
+        return ContentRecord(path: e.path, hash: hash, size: manifest.totalSize, fileCount: entries.count)
+    }
+
+    // MARK: - Files to write
+
+    /// A file to write (workspace-relative path and text) and the DVC files it replaces.
+    struct Planned {
+        var path: String
+        var text: String
+        var replaces: [String]
+        var what: String
+    }
+
+    private var planned: [Planned] = []
+    /// Workspace paths mlv's `.gitignore` entries must cover (tracked data, cached outs).
+    private var ignored: [String] = []
+
+    mutating func planFiles(ws: Workspace?) {
+        for pointer in project.pointers { planPointer(pointer, ws: ws) }
+        for pipeline in project.pipelines { planPipeline(pipeline) }
+        if let text = project.ignoreText {
+            planned.append(Planned(path: ".mlvignore", text: text, replaces: [".dvcignore"], what: ".dvcignore"))
+        }
+    }
+
+    mutating func planPointer(_ pointer: DVCPointer, ws: Workspace?) {
+        var texts: [(String, String)] = []
+        for out in pointer.outs {
+            if let ws {
+                do { try ws.checkPointerIsFound(out.path, shownAs: out.path) } catch {
+                    report.notes.append("\(pointer.file): '\(out.path)' lies below a folder mlv does not search for pointers; left as it is")
+                    return
+                }
+            }
+            let origin = pointer.origin.flatMap { convertedOrigin($0, out: out, file: pointer.file) }
+            let pointerPath = out.path + PointerFile.suffix
+            if out.hash == nil, case .url(let source)? = origin {
+                if let text = try? PointerFile.serializedPending(source) { texts.append((pointerPath, text)) }
+                continue
+            }
+            guard let record = records[Self.key(out)] ?? nil else {
+                report.missing.append(missingLine(out.path, recordedBy: pointer.file, target: pointer.file, hasHash: out.hash != nil))
+                return
+            }
+            var local = record
+            local.path = Path.base(out.path)
+            guard let text = try? local.serialized(origin: origin) else { return }
+            texts.append((pointerPath, text))
+            ignored.append(out.path)
+        }
+        report.pointers += texts.count
+        if pointer.origin != nil { report.imports += texts.count }
+        for (i, (path, text)) in texts.enumerated() {
+            planned.append(Planned(path: path, text: text, replaces: i == texts.count - 1 ? [pointer.file] : [], what: pointer.file))
+        }
+    }
+
+    func convertedOrigin(_ origin: DVCOrigin, out: DVCEntry, file: String) -> DataOrigin? {
+        switch origin {
+        case .repo(let url, let path, let rev, let revLock):
+            guard (try? WorkspacePath(validating: path)) != nil, revLock.utf8.count == 40,
+                  revLock.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+            return .repo(ImportSource(repo: url, path: path, rev: rev, revLock: revLock))
+        case .url(let url, let etag, let size):
+            return .url(URLSource(url: url, etag: etag, lastModified: nil, size: size ?? out.size ?? 0))
+        }
+    }
+
+    /// `target`: what `dvc pull` takes to fetch it (the `.dvc` file, or the stage).
+    func missingLine(_ path: String, recordedBy file: String, target: String, hasHash: Bool) -> String {
+        guard hasHash else { return "\(path) (\(file)): DVC recorded no hash for it; run `dvc commit \(target)` first" }
+        let remoteHint = options.fromRemote == nil ? ", or run `mlv migrate --from-remote NAME` to fetch it from a DVC remote" : ""
+        return "\(path) (\(file)): its data is in neither the workspace nor the DVC cache\(options.fromRemote.map { " nor remote '\($0)'" } ?? ""); run `dvc pull \(target)`\(remoteHint), then `mlv migrate` again"
+    }
+
+    mutating func planPipeline(_ pipeline: DVCProject.Pipeline) {
+        let yamlPath = pipeline.folder == "." ? PipelineFile.fileName : pipeline.folder + "/" + PipelineFile.fileName
+        if let problem = pipeline.problem { report.notes.append("\(yamlPath): \(problem) (fix it before `mlv repro`)") }
+        guard let dvcLock = pipeline.lock else {
+            planned.append(Planned(path: yamlPath, text: pipeline.text, replaces: [pipeline.file], what: pipeline.file))
+            report.pipelines.append("\(pipeline.file) -> \(yamlPath)")
+            return
+        }
+        var stages: [Lockfile.StageLock] = []
+        var complete = true
+        for s in dvcLock.stages {
+            var deps: [ContentRecord] = [], outs: [ContentRecord] = []
+            for (list, into) in [(s.deps, 0), (s.outs, 1)] {
+                for e in list {
+                    guard let r = records[Self.key(e)] ?? nil else {
+                        let target = pipeline.folder == "." ? s.name : pipeline.file + ":" + s.name
+                        report.missing.append(missingLine(e.path, recordedBy: "\(pipeline.lockFile), stage '\(s.name)'", target: target, hasHash: e.hash != nil))
+                        complete = false
+                        continue
+                    }
+                    if into == 0 { deps.append(r) } else { outs.append(r); if !pipeline.uncached.contains(e.path) { ignored.append(e.path) } }
+                }
+            }
+            stages.append(Lockfile.StageLock(name: s.name, cmd: s.cmd, deps: deps, params: s.params, outs: outs))
+        }
+        report.stagesLocked += stages.count
+        let lockPath = pipeline.folder == "." ? Lockfile.fileName : pipeline.folder + "/" + Lockfile.fileName
+        guard let lockText = try? Lockfile(stages: stages).serialized() else { return }
+        planned.append(Planned(path: yamlPath, text: pipeline.text, replaces: complete ? [pipeline.file] : [], what: pipeline.file))
+        planned.append(Planned(path: lockPath, text: lockText, replaces: complete ? [pipeline.lockFile] : [], what: pipeline.lockFile))
+        report.pipelines.append("\(pipeline.file) -> \(yamlPath), \(pipeline.lockFile) -> \(lockPath) (\(stages.count) stage\(stages.count == 1 ? "" : "s") locked)")
+    }
+
+    // MARK: - Writing
+
+    func openWorkspace() throws -> Workspace {
+        if FS.isDirectory(Path.join(root, ".mlv")) { return try Workspace(root: root) }
+        let useGit = try GitRepository.discover(from: root) != nil
+        let ws = try Workspace.initialize(at: root, useGit: useGit, force: false)
+        try LockMerge.register(in: ws)
+        return ws
+    }
+
+    /// Writes the planned files, removes the DVC files they replace, adds `.gitignore` entries,
+    /// merges the config and stages it all in git; `ws` nil (a dry run) only reports.
+    mutating func write(_ ws: Workspace?) throws {
+        var toStage: [String] = []
+        for p in planned {
+            let abs = Path.join(root, p.path)
+            let existing = FS.exists(abs) ? (try? UntrustedFile.readText(abs, shownAs: p.path, what: "an mlv file")) ?? "" : nil
+            if existing != p.text {
+                if existing != nil && !options.force {
+                    report.notes.append("\(p.path) exists and differs from what \(p.what) converts to; left as it is (--force replaces it)")
+                    continue
+                }
+                if ws != nil {
+                    try FS.makeDirectories(Path.parent(abs))
+                    try AtomicFile.write(p.text, to: abs)
+                }
+                report.written.append(p.path)
+            }
+            toStage.append(p.path)
+            for old in p.replaces where FS.exists(Path.join(root, old)) {
+                if ws != nil { try FS.remove(Path.join(root, old)) }
+                report.removed.append(old)
+                toStage.append(old)
+            }
+        }
+        if let ws { toStage += try ws.ensureGitignored(all: ignored) }
+        let (changed, committed, local) = try configChanges()
+        if changed {
+            report.written.append(".mlv/config.yaml")
+            if let ws {
+                try writeConfig(committed, to: ".mlv/config.yaml", ws: ws, mode: 0o644)
+                try writeConfig(local, to: ".mlv/config.local.yaml", ws: ws, mode: 0o600)
+            }
+            toStage.append(".mlv/config.yaml")
+        }
+        _ = try ws?.stageAndCommit(toStage, message: nil)
+    }
+
+    /// mlv's config files with the converted values added: whether anything changes, and the
+    /// committed and local files' new values. A key mlv's config already sets is kept (and noted).
+    func configChanges() throws -> (changed: Bool, committed: WorkspaceConfig, local: WorkspaceConfig) {
+        let mlv = Path.join(root, ".mlv")
+        var committed = try WorkspaceConfig.load(Path.join(mlv, "config.yaml"), displayName: ".mlv/config.yaml")
+        var local = try WorkspaceConfig.load(Path.join(mlv, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
+        var changed = false
+        for (values, isLocal) in [(config.committed, false), (config.local, true)] {
+            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                let current = isLocal ? local.values[key] : committed.values[key]
+                guard current != value else { continue }
+                if current != nil && !options.force { continue }
+                if isLocal { local.values[key] = value } else { committed.values[key] = value }
+                changed = true
+            }
+        }
+        return (changed, committed, local)
+    }
+
+    func writeConfig(_ config: WorkspaceConfig, to rel: String, ws: Workspace, mode: mode_t) throws {
+        let path = ws.absolute(rel)
+        var text = try config.serialized()
+        if rel == ".mlv/config.yaml" { text = Workspace.configHeader + text }
+        try AtomicFile.write(text, to: path, mode: mode)
+    }
+
+    /// The DVC remote `name`, read through mlv's own clients with its converted settings.
+    func remoteReader(_ name: String, environment: @escaping (String) -> String?) throws -> DVCRemote {
+        let known = project.config.merged(with: project.localConfig).remotes
+        guard let url = known[name]?["url"] else { throw MigrationError.unknownRemote(name, known: known.keys.sorted()) }
+        guard config.committed["remote.\(name).url"] ?? config.local["remote.\(name).url"] != nil else { throw MigrationError.unusableRemote(name, url: url) }
+        let merged = WorkspaceConfig(values: config.committed.merging(config.local) { _, l in l })
+        let settings = try RemoteSettings.load(name, config: merged, workspaceRoot: root, environment: environment)
+        return try DVCRemote(name: name, settings: settings, localConfig: WorkspaceConfig(values: config.local))
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// `mlv migrate` on projects DVC 3.67 itself made (a temporary git repository each): the
+/// converted workspace is up to date for `mlv repro --check` without running anything, its data
+/// is what DVC tracked, and bad input is refused or reported by name.
+@Suite struct MigrateTests {
+    /// A committed DVC project: `data/` (4 files) and `raw.txt` added, a two-stage `dvc.yaml`
+    /// (a folder copy with a param, and a line count into an uncached metric) reproduced.
+    static func dvcProject(commit: Bool = true) throws -> TestWorkspace {
+        let ws = try TestWorkspace(initialize: false)
+        try ws.gen([
+            "data/a.txt": "alpha\n", "data/b.txt": "beta\n", "data/sub/c.txt": "gamma\r\n", "data/.hidden": "h",
+            "raw.txt": "one\ntwo\n",
+            "params.yaml": "prep:\n  n: 3\n  name: x\n",
+            "dvc.yaml": """
+                stages:
+                  prepare:
+                    cmd: cp -r data prepared
+                    deps: [data]
+                    params: [prep.n]
+                    outs: [prepared]
+                  count:
+                    cmd:
+                    - wc -l raw.txt > count.txt
+                    - echo done
+                    deps: [raw.txt, prepared]
+                    metrics:
+                    - count.txt:
+                        cache: false
+
+                """,
+        ])
+        try dvc(ws, ["init", "-q"])
+        try dvc(ws, ["add", "-q", "data", "raw.txt"])
+        try dvc(ws, ["repro", "-q"])
+        if commit { try self.commit(ws) }
+        return ws
+    }
+
+    static func dvc(_ ws: TestWorkspace, _ args: [String], cwd: String? = nil) throws {
+        try DVCPeer.check(args, cwd: cwd.map { ws.root + "/" + $0 } ?? ws.root, env: ws.env)
+    }
+
+    static func commit(_ ws: TestWorkspace, _ message: String = "dvc") throws {
+        #expect(try ws.git(["add", "-A"]).status == 0)
+        let r = try ws.git(["commit", "-q", "-m", message])
+        #expect(r.status == 0, "\(r)")
+    }
+
+    /// Every file below `data`, `prepared` and the other outs, with its bytes.
+    static func dataTree(_ ws: TestWorkspace) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for top in ["data", "prepared"] {
+            for e in try DirectoryWalker.walk(ws.path(top)) { out[top + "/" + e.path] = try ws.read(top + "/" + e.path) }
+        }
+        for f in ["raw.txt", "count.txt"] { out[f] = try ws.read(f) }
+        return out
+    }
+
+    @Test func aDVCProjectBecomesAnUpToDateWorkspace() throws {
+        let ws = try Self.dvcProject()
+        let before = try Self.dataTree(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("pipeline:  dvc.yaml -> pipeline.yaml, dvc.lock -> pipeline.lock (2 stages locked)"), "\(r)")
+        #expect(r.stdout.contains("pointers:  2 .dvc outs -> .mlv"), "\(r)")
+        // data/ (4) and prepared/ (4), raw.txt and count.txt: each read once, MD5-checked.
+        #expect(r.stdout.contains("objects:   10 files verified by MD5 and stored by SHA-256 (56 B): 10 from the workspace"), "\(r)")
+        #expect(r.stdout.contains("removed:   data.dvc, raw.txt.dvc, dvc.yaml, dvc.lock, .dvcignore (git history keeps them)"), "\(r)")
+        #expect(!ws.exists("dvc.yaml") && !ws.exists("data.dvc") && ws.exists("data.mlv") && ws.exists("raw.txt.mlv"))
+        #expect(ws.exists(".dvc/config"), "DVC's folder is left for the user")
+
+        // Up to date without running anything, and the data is DVC's.
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 0 && check.stdout == "Pipelines are up to date.\n", "\(check)")
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+        #expect(try Self.dataTree(ws) == before)
+        let lock = try ws.read("pipeline.lock")
+        #expect(lock.contains("cmd:\n    - wc -l raw.txt > count.txt\n    - echo done\n"), "\(lock)")
+        #expect(lock.contains("params:\n      params.yaml:\n        prep.n: 3\n"), "\(lock)")
+        #expect(try ws.read("pipeline.yaml").hasPrefix("stages:\n  prepare:\n    cmd: cp -r data prepared\n"))
+
+        // The same records mlv itself makes: re-adding changes no pointer.
+        let pointer = try ws.read("data.mlv")
+        #expect(try ws.mlv(["commit", "data"]).status == 0)
+        #expect(try ws.read("data.mlv") == pointer)
+
+        // One staged change; the uncached metric is not git-ignored.
+        let status = try ws.git(["status", "--porcelain"]).stdout
+        #expect(status.contains("R  dvc.yaml -> pipeline.yaml") && status.contains("A  data.mlv") && status.contains("D  data.dvc"), "\(status)")
+        #expect(!status.contains("??"), "\(status)")
+        #expect(try ws.read(".gitignore").split(separator: "\n").sorted() == ["/data", "/prepared", "/raw.txt"])
+
+        // Twice: nothing changes, and it says so.
+        try Self.commit(ws, "migrate")
+        let snapshot = try ws.snapshot()
+        let again = try ws.mlv(["migrate"])
+        #expect(again.status == 0 && again.stdout.hasPrefix("Nothing to migrate: "), "\(again)")
+        #expect(try ws.snapshot() == snapshot)
+    }
+
+    @Test func aDryRunChangesNothing() throws {
+        let ws = try Self.dvcProject()
+        let before = try ws.snapshot()
+        let r = try ws.mlv(["migrate", "--dry"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasPrefix("Would migrate the DVC project in "), "\(r)")
+        #expect(r.stdout.contains("workspace: .mlv/ would be created"), "\(r)")
+        #expect(r.stdout.contains("objects:   10 files to verify by MD5: 10 from the workspace"), "\(r)")
+        #expect(r.stdout.contains("would remove:   data.dvc, raw.txt.dvc, dvc.yaml, dvc.lock, .dvcignore"), "\(r)")
+        let after = try ws.snapshot()
+        #expect(after == before, "changed: \(before.difference(after))")
+    }
+
+    @Test func objectsComeFromDVCsCacheInBothLayouts() throws {
+        let ws = try Self.dvcProject()
+        let before = try Self.dataTree(ws)
+        // The data leaves the workspace; DVC 2 kept its cache at .dvc/cache/ab/cdef….
+        try FS.removeTree(ws.path("data"))
+        try FS.remove(ws.path("raw.txt"))
+        let v3 = ws.path(".dvc/cache/files/md5")
+        for prefix in try FS.list(v3) {
+            try FS.rename(v3 + "/" + prefix.name, ws.path(".dvc/cache/" + prefix.name))
+        }
+        let r = try ws.mlv(["migrate", "--force"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("10 files verified by MD5 and stored by SHA-256 (56 B): 5 from the workspace, 5 from the DVC cache"), "\(r)")
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try Self.dataTree(ws) == before)
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
+    }
+
+    @Test func missingAndCorruptedDataIsListedAndTheRestMigrated() throws {
+        let ws = try Self.dvcProject()
+        let md5 = MD5Hasher.hex(Array("one\ntwo\n".utf8))   // raw.txt: gone everywhere
+        let alpha = MD5Hasher.hex(Array("alpha\n".utf8))   // data/a.txt: only a corrupted copy left
+        try FS.remove(ws.path("raw.txt"))
+        try FS.remove(ws.path(".dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2))"))
+        try FS.remove(ws.path("data/a.txt"))
+        let object = ws.path(".dvc/cache/files/md5/\(alpha.prefix(2))/\(alpha.dropFirst(2))")
+        try FS.remove(object)
+        try FS.writeFile(object, Array("ALPHA\n".utf8))
+        let r = try ws.mlv(["migrate", "--force"])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout.contains("Missing data:\n  data (data.dvc): its data is in neither the workspace nor the DVC cache; run `dvc pull data.dvc`, or run `mlv migrate --from-remote NAME` to fetch it from a DVC remote, then `mlv migrate` again\n"), "\(r)")
+        #expect(r.stdout.contains("  raw.txt (raw.txt.dvc): its data is in neither"), "\(r)")
+        #expect(r.stdout.contains("  raw.txt (dvc.lock, stage 'count'): its data is in neither the workspace nor the DVC cache; run `dvc pull count`,"), "\(r)")
+        #expect(r.stdout.contains("Corrupted DVC objects (never imported):\n  .dvc/cache/files/md5/\(alpha.prefix(2))/\(alpha.dropFirst(2)): MD5 \(MD5Hasher.hex(Array("ALPHA\n".utf8))), recorded \(alpha)\n"), "\(r)")
+        let wrong = SHA256Hasher.hex("ALPHA\n")
+        #expect(try !ws.cacheObjects().contains(wrong.prefix(2) + "/" + wrong.dropFirst(2)))
+        // What could not be converted keeps its DVC files; the rest is converted.
+        #expect(ws.exists("raw.txt.dvc") && ws.exists("data.dvc") && !ws.exists("raw.txt.mlv") && !ws.exists("data.mlv"))
+        #expect(ws.exists("dvc.lock") && ws.exists("pipeline.lock"))
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status != 0 && check.stderr.contains("dependency 'raw.txt' of stage 'count' does not exist"), "\(check)")
+    }
+
+    @Test func remotesAndSettingsMoveToMLVsConfig() throws {
+        let ws = try Self.dvcProject(commit: false)
+        try Self.dvc(ws, ["remote", "add", "-d", "store", "s3://bucket-one/dvc/store"])
+        try Self.dvc(ws, ["remote", "modify", "store", "endpointurl", "http://127.0.0.1:9"])
+        try Self.dvc(ws, ["remote", "modify", "store", "region", "eu-west-1"])
+        try Self.dvc(ws, ["remote", "modify", "--local", "store", "access_key_id", "AKIDLOCAL"])
+        try Self.dvc(ws, ["remote", "modify", "--local", "store", "secret_access_key", "SECRETLOCAL"])
+        try Self.dvc(ws, ["remote", "add", "gcs", "gs://bucket-two/x"])
+        try Self.dvc(ws, ["remote", "add", "backup", "../backup"])
+        try Self.dvc(ws, ["config", "cache.type", "reflink,copy"])
+        try Self.commit(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("remotes:   backup, store"), "\(r)")
+        #expect(r.stdout.contains("Remotes not migrated (mlv reads S3 and local folders): gcs (gs://bucket-two/x)"), "\(r)")
+        #expect(try ws.read(".mlv/config.yaml") == """
+            # mlv workspace configuration (committed). Machine-specific settings and secrets go in config.local.yaml.
+            cache:
+              type: reflink,copy
+            core:
+              remote: store
+            remote:
+              backup:
+                url: ../backup
+              store:
+                endpoint_url: http://127.0.0.1:9
+                region: eu-west-1
+                url: s3://bucket-one/dvc/store
+
+            """)
+        #expect(try ws.read(".mlv/config.local.yaml") == "remote:\n  store:\n    access_key_id: AKIDLOCAL\n    secret_access_key: SECRETLOCAL\n")
+        #expect(try ws.git(["ls-files", ".mlv"]).stdout == ".mlv/.gitignore\n.mlv/config.yaml\n")
+        #expect(try ws.mlv(["remote", "list"]).stdout.contains("* store\ts3://bucket-one/dvc/store\n"))
+    }
+
+    // MARK: - Refusals: nothing on disk changes
+
+    @Test func notADVCRepository() throws {
+        let ws = try TestWorkspace(initialize: false)
+        try ws.write("x.txt", "x")
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "'\(FS.realPath(ws.root)!)' is not inside a DVC repository (no .dvc folder)",
+                                          hint: "run `mlv migrate` in a DVC project (where `dvc init` was run); `mlv init` starts a new workspace")
+    }
+
+    @Test func uncommittedChangesAreRefusedWithoutForce() throws {
+        let ws = try Self.dvcProject()
+        try ws.write("params.yaml", "prep:\n  n: 4\n  name: x\n")
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "the git working tree has uncommitted changes: 'params.yaml'",
+                                          hint: "commit or stash them first, so the migration is one change you can review; --force migrates anyway")
+        let forced = try ws.mlv(["migrate", "--force"])
+        #expect(forced.status == 0, "\(forced)")
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 1 && check.stdout.contains("changed params: prep.n"), "\(check)")
+    }
+
+    @Test(arguments: ["../outside", "/etc/passwd", ".git/hooks/pre-commit", "sub/../../x", ".dvc/config"])
+    func aDVCFileLeavingTheWorkspaceIsRefused(_ path: String) throws {
+        let ws = try Self.dvcProject(commit: false)
+        try ws.write("evil.dvc", "outs:\n- md5: d3b07384d113edec49eaa6238ad5ff00\n  size: 4\n  hash: md5\n  path: \(path)\n")
+        try Self.commit(ws)
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "evil.dvc:5: path '\(path)' leaves the workspace or reaches .git, .mlv or .dvc",
+                                          hint: "a DVC file's paths must be relative and stay inside the repository; fix or remove the file")
+    }
+
+    @Test func aFolderManifestThatIsNotJSONIsRefused() throws {
+        let ws = try Self.dvcProject(commit: false)
+        let bytes = Array("[{\"md5\": oops".utf8)
+        let md5 = MD5Hasher.hex(bytes)
+        try FS.makeDirectories(ws.path(".dvc/cache/files/md5/\(md5.prefix(2))"))
+        try FS.writeFile(ws.path(".dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2)).dir"), bytes)
+        try ws.write("bad.dvc", "outs:\n- md5: \(md5).dir\n  size: 4\n  nfiles: 1\n  hash: md5\n  path: bad\n")
+        try Self.commit(ws)
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "DVC folder manifest .dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2)).dir is invalid: it is not valid JSON",
+                                          hint: "remove the object from the DVC cache (`dvc fetch` gets it again), then run `mlv migrate` again")
+    }
+
+    @Test func aHugeFolderManifestIsRefusedUnread() throws {
+        let ws = try Self.dvcProject()
+        let pointer = try ws.read("data.dvc")
+        let md5 = String(pointer.split(separator: "md5: ")[1].prefix(32))
+        let object = ws.path(".dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2)).dir")
+        try FS.remove(object)
+        // Sparse: 1 GiB + 1 byte that take no disk space.
+        let fd = open(object, O_WRONLY | O_CREAT, 0o644)
+        #expect(ftruncate(fd, off_t((1 << 30) + 1)) == 0)
+        close(fd)
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "DVC folder manifest .dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2)).dir is invalid: it is larger than 1024 MiB")
+    }
+
+    @Test func anUnknownRemoteIsRefused() throws {
+        let ws = try Self.dvcProject(commit: false)
+        try Self.dvc(ws, ["remote", "add", "gcs", "gs://bucket-two/x"])
+        try Self.commit(ws)
+        try BadInputTests().expectRefused(ws, ["migrate", "--from-remote", "nope"], message: "no DVC remote 'nope' (known: gcs)", hint: "`dvc remote list` shows the remotes")
+        try BadInputTests().expectRefused(ws, ["migrate", "--from-remote", "gcs"], message: "DVC remote 'gcs' (gs://bucket-two/x) is not one mlv can read (S3 or a local folder)",
+                                          hint: "fetch the data with `dvc fetch` first, then run `mlv migrate` without --from-remote")
+    }
+}
