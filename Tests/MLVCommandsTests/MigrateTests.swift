@@ -8,8 +8,20 @@ import Testing
 /// is what DVC tracked, and bad input is refused or reported by name.
 @Suite struct MigrateTests {
     /// A committed DVC project: `data/` (4 files) and `raw.txt` added, a two-stage `dvc.yaml`
-    /// (a folder copy with a param, and a line count into an uncached metric) reproduced.
+    /// (a folder copy with a param, and a line count into an uncached metric) reproduced. DVC
+    /// makes it once per test run; each test gets a copy (`commit: false`: the last commit
+    /// undone, its changes left in the working tree, for a test to add to).
     static func dvcProject(commit: Bool = true) throws -> TestWorkspace {
+        let ws = try TestWorkspace(initialize: false)
+        let template = try Self.template.get()
+        try FS.removeTree(ws.root)
+        let r = try runProcess("/bin/cp", ["-a", template.root, ws.root], cwd: ws.dir.path, env: [:])
+        guard r.status == 0 else { throw MessageError("cp: \(r)") }
+        if !commit { try ws.git(["reset", "-q", "--soft", "HEAD~1"]) }
+        return ws
+    }
+
+    static let template = Result { () throws -> TestWorkspace in
         let ws = try TestWorkspace(initialize: false)
         try ws.gen([
             "data/a.txt": "alpha\n", "data/b.txt": "beta\n", "data/sub/c.txt": "gamma\r\n", "data/.hidden": "h",
@@ -33,10 +45,11 @@ import Testing
 
                 """,
         ])
+        try ws.git(["commit", "-q", "--allow-empty", "-m", "start"])
         try dvc(ws, ["init", "-q"])
         try dvc(ws, ["add", "-q", "data", "raw.txt"])
         try dvc(ws, ["repro", "-q"])
-        if commit { try self.commit(ws) }
+        try commit(ws)
         return ws
     }
 
@@ -45,9 +58,9 @@ import Testing
     }
 
     static func commit(_ ws: TestWorkspace, _ message: String = "dvc") throws {
-        #expect(try ws.git(["add", "-A"]).status == 0)
+        try ws.git(["add", "-A"])
         let r = try ws.git(["commit", "-q", "-m", message])
-        #expect(r.status == 0, "\(r)")
+        guard r.status == 0 else { throw MessageError("git commit: \(r)") }
     }
 
     /// Every file below `data`, `prepared` and the other outs, with its bytes.
@@ -191,6 +204,66 @@ import Testing
         #expect(try ws.read(".mlv/config.local.yaml") == "remote:\n  store:\n    access_key_id: AKIDLOCAL\n    secret_access_key: SECRETLOCAL\n")
         #expect(try ws.git(["ls-files", ".mlv"]).stdout == ".mlv/.gitignore\n.mlv/config.yaml\n")
         #expect(try ws.mlv(["remote", "list"]).stdout.contains("* store\ts3://bucket-one/dvc/store\n"))
+    }
+
+    /// Forgets the data DVC has here (workspace copies and the whole DVC cache) but `prepared/`.
+    static func forgetLocalData(_ ws: TestWorkspace) throws {
+        try FS.removeTree(ws.path(".dvc/cache"))
+        try FS.removeTree(ws.path("data"))
+        try FS.remove(ws.path("raw.txt"))
+    }
+
+    @Test func missingObjectsComeFromAnS3RemoteAndGoOnToAnMLVRemote() throws {
+        let server = try S3TestServer.get(.seaweedfs)
+        let ws = try Self.dvcProject(commit: false)
+        let prefix = server.uniquePrefix("dvc")
+        try Self.dvc(ws, ["remote", "add", "-d", "s3remote", "s3://\(server.bucket)/\(prefix)"])
+        try Self.dvc(ws, ["remote", "modify", "s3remote", "endpointurl", server.endpoint])
+        try Self.dvc(ws, ["remote", "modify", "--local", "s3remote", "access_key_id", server.accessKey])
+        try Self.dvc(ws, ["remote", "modify", "--local", "s3remote", "secret_access_key", server.secretKey])
+        try Self.commit(ws)
+        try Self.dvc(ws, ["push", "-q"])
+        let expected = try Self.dataTree(ws)
+        try Self.forgetLocalData(ws)
+
+        let r = try ws.mlv(["migrate", "--from-remote", "s3remote"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("10 files verified by MD5 and stored by SHA-256 (56 B): 5 from the workspace, 5 from the remote"), "\(r)")
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try Self.dataTree(ws) == expected)
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
+
+        // mlv's own remote, then a fresh clone pulls everything back.
+        let second = server.uniquePrefix("mlv")
+        #expect(try ws.mlv(["remote", "add", "second", "s3://\(server.bucket)/\(second)"]).status == 0)
+        #expect(try ws.mlv(["remote", "modify", "second", "endpoint_url", server.endpoint]).status == 0)
+        let push = try ws.mlv(["push", "-r", "second"], env: server.credentials)
+        #expect(push.status == 0 && push.stdout == "6 files pushed, 340 B, 0 failed\n", "\(push)")
+        try Self.commit(ws, "migrate")
+        let clone = try TestWorkspace(initialize: false)
+        try FS.removeTree(clone.root)
+        #expect(try runProcess("/usr/bin/git", ["clone", "-q", ws.root, clone.root], cwd: clone.dir.path, env: clone.env).status == 0)
+        let pull = try clone.mlv(["pull", "-r", "second"], env: server.credentials)
+        #expect(pull.status == 0, "\(pull)")
+        #expect(try Self.dataTree(clone) == expected)
+        #expect(try clone.mlv(["repro", "--check"]).status == 0)
+    }
+
+    @Test func missingObjectsComeFromALocalRemoteInDVC2sLayout() throws {
+        let ws = try Self.dvcProject(commit: false)
+        try Self.dvc(ws, ["remote", "add", "-d", "shelf", "../shelf"])
+        try Self.commit(ws)
+        try Self.dvc(ws, ["push", "-q"])
+        let expected = try Self.dataTree(ws)
+        let shelf = ws.dir.path + "/shelf"
+        for prefix in try FS.list(shelf + "/files/md5") { try FS.rename(shelf + "/files/md5/" + prefix.name, shelf + "/" + prefix.name) }
+        try Self.forgetLocalData(ws)
+        let r = try ws.mlv(["migrate", "--from-remote", "shelf"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("5 from the remote"), "\(r)")
+        #expect(try ws.read(".mlv/config.yaml").contains("  shelf:\n    url: ../shelf\n"))
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        #expect(try Self.dataTree(ws) == expected)
     }
 
     // MARK: - Refusals: nothing on disk changes
