@@ -10,7 +10,7 @@ import Testing
         #expect(try ws.read(".mlv/.gitignore").contains("/cache/"))
         let staged = try ws.git(["diff", "--cached", "--name-only"]).stdout
         #expect(staged == ".gitattributes\n.mlv/.gitignore\n.mlv/config.yaml\n")
-        #expect(try ws.read(".gitattributes") == "/pipeline.lock merge=mlv-lock\n")
+        #expect(try ws.read(".gitattributes") == "pipeline.lock merge=mlv-lock\n")
         #expect(try ws.git(["config", "merge.mlv-lock.driver"]).stdout == "mlv lock merge %O %A %B\n")
     }
 

@@ -31,6 +31,12 @@ package final class TestWorkspace {
         try runMLV(args, cwd: cwd.map { root + "/" + $0 } ?? root, env: env.merging(extra) { _, b in b })
     }
 
+    /// Runs DVC 3.67 (see `DVCPeer`) in the workspace, with the test's HOME; fails when it fails.
+    @discardableResult
+    package func dvc(_ args: [String], cwd: String? = nil) throws -> MLVResult {
+        try DVCPeer.check(args, cwd: cwd.map { root + "/" + $0 } ?? root, env: env)
+    }
+
     /// Starts `mlv` in the workspace without waiting (output discarded), to kill it mid-run.
     package func killNine(_ args: [String], afterMicroseconds delay: UInt32) throws {
         let p = Process()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MLVKit
+import MLVSupport
 
 struct Dag: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,7 @@ struct Dag: ParsableCommand {
 
     func run() throws {
         let ws = try WorkspaceCommand.open()
-        let dag = try PipelineView(ws).pipelineDAG(targets)
+        let dag = try PipelineView(ws).pipelineDAG(try StageTargets.resolve(targets, in: ws), from: StageTargets.folder(of: FS.currentDirectory(), in: ws))
         if dot {
             print("strict digraph {")
             // DOT IDs are quoted; a quote or backslash in a name is escaped.

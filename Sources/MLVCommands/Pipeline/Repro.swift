@@ -9,10 +9,16 @@ struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro",
         abstract: "Run the stale stages of pipeline.yaml in dependency order and record them in pipeline.lock.",
-        discussion: "A stage is stale when its command, a dependency's content, a param's value or an output differs from pipeline.lock, or an output is missing.")
+        discussion: """
+            A stage is stale when its command, a dependency's content, a param's value or an output differs from pipeline.lock, or an output is missing.
+            Every pipeline.yaml of the workspace (in any folder, each with its pipeline.lock beside it) is one pipeline; a stage of a file below the root is named FILE:STAGE, or by its name alone where only one file defines it.
+            """)
 
-    @Argument(help: "Stages to reproduce, with the stages they depend on (default: all).")
+    @Argument(help: "Stages to reproduce, with the stages they depend on (default: all): STAGE, FILE:STAGE, or a pipeline file for all its stages.")
     var targets: [String] = []
+
+    @Flag(name: [.customShort("P"), .customLong("all-pipelines")], help: "Every pipeline file's stages: what repro does without targets (DVC's -P).")
+    var allPipelines = false
 
     @Flag(help: "Show what would run, and why; run nothing.")
     var dry = false
@@ -55,7 +61,8 @@ struct Repro: ParsableCommand {
         let ws = try WorkspaceCommand.open()
         if verify { return try Self.verify(ws) }
         var o = ReproOptions()
-        o.targets = targets
+        o.targets = try StageTargets.resolve(targets, in: ws)
+        o.folder = StageTargets.folder(of: FS.currentDirectory(), in: ws)
         o.dry = dry
         o.force = force
         o.singleItem = singleItem

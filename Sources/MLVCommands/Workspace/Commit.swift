@@ -15,9 +15,13 @@ struct Commit: ParsableCommand {
     func run() throws {
         let ws = try WorkspaceCommand.open()
         // Names of pipeline stages record those stages in pipeline.lock; other arguments are paths.
-        let stages = Set(try PipelineView(ws).stageNames())
-        let named = paths.filter { arg in stages.contains(arg) || stages.contains { $0.hasPrefix(arg + "@") } }
-        let others = paths.filter { !named.contains($0) }
+        // A stage of a pipeline file below the root is also named by its bare name or FILE:NAME.
+        let addresses = try PipelineView(ws).stageNames()
+        let stages = Set(addresses + addresses.map { $0.split(separator: ":").last.map(String.init) ?? $0 })
+        let resolved = try StageTargets.resolve(paths, in: ws)
+        func isStage(_ arg: String) -> Bool { stages.contains(arg) || stages.contains { $0.hasPrefix(arg + "@") } }
+        let named = resolved.filter(isStage)
+        let others = zip(paths, resolved).filter { !isStage($0.1) }.map(\.0)
         if !others.isEmpty || paths.isEmpty {
             let r = try ws.commit(others, options: TrackOptions(message: named.isEmpty && stages.isEmpty ? message : nil, progress: ProgressBar.renderer()))
             ProgressBar.finish()

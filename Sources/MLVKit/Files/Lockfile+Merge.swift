@@ -62,7 +62,7 @@ extension LockMerge {
         try git.setLocalConfig("merge.\(driver).driver", "mlv lock merge %O %A %B")
         let rel = ".gitattributes"
         let path = ws.absolute(rel)
-        let line = "/\(Lockfile.fileName) merge=\(driver)"
+        let line = "\(Lockfile.fileName) merge=\(driver)"   // every folder: each pipeline file has its lock beside it
         var text = FS.exists(path) ? try PipelineError.readText(path, shown: rel) : ""
         if text.split(separator: "\n").contains(where: { $0 == line }) { return }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }

@@ -130,7 +130,7 @@ extension Workspace {
         try withLock {
             let path = absolute(PipelineFile.fileName)
             let text = FS.exists(path) ? try PipelineError.readText(path, shown: PipelineFile.fileName, limit: 16 << 20) : ""
-            if let existing = try PipelineFile.load(root: root), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
+            if let existing = try PipelineFile.load(in: self), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
                 throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
             }
             let updated = try PipelineFile.adding(stage, to: text)

@@ -18,6 +18,8 @@ import Yams
 /// `params.yaml`, when present, is always available to `${…}`.
 package struct PipelineFile: Sendable {
     package static let fileName = "pipeline.yaml"
+    /// DVC's name for it: found (to say mlv does not read it, and `mlv migrate` converts it).
+    package static let dvcFileName = "dvc.yaml"
 
     package var stages: [Stage]
     /// Top-level `params` and `metrics`: files shown by `params diff` and `metrics show` besides
@@ -44,16 +46,11 @@ package struct PipelineFile: Sendable {
     static let outKeys = ["cache", "persist", "push", "desc", "remote", "type", "labels", "meta"]
     static let plotKeys = outKeys + ["x", "y", "template", "title", "x_label", "y_label", "header"]
 
-    /// `root`/pipeline.yaml, or nil when there is none.
-    package static func load(root: String) throws -> PipelineFile? {
-        let abs = Path.join(root, fileName)
-        guard let st = try FS.statusFollowingLinks(abs) else { return nil }
-        guard st.kind == .file else { throw PipelineError.notARegularFile(path: fileName) }
-        return try parse(try PipelineError.readText(abs, shown: fileName, limit: 16 << 20), root: root)
-    }
-
-    /// Parses the text of `pipeline.yaml`; `root` is where vars files are read from.
+    /// Parses the text of a pipeline file: `file` is its workspace-relative path (relative paths
+    /// in it, `wdir` included, resolve against its folder, as DVC's `dvc.yaml` files do; its
+    /// stages are named `FILE:NAME` unless it is the root's), `root` the workspace.
     package static func parse(_ text: String, root: String, file: String = fileName) throws -> PipelineFile {
+        let folder = Path.parent(file)
         guard let doc = try YAMLNode.parse(text, file: file) else { return PipelineFile(stages: []) }
         if doc.isNull { return PipelineFile(stages: []) }
         try doc.checkExpandedSize()
@@ -61,10 +58,11 @@ package struct PipelineFile: Sendable {
         try doc.checkKeys(top, allowed: topKeys, in: "pipeline.yaml")
         var context: [(key: String, value: ParamValue)] = []
         let varsNode = top.first { $0.key == "vars" }?.value
-        if !(varsNode?.containsDefaultParams ?? false), FS.exists(Path.join(root, ParamsFile.defaultName)) {
-            merge(&context, try ParamsFile.load(ParamsFile.defaultName, root: root).root)
+        let defaultParams = folder == "." ? ParamsFile.defaultName : folder + "/" + ParamsFile.defaultName
+        if !(varsNode?.containsDefaultParams ?? false), FS.exists(Path.join(root, defaultParams)) {
+            merge(&context, try ParamsFile.load(defaultParams, root: root).root)
         }
-        if let varsNode, !varsNode.isNull { try loadVars(varsNode, into: &context, root: root, wdir: ".") }
+        if let varsNode, !varsNode.isNull { try loadVars(varsNode, into: &context, root: root, wdir: folder) }
         var stages: [Stage] = []
         var seen: [String: YAMLNode] = [:]
         let budget = ExpansionBudget()
@@ -72,9 +70,11 @@ package struct PipelineFile: Sendable {
             for (name, keyNode, body) in try stagesNode.mapping("'stages'") {
                 try checkName(name, at: keyNode)
                 budget.stage = name
-                for stage in try expand(name, body, context: context, budget: budget, at: keyNode, root: root) {
+                for var stage in try expand(name, body, context: context, budget: budget, at: keyNode, root: root, folder: folder) {
                     if seen[stage.name] != nil { throw keyNode.error("stage '\(stage.name)' is defined twice") }
                     seen[stage.name] = keyNode
+                    stage.file = file
+                    stage.name = Stage.address(stage.name, file: file)
                     stages.append(stage)
                 }
             }
@@ -88,14 +88,14 @@ package struct PipelineFile: Sendable {
         for (key, kind) in [("params", "params"), ("metrics", "metrics")] {
             guard let list = try field(key) else { continue }
             for entry in try list.sequence("top-level '\(kind)'") {
-                let path = try stagePath(try entry.string("a '\(kind)' entry"), wdir: ".", at: entry)
+                let path = try stagePath(try entry.string("a '\(kind)' entry"), wdir: folder, at: entry)
                 if key == "params" { pipeline.paramsFiles.append(path) } else { pipeline.metricsFiles.append(path) }
             }
         }
         if let plots = try field("plots") {
             for entry in try plots.sequence("top-level 'plots'") {
                 if entry.node.scalar != nil {
-                    let path = try stagePath(try entry.string("a 'plots' entry"), wdir: ".", at: entry)
+                    let path = try stagePath(try entry.string("a 'plots' entry"), wdir: folder, at: entry)
                     pipeline.plots.append(try spec(id: path, file: path, nil))
                     continue
                 }
@@ -110,7 +110,7 @@ package struct PipelineFile: Sendable {
                 let fields = try body.mapping("artifact '\(name)'")
                 try body.checkKeys(fields, allowed: ["path", "type", "desc", "labels", "meta"], in: "artifact '\(name)'")
                 guard let pathNode = fields.first(where: { $0.key == "path" })?.value else { throw body.error("artifact '\(name)' has no 'path'") }
-                var a = Artifact(name: name, path: try stagePath(try pathNode.string("'path'"), wdir: ".", at: pathNode))
+                var a = Artifact(name: name, path: try stagePath(try pathNode.string("'path'"), wdir: folder, at: pathNode))
                 for (k, _, v) in fields {
                     switch k {
                     case "type": a.type = try v.string("'type'")
@@ -152,13 +152,13 @@ package struct PipelineFile: Sendable {
 
     /// `context` with a stage's own `vars` (DVC's stage-level vars) merged in; its files are
     /// relative to the stage's `wdir` when that is written without `${…}`.
-    static func stageContext(_ body: YAMLNode, _ context: [(key: String, value: ParamValue)], root: String) throws -> [(key: String, value: ParamValue)] {
+    static func stageContext(_ body: YAMLNode, _ context: [(key: String, value: ParamValue)], root: String, folder: String) throws -> [(key: String, value: ParamValue)] {
         guard let fields = body.node.mapping, let vars = fields.first(where: { $0.key.scalar?.string == "vars" })?.value else { return context }
         let node = YAMLNode(node: vars, file: body.file)
         if node.isNull { return context }
         let wdir = fields.first(where: { $0.key.scalar?.string == "wdir" })?.value.scalar?.string ?? "."
         var out = context
-        try loadVars(node, into: &out, root: root, wdir: wdir.contains("${") ? "." : Path.normalize(wdir))
+        try loadVars(node, into: &out, root: root, wdir: wdir.contains("${") ? folder : Path.normalize(Path.join(folder, wdir)))
         return out
     }
 
@@ -201,12 +201,12 @@ package struct PipelineFile: Sendable {
     // MARK: - foreach and matrix
 
     static func expand(_ name: String, _ body: YAMLNode, context: [(key: String, value: ParamValue)],
-                       budget: ExpansionBudget, at keyNode: YAMLNode, root: String) throws -> [Stage] {
+                       budget: ExpansionBudget, at keyNode: YAMLNode, root: String, folder: String) throws -> [Stage] {
         let fields = try body.mapping("stage '\(name)'")
         try body.checkKeys(fields, allowed: stageKeys, in: "stage '\(name)'")
         let base = Interpolation(context: context, budget: budget)
         func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode) throws -> Stage {
-            try PipelineFile.instance(name, template, try stageContext(template, context, root: root), at: at, budget: budget)
+            try PipelineFile.instance(name, template, try stageContext(template, context, root: root, folder: folder), at: at, budget: budget, folder: folder)
         }
         if let foreach = fields.first(where: { $0.key == "foreach" }) {
             guard let doNode = fields.first(where: { $0.key == "do" })?.value else { throw body.error("stage '\(name)' has 'foreach' but no 'do'") }
@@ -260,12 +260,12 @@ package struct PipelineFile: Sendable {
             }
         }
         try budget.take(stages: 1, at: keyNode)
-        let own = Interpolation(context: try stageContext(body, context, root: root), budget: budget)
-        return [try parseStage(name, YAMLNode(node: try own.apply(body.node, file: body.file), file: body.file))]
+        let own = Interpolation(context: try stageContext(body, context, root: root, folder: folder), budget: budget)
+        return [try parseStage(name, YAMLNode(node: try own.apply(body.node, file: body.file), file: body.file), folder: folder)]
     }
 
     static func instance(_ name: String, _ template: YAMLNode, _ context: [(key: String, value: ParamValue)], at: YAMLNode,
-                         budget: ExpansionBudget) throws -> Stage {
+                         budget: ExpansionBudget, folder: String) throws -> Stage {
         guard isValidGeneratedName(name) else {
             throw at.error("generated stage name '\(TerminalText.visible(name))' is invalid",
                            hint: "foreach items and matrix values name the stages: use letters, digits, '_', '-' and '.' in them, or a list of mappings (named by index)")
@@ -273,12 +273,13 @@ package struct PipelineFile: Sendable {
         let resolved = YAMLNode(node: try Interpolation(context: context, budget: budget).apply(template.node, file: template.file), file: template.file)
         let fields = try resolved.mapping("stage '\(name)'")
         try resolved.checkKeys(fields, allowed: stageKeys.filter { !["foreach", "do", "matrix"].contains($0) }, in: "stage '\(name)'")
-        return try parseStage(name, resolved)
+        return try parseStage(name, resolved, folder: folder)
     }
 
     // MARK: - One stage
 
-    static func parseStage(_ name: String, _ body: YAMLNode) throws -> Stage {
+    /// `folder`: the pipeline file's, which `wdir` and relative paths start from.
+    static func parseStage(_ name: String, _ body: YAMLNode, folder: String = ".") throws -> Stage {
         let fields = try body.mapping("stage '\(name)'")
         func field(_ key: String) -> YAMLNode? { fields.first { $0.key == key }?.value }
         guard let cmdNode = field("cmd") else { throw body.error("stage '\(name)' has no 'cmd'") }
@@ -290,8 +291,8 @@ package struct PipelineFile: Sendable {
         }
         cmd = cmd.filter { !$0.allSatisfy(\.isWhitespace) }
         guard !cmd.isEmpty else { throw cmdNode.error("stage '\(name)' has an empty 'cmd'") }
-        var wdir = "."
-        if let w = field("wdir") { wdir = try stagePath(try w.string("'wdir'"), wdir: ".", at: w, allowRoot: true) }
+        var wdir = folder
+        if let w = field("wdir") { wdir = try stagePath(try w.string("'wdir'"), wdir: folder, at: w, allowRoot: true) }
         var stage = Stage(name: name, cmd: cmd, wdir: wdir)
         if let deps = field("deps"), !deps.isNull {
             for d in try deps.sequence("'deps'") {

@@ -12,6 +12,10 @@ package enum PipelineError: UserFacingError, Equatable {
     case outputTrackedByAdd(path: String, stage: String, pointer: String)
     case missingDependency(path: String, stage: String)
     case unknownStage(String, suggestion: String?)
+    /// A bare stage name that several pipeline files define: their addresses.
+    case ambiguousStage(String, candidates: [String])
+    /// A pipeline file inside data: a folder a pointer tracks, or a stage's out.
+    case pipelineInData(file: String, owner: String)
     case missingParamsFile(path: String)
     case missingParam(stage: String, key: String, file: String, suggestion: String?)
     case notARegularFile(path: String)
@@ -41,6 +45,8 @@ package enum PipelineError: UserFacingError, Equatable {
         case .outputTrackedByAdd(let p, let s, let ptr): return "output '\(p)' of stage '\(s)' overlaps data tracked by '\(ptr)'"
         case .missingDependency(let p, let s): return "dependency '\(p)' of stage '\(s)' does not exist and no stage produces it"
         case .unknownStage(let n, _): return "no stage named '\(n)' in pipeline.yaml"
+        case .ambiguousStage(let n, let c): return "stage name '\(n)' is defined in more than one pipeline file: \(c.joined(separator: ", "))"
+        case .pipelineInData(let f, let owner): return "'\(f)' is inside \(owner), which is data, not part of the pipeline"
         case .missingParamsFile(let p): return "params file '\(p)' does not exist"
         case .missingParam(let s, let k, let f, _): return "stage '\(s)': param '\(k)' is not in \(f)"
         case .notARegularFile(let p): return "'\(p)' is not a regular file"
@@ -70,6 +76,8 @@ package enum PipelineError: UserFacingError, Equatable {
         case .missingDependency: return "create it, track it with `mlv add`, or add a stage that outputs it"
         case .unknownStage(_, let s): return s.map { "did you mean '\($0)'?" } ?? "run `mlv stage list` to see the stages"
         case .missingParam(_, _, _, let s): return s.map { "did you mean '\($0)'?" }
+        case .ambiguousStage: return "name it with its file, FILE:STAGE (one of those above)"
+        case .pipelineInData: return "move the pipeline file out of the tracked folder (a tracked folder is stored and restored whole)"
         case .commandFailed, .commandKilled: return "earlier stages are recorded in pipeline.lock; fix the command and run `mlv repro` again"
         case .missingOutput: return "the command must write every path listed in its outs"
         case .symlinkEscape: return "mlv reads and writes only inside the workspace"
@@ -92,7 +100,7 @@ package enum PipelineError: UserFacingError, Equatable {
 
     /// The error for a workspace without pipeline.yaml: it says so, and what to do when DVC's
     /// dvc.yaml is there instead.
-    static func missing(root: String) -> PipelineError {
-        FS.exists(Path.join(root, "dvc.yaml")) ? .dvcPipelineOnly : .noPipeline
+    static func missing(_ walk: WorkspaceWalk) -> PipelineError {
+        walk.dvcPipelineFiles.isEmpty ? .noPipeline : .dvcPipelineOnly
     }
 }

@@ -147,7 +147,7 @@ enum PlotRecords {
 extension PipelineView {
     /// `mlv plots show|diff`: every plot's data at each revision (nil: the workspace).
     package func plotsData(_ revisions: [String?], targets: [String] = []) throws -> [PlotData] {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
+        guard let pipeline = try PipelineFile.load(in: ws) else { throw try PipelineFile.missing(in: ws) }
         var specs = pipeline.stages.flatMap { $0.outs.compactMap(\.plot) } + pipeline.plots
         if !targets.isEmpty {
             specs = specs.filter { s in targets.contains(s.id) || s.y.contains { targets.contains($0.file) } }

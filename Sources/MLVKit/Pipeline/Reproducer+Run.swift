@@ -159,9 +159,10 @@ extension Reproducer {
     /// What `repro -m` commits besides the lock and .gitignore files: pipeline.yaml, the params
     /// files the stages read, and uncached outs (metrics and plots kept in git).
     func filesToCommit() throws -> [String] {
-        var files = [PipelineFile.fileName]
+        var files: [String] = []
         for i in selected {
             let s = graph.stages[i]
+            if !files.contains(s.file) { files.append(s.file) }
             files += s.params.map(\.file) + s.outs.filter { !$0.cache }.map(\.path)
         }
         return try files.filter { try FS.status(ws.absolute($0)) != nil }
@@ -259,21 +260,26 @@ extension Reproducer {
     }
 
     /// Puts `entry` in the lock (stages in pipeline order; stages no longer in the pipeline
-    /// dropped) and writes it atomically when its bytes change.
+    /// dropped) and writes the lock file of its pipeline file atomically when its bytes change.
     func writeLock(_ entry: Lockfile.StageLock) throws {
         locked[entry.name] = entry
         lock = Lockfile(stages: graph.stages.compactMap { locked[$0.name] })
-        var text = lock.stages.isEmpty ? try lock.serialized() : Lockfile.header
-        for s in lock.stages {
+        guard let file = graph.stages.first(where: { $0.name == entry.name })?.file else { return }
+        let rel = Stage.lockFile(for: file)
+        var text = Lockfile.header
+        for stage in graph.stages where stage.file == file {
+            guard let s = locked[stage.name] else { continue }
             if let (recorded, block) = blocks[s.name], recorded == s { text += block; continue }
-            let block = try Lockfile.block(s)
+            var named = s
+            named.name = stage.shortName
+            let block = try Lockfile.block(named)
             blocks[s.name] = (s, block)
             text += block
         }
-        if text == lockText { return }
-        try AtomicFile.write(text, to: ws.absolute(Lockfile.fileName))
-        lockText = text
-        toStage.insert(Lockfile.fileName)
+        if text == lockTexts[rel] { return }
+        try AtomicFile.write(text, to: ws.absolute(rel))
+        lockTexts[rel] = text
+        toStage.insert(rel)
     }
 
     /// Runs a command with its output collected line by line and emitted with the stage's name.

@@ -5,7 +5,12 @@ import Glibc
 #endif
 
 package struct ReproOptions: Sendable {
+    /// Stage names (`NAME`, a `foreach` group, `FILE:NAME`) or pipeline files, the files
+    /// workspace-relative (see `StageTargets`).
     package var targets: [String] = []
+    /// The workspace-relative folder the command runs in: a bare name several pipeline files
+    /// define means the stage of this folder's file, as in DVC.
+    package var folder = "."
     package var dry = false
     package var force = false
     package var singleItem = false
@@ -84,16 +89,17 @@ extension Workspace {
         }
     }
 
-    /// Stale stages and why (for `mlv status`); empty without a pipeline.
+    /// Stale stages and why (for `mlv status`); empty without a pipeline. A DVC pipeline
+    /// file with no pipeline.yaml beside it is listed too: mlv does not read it, so it is never
+    /// "up to date".
     package func pipelineStatus() throws -> [(stage: String, reasons: [String])] {
-        guard FS.exists(absolute(PipelineFile.fileName)) else {
-            // A DVC pipeline mlv does not read is never "up to date".
-            guard PipelineError.missing(root: root) == .dvcPipelineOnly else { return [] }
-            return [("dvc.yaml", ["a DVC pipeline mlv does not read; `git mv dvc.yaml pipeline.yaml`, then `mlv repro`"])]
-        }
+        let unread = try PipelineFile.walk(self).dvcPipelineFiles
+            .filter { !FS.exists(absolute(Path.join(Path.parent($0), PipelineFile.fileName))) }
+            .map { (stage: $0, reasons: ["a DVC pipeline mlv does not read; `mlv migrate` converts it"]) }
+        guard try !PipelineFile.files(in: self).isEmpty else { return unread }
         var options = ReproOptions()
         options.check = true
-        return try Reproducer(workspace: self, options: options, events: { _ in }).checkStale().stale
+        return try Reproducer(workspace: self, options: options, events: { _ in }).checkStale().stale + unread
     }
 }
 
@@ -106,8 +112,9 @@ final class Reproducer {
     var lock: Lockfile
     /// The lock's stages by name.
     var locked: [String: Lockfile.StageLock] = [:]
-    /// The lock's bytes on disk, and each stage's serialized block.
-    var lockText: String?
+    /// The bytes of each lock file on disk (by workspace-relative path), and each stage's
+    /// serialized block.
+    var lockTexts: [String: String] = [:]
     var blocks: [String: (Lockfile.StageLock, String)] = [:]
     let emitLock = Lock()
     let emitRaw: (ReproEvent) -> Void
@@ -131,10 +138,11 @@ final class Reproducer {
         ws = workspace
         self.options = options
         emitRaw = events
-        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.missing(root: ws.root) }
-        graph = try StageGraph(pipeline.stages, trackedPaths: try ws.allPointers().map(\.path))
-        selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream)
-        (lock, lockText) = try ws.loadLockWithText(stages: pipeline.stages)
+        let tracked = try ws.allPointers().map(\.path)
+        guard let pipeline = try PipelineFile.load(in: ws) else { throw try PipelineFile.missing(in: ws) }
+        graph = try StageGraph(pipeline.stages, trackedPaths: tracked)
+        selected = try graph.selection(options.targets, singleItem: options.singleItem, downstream: options.downstream, from: options.folder)
+        (lock, lockTexts) = try ws.loadLockWithText(stages: pipeline.stages)
         locked = Dictionary(lock.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         runCache = ws.runCache
         try checkInputs(requireInputs: options.checkInputs)

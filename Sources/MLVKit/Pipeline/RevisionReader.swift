@@ -48,8 +48,8 @@ struct RevisionReader {
 
     mutating func lock(at revision: String) throws -> Lockfile {
         if let l = locks[revision] { return l }
-        let text = try repoPath(Lockfile.fileName).flatMap { try git?.readFile($0, at: revision) }
-        let l = try text.map { try Lockfile.parse(String(decoding: $0, as: UTF8.self), file: "\(revision):\(Lockfile.fileName)") } ?? Lockfile()
+        guard let git, let folder = repoPath(".") else { return Lockfile() }
+        let l = try CommittedRecords.locks(git, commit: try git.resolve(revision), folder: folder, shownAs: revision)
         locks[revision] = l
         return l
     }

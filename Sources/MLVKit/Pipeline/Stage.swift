@@ -1,7 +1,13 @@
+import MLVSupport
+
 /// One stage of `pipeline.yaml`, after interpolation and `foreach`/`matrix` expansion.
 /// Every path is workspace-relative and validated (inside the workspace, no `.git`/`.mlv` part).
 package struct Stage: Equatable, Sendable {
+    /// The stage's address: its name in the root `pipeline.yaml`, `FILE:NAME` in any other
+    /// (`pipelines/train/pipeline.yaml:train`), as DVC addresses stages of `dvc.yaml` files.
     package var name: String
+    /// The workspace-relative pipeline file that defines it.
+    package var file = PipelineFile.fileName
     /// Commands run one after the other with `sh -c`; the stage fails at the first that fails.
     package var cmd: [String]
     /// The folder the commands run in ("." is the workspace root).
@@ -25,6 +31,19 @@ package struct Stage: Equatable, Sendable {
 
     /// `train@small` belongs to the generated group `train`.
     package var group: String { name.split(separator: "@", maxSplits: 1).first.map(String.init) ?? name }
+
+    /// The name as its file writes it (the address without `FILE:`).
+    package var shortName: String { file == PipelineFile.fileName ? name : String(name.dropFirst(file.utf8.count + 1)) }
+    package var shortGroup: String { shortName.split(separator: "@", maxSplits: 1).first.map(String.init) ?? shortName }
+
+    /// The address of stage `name` of `file`.
+    package static func address(_ name: String, file: String) -> String { file == PipelineFile.fileName ? name : file + ":" + name }
+
+    /// The `pipeline.lock` beside a pipeline file.
+    package static func lockFile(for file: String) -> String {
+        let dir = Path.parent(file)
+        return dir == "." ? Lockfile.fileName : dir + "/" + Lockfile.fileName
+    }
 }
 
 /// Values of a params file that a stage depends on.

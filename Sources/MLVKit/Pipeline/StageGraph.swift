@@ -117,19 +117,12 @@ package struct StageGraph: Sendable {
 
     /// `--downstream` follows dependents instead of dependencies (DVC's behaviour: the targets'
     /// own upstream stages are not rerun).
-    /// The stage indices named by `targets` (a name, or a `foreach` group such as `train` for
-    /// `train@a`, `train@b`), with what `repro` runs for them, in run order.
-    package func selection(_ targets: [String], singleItem: Bool = false, downstream includeDownstream: Bool = false) throws -> [Int] {
+    /// The stage indices named by `targets`, with what `repro` runs for them, in run order.
+    package func selection(_ targets: [String], singleItem: Bool = false, downstream includeDownstream: Bool = false, from folder: String = ".") throws -> [Int] {
         if targets.isEmpty && !singleItem { return order }
         var chosen = Set<Int>()
         var roots: [Int] = []
-        for t in targets {
-            let matches = stages.indices.filter { stages[$0].name == t || stages[$0].group == t }
-            if matches.isEmpty {
-                throw PipelineError.unknownStage(t, suggestion: Suggestion.closest(to: t, in: stages.map(\.name)))
-            }
-            roots += matches
-        }
+        for t in targets { roots += try named(t, from: folder) }
         if targets.isEmpty { roots = Array(stages.indices) }
         chosen.formUnion(roots)
         if !singleItem {
@@ -140,5 +133,31 @@ package struct StageGraph: Sendable {
             }
         }
         return order.filter { chosen.contains($0) }
+    }
+
+    /// The stages one target names, as DVC reads them: a pipeline file (all its stages),
+    /// `FILE:NAME`, or a bare name (a stage, or a `foreach` group such as `train` for `train@a`,
+    /// `train@b`) of the root's file or of exactly one other; when several files define it, the
+    /// one in `folder` (the user's) is meant, else it is ambiguous. Files are workspace-relative.
+    package func named(_ target: String, from folder: String = ".") throws -> [Int] {
+        if stages.contains(where: { $0.file == target }) { return stages.indices.filter { stages[$0].file == target } }
+        let exact = stages.indices.filter { stages[$0].name == target || stages[$0].group == target }
+        if !exact.isEmpty { return exact }
+        if let colon = target.lastIndex(of: ":") {
+            let file = String(target[..<colon]), name = String(target[target.index(after: colon)...])
+            let inFile = stages.indices.filter { stages[$0].file == file && (stages[$0].shortName == name || stages[$0].shortGroup == name) }
+            if !inFile.isEmpty { return inFile }
+        }
+        let short = stages.indices.filter { stages[$0].shortName == target || stages[$0].shortGroup == target }
+        let files = Set(short.map { stages[$0].file })
+        if files.count > 1 {
+            let here = folder == "." ? PipelineFile.fileName : folder + "/" + PipelineFile.fileName
+            if files.contains(here) { return short.filter { stages[$0].file == here } }
+            throw PipelineError.ambiguousStage(target, candidates: files.sorted().map { Stage.address(target, file: $0) })
+        }
+        if short.isEmpty {
+            throw PipelineError.unknownStage(target, suggestion: Suggestion.closest(to: target, in: stages.map(\.name)))
+        }
+        return short
     }
 }

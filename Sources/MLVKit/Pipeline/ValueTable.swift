@@ -84,7 +84,7 @@ extension PipelineView {
     /// the top-level `params` files, flattened, at each revision (nil: the workspace); only
     /// changed rows. `all`: every key of every params file (params.yaml too), changed or not.
     package func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
-        let pipeline = try PipelineFile.load(root: root)
+        let pipeline = try PipelineFile.load(in: ws)
         var files = [ParamsFile.defaultName]
         for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
         for f in pipeline?.paramsFiles ?? [] where !files.contains(f) { files.append(f) }
@@ -111,7 +111,7 @@ extension PipelineView {
 
     /// `mlv metrics show|diff`: the pipeline's metrics files, flattened, at each revision.
     package func metricsTable(_ revisions: [String?], onlyChanged: Bool = false) throws -> ValueTable {
-        let pipeline = try PipelineFile.load(root: root)
+        let pipeline = try PipelineFile.load(in: ws)
         var files = (pipeline?.stages ?? []).flatMap { $0.outs.filter { $0.kind == .metric }.map(\.path) }
         for f in pipeline?.metricsFiles ?? [] where !files.contains(f) { files.append(f) }
         return try table(files, revisions, onlyChanged: onlyChanged, scalarsOnly: true)

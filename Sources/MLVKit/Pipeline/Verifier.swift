@@ -24,18 +24,25 @@ package struct ReproVerifier {
     package init(_ ws: Workspace) { self.ws = ws }
 
     /// `mlv repro --verify`: copies the pipeline's inputs (every dep no stage produces, the
-    /// top-level files with pipeline.yaml and params, not the lock) into a scratch workspace
+    /// files beside each pipeline file, params, not the locks) into a scratch workspace
     /// outside this one, runs `executable repro --force --no-run-cache` there, and compares
     /// every out the rerun recorded with what this workspace's `pipeline.lock` says. Nothing in
     /// this workspace is written; the scratch copy is removed afterwards.
     package func run(executable: String) throws -> [StageVerification] {
-        guard let pipeline = try PipelineFile.load(root: ws.root) else { throw PipelineError.missing(root: ws.root) }
+        guard let pipeline = try PipelineFile.load(in: ws) else { throw try PipelineFile.missing(in: ws) }
         let lock = try ws.loadLock(stages: pipeline.stages)
         let outs = pipeline.stages.flatMap { $0.outs.map(\.path) }
         func produced(_ p: String) -> Bool { outs.contains { p == $0 || p.hasPrefix($0 + "/") } }
         var inputs = Set(pipeline.stages.flatMap { $0.deps }.filter { !produced($0) })
         inputs.formUnion(pipeline.stages.flatMap { $0.params.map(\.file) })
-        for e in try FS.list(ws.root) where e.kind == .file && e.name != Lockfile.fileName && !produced(e.name) { inputs.insert(e.name) }
+        // The files beside each pipeline file (its scripts, params), never its lock.
+        for file in try PipelineFile.files(in: ws) {
+            let dir = Path.parent(file)
+            for e in try FS.list(ws.absolute(dir)) where e.kind == .file && e.name != Lockfile.fileName {
+                let rel = dir == "." ? e.name : dir + "/" + e.name
+                if !produced(rel) { inputs.insert(rel) }
+            }
+        }
 
         let base = ws.environment("TMPDIR") ?? "/tmp"
         let scratch = try FS.makeTemporaryDirectory(in: base, prefix: "mlv-verify")
@@ -52,8 +59,7 @@ package struct ReproVerifier {
         let quoted = "'" + executable.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
         let outcome = try StageProcess.run("\(quoted) repro --force --no-run-cache", cwd: scratch, environment: env, output: .inherit)
         guard outcome == .exited(0) else { throw PipelineError.verifyRunFailed(outcome: "\(outcome)") }
-        let rerun = try Lockfile.parse(try UntrustedFile.readText(Path.join(scratch, Lockfile.fileName), shownAs: "the rerun's pipeline.lock",
-                                                                   what: "pipeline.lock", limit: 64 << 20))
+        let rerun = try Workspace(root: scratch).loadRecordedLock().lock
         var result: [StageVerification] = []
         for stage in lock.stages {
             let again = rerun.stages.first { $0.name == stage.name }

@@ -99,8 +99,8 @@ package struct OutputSelection: Sendable, Equatable {
 
     /// The lock's cached outs that may leave the machine.
     private func lockOutputs(_ ws: Workspace) throws -> [Output] {
-        guard FS.exists(ws.absolute(Lockfile.fileName)) else { return [] }
-        let stages = try PipelineFile.load(root: ws.root)?.stages ?? []
+        guard try PipelineFile.hasLock(in: ws) else { return [] }
+        let stages = try PipelineFile.load(in: ws)?.stages ?? []
         let lock = try ws.loadLock(stages: stages)
         let local = Set(stages.flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         var out: [Output] = []
@@ -122,7 +122,7 @@ package struct OutputSelection: Sendable, Equatable {
         var seen = Set<String>()   // "record \0 path \0 hash": the same record in many commits counts once
         var out: [Output] = []
         // Outs the current pipeline marks `cache: false` or `push: false` stay local.
-        let local = everyOut ? [] : Set((try PipelineFile.load(root: ws.root)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
+        let local = everyOut ? [] : Set((try PipelineFile.load(in: ws)?.stages ?? []).flatMap { $0.outs.filter { !$0.cache || !$0.push }.map(\.path) })
         for rev in revisions {
             let commit = try git.resolve(rev)
             let records = try CommittedRecords.read(git, commit: commit, folder: inRepo, shownAs: rev == commit ? String(commit.prefix(8)) : rev)
@@ -163,14 +163,29 @@ enum CommittedRecords {
             o.origin = source
             out.append(o)
         }
-        // The outs that commit's pipeline.lock records (parsing validates their paths).
-        if let lockBytes = try git.readFile(prefix + Lockfile.fileName, at: commit) {
-            let lock = try Lockfile.parse(String(decoding: lockBytes, as: UTF8.self), file: "\(at):\(Lockfile.fileName)")
-            for stage in lock.stages {
-                for o in stage.outs { out.append(Output(o, stage: stage.name, cache: true)) }
-            }
+        // The outs that commit's lock files record (parsing validates their paths).
+        for stage in try locks(git, commit: commit, folder: folder, shownAs: at).stages {
+            for o in stage.outs { out.append(Output(o, stage: stage.name, cache: true)) }
         }
         return out
+    }
+
+    /// Every `pipeline.lock` the commit holds in the workspace's folder (`folder`, as in
+    /// `read`), as one lock: its stages named by address (`FILE:NAME` below the root).
+    static func locks(_ git: GitRepository, commit: String, folder: String, shownAs at: String) throws -> Lockfile {
+        let prefix = folder == "." ? "" : folder + "/"
+        var lock = Lockfile()
+        for repoPath in try git.listFiles(at: commit, suffix: Lockfile.fileName) where repoPath.hasPrefix(prefix) {
+            let rel = String(repoPath.dropFirst(prefix.count))
+            guard Path.base(rel) == Lockfile.fileName, !rel.hasPrefix(".mlv/"), (try? WorkspacePath(validating: rel)) != nil,
+                  let bytes = try git.readFile(repoPath, at: commit) else { continue }
+            let file = Path.parent(rel) == "." ? PipelineFile.fileName : Path.parent(rel) + "/" + PipelineFile.fileName
+            for var stage in try Lockfile.parse(String(decoding: bytes, as: UTF8.self), file: "\(at):\(rel)").stages {
+                stage.name = Stage.address(stage.name, file: file)
+                lock.stages.append(stage)
+            }
+        }
+        return lock
     }
 }
 

@@ -84,40 +84,49 @@ package struct DataEdits {
         guard !targets.isEmpty else { throw WorkspaceError.noTargets(command: "remove") }
         try ws.checkCanCommit(message)
         return try ws.withLock {
-            let pipeline = try PipelineFile.load(root: ws.root)
-            let stageNames = Set(pipeline?.stages.map(\.group) ?? [])
+            let pipeline = try PipelineFile.load(in: ws)
+            let all = pipeline?.stages ?? []
             var pointers: [Output] = []
-            var stages: [String] = []
+            var stages: [String] = []   // group addresses
             for t in targets {
-                if stageNames.contains(t), (try? ws.relativeTarget(t, cwd: cwd)).map({ !FS.exists(ws.absolute($0)) && !FS.exists(ws.absolute($0 + PointerFile.suffix)) }) ?? true {
-                    if !stages.contains(t) { stages.append(t) }
+                let groups = try DataEdits.stageGroups(named: t, in: all)
+                if !groups.isEmpty, (try? ws.relativeTarget(t, cwd: cwd)).map({ !FS.exists(ws.absolute($0)) && !FS.exists(ws.absolute($0 + PointerFile.suffix)) }) ?? true {
+                    for g in groups where !stages.contains(g) { stages.append(g) }
                     continue
                 }
-                if let generated = pipeline?.stages.first(where: { $0.name == t && $0.group != t }) {
+                if let generated = all.first(where: { $0.name == t && $0.group != t }) {
                     throw MessageError("'\(t)' is one of the stages '\(generated.group)' generates", hint: "remove the whole group: `mlv remove \(generated.group)`")
                 }
                 for o in try ws.pointers(for: [t], cwd: cwd) where !pointers.contains(o) { pointers.append(o) }
             }
             var result = Removed()
             var changed: [String] = []
-            if !stages.isEmpty, let pipeline {
-                let removedOuts = pipeline.stages.filter { stages.contains($0.group) }.flatMap { $0.outs }
-                let text = try PipelineError.readText(ws.absolute(PipelineFile.fileName), shown: PipelineFile.fileName, limit: 16 << 20)
-                var updated = text
-                for name in stages { updated = try PipelineFile.removing(stage: name, from: updated) }
-                _ = try PipelineFile.parse(updated, root: ws.root)   // still a valid pipeline
-                let removedNames = Set(pipeline.stages.filter { stages.contains($0.group) }.map(\.name))
-                let lockPath = ws.absolute(Lockfile.fileName)
-                var lock: Lockfile?
-                if FS.exists(lockPath) {
-                    var l = try ws.loadRecordedLock().lock
-                    l.stages.removeAll { removedNames.contains($0.name) }
-                    lock = l
+            if !stages.isEmpty {
+                let removed = all.filter { stages.contains($0.group) }
+                let removedOuts = removed.flatMap { $0.outs }
+                // Each pipeline file that loses stages, and its lock, checked before any is written.
+                var writes: [(rel: String, text: String)] = []
+                for file in Set(removed.map(\.file)).sorted() {
+                    let text = try PipelineError.readText(ws.absolute(file), shown: file, limit: 16 << 20)
+                    var updated = text
+                    for group in Set(removed.filter { $0.file == file }.map(\.shortGroup)).sorted() {
+                        updated = try PipelineFile.removing(stage: group, from: updated)
+                    }
+                    _ = try PipelineFile.parse(updated, root: ws.root, file: file)   // still a valid pipeline
+                    writes.append((file, updated))
+                    let lockRel = Stage.lockFile(for: file)
+                    if FS.exists(ws.absolute(lockRel)) {
+                        var lock = try Lockfile.parse(try PipelineError.readText(ws.absolute(lockRel), shown: lockRel), file: lockRel)
+                        let names = Set(removed.filter { $0.file == file }.map(\.shortName))
+                        lock.stages.removeAll { names.contains($0.name) }
+                        writes.append((lockRel, try lock.serialized()))
+                    }
                 }
                 if outs { try ws.checkNotGitTracked(removedOuts.map(\.path)) }
-                try AtomicFile.write(updated, to: ws.absolute(PipelineFile.fileName))
-                if let lock { try AtomicFile.write(try lock.serialized(), to: lockPath); changed.append(Lockfile.fileName) }
-                changed.append(PipelineFile.fileName)
+                for w in writes {
+                    try AtomicFile.write(w.text, to: ws.absolute(w.rel))
+                    changed.append(w.rel)
+                }
                 changed += try ws.removeFromGitignore(removedOuts.filter(\.cache).map(\.path))
                 if outs {
                     for o in removedOuts where (try FS.status(ws.absolute(o.path))) != nil {
@@ -150,5 +159,18 @@ extension WorkspacePath {
         do { try self.init(validating: path) } catch {
             throw WorkspaceError.unsafeName(path: WorkspacePath.escapingLineBreaks(path), reason: WorkspaceError.untrackableName)
         }
+    }
+}
+
+extension DataEdits {
+    /// The `foreach` groups (or plain stages) a `remove` target names, by address: a group as
+    /// the pipeline names it, `FILE:GROUP`, or a bare group name one file defines.
+    static func stageGroups(named t: String, in stages: [Stage]) throws -> [String] {
+        let exact = stages.filter { $0.group == t || $0.file + ":" + $0.shortGroup == t }
+        if !exact.isEmpty { return [exact[0].group] }
+        let short = stages.filter { $0.shortGroup == t }
+        let files = Set(short.map(\.file))
+        if files.count > 1 { throw PipelineError.ambiguousStage(t, candidates: files.sorted().map { Stage.address(t, file: $0) }) }
+        return short.first.map { [$0.group] } ?? []
     }
 }

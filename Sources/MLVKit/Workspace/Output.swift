@@ -66,8 +66,8 @@ extension Workspace {
         var out: [Output] = []
         if sources.contains(.pointers) { out = try allPointers() }
         guard sources.contains(.lock) else { return out }
-        guard FS.exists(absolute(Lockfile.fileName)) else { return out }
-        let stages = lenientPipeline ? (((try? PipelineFile.load(root: root)) ?? nil)?.stages ?? []) : (try PipelineFile.load(root: root)?.stages ?? [])
+        guard try PipelineFile.hasLock(in: self) else { return out }
+        let stages = lenientPipeline ? (((try? PipelineFile.load(in: self)) ?? nil)?.stages ?? []) : (try PipelineFile.load(in: self)?.stages ?? [])
         let lock = lenientPipeline ? try loadRecordedLock().lock : try loadLock(stages: stages)
         let uncached = Set(stages.flatMap { $0.outs.filter { !$0.cache }.map(\.path) })
         for stage in lock.stages {

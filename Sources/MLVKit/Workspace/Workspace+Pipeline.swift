@@ -104,27 +104,38 @@ extension Workspace {
 }
 
 extension Workspace {
-    /// The lock's entries that `pipeline.yaml` declares (see `Lockfile.declared(by:)`), or an
+    /// The lock's entries that the pipeline files declare (see `Lockfile.declared(by:)`), or an
     /// empty lock when there is no `pipeline.lock`. `stages`: the pipeline's, when the caller
     /// has read it already. Undeclared entries are reported once, through `onWarning`.
     func loadLock(stages: [Stage]? = nil) throws -> Lockfile { try loadLockWithText(stages: stages).lock }
 
-    /// The declared lock (see `loadLock`) and the file's bytes (nil when there is no `pipeline.lock`).
-    func loadLockWithText(stages: [Stage]? = nil) throws -> (lock: Lockfile, text: String?) {
-        let (recorded, text) = try loadRecordedLock()
-        guard !recorded.stages.isEmpty else { return (recorded, text) }
-        let (lock, dropped) = recorded.declared(by: try stages ?? PipelineFile.load(root: root)?.stages ?? [])
+    /// The declared lock (see `loadLock`) and the bytes of each lock file (by workspace-relative
+    /// path; absent when there is none).
+    func loadLockWithText(stages: [Stage]? = nil) throws -> (lock: Lockfile, texts: [String: String]) {
+        let (recorded, texts) = try loadRecordedLock()
+        guard !recorded.stages.isEmpty else { return (recorded, texts) }
+        let (lock, dropped) = recorded.declared(by: try stages ?? PipelineFile.load(in: self)?.stages ?? [])
         for d in dropped { warnOnce("\(Lockfile.fileName): \(d); ignored") }
-        return (lock, text)
+        return (lock, texts)
     }
 
-    /// Every entry the lock file holds, declared or not: only for keeping objects (gc keeps more,
+    /// Every entry the lock files beside the pipeline files hold, declared or not, their stages
+    /// named by address (`FILE:NAME` below the root): only for keeping objects (gc keeps more,
     /// never less), never for deciding what to write.
-    func loadRecordedLock() throws -> (lock: Lockfile, text: String?) {
-        let path = absolute(Lockfile.fileName)
-        guard let st = try FS.status(path) else { return (Lockfile(), nil) }
-        guard st.kind == .file else { throw PipelineError.notARegularFile(path: Lockfile.fileName) }
-        let text = try PipelineError.readText(path, shown: Lockfile.fileName)
-        return (try Lockfile.parse(text), text)
+    func loadRecordedLock() throws -> (lock: Lockfile, texts: [String: String]) {
+        var lock = Lockfile()
+        var texts: [String: String] = [:]
+        for file in try PipelineFile.files(in: self) {
+            let rel = Stage.lockFile(for: file)
+            guard let st = try FS.status(absolute(rel)) else { continue }
+            guard st.kind == .file else { throw PipelineError.notARegularFile(path: rel) }
+            let text = try PipelineError.readText(absolute(rel), shown: rel)
+            texts[rel] = text
+            for var s in try Lockfile.parse(text, file: rel).stages {
+                s.name = Stage.address(s.name, file: file)
+                lock.stages.append(s)
+            }
+        }
+        return (lock, texts)
     }
 }

@@ -30,7 +30,7 @@ package struct PipelineView {
 
     /// The names of the stages in pipeline.yaml (empty without one).
     package func stageNames() throws -> [String] {
-        try PipelineFile.load(root: root)?.stages.map(\.name) ?? []
+        try PipelineFile.load(in: ws)?.stages.map(\.name) ?? []
     }
 }
 
@@ -44,11 +44,11 @@ package struct PipelineDAG: Sendable {
 
 extension PipelineView {
     /// The stages (those named and their upstream, or all) and the edges between them.
-    package func pipelineDAG(_ targets: [String] = []) throws -> PipelineDAG {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
+    package func pipelineDAG(_ targets: [String] = [], from folder: String = ".") throws -> PipelineDAG {
+        guard let pipeline = try PipelineFile.load(in: ws) else { throw try PipelineFile.missing(in: ws) }
         let pointers = try ws.allPointers()
         let graph = try StageGraph(pipeline.stages, trackedPaths: pointers.map(\.path))
-        let chosen = try graph.selection(targets)
+        let chosen = try graph.selection(targets, from: folder)
         let set = Set(chosen)
         var data = Set<String>()
         var dataEdges: [(from: String, to: String)] = []
@@ -69,7 +69,7 @@ extension PipelineView {
 
     /// `mlv stage list`: each stage with its description, or its outputs.
     package func stageSummaries() throws -> [(name: String, summary: String)] {
-        guard let pipeline = try PipelineFile.load(root: root) else { throw PipelineError.missing(root: root) }
+        guard let pipeline = try PipelineFile.load(in: ws) else { throw try PipelineFile.missing(in: ws) }
         return pipeline.stages.map { s in
             (s.name, s.desc ?? (s.outs.isEmpty ? "" : "Outputs " + s.outs.map(\.path).joined(separator: ", ")))
         }
@@ -79,6 +79,6 @@ extension PipelineView {
 extension PipelineView {
     /// `mlv artifacts list`: the artifacts pipeline.yaml declares.
     package func artifacts() throws -> [PipelineFile.Artifact] {
-        try PipelineFile.load(root: root)?.artifacts ?? []
+        try PipelineFile.load(in: ws)?.artifacts ?? []
     }
 }

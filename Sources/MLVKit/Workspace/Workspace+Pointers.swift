@@ -30,50 +30,21 @@ extension Workspace {
         return output
     }
 
-    /// Every pointer file in the workspace, sorted by path. Hidden folders, tracked folders and
-    /// nested workspaces are not searched.
+    /// Every pointer file in the workspace, sorted by path (see `WorkspaceWalk` for where it
+    /// looks). The walk's pipeline files are kept for `PipelineFile.load(in:)`.
     package func allPointers() throws -> [Output] {
         var out: [Output] = []
         pendingImports = [:]
-        // Folders are opened from the root's descriptor (in pieces when deep), so an untracked
-        // folder nested past PATH_MAX is searched like any other instead of failing the command.
-        let rootHandle = try DirectoryHandle.open(root)
-        func visit(_ dir: String) throws {
-            // The folder's descriptor is let go before its subfolders are visited: a deep tree
-            // holds no descriptor per level.
-            var subfolders: [String] = []
+        walked = try WorkspaceWalk(self) { rel in
             do {
-                guard let handle = dir == "." ? rootHandle : try rootHandle.openDeep(dir) else { return }
-                let entries = try handle.list()
-                if entries.contains(where: { $0.name == IgnoreFiles.fileName }) { try ignores.look(in: dir) }
-                func ignored(_ name: String, _ isDirectory: Bool) throws -> Bool {
-                    if ignores.isEmpty { return false }
-                    return try ignores.isIgnored(dir == "." ? name : dir + "/" + name, isDirectory: isDirectory)
-                }
-                var tracked = Set<String>()
-                for e in entries where e.name.hasSuffix(PointerFile.suffix) && e.name.count > PointerFile.suffix.count {
-                    let rel = dir == "." ? e.name : dir + "/" + e.name
-                    if e.kind == .directory { continue }
-                    if try ignored(e.name, false) { continue }
-                    let t: Output
-                    do { t = try loadPointer(rel) } catch let p as PointerFile.PendingImport {
-                        pendingImports[String(rel.dropLast(PointerFile.suffix.count))] = p.source
-                        continue
-                    }
-                    out.append(t)
-                    if Path.parent(t.path) == dir || (dir == "." && !t.path.contains("/")) { tracked.insert(Path.base(t.path)) }
-                }
-                for e in entries where !tracked.contains(e.name) && !e.name.hasPrefix(".") && !Self.skippedFolders.contains(e.name) {
-                    let kind = try e.kind ?? handle.status(e.name)?.kind
-                    if kind == .directory, !(try ignored(e.name, true)) { subfolders.append(dir == "." ? e.name : dir + "/" + e.name) }
-                }
-            }
-            for rel in subfolders {
-                if try rootHandle.openDeep(rel)?.status(".mlv") != nil { continue }
-                try visit(rel)
+                let t = try loadPointer(rel)
+                out.append(t)
+                return t.path
+            } catch let p as PointerFile.PendingImport {
+                pendingImports[String(rel.dropLast(PointerFile.suffix.count))] = p.source
+                return nil
             }
         }
-        try visit(".")
         return out.sorted { $0.path < $1.path }
     }
 

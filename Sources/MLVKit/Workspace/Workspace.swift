@@ -23,6 +23,8 @@ package final class Workspace {
     /// `import-url --no-download` pointers the last pointer search met (data path → source):
     /// recorded, not fetched, so not outputs yet.
     package internal(set) var pendingImports: [String: URLSource] = [:]
+    /// What the last walk of the workspace found (pipeline files; see `allPointers`).
+    var walked: WorkspaceWalk?
     /// The `.mlvignore` files read so far.
     private(set) lazy var ignores = IgnoreFiles(root: root, tmp: environment("TMPDIR") ?? "/tmp")
 
