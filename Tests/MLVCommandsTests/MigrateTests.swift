@@ -206,6 +206,48 @@ import Testing
         #expect(try ws.mlv(["remote", "list"]).stdout.contains("* store\ts3://bucket-one/dvc/store\n"))
     }
 
+    @Test func pipelinesInFoldersKeepTheirPlaceAndTheirLocksSpeakWorkspacePaths() throws {
+        let ws = try TestWorkspace(initialize: false)
+        try ws.gen([
+            "raw.txt": "one\ntwo\n",
+            "pipelines/prep/params.yaml": "lr: 0.5\nsizes: [1, 2]\n",
+            "pipelines/prep/dvc.yaml": """
+                stages:
+                  copy:
+                    cmd: cp ../../raw.txt copy.txt
+                    deps: [../../raw.txt]
+                    params: [lr]
+                    outs: [copy.txt]
+                  rooted:
+                    wdir: ../..
+                    cmd: cat raw.txt raw.txt > pipelines/prep/double.txt
+                    deps: [raw.txt]
+                    outs: [pipelines/prep/double.txt]
+                  each:
+                    foreach: [a, b]
+                    do:
+                      cmd: echo ${item} > out-${item}.txt
+                      outs:
+                      - out-${item}.txt
+
+                """,
+        ])
+        try Self.dvc(ws, ["init", "-q"])
+        try Self.dvc(ws, ["repro", "-q"], cwd: "pipelines/prep")
+        try Self.commit(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("pipeline:  pipelines/prep/dvc.yaml -> pipelines/prep/pipeline.yaml, pipelines/prep/dvc.lock -> pipelines/prep/pipeline.lock (4 stages locked)"), "\(r)")
+        let lock = try ws.read("pipelines/prep/pipeline.lock")
+        #expect(lock.contains("  copy:\n    cmd: cp ../../raw.txt copy.txt\n    deps:\n    - path: raw.txt\n"), "\(lock)")
+        #expect(lock.contains("    params:\n      pipelines/prep/params.yaml:\n        lr: 0.5\n    outs:\n    - path: pipelines/prep/copy.txt\n"), "\(lock)")
+        #expect(lock.contains("  each@a:\n    cmd: echo a > out-a.txt\n    outs:\n    - path: pipelines/prep/out-a.txt\n"), "\(lock)")
+        #expect(lock.contains("    outs:\n    - path: pipelines/prep/double.txt\n"), "\(lock)")
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 0 && check.stdout == "Pipelines are up to date.\n", "\(check)")
+        #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/out-a.txt", "/out-b.txt"])
+    }
+
     /// Forgets the data DVC has here (workspace copies and the whole DVC cache) but `prepared/`.
     static func forgetLocalData(_ ws: TestWorkspace) throws {
         try FS.removeTree(ws.path(".dvc/cache"))

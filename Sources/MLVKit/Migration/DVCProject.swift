@@ -96,22 +96,22 @@ struct DVCProject {
         let file = folder == "." ? "dvc.yaml" : folder + "/dvc.yaml"
         let text = try read(file, "dvc.yaml")!
         var pipeline = Pipeline(folder: folder, text: text)
-        // mlv's parser, run on the folder as if it were a root, checks the text and expands
-        // foreach/matrix stages, whose names and `wdir`s the lock conversion needs.
+        // mlv's parser, reading the text as the pipeline.yaml it becomes, checks it and expands
+        // foreach/matrix stages, whose names and (workspace-relative) `wdir`s the lock needs.
         var wdirs: [String: String] = [:]
+        let yamlFile = folder == "." ? PipelineFile.fileName : folder + "/" + PipelineFile.fileName
         do {
-            let parsed = try PipelineFile.parse(text, root: Path.join(root, folder), file: file)
-            for s in parsed.stages {
-                wdirs[s.name] = s.wdir
-                for o in s.outs where !o.cache { pipeline.uncached.insert(Path.normalize(Path.join(folder, o.path))) }
+            for s in try PipelineFile.parse(text, root: root, file: yamlFile).stages {
+                wdirs[s.shortName] = s.wdir
+                for o in s.outs where !o.cache { pipeline.uncached.insert(o.path) }
             }
         } catch let e as UserFacingError {
             pipeline.problem = e.message
-            wdirs = (try? rawWdirs(text, file: file)) ?? [:]
+            for (name, wdir) in (try? rawWdirs(text, file: file)) ?? [:] { wdirs[name] = Path.normalize(Path.join(folder, wdir)) }
         }
         if let lockText = try read(pipeline.lockFile, "dvc.lock") {
             pipeline.lock = try DVCLock.parse(lockText, file: pipeline.lockFile) { name in
-                Path.normalize(Path.join(folder, wdirs[name] ?? wdirs[String(name.split(separator: "@").first ?? "")] ?? "."))
+                wdirs[name] ?? wdirs[String(name.split(separator: "@").first ?? "")] ?? folder
             }
         }
         return pipeline
