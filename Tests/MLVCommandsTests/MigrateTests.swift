@@ -248,6 +248,55 @@ import Testing
         #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/out-a.txt", "/out-b.txt"])
     }
 
+    @Test func importsKeepTheirSource() throws {
+        let source = try TestWorkspace(initialize: false)
+        try source.write("model.bin", "model v1\n")
+        try Self.dvc(source, ["init", "-q"])
+        try Self.dvc(source, ["add", "-q", "model.bin"])
+        try Self.commit(source)
+        let revLock = try source.git(["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let ws = try Self.dvcProject(commit: false)
+        let external = ws.dir.path + "/ext.txt"
+        try FS.writeFile(external, Array("external\n".utf8))
+        try Self.dvc(ws, ["import-url", "-q", external, "ext.txt"])
+        try Self.dvc(ws, ["import", "-q", source.root, "model.bin"])
+        try Self.commit(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("pointers:  4 .dvc outs -> .mlv (2 imports, source kept)"), "\(r)")
+        #expect(r.stdout.contains("model.bin.dvc: imported from DVC repositories; the source is kept"), "\(r)")
+        let sha = { (s: String) in SHA256Hasher.hex(s) }
+        #expect(try ws.read("ext.txt.mlv") == """
+            outs:
+            - path: ext.txt
+              hash: sha256
+              sha256: \(sha("external\n"))
+              size: 9
+            source:
+              url: \(external)
+              size: 9
+
+            """)
+        #expect(try ws.read("model.bin.mlv") == """
+            outs:
+            - path: model.bin
+              hash: sha256
+              sha256: \(sha("model v1\n"))
+              size: 9
+            source:
+              repo: \(source.root)
+              path: model.bin
+              rev_lock: \(revLock)
+
+            """)
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+        // The URL import updates from its source as mlv's own do.
+        try FS.writeFile(external, Array("external v2\n".utf8))
+        let update = try ws.mlv(["update", "ext.txt"])
+        #expect(update.status == 0, "\(update)")
+        #expect(try ws.read("ext.txt") == "external v2\n")
+    }
+
     /// Forgets the data DVC has here (workspace copies and the whole DVC cache) but `prepared/`.
     static func forgetLocalData(_ ws: TestWorkspace) throws {
         try FS.removeTree(ws.path(".dvc/cache"))

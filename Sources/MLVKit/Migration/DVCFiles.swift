@@ -88,7 +88,7 @@ struct DVCPointer: Sendable {
         let size = try field("size").map { try PointerFile.size($0) }
         let etag = try text(field("etag"), "etag")
         if path.contains("://") || path.hasPrefix("/") { return .url(path, etag: etag, size: size) }
-        // A local file named relative to the .dvc file's folder.
+        // A local file named relative to the .dvc file's folder: made workspace-relative here.
         return .url(Path.normalize(Path.join(folder, path)), etag: etag, size: size)
     }
 }

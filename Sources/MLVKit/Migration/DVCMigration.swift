@@ -144,6 +144,10 @@ package struct DVCMigration {
     mutating func planFiles(ws: Workspace?) {
         for pointer in project.pointers { planPointer(pointer, ws: ws) }
         for pipeline in project.pipelines { planPipeline(pipeline) }
+        let repoImports = project.pointers.filter { if case .repo? = $0.origin { return true } else { return false } }.map(\.file)
+        if !repoImports.isEmpty {
+            report.notes.append("\(repoImports.joined(separator: ", ")): imported from DVC repositories; the source is kept, and `mlv update` reads it once that repository is migrated too")
+        }
         if let text = project.ignoreText {
             planned.append(Planned(path: ".mlvignore", text: text, replaces: [".dvcignore"], what: ".dvcignore"))
         }
@@ -188,7 +192,9 @@ package struct DVCMigration {
                   revLock.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
             return .repo(ImportSource(repo: url, path: path, rev: rev, revLock: revLock))
         case .url(let url, let etag, let size):
-            return .url(URLSource(url: url, etag: etag, lastModified: nil, size: size ?? out.size ?? 0))
+            // A local source as `import-url` records one: an absolute path.
+            let location = url.contains("://") || url.hasPrefix("/") ? url : Path.join(root, url)
+            return .url(URLSource(url: location, etag: etag, lastModified: nil, size: size ?? out.size ?? 0))
         }
     }
 
