@@ -248,6 +248,30 @@ import Testing
         #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/out-a.txt", "/out-b.txt"])
     }
 
+    @Test func dvcsSymbolicLinksAreReplacedBeforeDVCsCacheCanGo() throws {
+        let ws = try TestWorkspace(initialize: false)
+        try ws.gen(["data/a": "a\n", "data/b": "bb\n", "raw.txt": "r\n",
+                    "dvc.yaml": "stages:\n  cp:\n    cmd: cp -r data out\n    deps: [data]\n    outs: [out]\n"])
+        try Self.dvc(ws, ["init", "-q"])
+        try Self.dvc(ws, ["config", "cache.type", "symlink"])
+        try Self.dvc(ws, ["add", "-q", "data", "raw.txt"])
+        try Self.dvc(ws, ["repro", "-q"])
+        try Self.commit(ws)
+        #expect(try FS.status(ws.path("data/a"))?.kind == .symlink)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("relinked:  data, out, raw.txt (DVC's symbolic links into .dvc/cache replaced from mlv's cache)"), "\(r)")
+        try FS.removeTree(ws.path(".dvc"))
+        for f in ["data/a", "out/b", "raw.txt"] {
+            #expect(try FS.readLink(ws.path(f)).contains("/.mlv/cache/sha256/"), "\(f)")
+        }
+        #expect(try ws.read("out/b") == "bb\n" && ws.read("raw.txt") == "r\n")
+        // A folder of links into mlv's cache hashes as its files (sizes included), as `add` did.
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 0 && check.stdout == "Pipelines are up to date.\n", "\(check)")
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+    }
+
     @Test func importsKeepTheirSource() throws {
         let source = try TestWorkspace(initialize: false)
         try source.write("model.bin", "model v1\n")

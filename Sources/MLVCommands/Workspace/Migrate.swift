@@ -52,6 +52,7 @@ struct Migrate: ParsableCommand {
         if !r.remotes.isEmpty { out.append("  remotes:   \(r.remotes.joined(separator: ", "))") }
         if !r.written.isEmpty { out.append("  \(r.dry ? "would write" : "written"):   \(r.written.joined(separator: ", "))") }
         if !r.removed.isEmpty { out.append("  \(r.dry ? "would remove" : "removed"):   \(r.removed.joined(separator: ", ")) (git history keeps them)") }
+        if !r.relinked.isEmpty { out.append("  relinked:  \(r.relinked.joined(separator: ", ")) (DVC's symbolic links into .dvc/cache replaced from mlv's cache)") }
         out += notes(r)
         if !r.dry {
             out.append(r.isComplete

@@ -40,7 +40,10 @@ struct TreeScanner {
             if pointsIntoCache(abs), let target = try? FS.readLink(abs),
                let rel = Path.relative(Path.normalize(target), to: objectsRoot),
                let hash = ContentHash(string: rel.split(separator: "/", omittingEmptySubsequences: false).joined()) {
-                return WorkspaceFile(path: relativePath, status: st, cacheLink: hash)
+                // The link's own status, but the object's size: a manifest records the data's size.
+                var linked = st
+                if let object = try FS.statusFollowingLinks(abs) { linked.size = object.size }
+                return WorkspaceFile(path: relativePath, status: linked, cacheLink: hash)
             }
             guard let real = FS.realPath(abs), Path.relative(real, to: root) != nil else { throw WorkspaceError.symlinkEscapes(path: shownAs) }
             guard let target = try FS.statusFollowingLinks(abs), target.kind == .file else { throw WorkspaceError.unsupportedFileType(path: shownAs) }

@@ -283,7 +283,34 @@ package struct DVCMigration {
             }
             toStage.append(".mlv/config.yaml")
         }
+        if let ws {
+            var merged = committed
+            merged.values.merge(local.values) { _, l in l }
+            try relinkSymlinks(ws, linkTypes: merged.linkTypes)
+        }
         _ = try ws?.stageAndCommit(toStage, message: nil)
+    }
+
+    /// Data DVC linked into its cache with symbolic links (`cache.type: symlink`) would vanish
+    /// with `.dvc/`: the outs holding such links are checked out again from mlv's cache, per
+    /// the migrated `cache.type`.
+    mutating func relinkSymlinks(_ ws: Workspace, linkTypes: [LinkType]) throws {
+        let dvcCache = (FS.realPath(project.cacheDir) ?? project.cacheDir) + "/"
+        func isLinkIntoDVC(_ abs: String) -> Bool { FS.realPath(abs)?.hasPrefix(dvcCache) ?? false }
+        var links: [String] = [], outs: [String] = []
+        for rel in Set(ignored).sorted() {
+            let abs = Path.join(root, rel)
+            guard let st = try FS.status(abs) else { continue }
+            let found = st.kind == .symlink ? [abs].filter(isLinkIntoDVC)
+                : st.kind == .directory ? try DirectoryWalker.walk(abs).filter { $0.status.kind == .symlink }.map { abs + "/" + $0.path }.filter(isLinkIntoDVC) : []
+            if !found.isEmpty { links += found; outs.append(rel) }
+        }
+        guard !outs.isEmpty else { return }
+        // Every byte is in mlv's cache (verified above): the links go, the checkout puts the files back.
+        for link in links { try FS.remove(link) }
+        let outputs = try ws.outputs(for: outs, cwd: root).filter(\.cache)
+        _ = try ws.restore(outputs, force: true, linker: ws.linker(mode: Linker.linkType(preferring: linkTypes, in: ws.cache)))
+        report.relinked = outs
     }
 
     /// mlv's config files with the converted values added: whether anything changes, and the

@@ -37,6 +37,8 @@ package struct MigrationReport: Sendable {
     /// Files written and DVC files removed (workspace-relative).
     package var written: [String] = []
     package var removed: [String] = []
+    /// Outs whose workspace files were symbolic links into DVC's cache, checked out from mlv's.
+    package var relinked: [String] = []
 
     /// Everything DVC recorded is now in mlv's files and cache.
     package var isComplete: Bool { missing.isEmpty && corrupted.isEmpty }
