@@ -169,6 +169,15 @@ import Testing
         #expect(ws.exists("dvc.lock") && ws.exists("pipeline.lock"))
         let check = try ws.mlv(["repro", "--check"])
         #expect(check.status != 0 && check.stderr.contains("dependency 'raw.txt' of stage 'count' does not exist"), "\(check)")
+
+        // Once the data is back (as `dvc pull` would bring it), a second run completes the migration.
+        try Self.commit(ws, "partial")
+        try FS.remove(object)
+        try ws.gen(["raw.txt": "one\ntwo\n", "data/a.txt": "alpha\n"])
+        let again = try ws.mlv(["migrate"])
+        #expect(again.status == 0, "\(again)")
+        #expect(!ws.exists("raw.txt.dvc") && !ws.exists("dvc.lock") && ws.exists("raw.txt.mlv"))
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
     }
 
     @Test func remotesAndSettingsMoveToMLVsConfig() throws {
@@ -210,7 +219,8 @@ import Testing
         let ws = try TestWorkspace(initialize: false)
         try ws.gen([
             "raw.txt": "one\ntwo\n",
-            "pipelines/prep/params.yaml": "lr: 0.5\nsizes: [1, 2]\n",
+            "pipelines/prep/params.yaml": "lr: 0.5\nsizes: [1, 2]\ntrain:\n  epochs: 3\n  layers: [8, 4]\n",
+            "config.yaml": "sect:\n  a: 1\n  b: two\nother: 5\n",
             "pipelines/prep/dvc.yaml": """
                 stages:
                   copy:
@@ -222,6 +232,11 @@ import Testing
                     wdir: ../..
                     cmd: cat raw.txt raw.txt > pipelines/prep/double.txt
                     deps: [raw.txt]
+                    params:
+                    - pipelines/prep/params.yaml:
+                      - train
+                    - config.yaml:
+                      - sect.b
                     outs: [pipelines/prep/double.txt]
                   each:
                     foreach: [a, b]
@@ -243,6 +258,7 @@ import Testing
         #expect(lock.contains("    params:\n      pipelines/prep/params.yaml:\n        lr: 0.5\n    outs:\n    - path: pipelines/prep/copy.txt\n"), "\(lock)")
         #expect(lock.contains("  each@a:\n    cmd: echo a > out-a.txt\n    outs:\n    - path: pipelines/prep/out-a.txt\n"), "\(lock)")
         #expect(lock.contains("    outs:\n    - path: pipelines/prep/double.txt\n"), "\(lock)")
+        #expect(lock.contains("    params:\n      config.yaml:\n        sect.b: two\n      pipelines/prep/params.yaml:\n        train:\n          epochs: 3\n"), "\(lock)")
         let check = try ws.mlv(["repro", "--check"])
         #expect(check.status == 0 && check.stdout == "Pipelines are up to date.\n", "\(check)")
         #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/out-a.txt", "/out-b.txt"])

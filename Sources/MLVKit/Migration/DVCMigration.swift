@@ -135,6 +135,9 @@ package struct DVCMigration {
         var text: String
         var replaces: [String]
         var what: String
+        /// An existing file may be replaced without --force (a lock an earlier, incomplete run
+        /// of this migration wrote beside the pipeline file it also wrote).
+        var replaceable = false
     }
 
     private var planned: [Planned] = []
@@ -234,7 +237,8 @@ package struct DVCMigration {
         let lockPath = pipeline.folder == "." ? Lockfile.fileName : pipeline.folder + "/" + Lockfile.fileName
         guard let lockText = try? Lockfile(stages: stages).serialized() else { return }
         planned.append(Planned(path: yamlPath, text: pipeline.text, replaces: complete ? [pipeline.file] : [], what: pipeline.file))
-        planned.append(Planned(path: lockPath, text: lockText, replaces: complete ? [pipeline.lockFile] : [], what: pipeline.lockFile))
+        let ownPipeline = (try? UntrustedFile.readText(Path.join(root, yamlPath), shownAs: yamlPath, what: "a pipeline file")) == pipeline.text
+        planned.append(Planned(path: lockPath, text: lockText, replaces: complete ? [pipeline.lockFile] : [], what: pipeline.lockFile, replaceable: ownPipeline))
         report.pipelines.append("\(pipeline.file) -> \(yamlPath), \(pipeline.lockFile) -> \(lockPath) (\(stages.count) stage\(stages.count == 1 ? "" : "s") locked)")
     }
 
@@ -256,7 +260,7 @@ package struct DVCMigration {
             let abs = Path.join(root, p.path)
             let existing = FS.exists(abs) ? (try? UntrustedFile.readText(abs, shownAs: p.path, what: "an mlv file")) ?? "" : nil
             if existing != p.text {
-                if existing != nil && !options.force {
+                if existing != nil && !options.force && !p.replaceable {
                     report.notes.append("\(p.path) exists and differs from what \(p.what) converts to; left as it is (--force replaces it)")
                     continue
                 }
