@@ -45,51 +45,37 @@ package struct DVCMigration {
         report.remotes = RemoteSettings.names(in: WorkspaceConfig(values: config.committed.merging(config.local) { a, _ in a }))
         report.unsupportedRemotes = config.unsupported.map { "\($0.name) (\($0.url))" }
         report.notes += config.notes
+        report.createdWorkspace = !FS.isDirectory(Path.join(root, ".mlv"))
         let configChanged = try configChanges().changed
-        let hasWork = !project.pointers.isEmpty || !project.pipelines.isEmpty || project.ignoreText != nil
-            || !FS.isDirectory(Path.join(root, ".mlv")) || configChanged
-        guard hasWork else { return }
+        guard !project.pointers.isEmpty || !project.pipelines.isEmpty || project.ignoreText != nil || report.createdWorkspace || configChanged
+        else { return }
         if !options.force, !options.dry, let git = try GitRepository.discover(from: root) {
             let changed = try git.uncommittedPaths()
             if !changed.isEmpty { throw MigrationError.uncommittedChanges(paths: changed) }
         }
         let remote = try options.fromRemote.map { try remoteReader($0, environment: environment) }
-        let hashed = recordedEntries.filter { $0.hash != nil }
         // Folder manifests first: an invalid one refuses the run before anything is written.
         let probe = DVCObjects(root: root, cacheDir: project.cacheDir, remote: remote, cache: nil, state: nil, tmp: environment("TMPDIR") ?? "/tmp")
+        let hashed = recordedEntries.compactMap { e in e.hash.map { (entry: e, hash: $0) } }
         var trees: [String: DVCTree] = [:]
-        for e in hashed where e.hash!.isDirectory && trees[Self.key(e)] == nil {
-            if let t = try probe.tree(e.hash!, at: e.path) { trees[Self.key(e)] = t }
+        for (e, hash) in hashed where hash.isDirectory && trees[Self.key(e)] == nil {
+            if let t = try probe.tree(hash, at: e.path) { trees[Self.key(e)] = t }
         }
+        // Every file once, whoever records it (a dep of one stage is often another's out).
         var wanted: [DVCObjects.Wanted] = []
         var sizes: [Int64?] = []
         var seen = Set<DVCObjects.Wanted>()
-        for e in hashed {
-            let files: [(String, String, Int64?)] = e.hash!.isDirectory
-                ? (trees[Self.key(e)]?.entries.map { (e.path + "/" + $0.path, $0.md5, nil) } ?? [])
-                : [(e.path, e.hash!.md5, e.size)]
+        for (e, hash) in hashed {
+            let files = hash.isDirectory ? (trees[Self.key(e)]?.entries ?? []).map { (e.path + "/" + $0.path, $0.md5, Int64?.none) } : [(e.path, hash.md5, e.size)]
             for (path, md5, size) in files {
                 let w = DVCObjects.Wanted(path: path, md5: md5, legacy: e.legacy)
                 if seen.insert(w).inserted { wanted.append(w); sizes.append(size) }
             }
         }
         if options.dry {
-            let found = try probe.locate(wanted, sizes: sizes)
-            for s in found.compactMap({ $0 }) { report.objects[s.rawValue, default: 0] += 1 }
-            let foundPaths = Set(zip(wanted, found).filter { $0.1 != nil }.map { $0.0.path + "\u{0}" + $0.0.md5 })
-            for e in hashed {
-                let ok = e.hash!.isDirectory
-                    ? trees[Self.key(e)].map { t in t.entries.allSatisfy { foundPaths.contains(e.path + "/" + $0.path + "\u{0}" + $0.md5) } } ?? false
-                    : foundPaths.contains(e.path + "\u{0}" + e.hash!.md5)
-                records[Self.key(e)] = ok ? ContentRecord(path: e.path, hash: ContentHash(Digest(bytes: Array(repeating: 0, count: 32))), size: 0, fileCount: nil) : nil
-            }
-            report.corrupted = probe.corrupted
-            report.createdWorkspace = !FS.isDirectory(Path.join(root, ".mlv"))
-            planFiles(ws: nil)
-            try write(nil)
+            try dryRun(probe, hashed.map(\.entry), trees: trees, wanted: wanted, sizes: sizes)
             return
         }
-        report.createdWorkspace = !FS.isDirectory(Path.join(root, ".mlv"))
         let ws = try openWorkspace()
         try ws.withLock {
             try FS.makeDirectories(ws.cache.objectsRoot)
@@ -99,8 +85,8 @@ package struct DVCMigration {
             report.bytesVerified = objects.bytesVerified
             report.corrupted = probe.corrupted + objects.corrupted
             var byFile: [String: DVCObjects.Verified] = [:]
-            for (w, v) in zip(wanted, verified) { if let v { byFile[w.path + "\u{0}" + w.md5] = v } }
-            for e in hashed where records[Self.key(e)] == nil {
+            for (w, v) in zip(wanted, verified) { if let v { byFile[w.key] = v } }
+            for (e, _) in hashed where records[Self.key(e)] == nil {
                 records[Self.key(e)] = try record(e, tree: trees[Self.key(e)], byFile: byFile, cache: ws.cache)
             }
             ws.state.markUsed(records.values.compactMap { $0?.hash })
@@ -109,17 +95,38 @@ package struct DVCMigration {
         }
     }
 
+    /// `--dry`: where each file would come from (nothing hashed), and what would be written.
+    mutating func dryRun(_ probe: DVCObjects, _ entries: [DVCEntry], trees: [String: DVCTree], wanted: [DVCObjects.Wanted], sizes: [Int64?]) throws {
+        let found = try probe.locate(wanted, sizes: sizes)
+        for s in found.compactMap({ $0 }) { report.objects[s.rawValue, default: 0] += 1 }
+        let foundKeys = Set(zip(wanted, found).filter { $0.1 != nil }.map { $0.0.key })
+        for e in entries {
+            let ok = e.hash!.isDirectory
+                ? trees[Self.key(e)].map { t in t.entries.allSatisfy { foundKeys.contains(e.path + "/" + $0.path + "\u{0}" + $0.md5) } } ?? false
+                : foundKeys.contains(e.path + "\u{0}" + e.hash!.md5)
+            records[Self.key(e)] = ok ? Self.foundUnhashed(e.path) : nil
+        }
+        report.corrupted = probe.corrupted
+        planFiles(ws: nil)
+        try write(nil)
+    }
+
+    /// A dry run's record of data that was found but not hashed (only its presence counts).
+    static func foundUnhashed(_ path: String) -> ContentRecord {
+        ContentRecord(path: path, hash: ContentHash(Digest(bytes: [UInt8](repeating: 0, count: 32))), size: 0, fileCount: nil)
+    }
+
     /// The mlv record of a recorded file or folder, when all its bytes were verified.
     func record(_ e: DVCEntry, tree: DVCTree?, byFile: [String: DVCObjects.Verified], cache: ObjectCache) throws -> ContentRecord? {
         guard e.hash!.isDirectory else {
-            guard let v = byFile[e.path + "\u{0}" + e.hash!.md5] else { return nil }
+            guard let v = byFile[DVCObjects.Wanted(path: e.path, md5: e.hash!.md5, legacy: e.legacy).key] else { return nil }
             return ContentRecord(path: e.path, hash: ContentHash(v.digest), size: v.size, fileCount: nil)
         }
         guard let tree else { return nil }
         var entries: [DirectoryManifest.Entry] = []
         entries.reserveCapacity(tree.entries.count)
         for t in tree.entries {
-            guard let v = byFile[e.path + "/" + t.path + "\u{0}" + t.md5] else { return nil }
+            guard let v = byFile[DVCObjects.Wanted(path: e.path + "/" + t.path, md5: t.md5, legacy: e.legacy).key] else { return nil }
             entries.append(DirectoryManifest.Entry(path: t.path, digest: v.digest, size: v.size))
         }
         let manifest = DirectoryManifest(entries: entries)

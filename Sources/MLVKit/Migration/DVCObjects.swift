@@ -129,6 +129,8 @@ final class DVCObjects: @unchecked Sendable {
         var path: String
         var md5: String
         var legacy: Bool
+        /// Path and MD5, for looking a file up once it is verified.
+        var key: String { path + "\u{0}" + md5 }
     }
 
     /// Verifies and stores every wanted file (in parallel); nil where no source had its bytes.
