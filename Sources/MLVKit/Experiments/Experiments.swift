@@ -110,6 +110,7 @@ package struct Experiments {
             _ = try ParamOverride.apply(key: o.key, value: o.values[0], to: text, file: o.file)
         }
         let taken = Set(try list().map(\.name) + queued().map(\.name))
+        if let name, taken.contains(name) { throw ExperimentError.nameTaken(name) }
         let snapshot = try snapshotCommit(git, head: head)
         var out: [Queued] = []
         var seq = (try queued().compactMap { Int($0.file.prefix(6)) }.max() ?? 0) + 1
