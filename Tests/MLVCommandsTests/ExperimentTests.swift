@@ -70,6 +70,16 @@ import Testing
         #expect(try ws.mlv(["exp", "branch", best, "best"]).status == 0 && ws.git(["rev-parse", "best"]).stdout == rev + "\n")
         let diff = try ws.mlv(["exp", "diff", best])
         #expect(diff.stdout.contains("train.lr") && diff.stdout.contains("acc"), "\(diff)")
+        // Experiments are revisions for the params, metrics and plots commands.
+        let metrics = try ws.mlv(["metrics", "diff", "HEAD", lines[4][0]])
+        #expect(metrics.status == 0 && metrics.stdout.contains("0.44"), "\(metrics)")
+        // gc keeps the experiments' outputs only when asked to.
+        #expect(try ws.mlv(["gc", "--workspace", "--all-experiments", "-f"]).status == 0)
+        #expect(try ws.mlv(["exp", "apply", lines[5][0], "--force"]).status == 0 && ws.read("model.txt") == "model 0.4 8\n")
+        #expect(try ws.mlv(["gc", "--workspace", "-f"]).status == 0)
+        let gone = try ws.mlv(["exp", "apply", lines[6][0], "--force"])
+        #expect(gone.status == 2 && gone.stderr.hasPrefix("mlv: error: the outputs of experiment '\(lines[6][0])' are not in the cache: model.txt\nhint: fetch them first: `mlv fetch --rev "), "\(gone)")
+        #expect(try ws.read("model.txt") == "model 0.4 8\n")
     }
 
     @Test func aQueueWithFailuresRunsTheRestAndKeepsEveryLog() throws {
