@@ -135,12 +135,18 @@ import Testing
         try FS.removeTree(ws.path("data"))
         try FS.remove(ws.path("raw.txt"))
         let v3 = ws.path(".dvc/cache/files/md5")
-        for prefix in try FS.list(v3) {
+        for (i, prefix) in try FS.list(v3).sorted(by: { $0.name < $1.name }).enumerated() where i % 2 == 0 {
             try FS.rename(v3 + "/" + prefix.name, ws.path(".dvc/cache/" + prefix.name))
         }
-        let r = try ws.mlv(["migrate", "--force"])
+        // A DVC 2 pointer: no `hash: md5`, and the MD5 of the text with CRLF read as LF.
+        try FS.writeFile(ws.path("legacy.txt"), Array("x\r\ny\r\n".utf8))
+        try ws.write("legacy.txt.dvc", "outs:\n- md5: \(MD5Hasher.hex(Array("x\ny\n".utf8)))\n  size: 6\n  path: legacy.txt\n")
+        try ws.write(".gitignore", try ws.read(".gitignore") + "/legacy.txt\n")
+        try Self.commit(ws, "a DVC 2 pointer")
+        let r = try ws.mlv(["migrate"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("10 files verified by MD5 and stored by SHA-256 (56 B): 5 from the workspace, 5 from the DVC cache"), "\(r)")
+        #expect(r.stdout.contains("11 files verified by MD5 and stored by SHA-256 (62 B): 6 from the workspace, 5 from the DVC cache"), "\(r)")
+        #expect(try ws.read("legacy.txt.mlv").contains("sha256: \(SHA256Hasher.hex("x\r\ny\r\n"))\n"))
         #expect(try ws.mlv(["checkout"]).status == 0)
         #expect(try Self.dataTree(ws) == before)
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
@@ -395,6 +401,27 @@ import Testing
         #expect(try ws.read(".mlv/config.yaml").contains("  shelf:\n    url: ../shelf\n"))
         #expect(try ws.mlv(["checkout"]).status == 0)
         #expect(try Self.dataTree(ws) == expected)
+    }
+
+    @Test func anExistingWorkspaceKeepsWhatItSaysUnlessForced() throws {
+        let ws = try Self.dvcProject(commit: false)
+        try Self.dvc(ws, ["remote", "add", "-d", "store", "s3://bucket-one/dvc"])
+        #expect(try ws.mlv(["init"]).status == 0)
+        #expect(try ws.mlv(["remote", "add", "store", "s3://bucket-two/mine"]).status == 0)
+        try ws.write("pipeline.yaml", "stages: {}\n")
+        try Self.commit(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("  pipeline.yaml exists and differs from what dvc.yaml converts to; left as it is (--force replaces it)\n"), "\(r)")
+        #expect(r.stdout.contains("  remote.store.url: mlv's config has 's3://bucket-two/mine', DVC's 's3://bucket-one/dvc'; mlv's kept (--force takes DVC's)\n"), "\(r)")
+        #expect(try ws.read("pipeline.yaml") == "stages: {}\n" && ws.exists("dvc.yaml"))
+        #expect(!ws.exists("data.dvc") && ws.exists("data.mlv"))
+        try Self.commit(ws, "partly")
+        let forced = try ws.mlv(["migrate", "--force"])
+        #expect(forced.status == 0, "\(forced)")
+        #expect(!ws.exists("dvc.yaml") && !ws.exists("dvc.lock"))
+        #expect(try ws.read(".mlv/config.yaml").contains("url: s3://bucket-one/dvc"))
+        #expect(try ws.mlv(["repro", "--check"]).status == 0)
     }
 
     // MARK: - Refusals: nothing on disk changes

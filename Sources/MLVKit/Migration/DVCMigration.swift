@@ -285,7 +285,8 @@ package struct DVCMigration {
             }
         }
         if let ws { toStage += try ws.ensureGitignored(all: ignored) }
-        let (changed, committed, local) = try configChanges()
+        let (changed, committed, local, kept) = try configChanges()
+        report.notes += kept
         if changed {
             report.written.append(".mlv/config.yaml")
             if let ws {
@@ -326,21 +327,28 @@ package struct DVCMigration {
 
     /// mlv's config files with the converted values added: whether anything changes, and the
     /// committed and local files' new values. A key mlv's config already sets is kept (and noted).
-    func configChanges() throws -> (changed: Bool, committed: WorkspaceConfig, local: WorkspaceConfig) {
+    func configChanges() throws -> (changed: Bool, committed: WorkspaceConfig, local: WorkspaceConfig, kept: [String]) {
         let mlv = Path.join(root, ".mlv")
         var committed = try WorkspaceConfig.load(Path.join(mlv, "config.yaml"), displayName: ".mlv/config.yaml")
         var local = try WorkspaceConfig.load(Path.join(mlv, "config.local.yaml"), displayName: ".mlv/config.local.yaml")
         var changed = false
+        var kept: [String] = []
         for (values, isLocal) in [(config.committed, false), (config.local, true)] {
             for (key, value) in values.sorted(by: { $0.key < $1.key }) {
                 let current = isLocal ? local.values[key] : committed.values[key]
                 guard current != value else { continue }
-                if current != nil && !options.force { continue }
+                if let current, !options.force {
+                    // Secrets are never shown, neither mlv's nor DVC's.
+                    let secret = RemoteSettings.secretOptions.contains(String(key.split(separator: ".").last ?? ""))
+                    kept.append(secret ? "\(key): mlv's config sets it already; kept (--force takes DVC's)"
+                                       : "\(key): mlv's config has '\(current)', DVC's '\(value)'; mlv's kept (--force takes DVC's)")
+                    continue
+                }
                 if isLocal { local.values[key] = value } else { committed.values[key] = value }
                 changed = true
             }
         }
-        return (changed, committed, local)
+        return (changed, committed, local, kept)
     }
 
     func writeConfig(_ config: WorkspaceConfig, to rel: String, ws: Workspace, mode: mode_t) throws {
