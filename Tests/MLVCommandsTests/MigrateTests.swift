@@ -453,6 +453,17 @@ import Testing
                                           hint: "a DVC file's paths must be relative and stay inside the repository; fix or remove the file")
     }
 
+    @Test func aDVCFileWritingThroughASymbolicLinkIsRefused() throws {
+        let ws = try Self.dvcProject(commit: false)
+        try FS.makeDirectories(ws.dir.path + "/outside")
+        try FS.makeSymlink("../outside", ws.path("link"))
+        try ws.write("evil.dvc", "outs:\n- md5: d3b07384d113edec49eaa6238ad5ff00\n  size: 4\n  hash: md5\n  path: link/data\n")
+        try Self.commit(ws)
+        try BadInputTests().expectRefused(ws, ["migrate"], message: "evil.dvc: path 'link/data' leads outside the workspace (or into .git, .mlv or .dvc) through a symbolic link",
+                                          hint: "a DVC file's paths must be relative and stay inside the repository; fix or remove the file")
+        #expect(try FS.list(ws.dir.path + "/outside").isEmpty)
+    }
+
     @Test func aFolderManifestThatIsNotJSONIsRefused() throws {
         let ws = try Self.dvcProject(commit: false)
         let bytes = Array("[{\"md5\": oops".utf8)

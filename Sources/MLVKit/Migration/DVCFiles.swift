@@ -163,6 +163,17 @@ struct DVCLock: Sendable {
 /// Paths in DVC's files, resolved to the workspace: relative to a folder, never absolute, never
 /// leaving the workspace, never into `.git`, `.mlv` or `.dvc`.
 enum DVCPath {
+    /// The folders above `path` that exist must resolve, symbolic links followed, inside `root`
+    /// (absolute and symlink-free) and outside `.git`, `.mlv` and `.dvc`: mlv writes there.
+    static func checkNoSymlinkEscape(_ path: String, root: String, file: String) throws {
+        var dir = Path.parent(path)
+        while dir != "." && !FS.exists(Path.join(root, dir)) { dir = Path.parent(dir) }
+        guard dir != "." else { return }
+        guard let real = FS.realPath(Path.join(root, dir)), let inside = Path.relative(real, to: root),
+              !inside.split(separator: "/").contains(where: { $0 == ".dvc" || WorkspacePath.isProtected($0) })
+        else { throw MigrationError.symlinkEscape(file: file, path: path) }
+    }
+
     static func resolve(_ raw: String, in folder: String, file: String, at node: YAMLNode? = nil, allowRoot: Bool = false) throws -> String {
         var parts: [Substring] = folder == "." ? [] : folder.split(separator: "/")
         var escapes = raw.hasPrefix("/") || raw.isEmpty || WorkspacePath.hasLineBreakOrNUL(raw)

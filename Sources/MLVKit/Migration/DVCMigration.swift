@@ -53,6 +53,10 @@ package struct DVCMigration {
             let changed = try git.uncommittedPaths()
             if !changed.isEmpty { throw MigrationError.uncommittedChanges(paths: changed) }
         }
+        for p in project.pointers { for o in p.outs { try DVCPath.checkNoSymlinkEscape(o.path, root: root, file: p.file) } }
+        for p in project.pipelines {
+            for s in p.lock?.stages ?? [] { for o in s.outs { try DVCPath.checkNoSymlinkEscape(o.path, root: root, file: p.lockFile) } }
+        }
         let remote = try options.fromRemote.map { try remoteReader($0, environment: environment) }
         // Folder manifests first: an invalid one refuses the run before anything is written.
         let probe = DVCObjects(root: root, cacheDir: project.cacheDir, remote: remote, cache: nil, state: nil, tmp: environment("TMPDIR") ?? "/tmp")

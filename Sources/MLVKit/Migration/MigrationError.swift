@@ -5,6 +5,7 @@ package enum MigrationError: UserFacingError, Equatable {
     case notADVCRepository(cwd: String)
     case uncommittedChanges(paths: [String])
     case unsafePath(file: String, path: String, line: Int?)
+    case symlinkEscape(file: String, path: String)
     case invalidFile(String, String)
     case invalidConfig(String, line: Int)
     case invalidManifest(String, String)
@@ -20,6 +21,7 @@ package enum MigrationError: UserFacingError, Equatable {
             return "the git working tree has uncommitted changes: \(shown)\(paths.count > 5 ? ", …" : "")"
         case .unsafePath(let file, let path, let line):
             return "\(file)\(line.map { ":\($0)" } ?? ""): path '\(WorkspacePath.escapingLineBreaks(path))' leaves the workspace or reaches .git, .mlv or .dvc"
+        case .symlinkEscape(let file, let path): return "\(file): path '\(path)' leads outside the workspace (or into .git, .mlv or .dvc) through a symbolic link"
         case .invalidFile(let file, let why): return "\(file) cannot be migrated: \(why)"
         case .invalidConfig(let file, let line): return "\(file):\(line): not an INI line DVC writes"
         case .invalidManifest(let source, let why): return "DVC folder manifest \(source) is invalid: \(why)"
@@ -34,7 +36,7 @@ package enum MigrationError: UserFacingError, Equatable {
         switch self {
         case .notADVCRepository: return "run `mlv migrate` in a DVC project (where `dvc init` was run); `mlv init` starts a new workspace"
         case .uncommittedChanges: return "commit or stash them first, so the migration is one change you can review; --force migrates anyway"
-        case .unsafePath: return "a DVC file's paths must be relative and stay inside the repository; fix or remove the file"
+        case .unsafePath, .symlinkEscape: return "a DVC file's paths must be relative and stay inside the repository; fix or remove the file"
         case .invalidFile, .invalidConfig: return "fix the file (or restore it with `git checkout -- FILE`), then run `mlv migrate` again"
         case .invalidManifest: return "remove the object from the DVC cache (`dvc fetch` gets it again), then run `mlv migrate` again"
         case .wouldReplace: return "move it away, or run `mlv migrate --force` to replace it"
