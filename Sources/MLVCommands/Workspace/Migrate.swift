@@ -28,7 +28,9 @@ struct Migrate: ParsableCommand {
     var fromRemote: String?
 
     func run() throws {
-        let report = try DVCMigration.run(cwd: FS.currentDirectory(), options: MigrateOptions(dry: dry, force: force, fromRemote: fromRemote))
+        let options = MigrateOptions(dry: dry, force: force, fromRemote: fromRemote, progress: ProgressBar.renderer())
+        let report = try DVCMigration.run(cwd: FS.currentDirectory(), options: options)
+        ProgressBar.finish()
         for line in Self.lines(report) { print(line) }
         if !report.isComplete { throw ExitCode(1) }
     }

@@ -84,7 +84,10 @@ package struct DVCMigration {
         try ws.withLock {
             try FS.makeDirectories(ws.cache.objectsRoot)
             let objects = DVCObjects(root: root, cacheDir: project.cacheDir, remote: remote, cache: ws.cache, state: ws.state, tmp: ws.cache.tmp)
-            let verified = try objects.files(wanted)
+            // Bytes to read, as DVC recorded them (a folder's total), each path once.
+            let recordedBytes = Dictionary(hashed.map { ($0.entry.path, $0.entry.size ?? 0) }, uniquingKeysWith: { a, _ in a }).values.reduce(0, +)
+            let progress = ProgressCounter(label: "migrate", totalFiles: wanted.count, totalBytes: recordedBytes, render: options.progress)
+            let verified = try objects.files(wanted, progress: progress)
             for v in verified.compactMap({ $0 }) { report.objects[v.source.rawValue, default: 0] += 1 }
             report.bytesVerified = objects.bytesVerified
             report.corrupted = probe.corrupted + objects.corrupted

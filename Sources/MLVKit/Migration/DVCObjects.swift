@@ -134,12 +134,13 @@ final class DVCObjects: @unchecked Sendable {
     }
 
     /// Verifies and stores every wanted file (in parallel); nil where no source had its bytes.
-    func files(_ wanted: [Wanted]) throws -> [Verified?] {
+    func files(_ wanted: [Wanted], progress: ProgressCounter? = nil) throws -> [Verified?] {
         guard let cache else { preconditionFailure("files(_:) in a dry run") }
         var out = [Verified?](repeating: nil, count: wanted.count)
         let lock = Lock()
         try Parallel.forEach(count: wanted.count, makeContext: { Worker() }) { i, worker in
             let v = try self.find(wanted[i], cache: cache, worker)
+            progress?.advance(bytes: v?.size ?? 0)
             lock.lock()
             out[i] = v
             if let v { bytesVerified += v.size }

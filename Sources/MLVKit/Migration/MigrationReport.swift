@@ -1,3 +1,5 @@
+import MLVSupport
+
 /// What `mlv migrate` did (or, with `--dry`, would do).
 package struct MigrateOptions: Sendable {
     /// Only report; change nothing on disk.
@@ -6,11 +8,14 @@ package struct MigrateOptions: Sendable {
     package var force = false
     /// A DVC remote to fetch what is missing locally from (in DVC's layout).
     package var fromRemote: String?
+    /// Progress of the files being verified (only set on a terminal).
+    package var progress: (@Sendable (ProgressCounter.Snapshot) -> Void)?
 
-    package init(dry: Bool = false, force: Bool = false, fromRemote: String? = nil) {
+    package init(dry: Bool = false, force: Bool = false, fromRemote: String? = nil, progress: (@Sendable (ProgressCounter.Snapshot) -> Void)? = nil) {
         self.dry = dry
         self.force = force
         self.fromRemote = fromRemote
+        self.progress = progress
     }
 }
 
