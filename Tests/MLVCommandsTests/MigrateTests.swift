@@ -159,6 +159,7 @@ import Testing
         try FS.remove(ws.path("raw.txt"))
         try FS.remove(ws.path(".dvc/cache/files/md5/\(md5.prefix(2))/\(md5.dropFirst(2))"))
         try FS.remove(ws.path("data/a.txt"))
+        try FS.remove(ws.path("prepared/a.txt"))
         let object = ws.path(".dvc/cache/files/md5/\(alpha.prefix(2))/\(alpha.dropFirst(2))")
         try FS.remove(object)
         try FS.writeFile(object, Array("ALPHA\n".utf8))
@@ -166,7 +167,8 @@ import Testing
         #expect(r.status == 1, "\(r)")
         #expect(r.stdout.contains("Missing data:\n  data (data.dvc): its data is in neither the workspace nor the DVC cache; run `dvc pull data.dvc`, or run `mlv migrate --from-remote NAME` to fetch it from a DVC remote, then `mlv migrate` again\n"), "\(r)")
         #expect(r.stdout.contains("  raw.txt (raw.txt.dvc): its data is in neither"), "\(r)")
-        #expect(r.stdout.contains("  raw.txt (dvc.lock, stage 'count'): its data is in neither the workspace nor the DVC cache; run `dvc pull count`,"), "\(r)")
+        #expect(r.stdout.contains("  prepared (dvc.lock, stage 'prepare'): its data is in neither the workspace nor the DVC cache; run `dvc pull prepare`,"), "\(r)")
+        #expect(r.stdout.contains("  raw.txt (dvc.lock, stage 'count'): no longer what DVC recorded; the stage is stale until `mlv repro`"), "\(r)")
         #expect(r.stdout.contains("Corrupted DVC objects (never imported):\n  .dvc/cache/files/md5/\(alpha.prefix(2))/\(alpha.dropFirst(2)): MD5 \(MD5Hasher.hex(Array("ALPHA\n".utf8))), recorded \(alpha)\n"), "\(r)")
         let wrong = SHA256Hasher.hex("ALPHA\n")
         #expect(try !ws.cacheObjects().contains(wrong.prefix(2) + "/" + wrong.dropFirst(2)))
@@ -179,11 +181,27 @@ import Testing
         // Once the data is back (as `dvc pull` would bring it), a second run completes the migration.
         try Self.commit(ws, "partial")
         try FS.remove(object)
-        try ws.gen(["raw.txt": "one\ntwo\n", "data/a.txt": "alpha\n"])
+        try ws.gen(["raw.txt": "one\ntwo\n", "data/a.txt": "alpha\n", "prepared/a.txt": "alpha\n"])
         let again = try ws.mlv(["migrate"])
         #expect(again.status == 0, "\(again)")
         #expect(!ws.exists("raw.txt.dvc") && !ws.exists("dvc.lock") && ws.exists("raw.txt.mlv"))
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
+    }
+
+    @Test func aDepThatChangedSinceDVCRanLeavesItsStageStale() throws {
+        let ws = try Self.dvcProject(commit: false)
+        // As if raw.txt had been edited and committed after `dvc repro` (its MD5 in dvc.lock is another's).
+        let lock = try ws.read("dvc.lock")
+        let raw = MD5Hasher.hex(Array("one\ntwo\n".utf8))
+        try ws.write("dvc.lock", lock.replacingOccurrences(of: "    - path: raw.txt\n      hash: md5\n      md5: \(raw)", with: "    - path: raw.txt\n      hash: md5\n      md5: \(MD5Hasher.hex(Array("older\n".utf8)))"))
+        #expect(try ws.read("dvc.lock") != lock)
+        try Self.commit(ws)
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("  raw.txt (dvc.lock, stage 'count'): no longer what DVC recorded; the stage is stale until `mlv repro`, as `dvc status` would say\n"), "\(r)")
+        #expect(!ws.exists("dvc.lock"))
+        let check = try ws.mlv(["repro", "--check"])
+        #expect(check.status == 1 && check.stdout.contains("count: changed deps: raw.txt"), "\(check)")
     }
 
     @Test func remotesAndSettingsMoveToMLVsConfig() throws {

@@ -94,16 +94,25 @@ extension DVCMigration {
         var complete = true
         for s in dvcLock.stages {
             var deps: [ContentRecord] = [], outs: [ContentRecord] = []
-            for (list, into) in [(s.deps, 0), (s.outs, 1)] {
-                for e in list {
-                    guard let r = records[Self.key(e)] ?? nil else {
-                        let target = pipeline.folder == "." ? s.name : pipeline.file + ":" + s.name
-                        report.missing.append(missingLine(e.path, recordedBy: "\(pipeline.lockFile), stage '\(s.name)'", target: target, hasHash: e.hash != nil))
-                        complete = false
-                        continue
-                    }
-                    if into == 0 { deps.append(r) } else { outs.append(r); if !pipeline.uncached.contains(e.path) { ignored.append(e.path) } }
+            let recordedBy = "\(pipeline.lockFile), stage '\(s.name)'"
+            for e in s.deps {
+                // A dep DVC does not cache (code, a params file) that changed since the stage ran
+                // cannot be found, and need not be: the stage is stale, as `dvc status` says too.
+                guard let r = records[Self.key(e)] ?? nil else {
+                    report.notes.append("\(e.path) (\(recordedBy)): no longer what DVC recorded; the stage is stale until `mlv repro`, as `dvc status` would say")
+                    continue
                 }
+                deps.append(r)
+            }
+            for e in s.outs {
+                guard let r = records[Self.key(e)] ?? nil else {
+                    let target = pipeline.folder == "." ? s.name : pipeline.file + ":" + s.name
+                    report.missing.append(missingLine(e.path, recordedBy: recordedBy, target: target, hasHash: e.hash != nil))
+                    complete = false
+                    continue
+                }
+                outs.append(r)
+                if !pipeline.uncached.contains(e.path) { ignored.append(e.path) }
             }
             stages.append(Lockfile.StageLock(name: s.name, cmd: s.cmd, deps: deps, params: s.params, outs: outs))
         }
