@@ -442,6 +442,18 @@ import Testing
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
     }
 
+    @Test func withoutGitTheDVCFilesMoveAside() throws {
+        let ws = try TestWorkspace(git: false, initialize: false)
+        try ws.gen(["x.txt": "x\n"])
+        try Self.dvc(ws, ["init", "-q", "--no-scm"])
+        try Self.dvc(ws, ["add", "-q", "x.txt"])
+        let r = try ws.mlv(["migrate"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("  moved:   x.txt.dvc, .dvcignore (to .dvc/migrated/: no git history keeps them)\n"), "\(r)")
+        #expect(ws.exists(".dvc/migrated/x.txt.dvc") && !ws.exists("x.txt.dvc") && ws.exists("x.txt.mlv"))
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+    }
+
     // MARK: - Refusals: nothing on disk changes
 
     @Test func notADVCRepository() throws {

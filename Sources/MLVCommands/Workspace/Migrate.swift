@@ -13,7 +13,8 @@ struct Migrate: ParsableCommand {
         .dvc/config.local to .mlv/config.local.yaml only). Every file's bytes are checked against \
         DVC's MD5 before they enter mlv's cache: from the workspace, DVC's cache (2.x and 3.x \
         layouts) or, with --from-remote, a DVC remote. The converted DVC files are removed (git \
-        keeps them) and the change is staged for one commit; .dvc/ is left for you to remove. \
+        keeps them; outside git they move to .dvc/migrated/) and the change is staged for one \
+        commit; .dvc/ is left for you to remove. \
         Data found nowhere is listed with what to do, and mlv exits 1. Running it again changes \
         nothing.
         """)
@@ -53,12 +54,15 @@ struct Migrate: ParsableCommand {
         }
         if !r.remotes.isEmpty { out.append("  remotes:   \(r.remotes.joined(separator: ", "))") }
         if !r.written.isEmpty { out.append("  \(r.dry ? "would write" : "written"):   \(r.written.joined(separator: ", "))") }
-        if !r.removed.isEmpty { out.append("  \(r.dry ? "would remove" : "removed"):   \(r.removed.joined(separator: ", ")) (git history keeps them)") }
+        if !r.removed.isEmpty {
+            let verb = r.inGit ? (r.dry ? "would remove" : "removed") : (r.dry ? "would move" : "moved")
+            out.append("  \(verb):   \(r.removed.joined(separator: ", ")) " + (r.inGit ? "(git history keeps them)" : "(to .dvc/migrated/: no git history keeps them)"))
+        }
         if !r.relinked.isEmpty { out.append("  relinked:  \(r.relinked.joined(separator: ", ")) (DVC's symbolic links into .dvc/cache replaced from mlv's cache)") }
         out += notes(r)
         if !r.dry {
             out.append(r.isComplete
-                ? "Next: review with `git status`, commit, check with `mlv repro --check`, and `mlv push` to fill an mlv remote. .dvc/ (DVC's config and cache) is no longer used: remove it when you are done."
+                ? "Next: \(r.inGit ? "review with `git status`, commit, " : "")check with `mlv repro --check`, and `mlv push` to fill an mlv remote. .dvc/ (DVC's config and cache) is no longer used: remove it when you are done."
                 : "Not complete: the DVC files of what is missing are kept; fetch the data and run `mlv migrate` again.")
         }
         return out

@@ -155,7 +155,16 @@ extension DVCMigration {
             }
             toStage.append(p.path)
             for old in p.replaces where FS.exists(Path.join(root, old)) {
-                if ws != nil { try FS.remove(Path.join(root, old)) }
+                if ws != nil {
+                    if report.inGit {
+                        try FS.remove(Path.join(root, old))
+                    } else {
+                        // No history keeps them: they go to .dvc/migrated/ instead.
+                        let kept = Path.join(project.dvcDir, "migrated/" + old)
+                        try FS.makeDirectories(Path.parent(kept))
+                        try FS.rename(Path.join(root, old), kept)
+                    }
+                }
                 report.removed.append(old)
                 toStage.append(old)
             }

@@ -50,7 +50,9 @@ package struct DVCMigration {
         let configChanged = try configChanges().changed
         guard !project.pointers.isEmpty || !project.pipelines.isEmpty || project.ignoreText != nil || report.createdWorkspace || configChanged
         else { return }
-        if !options.force, !options.dry, let git = try GitRepository.discover(from: root) {
+        let git = try GitRepository.discover(from: root)
+        report.inGit = git != nil
+        if !options.force, !options.dry, let git {
             let changed = try git.uncommittedPaths()
             if !changed.isEmpty { throw MigrationError.uncommittedChanges(paths: changed) }
         }

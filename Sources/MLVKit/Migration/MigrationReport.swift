@@ -23,6 +23,9 @@ package struct MigrationReport: Sendable {
     package var root = ""
     package var dry = false
     package var createdWorkspace = false
+    /// The workspace is in a git repository (else the DVC files replaced are moved to
+    /// `.dvc/migrated/`, not removed).
+    package var inGit = true
     /// One line per `dvc.yaml`: "dvc.yaml -> pipeline.yaml (2 stages locked)".
     package var pipelines: [String] = []
     package var stagesLocked = 0
