@@ -324,10 +324,17 @@ import Testing
         try FS.writeFile(external, Array("external\n".utf8))
         try Self.dvc(ws, ["import-url", "-q", external, "ext.txt"])
         try Self.dvc(ws, ["import", "-q", source.root, "model.bin"])
+        let later = ws.dir.path + "/later.txt"
+        try FS.writeFile(later, Array("later\n".utf8))
+        try Self.dvc(ws, ["import-url", "-q", "--no-download", later, "later.txt"])
         try Self.commit(ws)
         let r = try ws.mlv(["migrate"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("pointers:  4 .dvc outs -> .mlv (2 imports, source kept)"), "\(r)")
+        #expect(r.stdout.contains("pointers:  5 .dvc outs -> .mlv (3 imports, source kept)"), "\(r)")
+        // Not downloaded: the source only, as `mlv import-url --no-download` writes it.
+        #expect(try ws.read("later.txt.mlv") == "source:\n  url: \(later)\n  size: 6\n")
+        #expect(try ws.mlv(["update", "later.txt"]).status == 0)
+        #expect(try ws.read("later.txt") == "later\n")
         #expect(r.stdout.contains("model.bin.dvc: imported from DVC repositories; the source is kept"), "\(r)")
         let sha = { (s: String) in SHA256Hasher.hex(s) }
         #expect(try ws.read("ext.txt.mlv") == """
