@@ -245,6 +245,7 @@ import Testing
             "raw.txt": "one\ntwo\n",
             "pipelines/prep/params.yaml": "lr: 0.5\nsizes: [1, 2]\ntrain:\n  epochs: 3\n  layers: [8, 4]\n",
             "config.yaml": "sect:\n  a: 1\n  b: two\nother: 5\n",
+            "pipelines/prep/src/a.py": "print(1)\n", "pipelines/prep/src/é.py": "x\n",
             "pipelines/prep/dvc.yaml": """
                 stages:
                   copy:
@@ -262,6 +263,10 @@ import Testing
                     - config.yaml:
                       - sect.b
                     outs: [pipelines/prep/double.txt]
+                  lists:
+                    cmd: ls src > list.txt
+                    deps: [src]
+                    outs: [list.txt]
                   each:
                     foreach: [a, b]
                     do:
@@ -276,7 +281,9 @@ import Testing
         try Self.commit(ws)
         let r = try ws.mlv(["migrate"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("pipeline:  pipelines/prep/dvc.yaml -> pipelines/prep/pipeline.yaml, pipelines/prep/dvc.lock -> pipelines/prep/pipeline.lock (4 stages locked)"), "\(r)")
+        #expect(r.stdout.contains("pipeline:  pipelines/prep/dvc.yaml -> pipelines/prep/pipeline.yaml, pipelines/prep/dvc.lock -> pipelines/prep/pipeline.lock (5 stages locked)"), "\(r)")
+        // DVC never cached the manifest of the source folder it hashed: rebuilt from the folder, MD5-checked.
+        #expect(!r.stdout.contains("Missing") && !r.stdout.contains("no longer what DVC recorded"), "\(r)")
         let lock = try ws.read("pipelines/prep/pipeline.lock")
         #expect(lock.contains("  copy:\n    cmd: cp ../../raw.txt copy.txt\n    deps:\n    - path: raw.txt\n"), "\(lock)")
         #expect(lock.contains("    params:\n      pipelines/prep/params.yaml:\n        lr: 0.5\n    outs:\n    - path: pipelines/prep/copy.txt\n"), "\(lock)")
@@ -285,7 +292,7 @@ import Testing
         #expect(lock.contains("    params:\n      config.yaml:\n        sect.b: two\n      pipelines/prep/params.yaml:\n        train:\n          epochs: 3\n"), "\(lock)")
         let check = try ws.mlv(["repro", "--check"])
         #expect(check.status == 0 && check.stdout == "Pipelines are up to date.\n", "\(check)")
-        #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/out-a.txt", "/out-b.txt"])
+        #expect(try ws.read("pipelines/prep/.gitignore").split(separator: "\n").sorted() == ["/copy.txt", "/double.txt", "/list.txt", "/out-a.txt", "/out-b.txt"])
     }
 
     @Test func dvcsSymbolicLinksAreReplacedBeforeDVCsCacheCanGo() throws {
@@ -390,7 +397,7 @@ import Testing
 
         let r = try ws.mlv(["migrate", "--from-remote", "s3remote"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("10 files verified by MD5 and stored by SHA-256 (56 B): 5 from the workspace, 5 from the remote"), "\(r)")
+        #expect(r.stdout.contains("10 files verified by MD5 and stored by SHA-256 (56 B): 5 from the workspace, 5 from remote 's3remote'"), "\(r)")
         #expect(try ws.mlv(["checkout"]).status == 0)
         #expect(try Self.dataTree(ws) == expected)
         #expect(try ws.mlv(["repro", "--check"]).status == 0)
@@ -422,7 +429,7 @@ import Testing
         try Self.forgetLocalData(ws)
         let r = try ws.mlv(["migrate", "--from-remote", "shelf"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.contains("5 from the remote"), "\(r)")
+        #expect(r.stdout.contains("5 from remote 'shelf'"), "\(r)")
         #expect(try ws.read(".mlv/config.yaml").contains("  shelf:\n    url: ../shelf\n"))
         #expect(try ws.mlv(["checkout"]).status == 0)
         #expect(try Self.dataTree(ws) == expected)

@@ -46,7 +46,7 @@ struct Migrate: ParsableCommand {
         if r.createdWorkspace { out.append("  workspace: .mlv/ \(r.dry ? "would be " : "")created") }
         for p in r.pipelines { out.append("  pipeline:  \(p)") }
         if r.pointers > 0 { out.append("  pointers:  \(r.pointers) .dvc out\(r.pointers == 1 ? "" : "s") -> .mlv\(r.imports > 0 ? " (\(r.imports) import\(r.imports == 1 ? "" : "s"), source kept)" : "")") }
-        let sources = r.objects.sorted { $0.key > $1.key }.map { "\($0.value) from the \($0.key)" }.joined(separator: ", ")
+        let sources = r.objects.sorted { $0.key > $1.key }.map { "\($0.value) from \($0.key == "remote" ? "remote '\(r.fromRemote ?? "")'" : "the " + $0.key)" }.joined(separator: ", ")
         if r.dry {
             out.append("  objects:   \(r.objectCount) file\(r.objectCount == 1 ? "" : "s") to verify by MD5\(sources.isEmpty ? "" : ": " + sources)")
         } else {

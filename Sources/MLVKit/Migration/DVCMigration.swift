@@ -31,6 +31,7 @@ package struct DVCMigration {
         var migration = DVCMigration(root: root, project: project, options: options, config: config)
         migration.report.root = root
         migration.report.dry = options.dry
+        migration.report.fromRemote = options.fromRemote
         try migration.migrate(environment: environment)
         return migration.report
     }

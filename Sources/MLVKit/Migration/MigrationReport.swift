@@ -22,6 +22,8 @@ package struct MigrateOptions: Sendable {
 package struct MigrationReport: Sendable {
     package var root = ""
     package var dry = false
+    /// The DVC remote `--from-remote` named.
+    package var fromRemote: String?
     package var createdWorkspace = false
     /// The workspace is in a git repository (else the DVC files replaced are moved to
     /// `.dvc/migrated/`, not removed).
