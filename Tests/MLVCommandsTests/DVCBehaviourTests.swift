@@ -49,8 +49,8 @@ import Testing
 
     @Test func dvcCommandsMLVLacksAreNamed() throws {
         let ws = try TestWorkspace()
-        try BadInputTests().expectRefused(ws, ["exp", "run", "-S", "train.lr=0.1"], message: "'exp' is not an mlv command yet (DVC's `dvc exp`)",
-                                          hint: "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet")
+        try BadInputTests().expectRefused(ws, ["queue", "start", "-j", "2"], message: "'queue' is not an mlv command yet (DVC's `dvc queue`)",
+                                          hint: "queue experiments with `mlv exp run --queue -S …` and run them with `mlv exp run --run-all -j N`")
         try BadInputTests().expectRefused(ws, ["freeze", "train"], message: "'freeze' is not an mlv command yet (DVC's `dvc freeze`)",
                                           hint: "set `frozen: true` on the stage in pipeline.yaml")
     }

@@ -160,4 +160,31 @@ import Testing
         let apply = try ws.mlv(["exp", "apply", "hostile", "--force"])
         #expect(try ws.read("train.sh") == script, "\(apply)")
     }
+
+    /// DVC 3.67's `exp run`/`exp show` on the same project: the same params and metrics for the
+    /// same override. Where they differ: DVC runs a plain `exp run` in the workspace (params.yaml,
+    /// dvc.lock and metrics left changed), mlv in a scratch copy (nothing changed here).
+    @Test func dvcAndMLVExperimentsAgreeOnTheValues() throws {
+        let ws = try Self.project()
+        let dvc = try TestWorkspace(initialize: false)
+        for f in ["data.txt", "params.yaml", "train.sh"] { try AtomicFile.write(try FS.readFile(ws.path(f)), to: dvc.path(f), mode: 0o755) }
+        try dvc.write("dvc.yaml", try ws.read("pipeline.yaml"))
+        try dvc.dvc(["init", "-q"])
+        try dvc.dvc(["repro", "-q"])
+        #expect(try dvc.git(["add", "-A"]).status == 0 && dvc.git(["commit", "-qm", "base"]).status == 0)
+        try dvc.dvc(["exp", "run", "-q", "-S", "train.lr=0.3", "-n", "fast"])
+        #expect(try ws.mlv(["exp", "run", "-S", "train.lr=0.3", "--name", "fast"]).status == 0)
+        func row(_ csv: String, _ name: String) -> [String: String] {
+            let lines = csv.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            guard let header = lines.first, let r = lines.first(where: { $0.first == name }) else { return [:] }
+            return Dictionary(zip(header, r).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })
+        }
+        let theirs = row(try dvc.dvc(["exp", "show", "--csv"]).stdout, "fast")
+        let ours = row(try ws.mlv(["exp", "show", "--csv"]).stdout, "fast")
+        for key in ["acc", "loss", "train.lr"] {
+            #expect(theirs[key].flatMap(Double.init) != nil && theirs[key].flatMap(Double.init) == ours[key].flatMap(Double.init), "\(key): \(theirs) \(ours)")
+        }
+        #expect(try dvc.git(["status", "--porcelain"]).stdout.contains(" M params.yaml"))
+        #expect(try ws.git(["status", "--porcelain"]).stdout == "")
+    }
 }
