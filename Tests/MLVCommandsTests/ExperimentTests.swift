@@ -187,4 +187,28 @@ import Testing
         #expect(try dvc.git(["status", "--porcelain"]).stdout.contains(" M params.yaml"))
         #expect(try ws.git(["status", "--porcelain"]).stdout == "")
     }
+
+    @Test func ctrlCStopsTheQueueAndRunAllResumesIt() throws {
+        let ws = try Self.project()
+        try AtomicFile.write("#!/bin/sh\nsleep 2\n" + (try ws.read("train.sh")).dropFirst("#!/bin/sh\n".count), to: ws.path("train.sh"), mode: 0o755)
+        #expect(try ws.mlv(["exp", "run", "--queue", "-S", "train.lr=0.2,0.3,0.4"]).status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = ["exp", "run", "--run-all"]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(800_000)   // the first experiment's stage is sleeping
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        // Nothing recorded, nothing left running or half-written: all three still queued.
+        #expect(try FS.list(ws.path(".mlv/tmp/exps/queue")).count == 3)
+        #expect(((try? FS.list(ws.path(".mlv/tmp/exps/run"))) ?? []).isEmpty)
+        #expect(try ws.git(["for-each-ref", "refs/exps"]).stdout == "")
+        let resumed = try ws.mlv(["exp", "run", "--run-all", "-j", "3"])
+        #expect(resumed.status == 0 && resumed.stdout.hasSuffix("3 experiments done, 0 failed\n"), "\(resumed)")
+    }
 }
