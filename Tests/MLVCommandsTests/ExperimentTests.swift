@@ -50,9 +50,10 @@ import Testing
 
         let show = try ws.mlv(["exp", "show", "--csv", "--sort-by", "metrics.acc", "--sort-order", "desc"])
         let lines = show.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(lines.first == ["Experiment", "Created", "train.lr", "train.batch_size", "acc", "loss"], "\(show)")
+        // seed differs between the workspace and HEAD: a column too (params.yaml is shown whole, as DVC).
+        #expect(lines.first == ["Experiment", "Created", "train.lr", "train.batch_size", "seed", "acc", "loss"], "\(show)")
         #expect(lines.dropFirst().map { $0[0] }.prefix(2) == ["workspace", "HEAD"])
-        #expect(lines.dropFirst(3).map { "\($0[2]) \($0[3]) \($0[4])" } == ["0.4 32 0.56", "0.2 32 0.44", "0.4 8 0.32", "0.2 8 0.2"], "\(show)")
+        #expect(lines.dropFirst(3).map { "\($0[2]) \($0[3]) \($0[5])" } == ["0.4 32 0.56", "0.2 32 0.44", "0.4 8 0.32", "0.2 8 0.2"], "\(show)")
         let filtered = try ws.mlv(["exp", "show", "--json", "--filter", "metrics.acc > 0.3 and params.train.batch_size == 32"])
         let rows = try JSONSerialization.jsonObject(with: Data(filtered.stdout.utf8)) as! [[String: Any]]
         #expect(rows.count == 4 && rows.compactMap { ($0["params"] as? [String: [String: Any]])?["params.yaml"]?["train.batch_size"] as? Int } == [16, 16, 32, 32], "\(filtered)")
