@@ -42,6 +42,14 @@ import Testing
         #expect(check.status == 0 && check.stdout.contains("stamp") && check.stdout.contains("always changed"), "\(check)")
         let status = try ws.mlv(["status", "--check"])
         #expect(status.status == 0 && status.stdout == "stamp: always changed\n", "\(status)")
+        // DVC 3.67 on the same pipeline: the stage named as always changed, exit 0.
+        let dvc = try TestWorkspace(initialize: false)
+        try dvc.write("in.txt", "1")
+        try dvc.write("dvc.yaml", try ws.read("pipeline.yaml"))
+        try dvc.dvc(["init", "-q"])
+        try dvc.dvc(["repro", "-q"])
+        let theirs = try DVCPeer.run(["status"], cwd: dvc.root, env: dvc.env)
+        #expect(theirs.status == 0 && theirs.stdout == "stamp:\n\talways changed\n", "\(theirs)")
         try ws.write("in.txt", "2")
         #expect(try ws.mlv(["repro", "--check"]).status == 1)
         #expect(try ws.mlv(["status", "--check"]).status == 1)
@@ -97,6 +105,11 @@ import Testing
         #expect(dir.status == 0 && dir.stdout == "0 plots written to report/index.html\n" && ws.exists("report/index.html"), "\(dir)")
         #expect(try ws.mlv(["plots", "show", "-o", "report"]).stdout == "0 plots written to report/index.html\n")
         #expect(try ws.mlv(["plots", "show", "-o", "p.html"]).status == 0 && ws.exists("p.html"))
+        // DVC 3.67 reads -o DIR/ the same way.
+        try dvc.write("p.csv", "x,y\n1,2\n")
+        try dvc.write("dvc.yaml", "plots: [p.csv]\n")
+        try dvc.dvc(["plots", "show", "-o", "report/"])
+        #expect(dvc.exists("report/index.html"))
     }
 
     /// A DVC project mlv has not been pointed at is never "up to date".
