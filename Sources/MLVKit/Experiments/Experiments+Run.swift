@@ -111,7 +111,7 @@ extension Experiments {
             guard let bytes = try git.readFile(e.path, at: q.snapshot) else { continue }
             let abs = Path.join(scratch, e.path)
             try FS.makeDirectories(Path.parent(abs))
-            try AtomicFile.write(bytes, to: abs, mode: e.isExecutable ? 0o755 : 0o644)
+            try FS.writeFile(abs, bytes, mode: e.isExecutable ? 0o755 : 0o644)   // a scratch copy: no fsync
         }
         // A git repository of its own, so nothing the run stages reaches the user's index.
         let scratchGit = try GitRepository.initialize(at: scratch)
@@ -127,7 +127,7 @@ extension Experiments {
             let abs = Path.join(root, s.file)
             try PipelineError.checkInside(abs, root: root, shown: s.file)
             let text = try readParams(abs, shown: s.file)
-            try AtomicFile.write(try ParamOverride.apply(key: s.key, value: s.value, to: text, file: s.file), to: abs)
+            try FS.writeFile(abs, Array(try ParamOverride.apply(key: s.key, value: s.value, to: text, file: s.file).utf8))
         }
         let copy = try Workspace(root: root)
         // Linked, not copied, from the cache (its objects are read-only, so a stage cannot change them).
