@@ -46,6 +46,18 @@ package enum FS {
         (try? statusFollowingLinks(path))??.kind == .directory
     }
 
+    /// The nearest folder from `start` up (inclusive, symlinks resolved) that holds a folder
+    /// named `name` (`.mlv` for a workspace, `.dvc` for a DVC repository); nil when none does.
+    package static func nearestAncestor(of start: String, holding name: String) -> String? {
+        var dir = realPath(start) ?? Path.absolute(start)
+        while true {
+            if isDirectory(Path.join(dir, name)) { return dir }
+            let parent = Path.parent(dir)
+            if parent == dir { return nil }
+            dir = parent
+        }
+    }
+
     /// A new empty folder `prefix-XXXXXX` in `base` (mkdtemp: mode 0700, a name nobody else has).
     package static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
         var template = Array(Path.join(base, prefix + "-XXXXXX").utf8CString)

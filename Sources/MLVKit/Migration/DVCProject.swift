@@ -31,15 +31,7 @@ struct DVCProject {
     var cacheDir: String { config.merged(with: localConfig).value("cache", "dir").map { Path.normalize(Path.absolute($0, relativeTo: dvcDir)) } ?? Path.join(dvcDir, "cache") }
 
     /// The nearest folder from `cwd` up holding a `.dvc` folder (DVC's own rule).
-    static func findRoot(from cwd: String) -> String? {
-        var dir = FS.realPath(cwd) ?? Path.absolute(cwd)
-        while true {
-            if FS.isDirectory(Path.join(dir, ".dvc")) { return dir }
-            let parent = Path.parent(dir)
-            if parent == dir { return nil }
-            dir = parent
-        }
-    }
+    static func findRoot(from cwd: String) -> String? { FS.nearestAncestor(of: cwd, holding: ".dvc") }
 
     static func load(root: String) throws -> DVCProject {
         var project = DVCProject(root: root)

@@ -54,15 +54,7 @@ package final class Workspace {
     }
 
     /// The nearest ancestor of `start` (inclusive) holding a `.mlv` directory, symlinks resolved.
-    package static func findRoot(from start: String) -> String? {
-        var dir = FS.realPath(start) ?? Path.absolute(start)
-        while true {
-            if FS.isDirectory(Path.join(dir, ".mlv")) { return dir }
-            let parent = Path.parent(dir)
-            if parent == dir { return nil }
-            dir = parent
-        }
-    }
+    package static func findRoot(from start: String) -> String? { FS.nearestAncestor(of: start, holding: ".mlv") }
 
     // MARK: - Shared state
 
