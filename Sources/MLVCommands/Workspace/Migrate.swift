@@ -19,7 +19,7 @@ struct Migrate: ParsableCommand {
         nothing.
         """)
 
-    @Flag(help: "Only report what would be done; change nothing.")
+    @Flag(help: "Only report what would be done, and where each file's bytes would come from (not read: MD5s are checked by the real run); change nothing.")
     var dry = false
 
     @Flag(name: .shortAndLong, help: "Migrate over uncommitted changes, and replace mlv files that differ from the conversion.")

@@ -82,6 +82,10 @@ extension DVCMigration {
         return "\(path) (\(file)): its data is in neither the workspace nor the DVC cache\(options.fromRemote.map { " nor remote '\($0)'" } ?? ""); run `dvc pull \(target)`\(remoteHint), then `mlv migrate` again"
     }
 
+    func lockPathFor(_ pipeline: DVCProject.Pipeline) -> String {
+        pipeline.folder == "." ? Lockfile.fileName : pipeline.folder + "/" + Lockfile.fileName
+    }
+
     mutating func planPipeline(_ pipeline: DVCProject.Pipeline) {
         let yamlPath = pipeline.folder == "." ? PipelineFile.fileName : pipeline.folder + "/" + PipelineFile.fileName
         if let problem = pipeline.problem { report.notes.append("\(yamlPath): \(problem) (fix it before `mlv repro`)") }
@@ -93,6 +97,10 @@ extension DVCMigration {
         var stages: [Lockfile.StageLock] = []
         var complete = true
         for s in dvcLock.stages {
+            if let names = pipeline.stageNames, !names.contains(s.name) {
+                report.notes.append("\(pipeline.lockFile): stage '\(s.name)' is not in \(pipeline.file); left out of \(lockPathFor(pipeline))")
+                continue
+            }
             var deps: [ContentRecord] = [], outs: [ContentRecord] = []
             let recordedBy = "\(pipeline.lockFile), stage '\(s.name)'"
             for e in s.deps {
@@ -117,7 +125,7 @@ extension DVCMigration {
             stages.append(Lockfile.StageLock(name: s.name, cmd: s.cmd, deps: deps, params: s.params, outs: outs))
         }
         report.stagesLocked += stages.count
-        let lockPath = pipeline.folder == "." ? Lockfile.fileName : pipeline.folder + "/" + Lockfile.fileName
+        let lockPath = lockPathFor(pipeline)
         guard let lockText = try? Lockfile(stages: stages).serialized() else { return }
         planned.append(Planned(path: yamlPath, text: pipeline.text, replaces: complete ? [pipeline.file] : [], what: pipeline.file))
         let ownPipeline = (try? UntrustedFile.readText(Path.join(root, yamlPath), shownAs: yamlPath, what: "a pipeline file")) == pipeline.text

@@ -40,7 +40,9 @@ package struct DVCMigration {
 
     /// Every entry whose data must be found: the pointers' outs and the locks' deps and outs.
     var recordedEntries: [DVCEntry] {
-        project.pointers.flatMap(\.outs) + project.pipelines.flatMap { p in (p.lock?.stages ?? []).flatMap { $0.deps + $0.outs } }
+        project.pointers.flatMap(\.outs) + project.pipelines.flatMap { p in
+            (p.lock?.stages ?? []).filter { p.stageNames?.contains($0.name) ?? true }.flatMap { $0.deps + $0.outs }
+        }
     }
 
     mutating func migrate(environment: @escaping (String) -> String?) throws {

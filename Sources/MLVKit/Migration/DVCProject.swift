@@ -15,6 +15,8 @@ struct DVCProject {
         var problem: String?
         /// Outs declared `cache: false` (workspace-relative): recorded, but not git-ignored.
         var uncached: Set<String> = []
+        /// The stage names the text declares (foreach/matrix expanded); nil when mlv's parser refused it.
+        var stageNames: Set<String>?
         var file: String { folder == "." ? "dvc.yaml" : folder + "/dvc.yaml" }
         var lockFile: String { folder == "." ? "dvc.lock" : folder + "/dvc.lock" }
     }
@@ -93,7 +95,9 @@ struct DVCProject {
         var wdirs: [String: String] = [:]
         let yamlFile = folder == "." ? PipelineFile.fileName : folder + "/" + PipelineFile.fileName
         do {
-            for s in try PipelineFile.parse(text, root: root, file: yamlFile).stages {
+            let stages = try PipelineFile.parse(text, root: root, file: yamlFile).stages
+            pipeline.stageNames = Set(stages.map(\.shortName))
+            for s in stages {
                 wdirs[s.shortName] = s.wdir
                 for o in s.outs where !o.cache { pipeline.uncached.insert(o.path) }
             }
