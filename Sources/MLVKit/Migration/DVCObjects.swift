@@ -165,12 +165,24 @@ final class DVCObjects: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         /// The MD5 the last file read had (for the report of a corrupted object).
         var lastMD5 = ""
+        /// Workspace folders (relative) whose real path was checked: inside the workspace, and
+        /// not in `.git`, `.mlv` or `.dvc`, so no symbolic link makes a workspace read leave it.
+        private var folders: [String: Bool] = [:]
+
+        func isInside(_ folder: String, root: String) -> Bool {
+            if folder == "." { return true }
+            if let known = folders[folder] { return known }
+            let inside = FS.realPath(Path.join(root, folder)).flatMap { Path.relative($0, to: root) }
+                .map { !$0.split(separator: "/").contains { $0 == ".dvc" || WorkspacePath.isProtected($0) } } ?? false
+            folders[folder] = inside
+            return inside
+        }
     }
 
     private func find(_ w: Wanted, cache: ObjectCache, _ worker: Worker) throws -> Verified? {
         let hash = DVCHash(w.md5)!
         let workspaceFile = Path.join(root, w.path)
-        if let before = try FS.status(workspaceFile), before.kind == .file {
+        if let before = try FS.status(workspaceFile), before.kind == .file, worker.isInside(Path.parent(w.path), root: root) {
             if let (digest, n) = try verify(workspaceFile, hash, legacy: w.legacy, cache: cache, worker) {
                 if let after = try FS.status(workspaceFile), after == before { state?.record(after, digest) }
                 return Verified(digest: digest, size: n, source: .workspace)
