@@ -20,22 +20,30 @@ struct DVCTree: Equatable, Sendable {
 
     static func parse(_ bytes: [UInt8], source: String) throws -> DVCTree {
         func invalid(_ reason: String) -> MigrationError { .invalidManifest(source, reason) }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) } catch {
-            throw invalid("it is not valid JSON")
+        /// One entry as DVC writes it (other keys, such as DVC 2's `size`, are ignored).
+        struct Raw: Decodable {
+            var md5: String
+            var relpath: String
         }
-        guard let list = json as? [Any] else { throw invalid("it is not a JSON list") }
+        let list: [Raw]
+        do {
+            list = try JSONDecoder().decode([Raw].self, from: Data(bytes))
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw invalid("it is not a JSON list")
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw invalid("it is not valid JSON")
+        } catch {
+            throw invalid("an entry is not {\"md5\": …, \"relpath\": …}")
+        }
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         var seen = Set<String>()
+        seen.reserveCapacity(list.count)
         for item in list {
-            guard let object = item as? [String: Any], let path = object["relpath"] as? String, let md5 = object["md5"] as? String else {
-                throw invalid("an entry is not {\"md5\": …, \"relpath\": …}")
-            }
-            guard let hash = DVCHash(md5), !hash.isDirectory else { throw invalid("'\(md5)' is not an MD5") }
-            guard (try? WorkspacePath(validating: path)) != nil else { throw invalid("unsafe path '\(WorkspacePath.escapingLineBreaks(path))'") }
-            guard seen.insert(path).inserted else { throw invalid("duplicate path '\(path)'") }
-            entries.append(Entry(path: path, md5: md5))
+            guard let hash = DVCHash(item.md5), !hash.isDirectory else { throw invalid("'\(item.md5)' is not an MD5") }
+            guard (try? WorkspacePath(validating: item.relpath)) != nil else { throw invalid("unsafe path '\(WorkspacePath.escapingLineBreaks(item.relpath))'") }
+            guard seen.insert(item.relpath).inserted else { throw invalid("duplicate path '\(item.relpath)'") }
+            entries.append(Entry(path: item.relpath, md5: item.md5))
         }
         for e in entries {
             var p = Substring(e.path)
