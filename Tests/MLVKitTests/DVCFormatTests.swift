@@ -90,6 +90,11 @@ import Testing
         #expect(throws: MigrationError.invalidManifest("x.dir", reason)) { try DVCTree.parse(Array(json.utf8), source: "x.dir") }
     }
 
+    @Test func deeplyNestedJSONIsRefusedNotACrash() {
+        let deep = Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+        #expect(throws: MigrationError.self) { try DVCTree.parse(deep, source: "x.dir") }
+    }
+
     @Test func pathsResolveInsideTheWorkspaceOnly() throws {
         #expect(try DVCPath.resolve("data", in: ".", file: "f.dvc") == "data")
         #expect(try DVCPath.resolve("./x/../y", in: "sub", file: "sub/f.dvc") == "sub/y")
