@@ -67,6 +67,7 @@ struct ExpShow: ParsableCommand {
     @Option(help: "asc or desc.") var sortOrder = "asc"
     @Option(help: "Keep only the experiments matching, e.g. 'metrics.acc > 0.9 and params.train.batch_size == 32'.") var filter: String?
     @Option(help: "Significant digits of numbers in the table.") var precision = 5
+    @Option(help: "Write a page comparing the experiments (scatter plots, parallel coordinates) to this HTML file.") var html: String?
 
     func validate() throws {
         guard ["asc", "desc"].contains(sortOrder) else { throw ValidationError("--sort-order is asc or desc") }
@@ -78,6 +79,7 @@ struct ExpShow: ParsableCommand {
         var table = try ExperimentTable.build(ws, experiments: try Experiments(ws).list())
         if let filter { table = try table.filtered(filter) }
         if let sortBy { table = try table.sorted(by: sortBy, descending: sortOrder == "desc") }
+        if let html { return try ExpShowHTML.write(table, to: html) }
         try ExpShow.print(table, json: json, md: md, csv: csv, precision: precision)
     }
 
