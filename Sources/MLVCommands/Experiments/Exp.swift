@@ -9,7 +9,7 @@ struct Exp: ParsableCommand {
         commandName: "exp",
         abstract: "Run, compare and keep experiments: each a git commit under refs/exps/ with its params, locks and metrics.",
         discussion: "An experiment runs `mlv repro` in a scratch copy of the workspace (its tracked files as they are now, -S params applied), sharing the cache and run-cache: your working tree, index and HEAD are never touched.",
-        subcommands: [ExpRun.self, ExpShow.self, ExpDiff.self, ExpApply.self, ExpBranch.self, ExpRemove.self, ExpLogs.self, ExpPush.self, ExpPull.self])
+        subcommands: [ExpRun.self, ExpShow.self, ExpDiff.self, ExpApply.self, ExpBranch.self, ExpRemove.self, ExpLogs.self, ExpPush.self, ExpPull.self, ExpExport.self])
 }
 
 struct ExpRun: ParsableCommand {
