@@ -12,15 +12,17 @@ Listens on a free 127.0.0.1 port (printed on the first line of stdout). MODE:
   - garbage:       200 to everything, a body that is not JSON
   - second-run-fails: a tiny MLflow (one experiment, runs/search finds nothing) whose second
                    runs/create answers 500 with an MLflow JSON error
+  - auth:          the same tiny MLflow (every run succeeds) that answers 401 to a request whose
+                   Authorization header is not --expect's value
 Loopback only. It exits when --owner is gone.
 """
 import argparse, json, os, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ["unauthorized", "forbidden", "error-500", "json-error", "garbage", "second-run-fails"]
+MODES = ["unauthorized", "forbidden", "error-500", "json-error", "garbage", "second-run-fails", "auth"]
 
 
-def make_handler(mode):
+def make_handler(mode, expect=None):
     state = {"runs": 0}
     lock = threading.Lock()
 
@@ -51,7 +53,9 @@ def make_handler(mode):
                 return self.send(400, json.dumps({"error_code": "INVALID_PARAMETER_VALUE", "message": "<b>bad</b>\nrequest"}))
             if mode == "garbage":
                 return self.send(200, "<html>certainly not json</html>", "text/html")
-            # second-run-fails
+            if mode == "auth" and self.headers.get("Authorization") != expect:
+                return self.send(401, json.dumps({"error_code": "UNAUTHENTICATED", "message": "no"}))
+            # second-run-fails, auth
             if path.endswith("/experiments/get-by-name"):
                 return self.send(200, json.dumps({"experiment": {"experiment_id": "7", "name": "x", "lifecycle_stage": "active"}}))
             if path.endswith("/runs/search"):
@@ -60,7 +64,7 @@ def make_handler(mode):
                 with lock:
                     state["runs"] += 1
                     n = state["runs"]
-                if n >= 2:
+                if n >= 2 and mode == "second-run-fails":
                     return self.send(500, json.dumps({"error_code": "INTERNAL_ERROR", "message": "the database is locked"}))
                 return self.send(200, json.dumps({"run": {"info": {"run_id": "run%d" % n}}}))
             return self.send(200, "{}")
@@ -75,8 +79,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=MODES)
     ap.add_argument("--owner", type=int, default=None)
+    ap.add_argument("--expect", default=None)
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.mode))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args.mode, args.expect))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     if args.owner:

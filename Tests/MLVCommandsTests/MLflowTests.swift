@@ -49,7 +49,7 @@ import Testing
         let server = try MLflowServer(dir: ws.dir.path + "/mlflow")
         defer { server.stop() }
         let rows = try JSONSerialization.jsonObject(with: Data(try ws.mlv(["exp", "show", "--json"]).stdout.utf8)) as! [[String: Any]]
-        let exps = rows.dropFirst(2).map { ($0["name"] as! String, $0["rev"] as! String) }
+        let exps = rows.dropFirst(2).map { ($0["name"] as! String, $0["rev"] as! String, ($0["params"] as! [String: [String: Any]])["params.yaml"]!["train.lr"] as! Double) }
         #expect(exps.count == 2)
         let before = try ExperimentTests.userState(ws)
         let env = ["MLFLOW_TRACKING_URI": server.uri]
@@ -77,9 +77,9 @@ import Testing
             """)
         let runs = read.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(runs.count == 2, "one run per experiment, after two exports: \(read)")
-        for (name, commit) in exps {
+        #expect(Set(exps.map(\.2)) == [0.2, 0.4])
+        for (name, commit, lr) in exps {
             let run = try #require(runs.first { $0["name"] as? String == name }, "\(name)")
-            let lr = name == exps[0].0 ? 0.2 : 0.4
             #expect(run["status"] as? String == "FINISHED")
             #expect(run["params"] as? [String: String] == ["train.lr": "\(lr)", "train.batch_size": "16"], "\(run)")
             let metrics = try #require(run["metrics"] as? [String: Double])
@@ -130,6 +130,24 @@ import Testing
             try bad.expectRefused(ws, export + [server.uri], message: message(server.uri), hint: hint)
             let r = try ws.mlv(export + [server.uri])
             #expect(!r.stderr.contains("hostile-secret") && r.status == 2, "\(mode): \(r)")
+        }
+    }
+
+    /// MLFLOW_TRACKING_TOKEN goes as a Bearer token, else MLFLOW_TRACKING_USERNAME/PASSWORD as
+    /// Basic (the token wins); the URI from the environment; nothing of them printed.
+    @Test func credentialsComeFromMLflowsVariables() throws {
+        let ws = try ExperimentTests.project()
+        #expect(try ws.mlv(["exp", "run", "--name", "one", "-S", "train.lr=0.3"]).status == 0)
+        let basic = "Basic " + Data("ann:s3cret pass".utf8).base64EncodedString()
+        for (expected, env) in [("Bearer t0k-en", ["MLFLOW_TRACKING_TOKEN": "t0k-en", "MLFLOW_TRACKING_USERNAME": "ann"]),
+                                (basic, ["MLFLOW_TRACKING_TOKEN": "", "MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "s3cret pass"])] {
+            let server = try HostileMLflowServer(mode: "auth", expect: expected)
+            defer { server.stop() }
+            let r = try ws.mlv(["exp", "export", "--mlflow"], env: env.merging(["MLFLOW_TRACKING_URI": server.uri + "/"]) { a, _ in a })
+            #expect(r.status == 0 && r.stdout.hasSuffix("1 experiment exported to MLflow experiment 'repo' (id 7) at \(server.uri)\n"), "\(expected): \(r)")
+            let refused = try ws.mlv(["exp", "export", "--mlflow", "--tracking-uri", server.uri], env: ["MLFLOW_TRACKING_TOKEN": "wrong", "MLFLOW_TRACKING_USERNAME": ""])
+            #expect(refused.status == 2 && refused.stderr.contains("rejected the credentials (HTTP 401 to experiments/get-by-name)"), "\(refused)")
+            #expect(!(r.stdout + r.stderr + refused.stderr).contains("t0k-en") && !(r.stdout + r.stderr).contains("s3cret"))
         }
     }
 }

@@ -8,8 +8,10 @@ package final class HostileMLflowServer {
     package let uri: String
     let process: Process
 
-    package init(mode: String) throws {
-        (process, uri) = try LoopbackScript.start("scripts/hostile-mlflow.py", [mode, "--owner", String(getpid())], what: "the hostile MLflow server")
+    /// `expect`: with mode "auth", the Authorization header every request must carry.
+    package init(mode: String, expect: String? = nil) throws {
+        (process, uri) = try LoopbackScript.start("scripts/hostile-mlflow.py", [mode, "--owner", String(getpid())] + (expect.map { ["--expect", $0] } ?? []),
+                                                  what: "the hostile MLflow server")
     }
 
     package func stop() { kill(process.processIdentifier, SIGKILL) }

@@ -1,7 +1,7 @@
 import Foundation
 import MLVSupport
 
-/// A real MLflow tracking server (`make test` installs mlflow into `.venv-mlflow`) on a free
+/// A real MLflow tracking server (`make test` installs mlflow-skinny and what its server needs into `.venv-mlflow`) on a free
 /// 127.0.0.1 port, with a sqlite backend and artifact root in `dir`, telemetry off: the peer of
 /// `mlv exp export --mlflow`. It runs in a process group of its own, watched: stopped by
 /// `stop()` (TERM, then KILL after 5 s), by `deinit`, or when this process is gone.
@@ -17,7 +17,7 @@ package final class MLflowServer {
     package init(dir: String) throws {
         let mlflow = Path.join(Self.venv, "bin/mlflow")
         guard FS.exists(mlflow) else {
-            throw MessageError("MLflow is not installed at .venv-mlflow: run `make test` once (it installs mlflow==\(Self.version) there)")
+            throw MessageError("MLflow is not installed at .venv-mlflow: run `make test` once (it installs mlflow-skinny==\(Self.version) and its server's needs there)")
         }
         self.dir = dir
         try FS.makeDirectories(Path.join(dir, "artifacts"))
