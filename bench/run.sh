@@ -49,3 +49,7 @@ MLV_BENCH_FILES="$files" MLV_BENCH_RESULTS="bench/results/remote-small-files-$ML
 if [ -x bench/engine/run.sh ]; then
   bash bench/engine/run.sh
 fi
+
+# Experiments: exp run over repro (mlv and DVC), exp show over 1,000 experiments (100 at small scale).
+[ "$MLV_BENCH_SCALE" = full ] && exps=1000 || exps=100
+MLV_BENCH_EXPS="$exps" bench/venv/bin/python bench/experiments.py | tee "bench/results/experiments-$MLV_BENCH_SCALE.md"

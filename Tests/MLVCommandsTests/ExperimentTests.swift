@@ -50,9 +50,10 @@ import Testing
 
         let show = try ws.mlv(["exp", "show", "--csv", "--sort-by", "metrics.acc", "--sort-order", "desc"])
         let lines = show.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(lines.first == ["Experiment", "Created", "train.lr", "train.batch_size", "acc", "loss"], "\(show)")
+        // seed differs between the workspace and HEAD: a column too (params.yaml is shown whole, as DVC).
+        #expect(lines.first == ["Experiment", "Created", "train.lr", "train.batch_size", "seed", "acc", "loss"], "\(show)")
         #expect(lines.dropFirst().map { $0[0] }.prefix(2) == ["workspace", "HEAD"])
-        #expect(lines.dropFirst(3).map { "\($0[2]) \($0[3]) \($0[4])" } == ["0.4 32 0.56", "0.2 32 0.44", "0.4 8 0.32", "0.2 8 0.2"], "\(show)")
+        #expect(lines.dropFirst(3).map { "\($0[2]) \($0[3]) \($0[5])" } == ["0.4 32 0.56", "0.2 32 0.44", "0.4 8 0.32", "0.2 8 0.2"], "\(show)")
         let filtered = try ws.mlv(["exp", "show", "--json", "--filter", "metrics.acc > 0.3 and params.train.batch_size == 32"])
         let rows = try JSONSerialization.jsonObject(with: Data(filtered.stdout.utf8)) as! [[String: Any]]
         #expect(rows.count == 4 && rows.compactMap { ($0["params"] as? [String: [String: Any]])?["params.yaml"]?["train.batch_size"] as? Int } == [16, 16, 32, 32], "\(filtered)")
@@ -70,6 +71,16 @@ import Testing
         #expect(try ws.mlv(["exp", "branch", best, "best"]).status == 0 && ws.git(["rev-parse", "best"]).stdout == rev + "\n")
         let diff = try ws.mlv(["exp", "diff", best])
         #expect(diff.stdout.contains("train.lr") && diff.stdout.contains("acc"), "\(diff)")
+        // Experiments are revisions for the params, metrics and plots commands.
+        let metrics = try ws.mlv(["metrics", "diff", "HEAD", lines[4][0]])
+        #expect(metrics.status == 0 && metrics.stdout.contains("0.44"), "\(metrics)")
+        // gc keeps the experiments' outputs only when asked to.
+        #expect(try ws.mlv(["gc", "--workspace", "--all-experiments", "-f"]).status == 0)
+        #expect(try ws.mlv(["exp", "apply", lines[5][0], "--force"]).status == 0 && ws.read("model.txt") == "model 0.4 8\n")
+        #expect(try ws.mlv(["gc", "--workspace", "-f"]).status == 0)
+        let gone = try ws.mlv(["exp", "apply", lines[6][0], "--force"])
+        #expect(gone.status == 2 && gone.stderr.hasPrefix("mlv: error: the outputs of experiment '\(lines[6][0])' are not in the cache: model.txt\nhint: fetch them first: `mlv fetch --rev "), "\(gone)")
+        #expect(try ws.read("model.txt") == "model 0.4 8\n")
     }
 
     @Test func aQueueWithFailuresRunsTheRestAndKeepsEveryLog() throws {
@@ -149,5 +160,56 @@ import Testing
         #expect(try ws.git(["update-ref", "refs/exps/\(base.prefix(2))/\(base.dropFirst(2))/hostile", hostile]).status == 0)
         let apply = try ws.mlv(["exp", "apply", "hostile", "--force"])
         #expect(try ws.read("train.sh") == script, "\(apply)")
+    }
+
+    /// DVC 3.67's `exp run`/`exp show` on the same project: the same params and metrics for the
+    /// same override. Where they differ: DVC runs a plain `exp run` in the workspace (params.yaml,
+    /// dvc.lock and metrics left changed), mlv in a scratch copy (nothing changed here).
+    @Test func dvcAndMLVExperimentsAgreeOnTheValues() throws {
+        let ws = try Self.project()
+        let dvc = try TestWorkspace(initialize: false)
+        for f in ["data.txt", "params.yaml", "train.sh"] { try AtomicFile.write(try FS.readFile(ws.path(f)), to: dvc.path(f), mode: 0o755) }
+        try dvc.write("dvc.yaml", try ws.read("pipeline.yaml"))
+        try dvc.dvc(["init", "-q"])
+        try dvc.dvc(["repro", "-q"])
+        #expect(try dvc.git(["add", "-A"]).status == 0 && dvc.git(["commit", "-qm", "base"]).status == 0)
+        try dvc.dvc(["exp", "run", "-q", "-S", "train.lr=0.3", "-n", "fast"])
+        #expect(try ws.mlv(["exp", "run", "-S", "train.lr=0.3", "--name", "fast"]).status == 0)
+        func row(_ csv: String, _ name: String) -> [String: String] {
+            let lines = csv.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            guard let header = lines.first, let r = lines.first(where: { $0.first == name }) else { return [:] }
+            return Dictionary(zip(header, r).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })
+        }
+        let theirs = row(try dvc.dvc(["exp", "show", "--csv"]).stdout, "fast")
+        let ours = row(try ws.mlv(["exp", "show", "--csv"]).stdout, "fast")
+        for key in ["acc", "loss", "train.lr"] {
+            #expect(theirs[key].flatMap(Double.init) != nil && theirs[key].flatMap(Double.init) == ours[key].flatMap(Double.init), "\(key): \(theirs) \(ours)")
+        }
+        #expect(try dvc.git(["status", "--porcelain"]).stdout.contains(" M params.yaml"))
+        #expect(try ws.git(["status", "--porcelain"]).stdout == "")
+    }
+
+    @Test func ctrlCStopsTheQueueAndRunAllResumesIt() throws {
+        let ws = try Self.project()
+        try AtomicFile.write("#!/bin/sh\nsleep 2\n" + (try ws.read("train.sh")).dropFirst("#!/bin/sh\n".count), to: ws.path("train.sh"), mode: 0o755)
+        #expect(try ws.mlv(["exp", "run", "--queue", "-S", "train.lr=0.2,0.3,0.4"]).status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mlvBinary)
+        p.arguments = ["exp", "run", "--run-all"]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(ws.env) { _, b in b }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(800_000)   // the first experiment's stage is sleeping
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        // Nothing recorded, nothing left running or half-written: all three still queued.
+        #expect(try FS.list(ws.path(".mlv/tmp/exps/queue")).count == 3)
+        #expect(((try? FS.list(ws.path(".mlv/tmp/exps/run"))) ?? []).isEmpty)
+        #expect(try ws.git(["for-each-ref", "refs/exps"]).stdout == "")
+        let resumed = try ws.mlv(["exp", "run", "--run-all", "-j", "3"])
+        #expect(resumed.status == 0 && resumed.stdout.hasSuffix("3 experiments done, 0 failed\n"), "\(resumed)")
     }
 }

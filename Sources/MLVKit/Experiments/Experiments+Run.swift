@@ -111,7 +111,7 @@ extension Experiments {
             guard let bytes = try git.readFile(e.path, at: q.snapshot) else { continue }
             let abs = Path.join(scratch, e.path)
             try FS.makeDirectories(Path.parent(abs))
-            try AtomicFile.write(bytes, to: abs, mode: e.isExecutable ? 0o755 : 0o644)
+            try FS.writeFile(abs, bytes, mode: e.isExecutable ? 0o755 : 0o644)   // a scratch copy: no fsync
         }
         // A git repository of its own, so nothing the run stages reaches the user's index.
         let scratchGit = try GitRepository.initialize(at: scratch)
@@ -127,7 +127,7 @@ extension Experiments {
             let abs = Path.join(root, s.file)
             try PipelineError.checkInside(abs, root: root, shown: s.file)
             let text = try readParams(abs, shown: s.file)
-            try AtomicFile.write(try ParamOverride.apply(key: s.key, value: s.value, to: text, file: s.file), to: abs)
+            try FS.writeFile(abs, Array(try ParamOverride.apply(key: s.key, value: s.value, to: text, file: s.file).utf8))
         }
         let copy = try Workspace(root: root)
         // Linked, not copied, from the cache (its objects are read-only, so a stage cannot change them).
@@ -174,52 +174,11 @@ extension Experiments {
     private func runRepro(in root: String, name: String, output: @escaping (String) -> Void) throws -> StageProcess.Outcome {
         let exe = FS.realPath("/proc/self/exe") ?? "mlv"
         let quoted = "'" + exe.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-        var fds: [Int32] = [0, 0]
-        StageProcess.spawnLock.lock()
-        guard pipe(&fds) == 0 else { StageProcess.spawnLock.unlock(); throw FileSystemError.posix("create a pipe for", name, errno: errno) }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        StageProcess.spawnLock.unlock()
-        let readEnd = fds[0], writeEnd = fds[1]
-        let reader = DispatchSemaphore(value: 0)
-        let log = logPath(name)
-        let thread = PosixThread.start {
-            defer { reader.signal() }
-            let logFD = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            defer { if logFD >= 0 { close(logFD) } }
-            var pending: [UInt8] = []
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, 65536) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                if logFD >= 0 { _ = buf.withUnsafeBytes { write(logFD, $0.baseAddress, n) } }
-                pending.append(contentsOf: buf[0..<n])
-                while let nl = pending.firstIndex(of: 10) {
-                    output(String(decoding: pending[..<nl], as: UTF8.self))
-                    pending.removeSubrange(...nl)
-                }
-            }
-            if !pending.isEmpty { output(String(decoding: pending, as: UTF8.self)) }
-            close(readEnd)
-        }
-        guard let thread else {
-            close(readEnd); close(writeEnd)
-            throw PipelineError.noThread(stage: name)
-        }
-        pthread_detach(thread)
+        let logFD = open(logPath(name), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer { if logFD >= 0 { close(logFD) } }
         var env = ProcessEnvironment.current()
         env["MLV_EXP_NAME"] = name
-        let outcome: StageProcess.Outcome
-        do {
-            outcome = try StageProcess.run("\(quoted) repro", cwd: root, environment: env, output: .pipe(writeEnd))
-        } catch {
-            close(writeEnd)
-            reader.wait()
-            throw error
-        }
-        close(writeEnd)
-        reader.wait()
-        return outcome
+        return try StageProcess.runLines("\(quoted) repro", cwd: root, environment: env, name: name,
+                                         chunk: { if logFD >= 0 { _ = write(logFD, $0.baseAddress, $0.count) } }, line: output)
     }
 }

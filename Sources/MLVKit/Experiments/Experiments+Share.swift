@@ -12,6 +12,9 @@ extension Experiments {
         let e = try named(name)
         let changed = try git.changedTrackedFiles()
         if !changed.isEmpty && !force { throw ExperimentError.uncommittedChanges(changed) }
+        // Its outputs must be here before anything is written.
+        let missing = try OutputSelection(revisions: .revisions([e.commit]), cwd: ws.root).outputs(in: ws).filter { o in try o.cache && !ws.isCached(o.hash) }
+        if !missing.isEmpty { throw ExperimentError.outputsNotCached(name: e.name, commit: e.commit, paths: missing.map(\.path)) }
         let folder = inRepo(git)
         let prefix = folder == "." ? "" : folder + "/"
         var written: [String] = []

@@ -71,16 +71,20 @@ package struct Experiments {
     /// Every experiment, oldest first.
     package func list() throws -> [Experiment] {
         let git = try repository()
-        var out: [Experiment] = []
-        for (ref, commit) in try git.references(matching: Self.refPrefix + "*") {
+        return try refs(git).map { e in
+            var e = e
+            e.time = try git.commitInfo(e.commit).time
+            return e
+        }.sorted { ($0.time, $0.name) < ($1.time, $1.name) }
+    }
+
+    /// The experiments' refs (times not read): `refs/exps/XX/YYYY…/NAME` with a valid name.
+    func refs(_ git: GitRepository) throws -> [Experiment] {
+        try git.references(matching: Self.refPrefix + "*").compactMap { ref, commit in
             let parts = ref.dropFirst(Self.refPrefix.count).split(separator: "/")
-            guard parts.count == 3, parts[0].count == 2, parts[1].count == 38 else { continue }
-            let name = String(parts[2])
-            guard Self.isValidName(name) else { continue }
-            let info = try git.commitInfo(commit)
-            out.append(Experiment(name: name, commit: commit, baseline: String(parts[0] + parts[1]), time: info.time))
+            guard parts.count == 3, parts[0].count == 2, parts[1].count == 38, Self.isValidName(String(parts[2])) else { return nil }
+            return Experiment(name: String(parts[2]), commit: commit, baseline: String(parts[0] + parts[1]), time: 0)
         }
-        return out.sorted { ($0.time, $0.name) < ($1.time, $1.name) }
     }
 
     /// The experiment named `name` (or whose commit id starts with it, 7+ hex digits).
@@ -109,7 +113,7 @@ package struct Experiments {
             let text = try readParams(Path.join(ws.root, o.file), shown: o.file)
             _ = try ParamOverride.apply(key: o.key, value: o.values[0], to: text, file: o.file)
         }
-        let taken = Set(try list().map(\.name) + queued().map(\.name))
+        let taken = Set(try refs(git).map(\.name) + queued().map(\.name))
         if let name, taken.contains(name) { throw ExperimentError.nameTaken(name) }
         let snapshot = try snapshotCommit(git, head: head)
         var out: [Queued] = []

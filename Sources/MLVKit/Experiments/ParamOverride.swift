@@ -158,6 +158,7 @@ package enum ExperimentError: UserFacingError, Equatable {
     case failed(name: String, outcome: String)
     case badFilter(String, why: String)
     case unknownColumn(String)
+    case outputsNotCached(name: String, commit: String, paths: [String])
 
     package var message: String {
         switch self {
@@ -175,6 +176,7 @@ package enum ExperimentError: UserFacingError, Equatable {
         case .failed(let n, let o): return "experiment '\(n)' failed (\(o)); `mlv exp logs \(n)` shows its output"
         case .badFilter(let f, let why): return "cannot read --filter '\(f)': \(why)"
         case .unknownColumn(let c): return "no param or metric '\(c)' in the experiments"
+        case .outputsNotCached(let n, _, let p): return "the outputs of experiment '\(n)' are not in the cache: \(p.prefix(5).joined(separator: ", "))\(p.count > 5 ? ", …" : "")"
         }
     }
 
@@ -194,6 +196,7 @@ package enum ExperimentError: UserFacingError, Equatable {
         case .failed: return nil
         case .badFilter: return "write e.g. 'metrics.acc > 0.9 and params.train.batch_size == 32'"
         case .unknownColumn: return "`mlv exp show` lists the params and metrics"
+        case .outputsNotCached(_, let c, _): return "fetch them first: `mlv fetch --rev \(c.prefix(12))` (or `mlv exp pull` from where it was pushed)"
         }
     }
 
