@@ -91,6 +91,9 @@ import Testing
         #expect(dom.stdout.contains("&lt;script&gt;alert(\"m\")&lt;/script&gt;"), "the metric's name, as text")
         for axis in ["train.lr", "train.opt", "acc", "loss"] { #expect(dom.stdout.contains(">\(axis)</text>"), "\(axis)") }
         #expect(!dom.stderr.contains("CONSOLE") && !dom.stderr.contains("Uncaught"), "no console errors: \(dom.stderr)")
+        let shot = try runProcess(chromium, args + ["--screenshot=" + ws.path("shot.png"), "--window-size=1200,1600", "file://" + ws.path("exps.html")], cwd: ws.root, env: ["HOME": ws.home])
+        #expect(shot.status == 0)
+        #expect(try FS.status(ws.path("shot.png"))?.size ?? 0 > 20_000, "a screenshot with content")
     }
 
     @Test func withoutExperimentsThePageSaysSo() throws {

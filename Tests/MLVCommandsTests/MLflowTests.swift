@@ -8,8 +8,9 @@ import Testing
 /// 127.0.0.1), exported again without duplicates; servers that refuse, fail or babble are
 /// named, and a partial export lists what went.
 @Suite struct MLflowTests {
-    /// ExperimentTests' pipeline with a per-step history plot and a model artifact; two
-    /// experiments (lr 0.2 and 0.4).
+    /// ExperimentTests' pipeline with a per-step history plot, a 1,500-row table without a
+    /// step column (the row number is the step; more than one log-batch holds) and a model
+    /// artifact; two experiments (lr 0.2 and 0.4).
     static func project() throws -> TestWorkspace {
         let ws = try TestWorkspace()
         try ws.gen([
@@ -24,6 +25,7 @@ import Testing
                     metrics: [metrics.json: {cache: false}]
                     plots:
                     - history.csv: {x: step, y: [val_loss], cache: false}
+                    - schedule.tsv: {cache: false}
                 artifacts:
                   net: {path: model.txt, type: model}
 
@@ -35,6 +37,7 @@ import Testing
             awk -v lr=$1 -v bs=$2 'BEGIN {printf "{\"acc\": %.4f, \"loss\": %.4f}\n", lr*2+bs/100, 1/(lr*bs)}' > metrics.json
             echo step,val_loss > history.csv
             for s in 0 1 2; do awk -v lr=$1 -v s=$s 'BEGIN {printf "%d,%.4f\n", s, 1/(lr*(s+1))}' >> history.csv; done
+            awk -v lr=$1 'BEGIN {print "lr_now"; for (i = 0; i < 1500; i++) printf "%.6f\n", lr / (1 + i)}' > schedule.tsv
 
             """#, to: ws.path("train.sh"), mode: 0o755)
         #expect(try ws.mlv(["repro"]).status == 0)
@@ -72,8 +75,10 @@ import Testing
             e = c.get_experiment_by_name("mlv tests")
             for r in mlflow.search_runs(experiment_ids=[e.experiment_id], output_format="list"):
                 h = c.get_metric_history(r.info.run_id, "val_loss")
+                sched = c.get_metric_history(r.info.run_id, "lr_now")
                 print(json.dumps({"name": r.info.run_name, "status": r.info.status, "params": r.data.params, "metrics": r.data.metrics,
-                                  "tags": r.data.tags, "history": sorted([m.step, m.value] for m in h)}))
+                                  "tags": r.data.tags, "history": sorted([m.step, m.value] for m in h),
+                                  "schedule": sorted([m.step, m.value] for m in sched)}))
             """)
         let runs = read.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(runs.count == 2, "one run per experiment, after two exports: \(read)")
@@ -86,6 +91,9 @@ import Testing
             #expect(abs(metrics["acc"]! - (lr * 2 + 0.16)) < 1e-9 && abs(metrics["loss"]! - 1 / (lr * 16)) < 1e-4, "\(metrics)")
             let history = try #require(run["history"] as? [[Double]])
             #expect(history.map { $0[0] } == [0, 1, 2] && zip(history, [1.0, 2, 3]).allSatisfy { abs($0[1] - 1 / (lr * $1)) < 1e-4 }, "\(history)")
+            let schedule = try #require(run["schedule"] as? [[Double]])
+            #expect(schedule.count == 1500 && schedule.map { $0[0] } == (0..<1500).map(Double.init), "\(schedule.count) steps")
+            #expect(schedule.allSatisfy { abs($0[1] - lr / (1 + $0[0])) < 1e-6 } && metrics["lr_now"].map { abs($0 - lr / 1500) < 1e-6 } == true)
             let tags = try #require(run["tags"] as? [String: String])
             let lock = try ws.git(["show", "\(commit):pipeline.lock"]).stdout
             #expect(tags["mlv.experiment"] == name && tags["mlv.commit"] == commit && tags["mlflow.source.git.commit"] == commit)
@@ -111,6 +119,7 @@ import Testing
         let closed = "http://127.0.0.1:\(try MLflowServer.freePort())"
         try bad.expectRefused(ws, export + [closed], message: "cannot reach the MLflow server at \(closed): Couldn't connect to server",
                               hint: "check that `mlflow server` runs there and the URI is right")
+        try bad.expectRefused(ws, export + [closed, "one", "tow"], message: "no experiment named 'tow'", hint: "did you mean 'two'?")
         let failed = "the server's log says more; exporting again updates the runs that went, never duplicates them"
         let cases: [(String, (String) -> String, String)] = [
             ("unauthorized", { "the MLflow server at \($0) rejected the credentials (HTTP 401 to experiments/get-by-name)" },
