@@ -23,9 +23,11 @@ package enum ExperimentsHTML {
             title = column.title
             kind = column.kind
             let present = values.compactMap { $0 }
-            let numbers = present.compactMap(ExperimentFilter.number).filter(PlotData.plottable)
+            let numbers = present.compactMap(ExperimentFilter.number)
             if !present.isEmpty, numbers.count == present.count {
-                (lo, hi, ticks) = PlotsHTML.axis(numbers)
+                // NaN, infinities and numbers past ±1e15 are left off the axis (and the plot).
+                let drawable = numbers.filter(PlotData.plottable)
+                (lo, hi, ticks) = PlotsHTML.axis(drawable.isEmpty ? [0] : drawable)
             } else {
                 categories = Array(Set(present.map(\.description))).sorted()
             }
