@@ -10,11 +10,12 @@ import Testing
 @Suite struct MLflowTests {
     /// ExperimentTests' pipeline with a per-step history plot, a 1,500-row table without a
     /// step column (the row number is the step; more than one log-batch holds) and a model
-    /// artifact; two experiments (lr 0.2 and 0.4).
+    /// artifact; two params whose names meet once made MLflow-safe; two experiments (lr 0.2
+    /// and 0.4).
     static func project() throws -> TestWorkspace {
         let ws = try TestWorkspace()
         try ws.gen([
-            "params.yaml": "train:\n  lr: 0.1\n  batch_size: 16\n",
+            "params.yaml": "train:\n  lr: 0.1\n  batch_size: 16\n\"x<y\": 1\n\"x>y\": 2\n",
             "pipeline.yaml": """
                 stages:
                   train:
@@ -86,7 +87,7 @@ import Testing
         for (name, commit, lr) in exps {
             let run = try #require(runs.first { $0["name"] as? String == name }, "\(name)")
             #expect(run["status"] as? String == "FINISHED")
-            #expect(run["params"] as? [String: String] == ["train.lr": "\(lr)", "train.batch_size": "16"], "\(run)")
+            #expect(run["params"] as? [String: String] == ["train.lr": "\(lr)", "train.batch_size": "16", "x_y": "1"], "\(run)")
             let metrics = try #require(run["metrics"] as? [String: Double])
             #expect(abs(metrics["acc"]! - (lr * 2 + 0.16)) < 1e-9 && abs(metrics["loss"]! - 1 / (lr * 16)) < 1e-4, "\(metrics)")
             let history = try #require(run["history"] as? [[Double]])

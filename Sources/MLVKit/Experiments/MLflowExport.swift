@@ -64,8 +64,10 @@ package struct MLflowExport {
         var out: [Run] = []
         for (i, e) in experiments.enumerated() {
             var run = Run(name: e.name, commit: e.commit, time: e.time * 1000)
+            // Names that meet once made MLflow-safe (`a<b`, `a>b`): the first one is logged.
+            var seenParams = Set<String>()
             for (key, values) in paramRows {
-                guard let v = values[i] else { continue }
+                guard let v = values[i], seenParams.insert(key).inserted else { continue }
                 run.params.append((key, String(v.description.prefix(Self.maxParamValue))))
             }
             // Histories first: a key with one is logged with its steps, not as one value.
@@ -77,8 +79,8 @@ package struct MLflowExport {
                     for pt in s.points { run.metrics.append((key, pt.y, Int64(pt.x.rounded()))) }
                 }
             }
-            for (key, values) in metricRows where !seen.contains(key) {
-                guard let v = values[i].flatMap(ExperimentFilter.number), v.isFinite else { continue }
+            for (key, values) in metricRows {
+                guard let v = values[i].flatMap(ExperimentFilter.number), v.isFinite, seen.insert(key).inserted else { continue }
                 run.metrics.append((key, v, 0))
             }
             run.tags = [("mlv.experiment", e.name), ("mlv.commit", e.commit), ("mlv.baseline", e.baseline),
