@@ -142,19 +142,21 @@ package enum ExperimentsHTML {
     static func scatter(x: Axis, y: Axis, points: [(name: String, x: ParamValue?, y: ParamValue?)], colour: [String: String]) -> String {
         let e = MarkupText.escape, f = PlotsHTML.f
         let w = size.width - margin.left - margin.right, h = size.height - margin.top - margin.bottom
-        func sx(_ t: Double) -> Double { margin.left + t * w }
-        func sy(_ t: Double) -> Double { margin.top + h - t * h }
+        // The frame's edges, and the data inset 5% from them (no point sits on an axis).
+        let x0 = margin.left, x1 = margin.left + w, y0 = margin.top + h, y1 = margin.top
+        func sx(_ t: Double) -> Double { margin.left + (0.05 + 0.9 * t) * w }
+        func sy(_ t: Double) -> Double { margin.top + h - (0.05 + 0.9 * t) * h }
         let drawn = points.compactMap { p -> (String, Double, Double, ParamValue, ParamValue)? in
             guard let a = x.fraction(p.x), let b = y.fraction(p.y), let vx = p.x, let vy = p.y else { return nil }
             return (p.name, a, b, vx, vy)
         }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" data-x=\"\(e(x.title))\" data-y=\"\(e(y.title))\" data-points=\"\(drawn.count)\" width=\"\(Int(size.width))\" height=\"\(Int(size.height))\">\n"
-        svg += "<g class=\"axes\" stroke=\"#999\"><line x1=\"\(f(sx(0)))\" y1=\"\(f(sy(0)))\" x2=\"\(f(sx(1)))\" y2=\"\(f(sy(0)))\"/><line x1=\"\(f(sx(0)))\" y1=\"\(f(sy(0)))\" x2=\"\(f(sx(0)))\" y2=\"\(f(sy(1)))\"/></g>\n"
+        svg += "<g class=\"axes\" stroke=\"#999\"><line x1=\"\(f(x0))\" y1=\"\(f(y0))\" x2=\"\(f(x1))\" y2=\"\(f(y0))\"/><line x1=\"\(f(x0))\" y1=\"\(f(y0))\" x2=\"\(f(x0))\" y2=\"\(f(y1))\"/></g>\n"
         for (t, label) in x.labels {
-            svg += "<text x=\"\(f(sx(t)))\" y=\"\(f(sy(0) + 14))\" text-anchor=\"middle\">\(e(clip(label)))</text>"
+            svg += "<text x=\"\(f(sx(t)))\" y=\"\(f(y0 + 14))\" text-anchor=\"middle\">\(e(clip(label)))</text>"
         }
         for (t, label) in y.labels {
-            svg += "<line x1=\"\(f(sx(0)))\" y1=\"\(f(sy(t)))\" x2=\"\(f(sx(1)))\" y2=\"\(f(sy(t)))\" stroke=\"#eee\"/><text x=\"\(f(sx(0) - 4))\" y=\"\(f(sy(t) + 4))\" text-anchor=\"end\">\(e(clip(label)))</text>"
+            svg += "<line x1=\"\(f(x0))\" y1=\"\(f(sy(t)))\" x2=\"\(f(x1))\" y2=\"\(f(sy(t)))\" stroke=\"#eee\"/><text x=\"\(f(x0 - 4))\" y=\"\(f(sy(t) + 4))\" text-anchor=\"end\">\(e(clip(label)))</text>"
         }
         svg += "\n<text class=\"axis-title\" x=\"\(f(sx(0.5)))\" y=\"\(f(size.height - 10))\" text-anchor=\"middle\">\(e(x.title))</text>"
         svg += "<text class=\"axis-title\" transform=\"translate(14 \(f(sy(0.5)))) rotate(-90)\" text-anchor=\"middle\">\(e(y.title))</text>\n"
