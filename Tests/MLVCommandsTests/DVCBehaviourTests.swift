@@ -120,7 +120,7 @@ import Testing
         #expect(status.status == 1 && status.stdout == "dvc.yaml: a DVC pipeline mlv does not read; `mlv migrate` converts it\n", "\(status)")
         for args in [["repro", "--check"], ["repro"], ["dag"]] {
             let r = try ws.mlv(args)
-            #expect(r.status == 1 && r.stderr.hasPrefix("mlv: error: this workspace has DVC's dvc.yaml and no pipeline.yaml: its pipeline has not been read, let alone run\nhint: mlv reads pipeline.yaml: `git mv dvc.yaml pipeline.yaml`"), "\(args) \(r)")
+            #expect(r.status == 1 && r.stderr.hasPrefix("mlv: error: this workspace has DVC's dvc.yaml and no pipeline.yaml: its pipeline has not been read, let alone run\nhint: run `mlv migrate`"), "\(args) \(r)")
         }
         #expect(!ws.exists("out.txt"))
     }

@@ -68,7 +68,7 @@ package enum PipelineError: UserFacingError, Equatable {
     package var hint: String? {
         switch self {
         case .noPipeline: return "describe your stages in pipeline.yaml (see `mlv stage list --help`)"
-        case .dvcPipelineOnly: return "mlv reads pipeline.yaml: `git mv dvc.yaml pipeline.yaml`, then `mlv repro` records pipeline.lock (dvc.lock's MD5 hashes are not read; `mlv migrate` is not there yet)"
+        case .dvcPipelineOnly: return "run `mlv migrate`: it converts every dvc.yaml, dvc.lock and .dvc file and the data DVC recorded (`--dry` shows what it would do)"
         case .cycle: return "a stage cannot depend, directly or through others, on its own output"
         case .duplicateOutput: return "give each output to one stage only"
         case .overlappingOutputs: return "an output may not lie inside another output"
