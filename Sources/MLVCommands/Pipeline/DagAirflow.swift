@@ -145,7 +145,7 @@ struct AirflowOptions: ParsableArguments {
         let added = has.filter { !had.contains($0) }, removed = had.filter { !has.contains($0) }
         if !added.isEmpty { what.append("lacks tasks " + added.joined(separator: ", ")) }
         if !removed.isEmpty { what.append("has tasks of no stage " + removed.joined(separator: ", ")) }
-        if what.isEmpty { what.append("its stages' dependencies or settings changed") }
+        if what.isEmpty { what.append("differs in its tasks' dependencies or settings") }
         throw MessageError("\(file) is stale against the pipeline files: it \(what.joined(separator: "; "))", hint: "generate it again: \(regenerate)", exitCode: 1)
     }
 

@@ -13,7 +13,10 @@ extension AirflowDAG {
             for (target, name) in pairs {
                 let stages: [Int]
                 do { stages = try graph.named(target, from: folder) } catch let e as PipelineError {
-                    throw MessageError("\(flag) \(target)=\(name): \(e.message)", hint: e.hint)
+                    // A `foreach` group is a target too: suggest groups as well as stages.
+                    let known = Array(Set(graph.stages.flatMap { [$0.name, $0.group] })).sorted()
+                    let hint = Suggestion.closest(to: target, in: known).map { "did you mean '\($0)'?" } ?? e.hint
+                    throw MessageError("\(flag) \(target)=\(name): \(e.message)", hint: hint)
                 }
                 for i in stages {
                     if flag == "--queue" { o.queues[graph.stages[i].name] = name } else { o.pools[graph.stages[i].name] = name }

@@ -1,0 +1,331 @@
+import Foundation
+import MLVSupport
+import MLVTestSupport
+import Testing
+
+/// `mlv dag --airflow`: the DAG file run by Apache Airflow 3.3 (`airflow dags test`, and a real
+/// scheduler), each task in a clone of its own of a bare repository (`MLV_GIT_URL`), data going
+/// through a SeaweedFS remote and its run-cache. Stage commands append to a log outside the
+/// repository, so the tests count what ran.
+@Suite(.serialized) struct AirflowTests {
+    /// A workspace whose pipeline is committed and pushed to `origin.git` beside it, with the
+    /// default remote on SeaweedFS; `env` is what Airflow (and so every task) runs with.
+    struct Fixture {
+        let ws: TestWorkspace
+        var origin: String { ws.dir.path + "/origin.git" }
+        var dags: String { ws.dir.path + "/dags" }
+        var log: String { ws.dir.path + "/stages.log" }
+        var env: [String: String]
+
+        init(_ files: [String: String]) throws {
+            ws = try TestWorkspace()
+            try ws.gen(files)
+            let server = try S3TestServer.get(.seaweedfs)
+            env = ws.env.merging(server.credentials) { _, b in b }
+            ws.env = env
+            #expect(try ws.mlv(["remote", "add", "-d", "s3", "s3://\(server.bucket)/\(server.uniquePrefix("airflow"))"]).status == 0)
+            #expect(try ws.mlv(["remote", "modify", "s3", "endpoint_url", server.endpoint]).status == 0)
+            #expect(try ws.git(["add", "-A"]).status == 0)
+            #expect(try ws.git(["commit", "-qm", "pipeline"]).status == 0)
+            #expect(try runProcess("/usr/bin/git", ["init", "-q", "--bare", origin], cwd: ws.dir.path, env: ws.env).status == 0)
+            #expect(try ws.git(["push", "-q", origin, "HEAD:refs/heads/main"]).status == 0)
+            env.merge([
+                "MLV_GIT_URL": origin, "MLV_BIN": mlvBinary, "MLV_WORK_DIR": ws.dir.path + "/work", "LOGFILE": log,
+            ]) { _, b in b }
+        }
+
+        /// `mlv dag --airflow -o dags/ID.py ARGS`.
+        func generate(_ dagID: String, _ args: [String] = []) throws {
+            let r = try ws.mlv(["dag", "--airflow", "-o", "\(dags)/\(dagID).py"] + args)
+            #expect(r.status == 0, "\(r)")
+        }
+
+        func dagsTest(_ dagID: String, conf: String? = nil, env extra: [String: String] = [:]) throws -> (result: MLVResult, states: [String: String]) {
+            try AirflowPeer.shared().dagsTest(dagID, dags: dags, conf: conf, env: env.merging(extra) { _, b in b })
+        }
+
+        func ran() -> [String] {
+            ((try? FS.readText(log)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        /// A file of `origin.git`'s branch.
+        func committed(_ path: String, branch: String = "main") throws -> String {
+            let r = try runProcess("/usr/bin/git", ["--git-dir", origin, "show", "\(branch):\(path)"], cwd: ws.dir.path, env: ws.env)
+            #expect(r.status == 0, "\(r)")
+            return r.stdout
+        }
+
+        /// The lock files a plain local `mlv repro` writes in a clone of the first commit (its stage
+        /// commands log to a file of their own).
+        func locallyReproduced(_ locks: [String]) throws -> [String] {
+            let clone = ws.dir.path + "/local"
+            #expect(try runProcess("/usr/bin/git", ["clone", "-q", ws.root, clone], cwd: ws.dir.path, env: ws.env).status == 0)
+            let r = try runMLV(["repro", "--no-run-cache"], cwd: clone, env: env.merging(["LOGFILE": ws.dir.path + "/local.log"]) { _, b in b })
+            #expect(r.status == 0, "\(r)")
+            return try locks.map { try FS.readText(clone + "/" + $0) }
+        }
+    }
+
+    static let demo: [String: String] = [
+        "params.yaml": "train:\n  lr: 0.5\n",
+        "pipeline.yaml": """
+            stages:
+              generate:
+                cmd: echo generate >> "$LOGFILE"; mkdir -p data && seq 1 20 > data/raw.txt
+                outs: [data/raw.txt]
+              prepare:
+                cmd: echo prepare >> "$LOGFILE"; mkdir -p data/prepared && awk '{print $1 * 2}' data/raw.txt > data/prepared/lines.txt
+                deps: [data/raw.txt]
+                outs: [data/prepared]
+              train:
+                cmd: echo train >> "$LOGFILE"; echo "lr=${train.lr} sum=$(paste -sd+ data/prepared/lines.txt | bc)" > model.txt
+                deps: [data/prepared]
+                params: [train.lr]
+                outs: [model.txt]
+                orchestrate: {queue: gpu, retries: 1}
+              evaluate:
+                cmd: 'echo evaluate >> "$LOGFILE"; echo "{\\"bytes\\": $(wc -c < model.txt)}" > metrics.json'
+                deps: [model.txt, data/prepared]
+                metrics: [{metrics.json: {cache: false}}]
+
+            """,
+    ]
+
+    @Test func demoPipelineRunsTaskByTaskAndTheCollectedLockIsALocalRepros() throws {
+        let f = try Fixture(Self.demo)
+        try f.generate("demo", ["--commit-branch", "main"])
+        let dag = try FS.readText(f.dags + "/demo.py")
+        #expect(dag.contains("\"train\": {\"stage\": \"train\", \"after\": [\"prepare\"], \"queue\": \"gpu\", \"retries\": 1},"))
+        #expect(!dag.contains("mlv import") && !dag.contains("import mlv"))
+        let first = try f.dagsTest("demo")
+        #expect(first.result.status == 0, "\(first.result)")
+        #expect(first.states == ["resolve_commit": "success", "generate": "success", "prepare": "success", "train": "success",
+                                 "evaluate": "success", "collect_lock": "success"], "\(first.result)")
+        #expect(f.ran() == ["generate", "prepare", "train", "evaluate"])
+        // The stages' own logs are in Airflow's task log; nothing ran in the workspace itself.
+        #expect(first.result.stdout.contains("Running stage 'train':"))
+        #expect(!f.ws.exists("model.txt") && !f.ws.exists("data"))
+        // One reviewable commit on main: pipeline.lock as a local repro writes it, byte for byte.
+        let log = try runProcess("/usr/bin/git", ["--git-dir", f.origin, "log", "--format=%s", "main"], cwd: f.ws.dir.path)
+        #expect(log.stdout.hasPrefix("pipeline.lock of "), "\(log)")
+        #expect(log.stdout.split(separator: "\n").count == 2)
+        #expect(try f.committed("pipeline.lock") == f.locallyReproduced(["pipeline.lock"])[0])
+        // A second run of the same commit runs no stage command: everything is restored.
+        let second = try f.dagsTest("demo", conf: #"{"commit": "\#(try f.ws.git(["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))"}"#)
+        #expect(second.result.status == 0, "\(second.result)")
+        #expect(second.states.values.allSatisfy { $0 == "success" }, "\(second.states)")
+        #expect(f.ran().count == 4, "\(f.ran())")
+        #expect(!second.result.stdout.contains("Running stage"), "\(second.result)")
+        #expect(second.result.stdout.contains("main is at "), "\(second.result)")
+    }
+
+    @Test func foreachItemsAndStagesOfPipelinesInFoldersAreTasksOfTheirOwn() throws {
+        let f = try Fixture([
+            "pipeline.yaml": """
+                stages:
+                  shard:
+                    foreach: [a, b, c, d]
+                    do:
+                      cmd: echo shard-${item} >> "$LOGFILE"; echo ${item} > shard-${item}.txt
+                      outs:
+                      - shard-${item}.txt
+                  join:
+                    cmd: echo join >> "$LOGFILE"; cat shard-a.txt shard-b.txt shard-c.txt shard-d.txt > all.txt
+                    deps: [shard-a.txt, shard-b.txt, shard-c.txt, shard-d.txt]
+                    outs: [all.txt]
+
+                """,
+            "sub/pipeline.yaml": """
+                stages:
+                  count:
+                    cmd: echo count >> "$LOGFILE"; wc -l < ../all.txt > count.txt
+                    deps: [../all.txt]
+                    outs: [count.txt]
+
+                """,
+        ])
+        try f.generate("fan")
+        let ids = try f.ws.mlv(["dag", "--airflow"]).stdout
+        #expect(ids.contains(#"    "shard_a__a8c59082": {"stage": "shard@a", "after": []},"#), "\(ids)")
+        #expect(ids.contains(#"    "sub_pipeline.yaml_count__73b1ad0b": {"stage": "sub/pipeline.yaml:count", "after": ["join"]},"#), "\(ids)")
+        let run = try f.dagsTest("fan")
+        #expect(run.result.status == 0, "\(run.result)")
+        #expect(run.states.count == 8 && run.states.values.allSatisfy { $0 == "success" }, "\(run.states)")
+        #expect(f.ran().sorted() == ["count", "join", "shard-a", "shard-b", "shard-c", "shard-d"])
+        // Without --commit-branch the lock is collected and checked, not committed.
+        #expect(try runProcess("/usr/bin/git", ["--git-dir", f.origin, "rev-list", "--count", "main"], cwd: f.ws.dir.path).stdout == "1\n")
+        let local = try f.locallyReproduced(["pipeline.lock", "sub/pipeline.lock"])
+        let again = try f.dagsTest("fan", conf: #"{"commit_branch": "results"}"#)
+        #expect(again.result.status == 0, "\(again.result)")
+        #expect(f.ran().count == 6, "\(f.ran())")
+        #expect(try f.committed("pipeline.lock", branch: "results") == local[0])
+        #expect(try f.committed("sub/pipeline.lock", branch: "results") == local[1])
+    }
+
+    @Test func aFailingStageFailsItsTaskAndBlocksOnlyWhatDependsOnIt() throws {
+        let f = try Fixture([
+            "pipeline.yaml": """
+                stages:
+                  broken:
+                    cmd: echo "the input is malformed" >&2; exit 3
+                    outs: [a.txt]
+                  after_broken:
+                    cmd: cp a.txt b.txt
+                    deps: [a.txt]
+                    outs: [b.txt]
+                  fine:
+                    cmd: echo fine >> "$LOGFILE"; echo c > c.txt
+                    outs: [c.txt]
+                  after_fine:
+                    cmd: echo after_fine >> "$LOGFILE"; cp c.txt d.txt
+                    deps: [c.txt]
+                    outs: [d.txt]
+
+                """,
+        ])
+        try f.generate("failing")
+        let run = try f.dagsTest("failing")
+        #expect(run.result.status != 0)
+        #expect(run.states == ["resolve_commit": "success", "broken": "failed", "after_broken": "upstream_failed",
+                               "fine": "success", "after_fine": "success", "collect_lock": "upstream_failed"], "\(run.result)")
+        #expect(run.result.stdout.contains("MLVTaskError: stage 'broken' failed (exit 2): mlv: error: stage 'broken' failed: its command exited with code 3"), "\(run.result)")
+        #expect(f.ran() == ["fine", "after_fine"])
+    }
+
+    @Test func aWorkerWithoutMlvOrWithoutCredentialsGetsOneClearTaskError() throws {
+        let f = try Fixture([
+            "pipeline.yaml": "stages:\n  only:\n    cmd: echo only >> \"$LOGFILE\"; echo x > x.txt\n    outs: [x.txt]\n",
+        ])
+        try f.generate("bare")
+        let noMLV = try f.dagsTest("bare", env: ["MLV_BIN": "/opt/nowhere/mlv"])
+        #expect(noMLV.states["only"] == "failed")
+        #expect(noMLV.result.stdout.contains("MLVTaskError: mlv is not installed on this worker: '/opt/nowhere/mlv' is not an executable file or on PATH; install mlv, or set MLV_BIN (or the mlv_bin param) to its path"), "\(noMLV.result)")
+        let noKeys = try f.dagsTest("bare", env: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"])
+        #expect(noKeys.states["only"] == "failed")
+        let line = noKeys.result.stdout.split(separator: "\n").first { $0.contains("MLVTaskError: stage 'only'") }
+        #expect(line?.contains("credentials") == true, "\(noKeys.result)")
+        #expect(f.ran().isEmpty)
+    }
+
+    @Test func theLockCommitIsACompareAndSwapOnTheBranch() throws {
+        // The last stage moves main (as another push would) while the run is under way.
+        var files = Self.demo
+        files["pipeline.yaml"]! += """
+              move_main:
+                cmd: echo move >> "$LOGFILE"; echo done > moved.txt; git clone -q "$MLV_GIT_URL" "$MOVE_DIR" && cd "$MOVE_DIR" && echo "$MOVE_TEXT" > "$MOVE_FILE" && git add -A && git commit -qm "moved" && git push -q origin HEAD:main
+                deps: [metrics.json]
+                outs: [moved.txt]
+
+            """
+        let f = try Fixture(files)
+        try f.generate("cas", ["--commit-branch", "main"])
+        // A commit that changes no stage: the lock is collected again on it and pushed on top.
+        let run = try f.dagsTest("cas", env: ["MOVE_DIR": f.ws.dir.path + "/mover1", "MOVE_FILE": "README.md", "MOVE_TEXT": "readme"])
+        #expect(run.result.status == 0, "\(run.result)")
+        #expect(run.result.stdout.contains("main moved to "), "\(run.result)")
+        let log = try runProcess("/usr/bin/git", ["--git-dir", f.origin, "log", "--format=%s", "main"], cwd: f.ws.dir.path).stdout.split(separator: "\n")
+        #expect(log.count == 3 && log[0].hasPrefix("pipeline.lock of ") && log[1] == "moved", "\(log)")
+        #expect(try f.committed("README.md") == "readme\n")
+        #expect(try f.committed("pipeline.lock").contains("move_main:"))
+        // Main moves to a commit that changes a param before a run of the first commit: collecting
+        // on it would need train to run, so the task fails and main keeps that commit (no lock of
+        // another commit's pipeline lands on it).
+        let mover = f.ws.dir.path + "/mover2"
+        #expect(try runProcess("/usr/bin/git", ["clone", "-q", f.origin, mover], cwd: f.ws.dir.path, env: f.ws.env).status == 0)
+        try AtomicFile.write("train:\n  lr: 0.9\n", to: mover + "/params.yaml")
+        for args in [["commit", "-qam", "lr 0.9"], ["push", "-q", "origin", "HEAD:main"]] {
+            #expect(try runProcess("/usr/bin/git", args, cwd: mover, env: f.ws.env).status == 0)
+        }
+        let first = try f.ws.git(["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let second = try f.dagsTest("cas", conf: #"{"commit": "\#(first)"}"#, env: ["MOVE_DIR": f.ws.dir.path + "/mover3", "MOVE_FILE": "README.md", "MOVE_TEXT": "readme"])
+        #expect(second.states["collect_lock"] == "failed", "\(second.result)")
+        #expect(second.result.stdout.contains("stage 'train' is stale and the run-cache has no earlier run with its inputs"), "\(second.result)")
+        #expect(f.ran().count == 5, "\(f.ran())")
+        let after = try runProcess("/usr/bin/git", ["--git-dir", f.origin, "log", "--format=%s", "main"], cwd: f.ws.dir.path).stdout
+        #expect(after.hasPrefix("lr 0.9\npipeline.lock of"), "\(after)")
+    }
+
+    @Test func theSchedulerRunsIndependentStagesAtTheSameTimeInSeparateProcesses() throws {
+        func stage(_ name: String) -> String {
+            """
+              \(name):
+                cmd: echo "\(name) start $(date +%s.%N) $$" >> "$LOGFILE"; touch "$SYNC/\(name)"; for i in $(seq 600); do [ $(ls "$SYNC" | wc -l) = 2 ] && break; sleep 0.1; done; echo \(name) > \(name).txt; echo "\(name) end $(date +%s.%N) $$" >> "$LOGFILE"
+                outs: [\(name).txt]
+
+            """
+        }
+        // Each stage waits (up to 60 s) until both have started: they end together only if they run at once.
+        var f = try Fixture(["pipeline.yaml": "stages:\n" + stage("left") + stage("right")])
+        f.env["SYNC"] = f.ws.dir.path + "/sync"
+        try FS.makeDirectories(f.ws.dir.path + "/sync")
+        // @once: the scheduler starts the run itself as soon as the DAG is parsed.
+        try f.generate("parallel", ["--schedule", "@once"])
+        let airflow = try AirflowPeer.shared()
+        let services = try airflow.startServices(dags: f.dags, logs: f.ws.dir.path, parallelism: 2, env: f.env)
+        let state = try airflow.waitForRun("parallel", timeout: 150)
+        services.stop()
+        let logs = ["scheduler", "dag-processor", "api-server"].map { (try? FS.readText(f.ws.dir.path + "/\($0).log").suffix(3000)) ?? "" }
+        #expect(state == "success", "\(logs.joined(separator: "\n-----\n"))")
+        #expect(try airflow.states("parallel").values.allSatisfy { $0 == "success" })
+        // [stage, event, time, pid]
+        let events = f.ran().map { $0.split(separator: " ").map(String.init) }
+        func time(_ stage: String, _ event: String) -> Double { events.first { $0[0] == stage && $0[1] == event }.flatMap { Double($0[2]) } ?? .nan }
+        #expect(events.count == 4, "\(events)")
+        #expect(time("left", "start") < time("right", "end") && time("right", "start") < time("left", "end"), "\(events)")
+        #expect(abs(time("left", "end") - time("right", "end")) < 5, "\(events)")
+        #expect(Set(events.map { $0.last! }).count == 2, "\(events)")
+    }
+
+    @Test func checkSaysWhenTheDAGFileIsStale() throws {
+        let f = try Fixture(Self.demo)
+        try f.generate("checked", ["--queue", "evaluate=cpu", "--schedule", "0 3 * * *"])
+        let file = f.dags + "/checked.py"
+        let fresh = try f.ws.mlv(["dag", "--airflow", "--check", file])
+        #expect(fresh.status == 0 && fresh.stdout == "\(file) is up to date with the pipeline files\n", "\(fresh)")
+        // A new commit alone does not make it stale.
+        try f.ws.write("README.md", "x\n")
+        #expect(try f.ws.git(["add", "-A"]).status == 0 && f.ws.git(["commit", "-qm", "readme"]).status == 0)
+        #expect(try f.ws.mlv(["dag", "--check", file]).status == 0)
+        try f.ws.write("pipeline.yaml", try f.ws.read("pipeline.yaml") + "  report:\n    cmd: cp metrics.json report.json\n    deps: [metrics.json]\n    outs: [report.json]\n")
+        let stale = try f.ws.mlv(["dag", "--airflow", "--check", file])
+        #expect(stale.status == 1)
+        #expect(stale.stderr == """
+            mlv: error: \(file) is stale against the pipeline files: it lacks tasks report
+            hint: generate it again: mlv dag --airflow -o \(file) --dag-id checked --schedule '0 3 * * *' --queue evaluate=cpu
+
+            """, "\(stale)")
+        try f.ws.write("pipeline.yaml", try f.ws.read("pipeline.yaml").replacingOccurrences(of: "queue: gpu", with: "queue: gpu2"))
+        let settings = try f.ws.mlv(["dag", "--check", file])
+        #expect(settings.status == 1 && settings.stderr.contains("it lacks tasks report"), "\(settings)")
+        try f.generate("checked", ["--queue", "evaluate=cpu", "--schedule", "0 3 * * *"])
+        #expect(try f.ws.mlv(["dag", "--check", file]).status == 0)
+        try f.ws.write("pipeline.yaml", try f.ws.read("pipeline.yaml").replacingOccurrences(of: "queue: gpu2", with: "queue: gpu3"))
+        let changed = try f.ws.mlv(["dag", "--check", file])
+        #expect(changed.status == 1 && changed.stderr.hasPrefix("mlv: error: \(file) is stale against the pipeline files: it differs in its tasks' dependencies or settings\n"), "\(changed)")
+    }
+
+    @Test func refusals() throws {
+        let ws = try TestWorkspace()
+        try ws.gen(["pipeline.yaml": "stages:\n  train:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item} > m-${item}\n      outs:\n      - m-${item}\n"])
+        let bad = BadInputTests()
+        try bad.expectRefused(ws, ["dag", "--airflow", "--queue", "train"], message: "--queue 'train' is not STAGE=NAME",
+                              hint: "for example --queue train=gpu; names use letters, digits, '_', '-' and '.'")
+        try bad.expectRefused(ws, ["dag", "--airflow", "--queue", "train=g p u"], message: "--queue 'train=g p u' is not STAGE=NAME",
+                              hint: "for example --queue train=gpu; names use letters, digits, '_', '-' and '.'")
+        try bad.expectRefused(ws, ["dag", "--airflow", "--pool", "trian=gpus"], message: "--pool trian=gpus: no stage named 'trian' in pipeline.yaml",
+                              hint: "did you mean 'train'?")
+        try bad.expectRefused(ws, ["dag", "--airflow", "-o", ".git/dags/x.py"], message: "'.git/dags/x.py' is inside .git or .mlv, which are not for DAG files",
+                              hint: "write it into your Airflow dags folder, for example -o dags/x.py")
+        try bad.expectRefused(ws, ["dag", "--airflow", "-o", ".mlv/x.py"], message: "'.mlv/x.py' is inside .git or .mlv, which are not for DAG files",
+                              hint: "write it into your Airflow dags folder, for example -o dags/x.py")
+        try bad.expectRefused(ws, ["dag", "--airflow", "--dag-id", "my dag"], message: "DAG id 'my dag' is not valid in Airflow",
+                              hint: "use letters, digits, '_', '-' and '.' (--dag-id)")
+        try bad.expectRefused(ws, ["dag", "--queue", "train=gpu"], message: "--queue is an option of --airflow", hint: "mlv dag --airflow --queue …")
+        try bad.expectRefused(ws, ["dag", "--airflow", "--commit-branch", "a..b"], message: "--commit-branch 'a..b' is not a branch name",
+                              hint: "a git branch name, such as main or results/airflow")
+        try bad.expectRefused(ws, ["dag", "--check", "pipeline.yaml"], message: "'pipeline.yaml' is not a DAG file `mlv dag --airflow` wrote (it records no options)")
+        try ws.gen(["pipeline.yaml": "stages:\n  train:\n    cmd: x\n    orchestrate: {queue: gpu, gpus: 2}\n"])
+        let r = try ws.mlv(["dag", "--airflow"])
+        #expect(r.status == 2 && r.stderr.contains("unknown key 'gpus'"), "\(r)")
+    }
+}
