@@ -9,6 +9,12 @@ package final class AirflowPeer: Sendable {
     package static let venv = Path.join(S3TestServer.repositoryRoot, ".venv-airflow")
     package static let executable = Path.join(venv, "bin/airflow")
 
+    /// Children of the test runner start with the signal mask of the thread that spawns them,
+    /// which blocks signals Airflow relies on (SIGALRM for a task's timeout, SIGTERM to stop):
+    /// `airflow` is started through this, which clears the mask, then execs it.
+    static let unmasked = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])", executable]
+    static let python = Path.join(venv, "bin/python")
+
     package let home: String
     /// The variables every `airflow` command gets (besides the caller's).
     package let env: [String: String]
@@ -33,14 +39,14 @@ package final class AirflowPeer: Sendable {
             "DO_NOT_TRACK": "1",
             "PATH": Path.join(Self.venv, "bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
         ]
-        let r = try runProcess(Self.executable, ["db", "migrate"], cwd: home, env: env)
+        let r = try runProcess(Self.python, Self.unmasked + ["db", "migrate"], cwd: home, env: env)
         guard r.status == 0 else { throw MessageError("airflow db migrate failed: \(r)") }
     }
 
     /// Runs `airflow ARGS` with `dags` as the DAG folder.
     @discardableResult
     package func run(_ args: [String], dags: String, env extra: [String: String] = [:]) throws -> MLVResult {
-        try runProcess(Self.executable, args, cwd: dags, env: env.merging(["AIRFLOW__CORE__DAGS_FOLDER": dags]) { _, b in b }.merging(extra) { _, b in b })
+        try runProcess(Self.python, Self.unmasked + args, cwd: dags, env: env.merging(["AIRFLOW__CORE__DAGS_FOLDER": dags]) { _, b in b }.merging(extra) { _, b in b })
     }
 
     /// `airflow dags test DAG_ID` (every task in this process's children, one after another), with
@@ -59,7 +65,7 @@ package final class AirflowPeer: Sendable {
             rows = db.execute("select task_id, state from task_instance where dag_id = ? and run_id = ?", (sys.argv[2], run[0])).fetchall() if run else []
             print(json.dumps(dict(rows)))
             """
-        let r = try runProcess(Path.join(Self.venv, "bin/python"), ["-c", script, Path.join(home, "airflow.db"), dagID], cwd: home)
+        let r = try runProcess(Self.python, ["-c", script, Path.join(home, "airflow.db"), dagID], cwd: home)
         guard r.status == 0, let data = r.stdout.data(using: .utf8),
               let states = try JSONSerialization.jsonObject(with: data) as? [String: String?] else {
             throw MessageError("reading the task states failed: \(r)")
@@ -124,9 +130,14 @@ extension AirflowPeer {
         ]) { _, b in b }.merging(extra) { _, b in b }
         var started: [Process] = []
         for (name, args) in [("api-server", ["api-server", "--host", "127.0.0.1", "--port", String(port)]), ("dag-processor", ["dag-processor"]), ("scheduler", ["scheduler", "--skip-serve-logs"])] {
+            // Tasks report to the api-server from their first moment: it listens before the rest start.
+            if name == "dag-processor" && !Self.waitForPort(port, timeout: 90) {
+                Services(started).stop()
+                throw MessageError("the Airflow api-server did not listen on 127.0.0.1:\(port) within 90 s; see \(logs)/api-server.log")
+            }
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: Self.executable)
-            p.arguments = args
+            p.executableURL = URL(fileURLWithPath: Self.python)
+            p.arguments = Self.unmasked + args
             p.environment = environment
             p.currentDirectoryURL = URL(fileURLWithPath: dags)
             FileManager.default.createFile(atPath: "\(logs)/\(name).log", contents: nil)
@@ -153,12 +164,31 @@ extension AirflowPeer {
             print(row[0] if row else "")
             """
         while Date() < deadline {
-            let r = try runProcess(Path.join(Self.venv, "bin/python"), ["-c", script, Path.join(home, "airflow.db"), dagID], cwd: home)
+            let r = try runProcess(Self.python, ["-c", script, Path.join(home, "airflow.db"), dagID], cwd: home)
             let state = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if state == "success" || state == "failed" { return state }
             usleep(500_000)
         }
         return nil
+    }
+
+    /// True once something accepts connections on 127.0.0.1:`port`.
+    static func waitForPort(_ port: Int, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let ok = withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            close(fd)
+            if ok { return true }
+            usleep(250_000)
+        }
+        return false
     }
 
     static func freePort() throws -> Int {

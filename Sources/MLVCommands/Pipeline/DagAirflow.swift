@@ -63,7 +63,7 @@ struct AirflowOptions: ParsableArguments {
             guard let value else { continue }
             guard Self.isBranchName(value) else { throw MessageError("\(flag) '\(TerminalText.visible(value))' is not a branch name", hint: "a git branch name, such as main or results/airflow") }
         }
-        o.branch = branch ?? commitBranch ?? o.branch
+        o.branch = branch ?? o.branch
         o.commitBranch = commitBranch
         if let image {
             guard !image.isEmpty, image.utf8.allSatisfy({ AirflowTaskIDs.isValid(String(UnicodeScalar($0))) || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "@") }) else {

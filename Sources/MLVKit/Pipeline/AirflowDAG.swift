@@ -85,6 +85,7 @@ package struct AirflowDAG: Sendable {
             if let q = options.queues[stage.name] ?? own.queue { fields.append("\"queue\": \(py(q))") }
             if let p = options.pools[stage.name] ?? own.pool { fields.append("\"pool\": \(py(p))") }
             if let r = own.retries { fields.append("\"retries\": \(r)") }
+            if let t = own.timeout { fields.append("\"timeout\": \(t)") }
             s += "    \(py(taskIDs[i])): {" + fields.joined(separator: ", ") + "},\n"
         }
         return s + "}\n"
@@ -112,6 +113,8 @@ package struct AirflowDAG: Sendable {
             stage_tasks = {}
             for task_id, s in STAGES.items():
                 placement = {key: s[key] for key in ("queue", "pool", "retries") if key in s}
+                if "timeout" in s:
+                    placement["execution_timeout"] = timedelta(seconds=s["timeout"])
                 if EXECUTOR_CONFIG:
                     placement["executor_config"] = EXECUTOR_CONFIG
                 reads = [STAGES[up]["stage"] for up in s["after"]]

@@ -29,7 +29,7 @@ enum AirflowDAGTemplate {
         import signal
         import subprocess
         import tempfile
-        from datetime import datetime, timezone
+        from datetime import datetime, timedelta, timezone
 
         from airflow.sdk import DAG, Param, get_current_context, task
 
