@@ -46,11 +46,12 @@ $(DVC_VENV)/bin/dvc:
 	$(DVC_VENV)/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
 
 # Apache Airflow 3, the orchestrator `mlv dag --airflow` writes DAG files for: the Airflow tests
-# run `airflow dags test` and a scheduler against them. A venv of its own (never an mlv dependency).
+# run `airflow dags test` and a scheduler against them, and load a file with a KubernetesExecutor
+# pod override (the kubernetes client). A venv of its own (never an mlv dependency), ~1 min.
 AIRFLOW_VENV := .venv-airflow
 $(AIRFLOW_VENV)/bin/airflow:
 	python3 -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_VENV)/bin/pip install -q apache-airflow==3.3.2
+	$(AIRFLOW_VENV)/bin/pip install -q apache-airflow==3.3.2 kubernetes==37.0.2
 
 # Then git-driven reproducibility, as CI checks it for every commit: a fresh clone reproduces
 # the committed pipeline.lock on one CPU, pushes to SeaweedFS, a second clone pulls (release

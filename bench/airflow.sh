@@ -11,6 +11,7 @@
 #
 #   MLV=/path/to/mlv   the binary (default .build/release/mlv, else .build/debug/mlv)
 #   REPS=N             reps of part 1 (default 5); medians are printed
+#   PARTS=1,2          the parts to run (default both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -20,6 +21,8 @@ MLV="${MLV:-$root/.build/release/mlv}"
 AIRFLOW="$root/.venv-airflow/bin/airflow"
 [ -x "$AIRFLOW" ] || { echo "bench: no Airflow in .venv-airflow (make .venv-airflow/bin/airflow)" >&2; exit 1; }
 REPS="${REPS:-5}"
+PARTS=",${PARTS:-1,2},"
+export MLV_BIN="$MLV" AIRFLOW__CORE__LOAD_EXAMPLES=False SCARF_ANALYTICS=false DO_NOT_TRACK=1
 
 work="$(mktemp -d /tmp/mlv-bench-airflow-XXXXXX)"
 services=()
@@ -57,6 +60,7 @@ make_repo() {
 echo "mlv dag --airflow benchmark ($("$MLV" version 2>/dev/null | head -1), Airflow $("$AIRFLOW" version 2>/dev/null | tail -1), $(nproc) cores)"
 
 # ---- 1. per-task overhead ------------------------------------------------------------------
+if [[ $PARTS == *,1,* ]]; then
 PIPELINE=$'stages:\n  work:\n    cmd: sleep 1; seq 1 100000 > out.txt\n    outs: [out.txt]\n'
 make_repo "$work/one" one
 commit=$(git -C "$work/one/ws" rev-parse HEAD)
@@ -86,8 +90,7 @@ overhead=$(echo "$(m "${clone[@]}") + $(m "${repro_run[@]}") + $(m "${push[@]}")
 printf '   => mlv + git overhead per fresh task  %6.3f s\n' "$overhead"
 
 # The whole task in Airflow (dags test: in-process, one task after another).
-export AIRFLOW_HOME="$work/airflow" AIRFLOW__CORE__LOAD_EXAMPLES=False SCARF_ANALYTICS=false DO_NOT_TRACK=1
-export AIRFLOW__CORE__DAGS_FOLDER="$work/one/dags" MLV_GIT_URL="$work/one/origin.git" MLV_BIN="$MLV" MLV_WORK_DIR="$work/one/tasks"
+export AIRFLOW_HOME="$work/airflow" AIRFLOW__CORE__DAGS_FOLDER="$work/one/dags" MLV_GIT_URL="$work/one/origin.git" MLV_WORK_DIR="$work/one/tasks"
 (cd "$work/one/ws" && "$MLV" remote modify s3 url "s3://bench/one-airflow" >/dev/null && git commit -qam airflow && git push -q "$work/one/origin.git" HEAD:main \
   && "$MLV" dag --airflow -o "$work/one/dags/one.py" >/dev/null)
 "$AIRFLOW" db migrate >/dev/null 2>&1
@@ -106,6 +109,7 @@ first=$(task_seconds one work)
 warm=$(task_seconds one work)
 printf '   Airflow task "work", fresh clone      %6.3f s (ran the command; whole dags test %.1f s)\n' "$first" "$(echo "$t1 - $t0" | bc -l)"
 printf '   Airflow task "work", warm checkout    %6.3f s (restored)\n' "$warm"
+fi
 
 # ---- 2. 4-way fan-out, 1 worker slot against 2 -----------------------------------------------
 PIPELINE=$'stages:\n  shard:\n    foreach: [a, b, c, d]\n    do:\n      cmd: sleep 2; echo ${item} > shard-${item}.txt\n      outs:\n      - shard-${item}.txt\n'
@@ -121,6 +125,13 @@ fan() {  # SLOTS: the wall time of one scheduled run with SLOTS task slots
   export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=1
   "$AIRFLOW" db migrate >/dev/null 2>&1
   setsid "$AIRFLOW" api-server --host 127.0.0.1 --port "$port" >"$dir/api.log" 2>&1 & services+=($!)
+  # Tasks report to the api-server from their first moment: it listens before the rest start.
+  python3 -c 'import socket, sys, time
+for _ in range(360):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close(); break
+    except OSError:
+        time.sleep(0.25)' "$port"
   setsid "$AIRFLOW" dag-processor >"$dir/dp.log" 2>&1 & services+=($!)
   setsid "$AIRFLOW" scheduler --skip-serve-logs >"$dir/scheduler.log" 2>&1 & services+=($!)
   "$root/.venv-airflow/bin/python" - "$AIRFLOW_HOME/airflow.db" "fan$slots" <<'PY'
@@ -133,7 +144,8 @@ while time.time() < deadline:
     except sqlite3.OperationalError:
         row = None
     if row and row[0] in ("success", "failed"):
-        print(f"{row[0]} {row[1]:.1f}")
+        print(f"{row[1]:.1f}" if row[0] == "success" else f"(failed after {row[1]:.1f} s: " + ", ".join(
+            f"{t} {s}" for t, s in sqlite3.connect(sys.argv[1]).execute("select task_id, state from task_instance where dag_id = ?", (sys.argv[2],))) + ")")
         break
     time.sleep(0.5)
 else:
@@ -144,6 +156,7 @@ PY
   for pid in "${services[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   services=()
 }
+[[ $PARTS == *,2,* ]] || exit 0
 printf '\n2. Four independent `sleep 2` stages (+ resolve_commit and collect_lock), LocalExecutor:\n'
 printf '   1 worker slot:  %s s\n' "$(fan 1)"
 printf '   2 worker slots: %s s\n' "$(fan 2)"

@@ -288,6 +288,35 @@ import Testing
         #expect(Set(events.map { $0.last! }).count == 2, "\(events)")
     }
 
+    /// KubernetesExecutor is not run here: the file is loaded by Airflow's Python and its tasks'
+    /// settings read back (the pod override built with the kubernetes client, as the executor takes it).
+    @Test func imageQueueAndPoolReachTheTasks() throws {
+        let f = try Fixture(Self.demo)
+        try f.generate("k8s", ["--image", "registry.local/team/mlv:1.2", "--pool", "train=gpus", "--queue", "evaluate=cpu"])
+        let script = """
+            import importlib.util, json
+            spec = importlib.util.spec_from_file_location("k8s", "k8s.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            out = {}
+            for task_id, t in module.dag.task_dict.items():
+                pod = (t.executor_config or {}).get("pod_override")
+                out[task_id] = [t.queue, t.pool, t.retries, pod.spec.containers[0].image if pod else None, sorted(t.upstream_task_ids)]
+            print(json.dumps(out, sort_keys=True))
+            """
+        let r = try runProcess(AirflowPeer.venv + "/bin/python", ["-c", script], cwd: f.dags, env: ["AIRFLOW_HOME": try AirflowPeer.shared().home])
+        #expect(r.status == 0, "\(r)")
+        let image = "registry.local/team/mlv:1.2"
+        #expect(r.stdout.split(separator: "\n").last == """
+            {"collect_lock": ["default", "default_pool", 0, "\(image)", ["evaluate", "generate", "prepare", "resolve_commit", "train"]], \
+            "evaluate": ["cpu", "default_pool", 0, "\(image)", ["prepare", "resolve_commit", "train"]], \
+            "generate": ["default", "default_pool", 0, "\(image)", ["resolve_commit"]], \
+            "prepare": ["default", "default_pool", 0, "\(image)", ["generate", "resolve_commit"]], \
+            "resolve_commit": ["default", "default_pool", 0, "\(image)", []], \
+            "train": ["gpu", "gpus", 1, "\(image)", ["prepare", "resolve_commit"]]}
+            """, "\(r)")
+    }
+
     @Test func checkSaysWhenTheDAGFileIsStale() throws {
         let f = try Fixture(Self.demo)
         try f.generate("checked", ["--queue", "evaluate=cpu", "--schedule", "0 3 * * *"])

@@ -109,20 +109,20 @@ package struct AirflowDAG: Sendable {
                 "reuse_checkout": Param(False, type="boolean", description="Reuse a warm checkout per worker slot (or MLV_REUSE_CHECKOUT=1) instead of a fresh clone per task."),
             },
         ) as dag:
-            commit = resolve_commit()
+            pod = {"executor_config": EXECUTOR_CONFIG} if EXECUTOR_CONFIG else {}
+            commit = resolve_commit.override(**pod)()
             stage_tasks = {}
             for task_id, s in STAGES.items():
                 placement = {key: s[key] for key in ("queue", "pool", "retries") if key in s}
                 if "timeout" in s:
                     placement["execution_timeout"] = timedelta(seconds=s["timeout"])
-                if EXECUTOR_CONFIG:
-                    placement["executor_config"] = EXECUTOR_CONFIG
+                placement.update(pod)
                 reads = [STAGES[up]["stage"] for up in s["after"]]
                 stage_tasks[task_id] = run_stage.override(task_id=task_id, **placement)(s["stage"], reads, commit)
             for task_id, s in STAGES.items():
                 for up in s["after"]:
                     stage_tasks[up] >> stage_tasks[task_id]
-            list(stage_tasks.values()) >> collect_lock(commit)
+            list(stage_tasks.values()) >> collect_lock.override(**pod)(commit)
 
         """
     }
