@@ -49,3 +49,11 @@ MLV_BENCH_FILES="$files" MLV_BENCH_RESULTS="bench/results/remote-small-files-$ML
 if [ -x bench/engine/run.sh ]; then
   bash bench/engine/run.sh
 fi
+
+# Experiments: exp run over repro (mlv and DVC), exp show over 1,000 experiments (100 at small scale).
+[ "$MLV_BENCH_SCALE" = full ] && exps=1000 || exps=100
+MLV_BENCH_EXPS="$exps" bench/venv/bin/python bench/experiments.py | tee "bench/results/experiments-$MLV_BENCH_SCALE.md"
+
+# Scale (issue 23): 10,000 files at small scale, the issue's 1,000,000 at full.
+[ "$MLV_BENCH_SCALE" = full ] && scale=1000000 || scale=10000
+MLV_BENCH_SCALE_FILES="$scale" bench/venv/bin/python bench/scale.py | tee "bench/results/scale-$MLV_BENCH_SCALE.md"

@@ -17,7 +17,7 @@ package struct MLV: ParsableCommand {
         version: MLV.version,
         subcommands: [
             Init.self, Add.self, Status.self, Diff.self, Move.self, Remove.self, Checkout.self, Commit.self, GC.self, Cache.self, Config.self, Install.self, CheckIgnore.self,
-            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Model.self, Plots.self, LockCommand.self,
+            Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Model.self, Exp.self, Plots.self, LockCommand.self,
             Remote.self, Push.self, Fetch.self, Pull.self, Get.self, Import.self, ImportURL.self, Update.self, List.self,
             Train.self, Evaluate.self, Predict.self, Validate.self,
             Doctor.self, Version.self,
@@ -48,9 +48,8 @@ package enum MLVMain {
 
     /// DVC commands mlv does not have (yet), named as such instead of "unknown option" errors.
     static let notYet: [String: String] = [
-        "exp": "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet",
-        "experiments": "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet",
-        "queue": "run stages in parallel with `mlv repro -j N`; a queue of experiments is not in mlv yet",
+        "experiments": "mlv names it `mlv exp` (run, show, diff, apply, branch, remove, logs, push, pull)",
+        "queue": "queue experiments with `mlv exp run --queue -S …` and run them with `mlv exp run --run-all -j N`",
         "freeze": "set `frozen: true` on the stage in pipeline.yaml",
         "unfreeze": "remove `frozen: true` from the stage in pipeline.yaml",
         "destroy": "remove .mlv/ and the .mlv pointer files by hand; mlv has no destroy",

@@ -36,7 +36,8 @@ package struct YAMLNode {
             // The basic resolver types nothing implicitly (every scalar stays a string; the typed
             // accessors below parse them), which spares building Yams' regular expressions: a
             // millisecond of every command's start-up.
-            guard let node = try Yams.compose(yaml: text, .basic) else { return nil }
+            // The encoding is given: its default reads the process environment on every call.
+            guard let node = try Yams.compose(yaml: text, .basic, .default, .utf8) else { return nil }
             return YAMLNode(node: node, file: file)
         } catch let error as YamlError {
             throw YAMLNode.convert(error, file: file)

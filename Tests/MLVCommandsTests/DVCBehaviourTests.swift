@@ -42,6 +42,14 @@ import Testing
         #expect(check.status == 0 && check.stdout.contains("stamp") && check.stdout.contains("always changed"), "\(check)")
         let status = try ws.mlv(["status", "--check"])
         #expect(status.status == 0 && status.stdout == "stamp: always changed\n", "\(status)")
+        // DVC 3.67 on the same pipeline: the stage named as always changed, exit 0.
+        let dvc = try TestWorkspace(initialize: false)
+        try dvc.write("in.txt", "1")
+        try dvc.write("dvc.yaml", try ws.read("pipeline.yaml"))
+        try dvc.dvc(["init", "-q"])
+        try dvc.dvc(["repro", "-q"])
+        let theirs = try DVCPeer.run(["status"], cwd: dvc.root, env: dvc.env)
+        #expect(theirs.status == 0 && theirs.stdout == "stamp:\n\talways changed\n", "\(theirs)")
         try ws.write("in.txt", "2")
         #expect(try ws.mlv(["repro", "--check"]).status == 1)
         #expect(try ws.mlv(["status", "--check"]).status == 1)
@@ -49,8 +57,8 @@ import Testing
 
     @Test func dvcCommandsMLVLacksAreNamed() throws {
         let ws = try TestWorkspace()
-        try BadInputTests().expectRefused(ws, ["exp", "run", "-S", "train.lr=0.1"], message: "'exp' is not an mlv command yet (DVC's `dvc exp`)",
-                                          hint: "run the pipeline with `mlv repro`, after editing params.yaml; experiments are not in mlv yet")
+        try BadInputTests().expectRefused(ws, ["queue", "start", "-j", "2"], message: "'queue' is not an mlv command yet (DVC's `dvc queue`)",
+                                          hint: "queue experiments with `mlv exp run --queue -S …` and run them with `mlv exp run --run-all -j N`")
         try BadInputTests().expectRefused(ws, ["freeze", "train"], message: "'freeze' is not an mlv command yet (DVC's `dvc freeze`)",
                                           hint: "set `frozen: true` on the stage in pipeline.yaml")
     }
@@ -64,39 +72,44 @@ import Testing
         #expect(try ws.mlv(["status", "--check"]).status == 0)
     }
 
-    @Test func paramsDiffShowsWhatStagesDeclareAndMetricsRoundToFiveDigits() throws {
+    /// `params diff` and `metrics diff` beside DVC 3.67 on the same project: the same rows
+    /// (params.yaml and top-level params files whole, other files only the declared keys; `--all`
+    /// adds unchanged rows) and the same numbers (`--precision N`: N digits after the point).
+    @Test func paramsAndMetricsDiffShowWhatDVCShows() throws {
+        let dvc = try TestWorkspace(initialize: false)
         let ws = try TestWorkspace()
-        try ws.write("params.yaml", "train:\n  lr: 0.1\n  epochs: 3\nunused: 1\n")
-        try ws.write("m.json", "{\"acc\": 0.912345678}\n")
-        try ws.write("pipeline.yaml", """
-            stages:
-              train:
-                cmd: cp m.json metrics.json
-                deps: [m.json]
-                params: [train.lr]
-                metrics:
-                  - metrics.json:
-                      cache: false
-
-            """)
-        #expect(try ws.mlv(["repro"]).status == 0)
-        #expect(try ws.git(["add", "-A"]).status == 0 && ws.git(["commit", "-qm", "v1"]).status == 0)
-        try ws.write("params.yaml", "train:\n  lr: 0.2\n  epochs: 4\nunused: 2\n")
-        let declared = try ws.mlv(["params", "diff"])
-        #expect(declared.stdout == "Path         Param     HEAD  workspace\nparams.yaml  train.lr  0.1   0.2\n", "\(declared)")
-        let all = try ws.mlv(["params", "diff", "--all"]).stdout
-        #expect(all.contains("train.epochs") && all.contains("unused"), "\(all)")
-
-        let shown = try ws.mlv(["metrics", "show"])
-        #expect(shown.stdout == "Path          Metric  workspace\nmetrics.json  acc     0.91235\n", "\(shown)")
-        #expect(try ws.mlv(["metrics", "show", "--precision", "2"]).stdout.hasSuffix("acc     0.91\n"))
-        #expect(try ws.mlv(["metrics", "show", "--json"]).stdout.contains("0.912345678"))
-
+        let files = [
+            "params.yaml": "train:\n  lr: 0.1\n  epochs: 3\nunused: 1\n",
+            "extra.yaml": "a: 1\nb: 2\n",
+            "other.yaml": "x: 1\ny: 2\n",
+            "metrics.json": "{\"acc\": 0.912345678, \"loss\": 12.3456789, \"n\": 1234567}\n",
+        ]
+        let pipeline = "params: [extra.yaml]\nmetrics: [metrics.json]\nstages:\n  train:\n    cmd: echo\n    params: [train.lr, {other.yaml: [x]}]\n"
+        try dvc.gen(files.merging(["dvc.yaml": pipeline]) { a, _ in a })
+        try ws.gen(files.merging(["pipeline.yaml": pipeline]) { a, _ in a })
+        try dvc.dvc(["init", "-q"])
+        for w in [dvc, ws] {
+            #expect(try w.git(["add", "-A"]).status == 0 && w.git(["commit", "-qm", "v1"]).status == 0)
+            try w.gen(["params.yaml": "train:\n  lr: 0.2\n  epochs: 4\nunused: 1\n", "extra.yaml": "a: 1\nb: 3\n", "other.yaml": "x: 2\ny: 3\n",
+                       "metrics.json": "{\"acc\": 0.5, \"loss\": 2.00001234, \"n\": 0.000012345}\n"])
+        }
+        /// The table's rows as sets of cells (column widths differ: DVC pads wider).
+        func rows(_ text: String) -> [[String]] { text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) } }
+        for args in [["params", "diff"], ["params", "diff", "--all"], ["metrics", "diff"], ["metrics", "diff", "--precision", "2"]] {
+            let theirs = rows(try dvc.dvc(args).stdout), ours = rows(try ws.mlv(args).stdout)
+            #expect(Set(theirs.dropFirst()) == Set(ours.dropFirst()) && theirs.first == ours.first, "\(args): DVC \(theirs) mlv \(ours)")
+        }
+        #expect(try ws.mlv(["metrics", "show", "--json"]).stdout.contains("2.00001234"))
         // plots -o DIR/ (or an existing folder) writes DIR/index.html; a file name stays a file.
         let dir = try ws.mlv(["plots", "show", "-o", "report/"])
         #expect(dir.status == 0 && dir.stdout == "0 plots written to report/index.html\n" && ws.exists("report/index.html"), "\(dir)")
         #expect(try ws.mlv(["plots", "show", "-o", "report"]).stdout == "0 plots written to report/index.html\n")
         #expect(try ws.mlv(["plots", "show", "-o", "p.html"]).status == 0 && ws.exists("p.html"))
+        // DVC 3.67 reads -o DIR/ the same way.
+        try dvc.write("p.csv", "x,y\n1,2\n")
+        try dvc.write("dvc.yaml", "plots: [p.csv]\n")
+        try dvc.dvc(["plots", "show", "-o", "report/"])
+        #expect(dvc.exists("report/index.html"))
     }
 
     /// A DVC project mlv has not been pointed at is never "up to date".

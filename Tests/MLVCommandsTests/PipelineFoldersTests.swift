@@ -122,6 +122,13 @@ import Testing
         let here = try ws.mlv(["repro", "check"], cwd: "pipelines/train")
         #expect(Self.ran(here.stdout) == ["pipelines/train/pipeline.yaml:check"], "\(here)")
         #expect(try ws.mlv(["stage", "list"]).stdout.contains("pipelines/prep/pipeline.yaml:check"))
+        // stage add writes the pipeline file of the folder it runs in, its paths relative to it.
+        let added = try ws.mlv(["stage", "add", "-n", "lines", "-d", "count.txt", "-o", "lines.txt", "cp", "count.txt", "lines.txt"], cwd: "pipelines/train")
+        #expect(added.stdout == "Added stage 'lines' to pipelines/train/pipeline.yaml\n", "\(added)")
+        #expect(Self.ran(try ws.mlv(["repro", "pipelines/train/pipeline.yaml:lines"]).stdout).last == "pipelines/train/pipeline.yaml:lines")
+        #expect(ws.exists("pipelines/train/lines.txt"))
+        try BadInputTests().expectRefused(ws, ["stage", "add", "-n", "lines", "-o", "x.txt", "touch", "x.txt"], cwd: "pipelines/train",
+                                          message: "stage 'lines' already exists in pipelines/train/pipeline.yaml", hint: "choose another name, or edit pipelines/train/pipeline.yaml")
     }
 
     @Test func outsOfEveryFileAreCommittedPushedAndPulled() throws {

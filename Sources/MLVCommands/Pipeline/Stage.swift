@@ -1,5 +1,6 @@
 import ArgumentParser
 import MLVKit
+import MLVSupport
 
 struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,8 +66,10 @@ struct StageCommand: ParsableCommand {
             s.metricsNoCache = metricsNoCache
             s.wdir = wdir
             s.desc = desc
-            try ws.addStage(s)
-            print("Added stage '\(name)' to pipeline.yaml")
+            // As DVC's `stage add`: the pipeline file of the folder it runs in.
+            let folder = StageTargets.folder(of: FS.currentDirectory(), in: ws)
+            try ws.addStage(s, folder: folder)
+            print("Added stage '\(name)' to \(folder == "." ? "" : folder + "/")pipeline.yaml")
         }
     }
 }

@@ -12,9 +12,9 @@ struct TableFormatOptions: ParsableArguments {
     var md = false
 }
 
-/// `--precision N` of the metrics commands (DVC's): significant digits of numbers in the tables.
+/// `--precision N` of the metrics commands (DVC's): digits after the decimal point in the tables.
 struct PrecisionOption: ParsableArguments {
-    @Option(help: "Significant digits of numbers in the table (JSON keeps them all).")
+    @Option(help: "Digits after the decimal point in the table, as DVC rounds them (JSON keeps them all).")
     var precision: Int = 5
 
     func validate() throws {
@@ -73,7 +73,7 @@ enum ValueTableOutput {
         switch v {
         case .list(let items): return "[" + items.map { text($0, precision: precision) }.joined(separator: ", ") + "]"
         case .double(let d) where !d.isFinite: return d.isNaN ? "nan" : d < 0 ? "-inf" : "inf"
-        case .double(let d) where precision != nil: return String(format: "%.\(precision!)g", d)
+        case .double(let d) where precision != nil: return rounded(d, precision!)
         default: return v.description
         }
     }
@@ -90,7 +90,17 @@ enum ValueTableOutput {
         guard let x = number(a), let y = number(b) else { return "-" }
         let d = y - x
         if case .int? = a, case .int? = b { return String(Int(d)) }
-        return String(format: "%.\(precision)g", d)
+        return rounded(d, precision)
+    }
+
+    /// DVC's `--precision N`: rounded to N digits after the decimal point, then written as
+    /// briefly as it reads back (Python's `round` and `repr`: 12.3456789 → 12.34568, 2.0 → 2.0,
+    /// 0.000012 → 1e-05).
+    static func rounded(_ d: Double, _ digits: Int) -> String {
+        guard d.isFinite else { return d.isNaN ? "nan" : d < 0 ? "-inf" : "inf" }
+        let scale = pow(10.0, Double(digits))
+        let r = (d * scale).rounded(.toNearestOrEven) / scale
+        return r.isFinite ? "\(r == 0 ? 0 : r)" : "\(d)"
     }
 
     static func json(_ v: ParamValue) -> Any {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MLVKit
 
-/// `--rev REV…`, `--all-commits`, `--all-branches` and `--all-tags` for push and fetch: pointers read from git objects.
+/// `--rev REV…`, `--all-commits`, `--all-branches`, `--all-tags` and `--all-experiments` for push, fetch and gc: pointers read from git objects.
 struct RevisionOptions: ParsableArguments {
     @Option(name: .customLong("rev"), help: "Transfer the data the pointers at this git revision name (repeatable).")
     var revisions: [String] = []
@@ -15,14 +15,17 @@ struct RevisionOptions: ParsableArguments {
     @Flag(help: "Transfer the data of every tagged commit, and of the workspace.")
     var allTags = false
 
+    @Flag(help: "Transfer the data of every experiment (`mlv exp`), and of the workspace.")
+    var allExperiments = false
+
     func validate() throws {
-        let chosen = [!revisions.isEmpty, allCommits, allBranches || allTags].filter { $0 }.count
-        if chosen > 1 { throw ValidationError("choose one of --rev, --all-commits, or --all-branches/--all-tags") }
+        let chosen = [!revisions.isEmpty, allCommits, allBranches || allTags || allExperiments].filter { $0 }.count
+        if chosen > 1 { throw ValidationError("choose one of --rev, --all-commits, or --all-branches/--all-tags/--all-experiments") }
     }
 
     var selection: RevisionSelection {
         if allCommits { return .allCommits }
-        if allBranches || allTags { return .refTips(branches: allBranches, tags: allTags) }
+        if allBranches || allTags || allExperiments { return .refTips(branches: allBranches, tags: allTags, experiments: allExperiments) }
         return revisions.isEmpty ? .workspace : .revisions(revisions)
     }
 }

@@ -124,18 +124,22 @@ extension PipelineFile {
 }
 
 extension Workspace {
-    /// `mlv stage add`: appends a stage to pipeline.yaml (created if missing), after checking
-    /// that the result is a valid pipeline (name, paths, no duplicate outs, no cycle).
-    package func addStage(_ stage: NewStage) throws {
+    /// `mlv stage add`: appends a stage to the pipeline file of `folder` (workspace-relative;
+    /// created if missing; its paths relative to that folder, as DVC's `stage add` writes the
+    /// `dvc.yaml` of the folder it runs in), after checking that the whole pipeline is still
+    /// valid (name, paths, no duplicate outs, no cycle across files).
+    package func addStage(_ stage: NewStage, folder: String = ".") throws {
         try withLock {
-            let path = absolute(PipelineFile.fileName)
-            let text = FS.exists(path) ? try PipelineError.readText(path, shown: PipelineFile.fileName, limit: 16 << 20) : ""
-            if let existing = try PipelineFile.load(in: self), existing.stages.contains(where: { $0.name == stage.name || $0.group == stage.name }) {
-                throw MessageError("stage '\(stage.name)' already exists in pipeline.yaml", hint: "choose another name, or edit pipeline.yaml")
+            let file = folder == "." ? PipelineFile.fileName : folder + "/" + PipelineFile.fileName
+            let path = absolute(file)
+            let text = FS.exists(path) ? try PipelineError.readText(path, shown: file, limit: 16 << 20) : ""
+            let others = try PipelineFile.load(in: self)?.stages ?? []
+            if others.contains(where: { $0.file == file && ($0.shortName == stage.name || $0.shortGroup == stage.name) }) {
+                throw MessageError("stage '\(stage.name)' already exists in \(file)", hint: "choose another name, or edit \(file)")
             }
             let updated = try PipelineFile.adding(stage, to: text)
-            let pipeline = try PipelineFile.parse(updated, root: root)
-            _ = try StageGraph(pipeline.stages, trackedPaths: try allPointers().map(\.path))
+            let pipeline = try PipelineFile.parse(updated, root: root, file: file)
+            _ = try StageGraph(others.filter { $0.file != file } + pipeline.stages, trackedPaths: try allPointers().map(\.path))
             try AtomicFile.write(updated, to: path)
         }
     }

@@ -286,49 +286,6 @@ extension Reproducer {
 
     /// Runs a command with its output collected line by line and emitted with the stage's name.
     func runPrefixed(_ command: String, stage: String, cwd: String, env: [String: String]) throws -> StageProcess.Outcome {
-        var fds: [Int32] = [0, 0]
-        // Close-on-exec before any other stage starts, so no other child holds this pipe open.
-        StageProcess.spawnLock.lock()
-        guard pipe(&fds) == 0 else { StageProcess.spawnLock.unlock(); throw FileSystemError.posix("create a pipe for", stage, errno: errno) }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        StageProcess.spawnLock.unlock()
-        let readEnd = fds[0], writeEnd = fds[1]
-        // The reader blocks in read() for as long as the command runs: a thread of its own.
-        let reader = DispatchSemaphore(value: 0)
-        let thread = PosixThread.start { [self] in
-            defer { reader.signal() }
-            var pending: [UInt8] = []
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, 65536) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                pending.append(contentsOf: buf[0..<n])
-                while let nl = pending.firstIndex(of: 10) {
-                    emit(.output(stage: stage, line: String(decoding: pending[..<nl], as: UTF8.self)))
-                    pending.removeSubrange(...nl)
-                }
-            }
-            if !pending.isEmpty { emit(.output(stage: stage, line: String(decoding: pending, as: UTF8.self))) }
-            close(readEnd)
-        }
-        guard let thread else {
-            close(readEnd)
-            close(writeEnd)
-            throw PipelineError.noThread(stage: stage)
-        }
-        pthread_detach(thread)
-        let outcome: StageProcess.Outcome
-        do {
-            outcome = try StageProcess.run(command, cwd: cwd, environment: env, output: .pipe(writeEnd))
-        } catch {
-            close(writeEnd)
-            reader.wait()
-            throw error
-        }
-        close(writeEnd)
-        reader.wait()
-        return outcome
+        try StageProcess.runLines(command, cwd: cwd, environment: env, name: stage) { [self] line in emit(.output(stage: stage, line: line)) }
     }
 }

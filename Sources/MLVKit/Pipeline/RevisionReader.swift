@@ -21,8 +21,19 @@ struct RevisionReader {
     }
 
     func checkRevision(_ revision: String) throws {
+        _ = try commit(revision)
+    }
+
+    /// The commit a revision names: anything git resolves, else an experiment's name (so
+    /// `plots diff`, `params diff` and `metrics diff` take experiments as revisions).
+    func commit(_ revision: String) throws -> String {
         guard let git else { throw WorkspaceError.revisionsNeedGit }
-        _ = try git.resolve(revision)
+        do {
+            return try git.resolve(revision)
+        } catch {
+            guard let e = try? Experiments(ws).named(revision) else { throw error }
+            return e.commit
+        }
     }
 
     mutating func read(_ rel: String, at revision: String?) throws -> [UInt8]? {
@@ -33,7 +44,8 @@ struct RevisionReader {
             return try PipelineError.readFile(ws.absolute(rel), shown: rel, limit: RevisionReader.limit)
         }
         guard let git, let path = repoPath(rel) else { return nil }
-        if let bytes = try git.readFile(path, at: revision) { return bytes }
+        let resolved = try commit(revision)
+        if let bytes = try git.readFile(path, at: resolved) { return bytes }
         // A cached out (or a file of a cached folder): its hash in that revision's lock, its
         // bytes in the cache.
         for out in try lock(at: revision).stages.flatMap(\.outs) {
@@ -49,7 +61,7 @@ struct RevisionReader {
     mutating func lock(at revision: String) throws -> Lockfile {
         if let l = locks[revision] { return l }
         guard let git, let folder = repoPath(".") else { return Lockfile() }
-        let l = try CommittedRecords.locks(git, commit: try git.resolve(revision), folder: folder, shownAs: revision)
+        let l = try CommittedRecords.locks(git, commit: try commit(revision), folder: folder, shownAs: revision)
         locks[revision] = l
         return l
     }
@@ -62,8 +74,9 @@ struct RevisionReader {
             return try DirectoryWalker.walk(ws.absolute(rel)).filter { $0.status.kind == .file }.map { rel + "/" + $0.path }.sorted()
         }
         guard let git, let path = repoPath(rel), let base = repoPath(".") else { return nil }
+        let resolved = try commit(revision)
         let prefix = path + "/"
-        let inGit = try git.listFiles(at: revision, suffix: "").filter { $0.hasPrefix(prefix) }
+        let inGit = try git.listFiles(at: resolved, suffix: "").filter { $0.hasPrefix(prefix) }
         if !inGit.isEmpty {
             return inGit.map { base == "." ? $0 : String($0.dropFirst(base.count + 1)) }
         }

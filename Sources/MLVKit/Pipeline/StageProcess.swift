@@ -1,3 +1,4 @@
+import Dispatch
 import MLVSupport
 #if canImport(Glibc)
 import Glibc
@@ -166,5 +167,58 @@ enum Interrupts {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+}
+
+extension StageProcess {
+    /// `run` with the command's stdout and stderr read through one pipe: every chunk as it
+    /// arrives to `chunk` (a log), each complete line to `line`. `name` names it in errors.
+    static func runLines(_ command: String, cwd: String, environment: [String: String], name: String,
+                         chunk: ((UnsafeRawBufferPointer) -> Void)? = nil, line: @escaping (String) -> Void) throws -> Outcome {
+        var fds: [Int32] = [0, 0]
+        // Close-on-exec before any other command starts, so no other child holds this pipe open.
+        spawnLock.lock()
+        guard pipe(&fds) == 0 else { spawnLock.unlock(); throw FileSystemError.posix("create a pipe for", name, errno: errno) }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        spawnLock.unlock()
+        let readEnd = fds[0], writeEnd = fds[1]
+        // The reader blocks in read() for as long as the command runs: a thread of its own.
+        let reader = DispatchSemaphore(value: 0)
+        let thread = PosixThread.start {
+            defer { reader.signal() }
+            var pending: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, 65536) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                if let chunk { buf.withUnsafeBytes { chunk(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                pending.append(contentsOf: buf[0..<n])
+                while let nl = pending.firstIndex(of: 10) {
+                    line(String(decoding: pending[..<nl], as: UTF8.self))
+                    pending.removeSubrange(...nl)
+                }
+            }
+            if !pending.isEmpty { line(String(decoding: pending, as: UTF8.self)) }
+            close(readEnd)
+        }
+        guard let thread else {
+            close(readEnd)
+            close(writeEnd)
+            throw PipelineError.noThread(stage: name)
+        }
+        pthread_detach(thread)
+        let outcome: Outcome
+        do {
+            outcome = try run(command, cwd: cwd, environment: environment, output: .pipe(writeEnd))
+        } catch {
+            close(writeEnd)
+            reader.wait()
+            throw error
+        }
+        close(writeEnd)
+        reader.wait()
+        return outcome
     }
 }

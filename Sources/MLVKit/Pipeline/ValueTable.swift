@@ -80,18 +80,20 @@ extension ParamValue {
 }
 
 extension PipelineView {
-    /// `mlv params diff`: the params some stage declares (a key, or a whole file) and those of
-    /// the top-level `params` files, flattened, at each revision (nil: the workspace); only
-    /// changed rows. `all`: every key of every params file (params.yaml too), changed or not.
+    /// `mlv params diff`, as DVC 3.67: every key of params.yaml and of the top-level `params`
+    /// files, and the keys stages declare in other files (a whole file when declared so),
+    /// flattened, at each revision (nil: the workspace); only changed rows unless `all`.
     package func paramsTable(_ revisions: [String?], all: Bool = false) throws -> ValueTable {
         let pipeline = try PipelineFile.load(in: ws)
         var files = [ParamsFile.defaultName]
         for s in pipeline?.stages ?? [] { for p in s.params where !files.contains(p.file) { files.append(p.file) } }
         for f in pipeline?.paramsFiles ?? [] where !files.contains(f) { files.append(f) }
         var t = try table(files, revisions, onlyChanged: !all)
-        if !all {
-            // file → declared keys (nil: the whole file).
+        do {
+            // As DVC 3.67 shows them: params.yaml and the top-level params files whole, other
+            // files only the keys stages declare; `all` adds the unchanged rows.
             var declared: [String: [String]?] = [:]
+            declared[ParamsFile.defaultName] = .some(nil)
             for f in pipeline?.paramsFiles ?? [] { declared[f] = .some(nil) }
             for s in pipeline?.stages ?? [] {
                 for p in s.params {

@@ -12,7 +12,7 @@ package enum RevisionSelection: Sendable, Equatable {
     case allCommits
     /// The tip of every branch and/or every tagged commit, plus the workspace (DVC's
     /// `--all-branches` / `--all-tags`).
-    case refTips(branches: Bool, tags: Bool)
+    case refTips(branches: Bool, tags: Bool, experiments: Bool = false)
 }
 
 /// What a command is about, as the user chose it: paths (none: all), the revisions whose records
@@ -56,11 +56,12 @@ package struct OutputSelection: Sendable, Equatable {
         case .allCommits:
             guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
             return try committed(try git.allCommits(), ws) + (try workspaceOutputs(ws))
-        case .refTips(let branches, let tags):
+        case .refTips(let branches, let tags, let experiments):
             guard let git = try ws.git() else { throw WorkspaceError.revisionsNeedGit }
             var tips: [String] = []
             if branches { tips += try git.tipCommits(matching: "refs/heads/*") }
             if tags { tips += try git.tipCommits(matching: "refs/tags/*").filter { !tips.contains($0) } }
+            if experiments { tips += try git.tipCommits(matching: Experiments.refPrefix + "*").filter { !tips.contains($0) } }
             return try committed(tips, ws) + (try workspaceOutputs(ws))
         }
     }
