@@ -154,7 +154,9 @@ import Testing
         let ids = try f.ws.mlv(["dag", "--airflow"]).stdout
         #expect(ids.contains(#"    "shard_a__a8c59082": {"stage": "shard@a", "after": []},"#), "\(ids)")
         #expect(ids.contains(#"    "sub_pipeline.yaml_count__73b1ad0b": {"stage": "sub/pipeline.yaml:count", "after": ["join"]},"#), "\(ids)")
-        let run = try f.dagsTest("fan")
+        // The workers have no git identity: the lock commit gets mlv's own.
+        try FS.makeDirectories(f.ws.dir.path + "/worker-home")
+        let run = try f.dagsTest("fan", env: ["HOME": f.ws.dir.path + "/worker-home", "XDG_CONFIG_HOME": f.ws.dir.path + "/worker-home"])
         #expect(run.result.status == 0, "\(run.result)")
         #expect(run.states.count == 8 && run.states.values.allSatisfy { $0 == "success" }, "\(run.states)")
         #expect(f.ran().sorted() == ["count", "join", "shard-a", "shard-b", "shard-c", "shard-d"])
@@ -163,6 +165,8 @@ import Testing
         let local = try f.locallyReproduced(["pipeline.lock", "sub/pipeline.lock"])
         #expect(try f.committed("pipeline.lock", branch: "results") == local[0])
         #expect(try f.committed("sub/pipeline.lock", branch: "results") == local[1])
+        let author = try runProcess("/usr/bin/git", ["--git-dir", f.origin, "log", "-1", "--format=%an <%ae>", "results"], cwd: f.ws.dir.path)
+        #expect(author.stdout == "mlv (Airflow) <mlv-airflow@localhost>\n", "\(author)")
     }
 
     @Test func aFailingStageFailsItsTaskAndBlocksOnlyWhatDependsOnIt() throws {

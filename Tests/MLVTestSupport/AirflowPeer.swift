@@ -16,6 +16,7 @@ package final class AirflowPeer: Sendable {
     static let python = Path.join(venv, "bin/python")
 
     package let home: String
+    nonisolated(unsafe) static var removeAtExit: String?
     /// The variables every `airflow` command gets (besides the caller's).
     package let env: [String: String]
 
@@ -29,6 +30,9 @@ package final class AirflowPeer: Sendable {
             throw MessageError("Apache Airflow is not installed at .venv-airflow: run `make test` once (it installs apache-airflow==3.3.2 there)")
         }
         home = try TemporaryDirectory(prefix: "mlv-airflow-home").path
+        // The home (database, task logs) lives as long as the test process.
+        Self.removeAtExit = home
+        atexit { if let home = AirflowPeer.removeAtExit { try? FS.removeTree(home) } }
         env = [
             "AIRFLOW_HOME": home,
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

@@ -91,16 +91,19 @@ enum AirflowDAGTemplate {
                     pass
 
 
-        def _git_output(args, cwd=None):
+        def _git_output(args, cwd=None, absent=()):
+            """git's output; "" when it exits with a code of `absent` (nothing found)."""
             r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-            if r.returncode not in (0, 2):
+            if r.returncode in absent:
+                return ""
+            if r.returncode != 0:
                 raise MLVTaskError(f"git {args[0]} failed (exit {r.returncode}): {r.stderr.strip()}")
-            return r.stdout if r.returncode == 0 else ""
+            return r.stdout
 
 
         def _branch_head(url, branch):
             """The commit `branch` points to in the repository, or None if there is no such branch."""
-            out = _git_output(["ls-remote", "--exit-code", url, "refs/heads/" + branch])
+            out = _git_output(["ls-remote", "--exit-code", url, "refs/heads/" + branch], absent=(2,))
             return out.split()[0] if out else None
 
 
@@ -235,8 +238,9 @@ enum AirflowDAGTemplate {
                         return result
                     print(r.stderr, end="")
                     head = _branch_head(url, branch)
+                _run(["git", "-C", ws, "fetch", "-q", "origin", "refs/heads/" + branch], ws, f"git fetch of {branch}")
+                head = _git_output(["rev-parse", "FETCH_HEAD"], ws).strip()
                 print(f"{branch} moved to {head}: collecting pipeline.lock again on it")
-                _run(["git", "-C", ws, "fetch", "-q", "origin", head], ws, f"git fetch of {branch}")
                 _run(["git", "-C", ws, "checkout", "-q", "--force", "--detach", head], ws, f"git checkout of {head}")
                 _collect(mlv, ws)
                 base = head
@@ -247,7 +251,7 @@ enum AirflowDAGTemplate {
             """A commit of the lock files mlv staged, on `base`; `base` itself when nothing changed."""
             if subprocess.run(["git", "-C", ws, "diff", "--cached", "--quiet"]).returncode == 0:
                 return base
-            identity = [] if _git_output(["config", "user.email"], ws).strip() else ["-c", "user.name=mlv (Airflow)", "-c", "user.email=mlv-airflow@localhost"]
+            identity = [] if _git_output(["config", "user.email"], ws, absent=(1,)).strip() else ["-c", "user.name=mlv (Airflow)", "-c", "user.email=mlv-airflow@localhost"]
             context = get_current_context()
             message = f"pipeline.lock of {base[:12]}, collected by Airflow DAG {DAG_ID} ({context['run_id']})"
             _run(["git", "-C", ws, *identity, "commit", "-q", "-m", message], ws, "git commit of pipeline.lock")
