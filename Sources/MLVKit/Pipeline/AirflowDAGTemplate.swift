@@ -18,7 +18,8 @@ enum AirflowDAGTemplate {
         MLV_WORK_DIR: where checkouts go (default: the temp folder); MLV_REUSE_CHECKOUT=1 (or
         reuse_checkout): one warm checkout per worker slot instead of a fresh clone per task.
         Run conf {"commit": "<full hash>"} runs that commit; otherwise resolve_commit takes the head
-        of the branch param once, and every task uses it.
+        of the branch param once, and every task uses it. resolve_commit also checks this file
+        against that commit's pipeline files (`mlv dag --airflow --check`).
         """
         import contextlib
         import fcntl
@@ -172,20 +173,25 @@ enum AirflowDAGTemplate {
 
         @task(task_id="resolve_commit")
         def resolve_commit():
-            """The run's commit, fixed once: conf {"commit": ...}, else the head of the branch param."""
+            """The run's commit, fixed once: conf {"commit": ...}, else the head of the branch param;
+            the run stops here when this file does not match that commit's pipeline files."""
             params = get_current_context()["params"]
             commit = str(params.get("commit") or "").strip()
             if commit:
                 if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
                     raise MLVTaskError(f"commit {commit!r} is not a full commit hash (40 or 64 hex digits)")
                 print(f"Running commit {commit} (given)")
-                return commit
-            branch = str(params["branch"])
-            head = _branch_head(_git_url(), branch)
-            if head is None:
-                raise MLVTaskError(f"the repository has no branch {branch!r}: set the branch param, or give conf {{\"commit\": ...}}")
-            print(f"Running commit {head}, the head of {branch}")
-            return head
+            else:
+                branch = str(params["branch"])
+                commit = _branch_head(_git_url(), branch)
+                if commit is None:
+                    raise MLVTaskError(f"the repository has no branch {branch!r}: set the branch param, or give conf {{\"commit\": ...}}")
+                print(f"Running commit {commit}, the head of {branch}")
+            mlv = _mlv_bin()
+            with _checkout(commit) as ws:
+                _run([mlv, "dag", "--airflow", "--check", os.path.abspath(__file__)], ws,
+                     f"checking this DAG file against the pipeline files of commit {commit}")
+            return commit
 
 
         @task
