@@ -355,6 +355,44 @@ import Testing
         #expect(f.ran().isEmpty)
     }
 
+    /// What the tasks build on, without Airflow: `repro --restore-only` restores stale stages from
+    /// the run-cache and runs no command; a stage with no earlier run fails the run, named.
+    @Test func reproRestoreOnlyRunsNoCommand() throws {
+        let ws = try TestWorkspace()
+        let log = ws.dir.path + "/ran.log"
+        try ws.gen(["pipeline.yaml": """
+            stages:
+              a:
+                cmd: echo a >> "$LOG"; echo a > a.txt
+                outs: [a.txt]
+              b:
+                cmd: echo b >> "$LOG"; cp a.txt b.txt
+                deps: [a.txt]
+                outs: [b.txt]
+              always:
+                cmd: echo always >> "$LOG"
+                always_changed: true
+
+            """])
+        ws.env["LOG"] = log
+        let none = try ws.mlv(["repro", "--restore-only", "b"])
+        #expect(none.status == 2 && none.stderr == """
+            mlv: error: stage 'a' is stale and the run-cache has no earlier run with its inputs (--restore-only runs no command)
+            hint: run it where its inputs are (`mlv repro a`) and `mlv push --run-cache`, or leave out --restore-only
+
+            """, "\(none)")
+        #expect(!FS.exists(log) && !ws.exists("pipeline.lock"))
+        #expect(try ws.mlv(["repro", "b"]).status == 0)
+        try FS.removeTree(ws.path("pipeline.lock"))
+        for out in ["a.txt", "b.txt"] { try FS.removeTree(ws.path(out)) }
+        let restored = try ws.mlv(["repro", "--restore-only", "b"])
+        #expect(restored.status == 0 && restored.stdout.contains("Stage 'b' is cached"), "\(restored)")
+        #expect(try FS.readText(log) == "a\nb\n" && ws.read("b.txt") == "a\n")
+        let always = try ws.mlv(["repro", "--restore-only"])
+        #expect(always.status == 2 && always.stderr.hasPrefix("mlv: error: stage 'always' is stale and cannot be restored from the run-cache: it is always_changed, has no outs or a persist out"), "\(always)")
+        #expect(try ws.mlv(["repro", "--restore-only", "--force"]).stderr.contains("--restore-only restores from the run-cache: it cannot go with --no-run-cache or --force"))
+    }
+
     @Test func refusals() throws {
         let ws = try TestWorkspace()
         try ws.gen(["pipeline.yaml": "stages:\n  train:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item} > m-${item}\n      outs:\n      - m-${item}\n"])

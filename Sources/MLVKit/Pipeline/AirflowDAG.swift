@@ -52,7 +52,7 @@ package struct AirflowDAG: Sendable {
         var out = header
         out += AirflowDAGTemplate.imports
         if options.image != nil { out += "from kubernetes.client import models as k8s\n" }
-        out += "\n" + constants + "\n" + AirflowDAGTemplate.tasks + "\n" + dagBlock
+        out += "\n" + constants + "\n\n" + AirflowDAGTemplate.tasks + "\n" + dagBlock
         return out
     }
 
