@@ -261,7 +261,7 @@ import Testing
         #expect(after.hasPrefix("lr 0.9\npipeline.lock of"), "\(after)")
     }
 
-    @Test func theSchedulerRunsIndependentStagesAtTheSameTimeInSeparateProcesses() throws {
+    @Test func theSchedulerRunsStagesAtOnceAndTwoRunsOfOneCommitSideBySide() throws {
         func stage(_ name: String) -> String {
             """
               \(name):
@@ -278,10 +278,12 @@ import Testing
         try f.generate("parallel", ["--schedule", "@once"])
         let airflow = try AirflowPeer.shared()
         let services = try airflow.startServices(dags: f.dags, logs: f.ws.dir.path, parallelism: 2, env: f.env)
-        let state = try airflow.waitForRun("parallel", timeout: 150)
-        services.stop()
-        let logs = ["scheduler", "dag-processor", "api-server"].map { (try? FS.readText(f.ws.dir.path + "/\($0).log").suffix(3000)) ?? "" }
-        #expect(state == "success", "\(logs.joined(separator: "\n-----\n"))")
+        defer { services.stop() }
+        func logs() -> String {
+            ["scheduler", "dag-processor", "api-server"].map { (try? FS.readText(f.ws.dir.path + "/\($0).log").suffix(3000)) ?? "" }.joined(separator: "\n-----\n")
+        }
+        let state = try airflow.waitForRuns("parallel", timeout: 150)
+        #expect(state == ["success"], "\(logs())")
         #expect(try airflow.states("parallel").values.allSatisfy { $0 == "success" })
         // [stage, event, time, pid]
         let events = f.ran().map { $0.split(separator: " ").map(String.init) }
@@ -290,6 +292,38 @@ import Testing
         #expect(time("left", "start") < time("right", "end") && time("right", "start") < time("left", "end"), "\(events)")
         #expect(abs(time("left", "end") - time("right", "end")) < 5, "\(events)")
         #expect(Set(events.map { $0.last! }).count == 2, "\(events)")
+
+        // Two runs of one new commit at once, both committing the lock to main: their stages run
+        // side by side (twice, or restored from the other's push), and main gets one lock commit.
+        try f.ws.write("pipeline.yaml", try f.ws.read("pipeline.yaml").replacingOccurrences(of: #"touch "$SYNC/"#, with: #"echo v2 >> "$LOGFILE"; touch "$SYNC/v2-"#)
+                                                                        .replacingOccurrences(of: "seq 600", with: "seq 1"))
+        #expect(try f.ws.git(["commit", "-qam", "v2"]).status == 0 && f.ws.git(["push", "-q", f.origin, "HEAD:refs/heads/main"]).status == 0)
+        let v2 = try f.ws.git(["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let conf = #"{"commit": "\#(v2)", "commit_branch": "main"}"#
+        let group = DispatchGroup()
+        let statuses = Statuses()
+        let (dags, env) = (f.dags, f.env)
+        for i in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                let r = try? airflow.run(["dags", "trigger", "parallel", "--conf", conf], dags: dags, env: env)
+                statuses.set(i, r?.status ?? -1)
+            }
+        }
+        group.wait()
+        #expect(statuses.all == [0, 0])
+        let both = try airflow.waitForRuns("parallel", runs: 3, timeout: 150)
+        #expect(both == ["success", "success", "success"], "\(logs())")
+        let subjects = try runProcess("/usr/bin/git", ["--git-dir", f.origin, "log", "--format=%s", "main"], cwd: f.ws.dir.path).stdout.split(separator: "\n")
+        #expect(subjects.count == 3 && subjects[0].hasPrefix("pipeline.lock of \(v2.prefix(12))") && subjects[1] == "v2", "\(subjects)")
+        #expect(try f.committed("pipeline.lock") == f.locallyReproduced(["pipeline.lock"])[0])
+        #expect((2...4).contains(f.ran().filter { $0 == "v2" }.count), "\(f.ran())")
+    }
+
+    final class Statuses: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Int: Int32] = [:]
+        func set(_ i: Int, _ v: Int32) { lock.lock(); values[i] = v; lock.unlock() }
+        var all: [Int32] { lock.lock(); defer { lock.unlock() }; return values.keys.sorted().map { values[$0]! } }
     }
 
     /// KubernetesExecutor is not run here: the file is loaded by Airflow's Python and its tasks'

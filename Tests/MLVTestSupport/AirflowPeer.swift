@@ -155,22 +155,23 @@ extension AirflowPeer {
         return Services(started)
     }
 
-    /// Waits until the DAG's latest run has ended (success or failed); its state, or nil after `timeout` seconds.
-    package func waitForRun(_ dagID: String, timeout: Double) throws -> String? {
+    /// Waits until the DAG has `runs` runs and all of them have ended; their states (success or
+    /// failed), oldest first, or nil after `timeout` seconds.
+    package func waitForRuns(_ dagID: String, runs: Int = 1, timeout: Double) throws -> [String]? {
         let deadline = Date().addingTimeInterval(timeout)
         let script = """
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
             try:
-                row = db.execute("select state from dag_run where dag_id = ? order by id desc limit 1", (sys.argv[2],)).fetchone()
+                rows = db.execute("select state from dag_run where dag_id = ? order by id", (sys.argv[2],)).fetchall()
             except sqlite3.OperationalError:
-                row = None
-            print(row[0] if row else "")
+                rows = []
+            print(" ".join(r[0] for r in rows))
             """
         while Date() < deadline {
             let r = try runProcess(Self.python, ["-c", script, Path.join(home, "airflow.db"), dagID], cwd: home)
-            let state = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            if state == "success" || state == "failed" { return state }
+            let states = r.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if states.count >= runs && states.allSatisfy({ $0 == "success" || $0 == "failed" }) { return states }
             usleep(500_000)
         }
         return nil
