@@ -10,6 +10,9 @@ package struct TransportError: Error, Sendable, CustomStringConvertible {
     package var code: Int32
     package var message: String
     package var retryable: Bool
+    /// libcurl's words for the code alone ("Couldn't connect to server"), without the details
+    /// (ports, milliseconds) that `message` has.
+    package var reason: String = ""
     package var description: String { message }
 
     /// The endpoint could not be reached (resolve, connect, timeout, TLS, reset), as opposed
@@ -88,7 +91,7 @@ final class CurlEasy {
         guard code == CURLE_OK else {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let text = detail.isEmpty ? strerror(code) : detail
-            throw TransportError(code: Int32(code.rawValue), message: "\(text) (\(url))", retryable: Self.isRetryable(code))
+            throw TransportError(code: Int32(code.rawValue), message: "\(text) (\(url))", retryable: Self.isRetryable(code), reason: strerror(code))
         }
     }
 

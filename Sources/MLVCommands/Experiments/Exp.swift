@@ -12,7 +12,7 @@ struct Exp: ParsableCommand {
         commandName: "exp",
         abstract: "Run, compare and keep experiments: each a git commit under refs/exps/ with its params, locks and metrics.",
         discussion: "An experiment runs `mlv repro` in a scratch copy of the workspace (its tracked files as they are now, -S params applied), sharing the cache and run-cache: your working tree, index and HEAD are never touched.",
-        subcommands: [ExpRun.self, ExpShow.self, ExpDiff.self, ExpApply.self, ExpBranch.self, ExpRemove.self, ExpLogs.self, ExpPush.self, ExpPull.self])
+        subcommands: [ExpRun.self, ExpShow.self, ExpDiff.self, ExpApply.self, ExpBranch.self, ExpRemove.self, ExpLogs.self, ExpPush.self, ExpPull.self, ExpExport.self])
 }
 
 struct ExpRun: ParsableCommand {
@@ -70,6 +70,7 @@ struct ExpShow: ParsableCommand {
     @Option(help: "asc or desc.") var sortOrder = "asc"
     @Option(help: "Keep only the experiments matching, e.g. 'metrics.acc > 0.9 and params.train.batch_size == 32'.") var filter: String?
     @Option(help: "Significant digits of numbers in the table.") var precision = 5
+    @Option(help: "Write a page comparing the experiments (scatter plots, parallel coordinates) to this HTML file.") var html: String?
 
     func validate() throws {
         guard ["asc", "desc"].contains(sortOrder) else { throw ValidationError("--sort-order is asc or desc") }
@@ -81,6 +82,7 @@ struct ExpShow: ParsableCommand {
         var table = try ExperimentTable.build(ws, experiments: try Experiments(ws).list())
         if let filter { table = try table.filtered(filter) }
         if let sortBy { table = try table.sorted(by: sortBy, descending: sortOrder == "desc") }
+        if let html { return try ExpShowHTML.write(table, to: html) }
         try ExpShow.print(table, json: json, md: md, csv: csv, precision: precision)
     }
 
