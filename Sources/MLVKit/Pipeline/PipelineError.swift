@@ -31,6 +31,8 @@ package enum PipelineError: UserFacingError, Equatable {
     case missingMergeSide(path: String, side: String)
     case readsOutside(path: String)
     case stagesFailed([String])
+    /// `repro --restore-only`: a stale stage the run-cache has no result for (or cannot hold one).
+    case notRestorable(stage: String, cacheable: Bool)
 
     package var message: String {
         switch self {
@@ -61,6 +63,8 @@ package enum PipelineError: UserFacingError, Equatable {
         case .readsOutside(let p): return "'\(p)' leads outside the workspace (or into .git or .mlv) through a symbolic link"
         case .missingMergeSide(let p, let side): return "'\(p)' (\(side)) does not exist"
         case .notText(let p, let why): return "'\(p)' is not UTF-8 text: it holds \(why)"
+        case .notRestorable(let s, true): return "stage '\(s)' is stale and the run-cache has no earlier run with its inputs (--restore-only runs no command)"
+        case .notRestorable(let s, false): return "stage '\(s)' is stale and cannot be restored from the run-cache: it is always_changed, has no outs or a persist out (--restore-only runs no command)"
         case .stagesFailed(let names): return "\(names.count) stage\(names.count == 1 ? "" : "s") failed: \(names.map { "'\($0)'" }.joined(separator: ", "))"
         }
     }
@@ -85,6 +89,8 @@ package enum PipelineError: UserFacingError, Equatable {
         case .notText: return "save it as UTF-8 text"
         case .readsOutside: return "mlv reads params, vars, metrics and plots files only inside the workspace: copy the file in"
         case .missingMergeSide: return "git runs `mlv lock merge %O %A %B` with three files; run `mlv lock install-merge-driver` to set it up"
+        case .notRestorable(let s, true): return "run it where its inputs are (`mlv repro \(s)`) and `mlv push --run-cache`, or leave out --restore-only"
+        case .notRestorable: return "run it with `mlv repro`, or leave out --restore-only"
         case .noThread: return "the system is out of threads or memory; run it again with fewer jobs (-j)"
         default: return nil
         }

@@ -109,7 +109,9 @@ extension Reproducer {
                     case .blocked(let i, let by):
                         emit(.blocked(stage: graph.stages[i].name, by: graph.stages[by].name))
                     case .ready(let i):
-                        if try settle(i) { queue.settled(i) } else { try launch(i) }
+                        if try settle(i) { queue.settled(i) } else if options.restoreOnly {
+                            throw PipelineError.notRestorable(stage: graph.stages[i].name, cacheable: Reproducer.runCacheable(graph.stages[i]))
+                        } else { try launch(i) }
                     }
                 }
                 if queue.running == 0 { break }

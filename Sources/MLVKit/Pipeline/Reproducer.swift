@@ -20,6 +20,9 @@ package struct ReproOptions: Sendable {
     package var check = false
     package var jobs = 1
     package var runCache = true
+    /// Run no command: a stale stage is restored from the run-cache or the run fails, naming it
+    /// (`repro --restore-only`: collecting what other machines ran, as `dag --airflow` does).
+    package var restoreOnly = false
     /// `repro --pull`: a run-cache entry whose objects are not all cached has them fetched from
     /// `remote` (nil: the default) before it is used (see Workspace+RunCacheRemote.swift).
     package var pull = false

@@ -19,6 +19,8 @@ package struct Stage: Equatable, Sendable {
     package var frozen = false
     package var alwaysChanged = false
     package var desc: String?
+    /// Where an orchestrator runs it (`orchestrate:`; `dag --airflow`).
+    package var orchestrate: StageOrchestration?
 
     package init(name: String, cmd: [String], wdir: String = ".", deps: [String] = [], params: [ParamDependency] = [], outs: [StageOutput] = []) {
         self.name = name
