@@ -196,19 +196,6 @@ extension AirflowPeer {
         return false
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw MessageError("socket failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw MessageError("no free port on 127.0.0.1") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A port no one listens on, on 127.0.0.1 (the same helper the MLflow server uses).
+    static func freePort() throws -> Int { try MLflowServer.freePort() }
 }
