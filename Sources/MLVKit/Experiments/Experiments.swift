@@ -89,10 +89,12 @@ package struct Experiments {
 
     /// The experiment named `name` (or whose commit id starts with it, 7+ hex digits).
     package func named(_ name: String) throws -> Experiment {
-        let all = try list()
-        if let e = all.first(where: { $0.name == name }) { return e }
-        if name.count >= 7, let e = all.first(where: { $0.commit.hasPrefix(name.lowercased()) }) { return e }
-        throw ExperimentError.unknown(name, suggestion: Suggestion.closest(to: name, in: all.map(\.name)))
+        let git = try repository()
+        let all = try refs(git)
+        let found = all.first(where: { $0.name == name }) ?? (name.count >= 7 ? all.first(where: { $0.commit.hasPrefix(name.lowercased()) }) : nil)
+        guard var e = found else { throw ExperimentError.unknown(name, suggestion: Suggestion.closest(to: name, in: all.map(\.name))) }
+        e.time = try git.commitInfo(e.commit).time   // only the one found: not a commit lookup per experiment
+        return e
     }
 
     // MARK: - Queueing

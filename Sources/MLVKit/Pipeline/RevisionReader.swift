@@ -9,6 +9,8 @@ struct RevisionReader {
     let git: GitRepository?
     static let limit = 64 << 20
     private var locks: [String: Lockfile] = [:]
+    /// Revisions resolved so far (an experiment's name is looked up once, not per file read).
+    private var commits: [String: String] = [:]
 
     init(_ ws: Workspace) throws {
         self.ws = ws
@@ -20,20 +22,24 @@ struct RevisionReader {
         return Path.relative(ws.absolute(rel), to: git.workdir)
     }
 
-    func checkRevision(_ revision: String) throws {
+    mutating func checkRevision(_ revision: String) throws {
         _ = try commit(revision)
     }
 
     /// The commit a revision names: anything git resolves, else an experiment's name (so
     /// `plots diff`, `params diff` and `metrics diff` take experiments as revisions).
-    func commit(_ revision: String) throws -> String {
+    mutating func commit(_ revision: String) throws -> String {
+        if let c = commits[revision] { return c }
         guard let git else { throw WorkspaceError.revisionsNeedGit }
+        let resolved: String
         do {
-            return try git.resolve(revision)
+            resolved = try git.resolve(revision)
         } catch {
             guard let e = try? Experiments(ws).named(revision) else { throw error }
-            return e.commit
+            resolved = e.commit
         }
+        commits[revision] = resolved
+        return resolved
     }
 
     mutating func read(_ rel: String, at revision: String?) throws -> [UInt8]? {
