@@ -110,7 +110,7 @@ package final class DirectoryHandle: @unchecked Sendable {
 
     /// Names an unnamed file here; false when `name` exists already (nothing is replaced).
     package func linkTemporary(_ file: Int32, as name: String) throws -> Bool {
-        if linkat(AT_FDCWD, "/proc/self/fd/\(file)", fd, name, AT_SYMLINK_FOLLOW) == 0 { return true }
+        if FS.linkUnnamed(file, fd, name) { return true }
         if errno == EEXIST { return false }
         throw FileSystemError.posix("create", path + "/" + name, errno: errno)
     }

@@ -375,9 +375,24 @@ package enum FS {
 
     /// Gives an unnamed file its name. False when `path` exists already (nothing is replaced).
     package static func linkTemporary(_ fd: Int32, to path: String) throws -> Bool {
-        if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
+        if linkUnnamed(fd, AT_FDCWD, path) { return true }
         if errno == EEXIST { return false }
         throw FileSystemError.posix("create", path, errno: errno)
+    }
+
+    /// Whether `linkat(fd, "", …, AT_EMPTY_PATH)` is allowed (it needs CAP_DAC_READ_SEARCH);
+    /// cleared at the first refusal, after which names go through /proc/self/fd.
+    nonisolated(unsafe) private static var emptyPathLinks = true
+
+    /// Names the unnamed file `fd` as `name` in `dir` (errno set when false): directly by the
+    /// descriptor where the kernel lets this process, else through /proc/self/fd (a path lookup).
+    package static func linkUnnamed(_ fd: Int32, _ dir: Int32, _ name: String) -> Bool {
+        if emptyPathLinks {
+            if linkat(fd, "", dir, name, 0x1000 /* AT_EMPTY_PATH */) == 0 { return true }
+            guard errno == EPERM || errno == ENOENT || errno == EINVAL else { return false }
+            emptyPathLinks = false
+        }
+        return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", dir, name, AT_SYMLINK_FOLLOW) == 0
     }
 
     /// Copies the rest of `src` into `dst` (reflink when possible, else the kernel's sendfile).

@@ -17,6 +17,19 @@ import Testing
         #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
     }
 
+    @Test func checkoutReplacesAnEmptyFolderWhereAFileWas() throws {
+        // Planned as absent (no file there), written as an unnamed file, then found in the way.
+        let ws = try TestWorkspace()
+        try ws.gen(["data/x": "x", "data/y/z": "z"])
+        #expect(try ws.mlv(["add", "data"]).status == 0)
+        try FS.remove(ws.path("data/x"))
+        try FS.makeDirectories(ws.path("data/x/empty"))
+        let r = try ws.mlv(["checkout"])
+        #expect(r.status == 0, "\(r)")
+        #expect(try ws.read("data/x") == "x" && ws.read("data/y/z") == "z")
+        #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
+    }
+
     @Test func checkoutRefusesToLoseUncommittedChanges() throws {
         let ws = try TestWorkspace()
         try ws.gen(["data/a": "a", "f": "f"])

@@ -63,6 +63,26 @@ import Testing
         #expect(m.totalSize == 6)
     }
 
+    @Test func acceptsNamesThatOnlyShareAPrefix() throws {
+        let hex = SHA256Hasher.hex("x")
+        let body = ["a.txt", "a/b", "ab", "ab!/c", "b", "b0/x"].map { "\(hex)\t1\t\($0)\n" }.joined()
+        let m = try DirectoryManifest.parse(Array(("mlv-manifest 1\n" + body).utf8), source: "m")
+        #expect(m.entries.map(\.path) == ["a.txt", "a/b", "ab", "ab!/c", "b", "b0/x"])
+    }
+
+    @Test func mergeNamesEveryDifferenceInPathOrder() {
+        func m(_ pairs: [(String, String)]) -> DirectoryManifest {
+            DirectoryManifest(entries: pairs.map { .init(path: $0.0, digest: Digest(bytes: SHA256Hasher.hexBytes(Array($0.1.utf8))), size: 1) })
+        }
+        let old = m([("a", "1"), ("b/c", "2"), ("d", "3"), ("é", "4")])
+        let new = m([("a", "1"), ("b/c", "9"), ("c", "5"), ("é", "4"), ("z", "6")])
+        var seen: [String] = []
+        DirectoryManifest.merge(old, new) { was, now in
+            seen.append("\(was?.path ?? "-")>\(now?.path ?? "-")")
+        }
+        #expect(seen == ["b/c>b/c", "->c", "d>-", "->z"])
+    }
+
     @Test func rejectsUnsafeOrMalformedEntries() {
         let hex = SHA256Hasher.hex("x")
         for (body, reason) in [
@@ -70,6 +90,10 @@ import Testing
             ("\(hex)\t1\t/abs\n", "line 2: unsafe path '/abs'"),
             ("\(hex)\tone\tx\n", "line 2 is malformed"),
             ("\(hex)\t1\tx\n\(hex)\t1\tx\n", "duplicate path 'x'"),
+            ("\(hex)\t1\ta\n\(hex)\t1\ta/b\n", "'a' is both a file and a folder (holding 'a/b')"),
+            // Not next to each other in path order ('.' and '!' sort before '/').
+            ("\(hex)\t1\ta\n\(hex)\t1\ta.txt\n\(hex)\t1\ta!\n\(hex)\t1\ta/b/c\n", "'a' is both a file and a folder (holding 'a/b/c')"),
+            ("\(hex)\t1\tz/a\n\(hex)\t1\tz/a!\n\(hex)\t1\tz/a!/x\n", "'z/a!' is both a file and a folder (holding 'z/a!/x')"),
             ("\(hex)\t1\tx", "line 2 is not terminated"),
         ] {
             do {

@@ -53,7 +53,13 @@ import Testing
         let set = try ReachableObjects(outputs, cache: w.cache)
         let folder = try #require(outputs.first { $0.path == "data" }?.hash)
         #expect(set.files.count == 4 && set.manifests.keys.sorted { $0.digest < $1.digest } == [folder])
-        #expect(set.members[folder]?.count == 3 && set.unknownManifests.isEmpty)
+        #expect(set.members(folder)?.count == 3 && set.unknownManifests.isEmpty)
+        // A file inside the folder is named by its path there (for messages), a stranger by its hash.
+        let inside = try #require(set.members(folder)?.first)
+        #expect(set.shown(inside).hasPrefix("data/"))
+        #expect(set.shown(folder) == "data")
+        let stranger = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("nobody".utf8))))
+        #expect(set.shown(stranger) == stranger.short)
         #expect(set.files[new] == 10 && set.all.count == 5)
 
         // Without the manifest the folder's files are unknown: a fetch gets it first, gc refuses.

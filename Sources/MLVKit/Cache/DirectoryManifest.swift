@@ -1,4 +1,7 @@
 import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The listing of a tracked directory: every file's relative path, hash and size, sorted by the
 /// bytes of the path, so the same tree always serializes to the same bytes and the same `.dir` hash.
@@ -22,13 +25,13 @@ package struct DirectoryManifest: Equatable, Sendable {
     package private(set) var entries: [Entry]
 
     package init(entries: [Entry]) {
-        self.entries = entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        self.entries = entries.sorted { Self.order($0.path, $1.path) < 0 }
     }
 
     /// Entries that may already be sorted (as parsed): checked in one pass, sorted only if not.
     init(parsed entries: [Entry]) {
-        let sorted = zip(entries, entries.dropFirst()).allSatisfy { !$1.path.utf8.lexicographicallyPrecedes($0.path.utf8) }
-        self.entries = sorted ? entries : entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        let sorted = entries.indices.dropFirst().allSatisfy { Self.order(entries[$0 - 1].path, entries[$0].path) <= 0 }
+        self.entries = sorted ? entries : entries.sorted { Self.order($0.path, $1.path) < 0 }
     }
 
     /// The sum of the sizes (clamped, never trapping: parsed entries are at most 1 PiB each).
@@ -98,21 +101,64 @@ package struct DirectoryManifest: Equatable, Sendable {
             }
         }
         let manifest = DirectoryManifest(parsed: entries)
-        for k in manifest.entries.indices.dropFirst() where manifest.entries[k].path == manifest.entries[k - 1].path {
+        for k in manifest.entries.indices.dropFirst() where order(manifest.entries[k].path, manifest.entries[k - 1].path) == 0 {
             throw Invalid(source: source, reason: "duplicate path '\(manifest.entries[k].path)'")
         }
         // A path that is a file cannot also be a folder holding another entry ("a" and "a/b").
-        var files = Set<Substring>()
-        files.reserveCapacity(manifest.entries.count)
-        for e in manifest.entries where e.path.utf8.contains(47) {
-            if files.isEmpty { for f in manifest.entries { files.insert(Substring(f.path)) } }
-            var p = Substring(e.path)
-            while let slash = p.lastIndex(of: "/") {
-                p = p[..<slash]
-                if files.contains(p) { throw Invalid(source: source, reason: "'\(p)' is both a file and a folder (holding '\(e.path)')") }
+        // In path order everything inside "a/" comes after "a" and before any path past "a/":
+        // a stack of the files that may still hold later entries finds it with no table.
+        var open: [String] = []
+        for e in manifest.entries {
+            while let t = open.last {
+                switch placement(e.path, after: t) {
+                case .past: open.removeLast(); continue
+                case .inside: throw Invalid(source: source, reason: "'\(t)' is both a file and a folder (holding '\(e.path)')")
+                case .before: break
+                }
+                break
             }
+            open.append(e.path)
         }
         return manifest
+    }
+
+    /// Orders two paths by their UTF-8 bytes (the manifest's order): negative, zero or positive.
+    @inline(__always)
+    static func order(_ a: String, _ b: String) -> Int {
+        if let r = a.utf8.withContiguousStorageIfAvailable({ pa in
+            b.utf8.withContiguousStorageIfAvailable { pb -> Int in
+                let c = memcmp(pa.baseAddress!, pb.baseAddress!, min(pa.count, pb.count))
+                return c != 0 ? Int(c) : pa.count - pb.count
+            }
+        }), let r { return r }
+        if a == b { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+    }
+
+    enum Placement { case before, inside, past }
+
+    /// Where `p` lies against the folder "`t`/", for `p` after `t` in path order: before every
+    /// path inside it ("a.txt" after "a"), inside it ("a/b"), or past all of them ("b").
+    static func placement(_ p: String, after t: String) -> Placement {
+        let pu = p.utf8, tu = t.utf8
+        guard pu.count > tu.count, pu.starts(with: tu) else { return .past }
+        let next = pu[pu.index(pu.startIndex, offsetBy: tu.count)]
+        return next == 47 ? .inside : next < 47 ? .before : .past
+    }
+
+    /// Walks two manifests in path order at once and calls `body` for every path whose entry
+    /// differs: (old, new), nil where a side lacks it. Equal entries are skipped.
+    static func merge(_ a: DirectoryManifest, _ b: DirectoryManifest, _ body: (Entry?, Entry?) -> Void) {
+        let x = a.entries, y = b.entries
+        var i = 0, j = 0
+        while i < x.count || j < y.count {
+            let c = i == x.count ? 1 : j == y.count ? -1 : order(x[i].path, y[j].path)
+            if c < 0 { body(x[i], nil); i += 1 } else if c > 0 { body(nil, y[j]); j += 1 } else {
+                if x[i].digest != y[j].digest { body(x[i], y[j]) }
+                i += 1
+                j += 1
+            }
+        }
     }
 
     static func unescape(_ s: UnsafeBufferPointer<UInt8>) -> String? {

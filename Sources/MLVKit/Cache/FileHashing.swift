@@ -35,11 +35,15 @@ package final class HashWorker {
         return (Digest(bytes: hasher.finalizeBytes()), total)
     }
 
-    /// Reads a whole file through the worker's buffer, chunk by chunk.
-    private func stream(_ fd: Int32, path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+    /// Reads a whole file through the worker's buffer, chunk by chunk. `expected`: the size
+    /// the caller knows the file has (a manifest's): a small file is then read without the
+    /// read-ahead hint, and reading stops at that size (the caller checks the digest of exactly
+    /// the bytes read, so a longer file can only fail that check).
+    private func stream(_ fd: Int32, path: String, expected: Int64? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
+        if (expected ?? Int64.max) > Int64(buffer.count) { posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         var total: Int64 = 0
         while true {
+            if let expected, total == expected { return total }
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -77,6 +81,20 @@ package final class HashWorker {
         let src = try FS.openFile(source, O_RDONLY)
         defer { close(src) }
         let total = try stream(src, path: source) { chunk in
+            hasher.update(chunk)
+            try FS.writeAll(dst, chunk, path: "(new file)")
+        }
+        return (Digest(bytes: hasher.finalizeBytes()), total)
+    }
+
+    /// Copies an object of known size (a manifest's) into the open, empty file `dst` while
+    /// hashing exactly the bytes copied: no status call and, for a small file, one read.
+    package func copyHashing(from source: String, toDescriptor dst: Int32, expectedSize: Int64) throws -> (Digest, Int64) {
+        guard expectedSize < Self.parallelCopyThreshold else { return try copyHashing(from: source, toDescriptor: dst) }
+        if Self.trace { traceHashing(source) }
+        let src = try FS.openFile(source, O_RDONLY)
+        defer { close(src) }
+        let total = try stream(src, path: source, expected: expectedSize) { chunk in
             hasher.update(chunk)
             try FS.writeAll(dst, chunk, path: "(new file)")
         }

@@ -246,15 +246,17 @@ final class Linker: @unchecked Sendable {
     /// `verified`: this process hashed the object's bytes as it wrote them into the cache, just
     /// before (a download): the copy is made by the kernel without hashing it again, and a link
     /// without rehashing the object.
+    /// `size`: the object's size as its manifest records it, when known (see `copyHashing`).
     func materialize(_ digest: Digest, into dir: DirectoryHandle, name: String, shownAs: String,
-                     prepared: Bool = false, verified: Bool = false, _ worker: HashWorker) throws {
+                     prepared: Bool = false, verified: Bool = false, size: Int64? = nil, _ worker: HashWorker) throws {
         let hash = ContentHash(digest)
         let object = cache.path(hash)
-        if !prepared, let st = try dir.status(name), st.kind == .directory { try dir.removeTree(name) }
-        if prepared, mode == .copy, !Linker.namedTemporaries,
-           try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, verified: verified, worker) {
+        let unnamed = prepared && mode == .copy && !Linker.namedTemporaries
+        if unnamed, try materializeUnnamed(digest, object: object, into: dir, name: name, shownAs: shownAs, verified: verified, size: size, worker) {
             return
         }
+        // Something is there after all (planned as absent: an ignored file, a folder).
+        if !prepared || unnamed, let st = try dir.status(name), st.kind == .directory { try dir.removeTree(name) }
         do {
             let written = try buildTemporary(hash, object: object, at: cache.temporaryPath("co"), shownAs: shownAs, verified: verified, worker)
             do {
@@ -314,7 +316,7 @@ final class Linker: @unchecked Sendable {
     /// folder while hashing it, and name it only if the hash matches. False when the file system
     /// has no unnamed files or something appeared at `name` meanwhile (the caller then renames).
     private func materializeUnnamed(_ digest: Digest, object: String, into dir: DirectoryHandle, name: String, shownAs: String,
-                                    verified: Bool, _ worker: HashWorker) throws -> Bool {
+                                    verified: Bool, size: Int64?, _ worker: HashWorker) throws -> Bool {
         let hash = ContentHash(digest)
         guard let fd = try dir.openTemporary(mode: 0o644) else { return false }
         defer { close(fd) }
@@ -324,6 +326,8 @@ final class Linker: @unchecked Sendable {
                 let src = try FS.openFile(object, O_RDONLY)
                 defer { close(src) }
                 _ = try FS.copy(descriptor: src, to: fd, from: object, to: shownAs)
+            } else if let size {
+                (d, _) = try worker.copyHashing(from: object, toDescriptor: fd, expectedSize: size)
             } else {
                 (d, _) = try worker.copyHashing(from: object, toDescriptor: fd)
             }

@@ -20,6 +20,10 @@ package final class StateIndex {
     private var pendingComplete: [String] = []
     private var pendingUsed: [String] = []
     private let lock = Lock()
+    /// One flush at a time (a worker that fills the batch writes it while others go on recording).
+    private let flushLock = Lock()
+    /// Rows kept in memory before they are written: memory stays the same whatever the number of files.
+    static let batchRows = 32_768
     /// Entries whose mtime is at or after this are not recorded: a file written within the
     /// timestamp granularity of our read could change again without changing its mtime.
     /// Taken when the index is first asked or told anything, which comes before any file it
@@ -101,13 +105,15 @@ package final class StateIndex {
     package func record(_ st: FileStatus, _ digest: Digest, written: Bool = false) {
         guard written || st.mtimeNs < cutoffNs else { return }
         lock.lock()
-        defer { lock.unlock() }
         // Recording never loads the rows (a status that reads only a few files must not pay
         // for all of them); an unchanged row is only skipped when they are loaded anyway.
-        if let row = loadedRows?[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { return }
+        if let row = loadedRows?[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { lock.unlock(); return }
         let row = Row(size: st.size, mtimeNs: st.mtimeNs, digest: digest)
         loadedRows?[st.inode] = row
         pending.append((st.inode, row))
+        let full = pending.count >= Self.batchRows
+        lock.unlock()
+        if full { flush() }
     }
 
     /// What was recorded for a tracked folder the last time it matched its pointer: the `.dir`
@@ -169,6 +175,8 @@ package final class StateIndex {
 
     /// Writes pending entries in one transaction. Failures are ignored: the index is a cache.
     package func flush() {
+        flushLock.lock()
+        defer { flushLock.unlock() }
         lock.lock()
         let batch = pending, dirs = pendingDirs, complete = pendingComplete, used = pendingUsed
         pending = []

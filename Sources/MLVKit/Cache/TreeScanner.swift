@@ -170,6 +170,20 @@ struct TreeScanner {
                               newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0)
     }
 
+    /// Each file's digest as `manifest` records it (in `files` order), when the files are
+    /// exactly the manifest's paths; nil otherwise. Sorted and merged: no table of paths.
+    static func digests(of files: [WorkspaceFile], from manifest: DirectoryManifest) -> [Digest]? {
+        let entries = manifest.entries
+        guard files.count == entries.count, !files.isEmpty else { return nil }
+        let order = files.indices.sorted { DirectoryManifest.order(files[$0].path, files[$1].path) < 0 }
+        var digests = [Digest](repeating: entries[0].digest, count: files.count)
+        for (k, i) in order.enumerated() {
+            guard files[i].path == entries[k].path else { return nil }
+            digests[i] = entries[k].digest
+        }
+        return digests
+    }
+
     /// Per file, 64 bytes: FNV-1a of the path, inode, size, mtime, SHA-256.
     static func fileSnapshot(_ files: [WorkspaceFile], _ digests: [Digest]) -> [UInt8] {
         guard files.count == digests.count else { return [] }
@@ -227,6 +241,10 @@ struct TreeScanner {
     /// digest (in `files` order).
     func compare(_ target: String, files: [WorkspaceFile], with manifest: DirectoryManifest, _ worker: HashWorker,
                  digests: inout [Digest]) throws -> DirectoryComparison {
+        if files.isEmpty {
+            // Nothing there (a checkout into an empty folder): every entry is missing, in order.
+            return DirectoryComparison(deleted: manifest.entries)
+        }
         let abs = absolute(target)
         digests.reserveCapacity(files.count)
         var expected: [String: DirectoryManifest.Entry] = [:]

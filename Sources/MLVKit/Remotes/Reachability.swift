@@ -199,12 +199,35 @@ struct ReachableObjects {
     var manifests: [ContentHash: Int64] = [:]
     /// Directory manifests not in the local cache (their files are unknown until fetched).
     var unknownManifests: [ContentHash] = []
-    /// For messages: an object → the tracked path it belongs to.
+    /// For messages: an output's or a folder's object → its tracked path (a file inside a
+    /// folder is named by `shown`, from the listings, only when a message needs it).
     var shownAs: [ContentHash: String] = [:]
-    /// The files each known manifest lists.
-    var members: [ContentHash: [ContentHash]] = [:]
+    /// The manifests read, in the order first met.
+    var listings: [ContentHash: DirectoryManifest] = [:]
+    var listingOrder: [ContentHash] = []
+    private let names = NameIndex()
 
     init() {}
+
+    /// The files a known manifest lists.
+    func members(_ h: ContentHash) -> [ContentHash]? { listings[h]?.entries.map { ContentHash($0.digest) } }
+
+    /// The tracked path an object belongs to (the first output or folder entry naming it), for
+    /// messages; the table of folder entries is built at the first such question.
+    func shown(_ h: ContentHash) -> String {
+        if let s = shownAs[h] { return s }
+        names.lock.lock()
+        defer { names.lock.unlock() }
+        if names.table == nil {
+            var t: [ContentHash: String] = [:]
+            for m in listingOrder {
+                guard let folder = shownAs[m], let listing = listings[m] else { continue }
+                for e in listing.entries where t[ContentHash(e.digest)] == nil { t[ContentHash(e.digest)] = folder + "/" + e.path }
+            }
+            names.table = t
+        }
+        return names.table?[h] ?? h.short
+    }
 
     /// `complete` (gc): a manifest absent or unreadable makes the set unknowable, so that is an
     /// error naming every such folder, never a smaller set.
@@ -218,7 +241,7 @@ struct ReachableObjects {
                 if shownAs[h] == nil { shownAs[h] = t.path }
                 continue
             }
-            if members[h] != nil || unknownManifests.contains(h) { continue }
+            if listings[h] != nil || unknownManifests.contains(h) { continue }
             shownAs[h] = t.path
             let read: DirectoryManifest?
             do {
@@ -237,26 +260,24 @@ struct ReachableObjects {
                 continue
             }
             manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
-            var list: [ContentHash] = []
-            list.reserveCapacity(m.entries.count)
-            for e in m.entries {
-                let fh = ContentHash(e.digest)
-                list.append(fh)
-                files[fh] = e.size
-                if shownAs[fh] == nil { shownAs[fh] = t.path + "/" + e.path }
-            }
-            members[h] = list
+            files.reserveCapacity(files.count + m.entries.count)
+            for e in m.entries where files[ContentHash(e.digest)] == nil { files[ContentHash(e.digest)] = e.size }
+            listings[h] = m
+            listingOrder.append(h)
         }
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
     }
 
     /// Every object named, manifests included (unknown ones too).
     var all: Set<ContentHash> {
-        Set(files.keys).union(manifests.keys).union(unknownManifests)
+        var out = Set(files.keys)
+        out.formUnion(manifests.keys)
+        out.formUnion(unknownManifests)
+        return out
     }
 
     /// The tracked paths whose manifest the cache lacks, for messages.
-    var unknownPaths: [String] { unknownManifests.map { shownAs[$0] ?? $0.short }.sorted() }
+    var unknownPaths: [String] { unknownManifests.map { shown($0) }.sorted() }
 
     /// Adds the objects of `other`.
     mutating func formUnion(_ other: ReachableObjects) {
@@ -264,6 +285,15 @@ struct ReachableObjects {
         manifests.merge(other.manifests) { a, _ in a }
         for h in other.unknownManifests where !unknownManifests.contains(h) && manifests[h] == nil { unknownManifests.append(h) }
         shownAs.merge(other.shownAs) { a, _ in a }
-        members.merge(other.members) { a, _ in a }
+        for h in other.listingOrder where listings[h] == nil {
+            listings[h] = other.listings[h]
+            listingOrder.append(h)
+        }
     }
+}
+
+/// The table `ReachableObjects.shown` builds once, shared by copies of one set.
+final class NameIndex: @unchecked Sendable {
+    let lock = Lock()
+    var table: [ContentHash: String]?
 }

@@ -173,7 +173,7 @@ extension Workspace {
         var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
             var s = CloudStatus(target: t.path)
-            let objects = [t.hash] + (set.members[t.hash] ?? [])
+            let objects = [t.hash] + (set.members(t.hash) ?? [])
             for h in Set(objects) {
                 let cached = inCache[h] ?? cache.contains(h)
                 inCache[h] = cached
@@ -235,7 +235,7 @@ extension RemoteSession {
         try recordPushed(files + manifests, hint: hint)
         result.seconds = MonotonicClock.monotonicSeconds() - start
         if !notCached.isEmpty {
-            throw RemoteError.missingFromCache(objects: notCached.map { set.shownAs[$0] ?? $0.short }.sorted())
+            throw RemoteError.missingFromCache(objects: notCached.map { set.shown($0) }.sorted())
         }
         return result
     }
@@ -273,11 +273,11 @@ extension RemoteSession {
                 let limit = h.isDirectory ? ObjectCache.manifestLimit : set.files[h] ?? 0
                 guard let digest = try (jobs > 1 ? store.download(h, to: fd, path: tmp, limit: limit, jobs: jobs, copy: copy?.file)
                                                  : store.download(h, to: fd, path: tmp, limit: limit)) else {
-                    lock.lock(); outcome.missing.append(set.shownAs[h] ?? h.short); missingHashes.insert(h); lock.unlock()
+                    lock.lock(); outcome.missing.append(set.shown(h)); missingHashes.insert(h); lock.unlock()
                     return
                 }
                 guard digest == h.digest else {
-                    lock.lock(); outcome.corrupted.append(set.shownAs[h] ?? h.short); lock.unlock()
+                    lock.lock(); outcome.corrupted.append(set.shown(h)); lock.unlock()
                     return
                 }
                 try validate?(h, tmp)

@@ -11,7 +11,6 @@ import Glibc
 struct CheckoutPlan {
     /// One file to write or remove.
     struct Action {
-        var abs: String
         var shown: String
         var digest: Digest?   // nil: remove
         var size: Int64
@@ -19,6 +18,8 @@ struct CheckoutPlan {
         /// (every component is then opened with O_NOFOLLOW), and the name inside it.
         var folder: String
         var name: String
+        /// Nothing was at this path when planned (the write may then skip looking).
+        var absent = false
     }
 
     /// Per-worker state of a checkout: the hasher and the folder last written into.
@@ -57,13 +58,21 @@ struct CheckoutPlan {
             let parent = try CheckoutPlan.resolvedParent(o.path, in: ws)
             let inside = Path.join(parent, Path.base(o.path))
             places[i] = (parent, Path.base(o.path))
-            func add(_ sub: String?, _ digest: Digest?, _ size: Int64) {
+            // Consecutive files of one folder share its path string (one allocation per folder).
+            var lastSubfolder: Substring = ".", lastFolder = inside
+            func add(_ sub: String?, _ digest: Digest?, _ size: Int64, absent: Bool = false) {
                 guard let sub else {
-                    actions.append((i, Action(abs: abs, shown: o.path, digest: digest, size: size, folder: parent, name: Path.base(o.path))))
+                    actions.append((i, Action(shown: o.path, digest: digest, size: size, folder: parent, name: Path.base(o.path), absent: absent)))
                     return
                 }
-                actions.append((i, Action(abs: abs + "/" + sub, shown: o.path + "/" + sub, digest: digest, size: size,
-                                          folder: Path.parent(sub) == "." ? inside : Path.join(inside, Path.parent(sub)), name: Path.base(sub))))
+                let slash = sub.utf8.lastIndex(of: 47)
+                let subfolder = slash.map { sub[..<$0] } ?? "."
+                if subfolder != lastSubfolder {
+                    lastSubfolder = subfolder
+                    lastFolder = subfolder == "." ? inside : Path.join(inside, String(subfolder))
+                }
+                let name = slash.map { String(sub[sub.utf8.index(after: $0)...]) } ?? sub
+                actions.append((i, Action(shown: o.path + "/" + sub, digest: digest, size: size, folder: lastFolder, name: name, absent: absent)))
             }
             let st = try FS.status(abs)
             if !o.hash.isDirectory {
@@ -78,7 +87,7 @@ struct CheckoutPlan {
                         wouldLose(d, o.path)
                     }
                 }
-                add(nil, o.hash.digest, o.size)
+                add(nil, o.hash.digest, o.size, absent: st == nil)
                 continue
             }
             guard let manifest = try ws.cache.manifest(o.hash) else { missing.append((o.path, o.hash)); continue }
@@ -90,10 +99,10 @@ struct CheckoutPlan {
             }
             let cmp = try scanner.compare(o.path, files: st?.kind == .directory ? try scanner.walk(o.path) : [], with: manifest, worker)
             unchanged += cmp.unchanged
-            let entries = Dictionary(manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            let recorded = cmp.modified.isEmpty ? [:] : Dictionary(manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
             for (f, d) in cmp.modified {
                 wouldLose(d, o.path + "/" + f.path)
-                let e = entries[f.path]!
+                let e = recorded[f.path]!
                 add(f.path, e.digest, e.size)
             }
             for (f, d) in cmp.added {
@@ -101,7 +110,7 @@ struct CheckoutPlan {
                 add(f.path, nil, 0)
             }
             for e in cmp.deleted {
-                add(e.path, e.digest, e.size)
+                add(e.path, e.digest, e.size, absent: true)
             }
         }
         self.unsaved = unsaved

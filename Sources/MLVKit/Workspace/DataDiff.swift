@@ -31,8 +31,8 @@ package struct DataDiff: Sendable, Equatable {
         struct Node {
             var hash: ContentHash?
             var isFolder: Bool
-            /// A folder's files (path inside it → digest); nil when its manifest is not in the cache.
-            var files: [String: Digest]?
+            /// A folder's files, sorted by path; nil when its manifest is not in the cache.
+            var files: DirectoryManifest?
         }
         var nodes: [String: Node] = [:]
         init() {}
@@ -49,7 +49,7 @@ package struct DataDiff: Sendable, Equatable {
         /// Every file of a node, as entries of `path`.
         func files(_ path: String, _ n: Side.Node) -> [(String, ContentHash)] {
             guard n.isFolder else { return n.hash.map { [(path, $0)] } ?? [] }
-            return (n.files ?? [:]).map { (path + "/" + $0.key, ContentHash($0.value)) }
+            return (n.files?.entries ?? []).map { (path + "/" + $0.path, ContentHash($0.digest)) }
         }
         for path in Set(a.nodes.keys).union(b.nodes.keys).sorted() {
             let old = a.nodes[path], new = b.nodes[path]
@@ -61,17 +61,16 @@ package struct DataDiff: Sendable, Equatable {
                     add(&d.modified, Entry(path: path + "/", old: o.hash, new: n.hash))
                     continue
                 }
+                // Both sorted by path: one merge, no table of either side.
                 var changed = false
-                for (rel, digest) in nf {
-                    let p = path + "/" + rel
-                    if let was = of[rel] {
-                        if was != digest { add(&d.modified, Entry(path: p, old: ContentHash(was), new: ContentHash(digest))); changed = true }
-                    } else {
-                        add(&d.added, Entry(path: p, old: nil, new: ContentHash(digest))); changed = true
+                DirectoryManifest.merge(of, nf) { was, now in
+                    changed = true
+                    switch (was, now) {
+                    case let (w?, n?): add(&d.modified, Entry(path: path + "/" + n.path, old: ContentHash(w.digest), new: ContentHash(n.digest)))
+                    case let (nil, n?): add(&d.added, Entry(path: path + "/" + n.path, old: nil, new: ContentHash(n.digest)))
+                    case let (w?, nil): add(&d.deleted, Entry(path: path + "/" + w.path, old: ContentHash(w.digest), new: nil))
+                    case (nil, nil): break
                     }
-                }
-                for (rel, digest) in of where nf[rel] == nil {
-                    add(&d.deleted, Entry(path: path + "/" + rel, old: ContentHash(digest), new: nil)); changed = true
                 }
                 if changed || o.hash != n.hash { add(&d.modified, Entry(path: path + "/", old: o.hash, new: n.hash)) }
             case let (o?, n?) where !o.isFolder && !n.isFolder:
@@ -146,10 +145,7 @@ extension DataDiff.Side {
         var selection = OutputSelection(revisions: .revisions([revision]), cwd: ws.root)
         selection.everyOut = true
         for o in try selection.outputs(in: ws) where nodes[o.path] == nil {
-            var files: [String: Digest]?
-            if o.hash.isDirectory, let m = try ws.cache.manifest(o.hash) {
-                files = Dictionary(m.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
-            }
+            let files = o.hash.isDirectory ? try ws.cache.manifest(o.hash) : nil
             nodes[o.path] = .init(hash: o.hash, isFolder: o.hash.isDirectory, files: files)
         }
     }
@@ -167,13 +163,14 @@ extension DataDiff.Side {
                 continue
             }
             if let was = old.nodes[o.path], was.hash == now.hash {
-                nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? [:])
+                nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? DirectoryManifest(entries: []))
                 continue
             }
             let abs = ws.absolute(o.path)
-            var files: [String: Digest] = [:]
-            for f in try scanner.walk(o.path) { files[f.path] = try scanner.digest(abs + "/" + f.path, f, worker) }
-            nodes[o.path] = .init(hash: now.hash, isFolder: true, files: files)
+            let files = try scanner.walk(o.path).map { f in
+                DirectoryManifest.Entry(path: f.path, digest: try scanner.digest(abs + "/" + f.path, f, worker), size: f.status.size)
+            }
+            nodes[o.path] = .init(hash: now.hash, isFolder: true, files: DirectoryManifest(entries: files))
         }
     }
 }

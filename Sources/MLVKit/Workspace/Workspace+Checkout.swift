@@ -34,16 +34,29 @@ extension Workspace {
         let start = MonotonicClock.monotonicSeconds()
         let scanner = self.scanner
         try checkNotGitTracked(outputs.filter(\.cache).map(\.path))
-        let plan = try CheckoutPlan(outputs, in: self, force: force)
+        var plan = try CheckoutPlan(outputs, in: self, force: force)
         state.markUsed(outputs.map(\.hash))
-        let actions = plan.actions
+        var actions = plan.actions
+        plan.actions = []  // one copy, freed before the folders are remembered
+        let lock = Lock()
         var result = CheckoutResult()
         result.unchanged = plan.unchanged
         flushState()
         if let (path, hash) = plan.missing.first { throw WorkspaceError.missingFromCache(path: path, hash: hash) }
         if !plan.unsaved.isEmpty { throw WorkspaceError.uncommittedChanges(paths: plan.unsaved) }
-        for (_, a) in actions where a.digest != nil {
-            if !cache.contains(ContentHash(a.digest!)) { throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!)) }
+        // Every object must be there before the first file is touched; a folder whose objects
+        // were all seen before needs no look (a stat per object, in parallel, otherwise).
+        let writes = actions.indices.filter { actions[$0].action.digest != nil }
+        let complete = Set(outputs.indices.filter { outputs[$0].hash.isDirectory && state.isComplete(outputs[$0].hash.description) })
+        var absentObject: Int?
+        try Parallel.forEach(count: writes.count, makeContext: { () }) { k, _ in
+            let (o, a) = actions[writes[k]]
+            if complete.contains(o) || cache.contains(ContentHash(a.digest!)) { return }
+            lock.lock(); absentObject = min(absentObject ?? k, k); lock.unlock()
+        }
+        if let k = absentObject {
+            let a = actions[writes[k]].action
+            throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!))
         }
 
         // Removals first (a file may become a folder), then writes in parallel. Every folder
@@ -55,20 +68,17 @@ extension Workspace {
             try open(a.folder, create: false)?.removeTree(a.name)
             result.removed += 1
         }
-        let writes = actions.map(\.action).filter { $0.digest != nil }
-        var prepared = [Bool](repeating: false, count: writes.count)
-        for (i, a) in writes.enumerated() { prepared[i] = (try FS.status(a.abs)) == nil }
-        let counter = ProgressCounter(label: "checkout", totalFiles: writes.count, totalBytes: writes.lazy.map(\.size).saturatingSum(), render: progress)
-        let lock = Lock()
+        let totalBytes = writes.lazy.map { actions[$0].action.size }.saturatingSum()
+        let counter = ProgressCounter(label: "checkout", totalFiles: writes.count, totalBytes: totalBytes, render: progress)
         var corrupted: [String] = []
-        try Parallel.forEach(count: writes.count, makeContext: { CheckoutPlan.Worker() }) { i, w in
-            let a = writes[i]
+        try Parallel.forEach(count: writes.count, makeContext: { CheckoutPlan.Worker() }) { k, w in
+            let a = actions[writes[k]].action
             if w.handle == nil || w.folder != a.folder {
                 w.handle = try open(a.folder, create: true)
                 w.folder = a.folder
             }
             do {
-                try linker.materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, prepared: prepared[i], w.hasher)
+                try linker.materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, prepared: a.absent, size: a.size, w.hasher)
             } catch WorkspaceError.corruptedObject(let path, _) {
                 lock.lock(); corrupted.append(path); lock.unlock()
                 return
@@ -76,21 +86,20 @@ extension Workspace {
             counter.advance(bytes: a.size)
         }
         let touched = Set(actions.map(\.output))
+        let written = writes.count
+        actions = []
         if corrupted.isEmpty, linker.mode == .copy || linker.mode == .reflink {
             // A folder that now matches its manifest: remember it, so the next status or repro
             // need not read it (best effort: a folder changed meanwhile is simply not remembered).
             for i in touched.sorted() {
-                guard let manifest = plan.manifests[i], let files = try? scanner.walk(outputs[i].path) else { continue }
-                let byPath = Dictionary(manifest.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
-                let digests = files.compactMap { byPath[$0.path] }
-                if files.count == manifest.entries.count, digests.count == files.count {
-                    scanner.remember(outputs[i].path, outputs[i].hash, TreeScanner.fingerprint(files), files, digests)
-                }
+                guard let manifest = plan.manifests.removeValue(forKey: i), let files = try? scanner.walk(outputs[i].path),
+                      let digests = TreeScanner.digests(of: files, from: manifest) else { continue }
+                scanner.remember(outputs[i].path, outputs[i].hash, TreeScanner.fingerprint(files), files, digests)
             }
         }
         flushState()
-        result.restored = writes.count - corrupted.count
-        result.bytes = writes.lazy.map(\.size).saturatingSum()
+        result.restored = written - corrupted.count
+        result.bytes = totalBytes
         result.seconds = MonotonicClock.monotonicSeconds() - start
         result.restoredOutputs = outputs.indices.filter { !outputs[$0].isPointer && touched.contains($0) }.map { outputs[$0].path }
         result.pointerOutputs = outputs.filter(\.isPointer).count
