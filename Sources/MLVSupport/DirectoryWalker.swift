@@ -54,6 +54,43 @@ package enum DirectoryWalker {
         return out
     }
 
+    /// The same entries, one folder at a time, in memory that does not grow with the tree: the
+    /// folders of one depth are taken in path order, `chunk` of them read in parallel, and
+    /// `body` gets each folder's files (folder path "" for the root) in that order, shallower
+    /// folders first. The order is deterministic for an unchanged tree.
+    package static func forEachFolder(_ root: String, workers: Int = Parallel.defaultWorkers, chunk: Int = 64,
+                                      _ body: (String, [Entry]) throws -> Void) throws {
+        let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
+        defer { close(rootFD) }
+        var level = [""]
+        while !level.isEmpty {
+            var next: [String] = []
+            for start in stride(from: 0, to: level.count, by: chunk) {
+                let part = level[start..<min(start + chunk, level.count)]
+                var files = [[Entry]](repeating: [], count: part.count)
+                var subdirs = [[String]](repeating: [], count: part.count)
+                try Parallel.forEach(count: part.count, workers: part.count < 4 ? 1 : workers, makeContext: { () }) { i, _ in
+                    (files[i], subdirs[i]) = try read(rootFD: rootFD, root: root, dir: part[part.startIndex + i])
+                }
+                for i in part.indices {
+                    let k = i - part.startIndex
+                    try body(part[i], files[k])
+                    files[k] = []
+                    next += subdirs[k]
+                }
+            }
+            level = next.sorted()
+        }
+    }
+
+    /// The non-directory entries of one folder below `root` ("" for `root` itself), in the
+    /// order `forEachFolder` gives them.
+    package static func list(_ root: String, folder: String) throws -> [Entry] {
+        let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
+        defer { close(rootFD) }
+        return try read(rootFD: rootFD, root: root, dir: folder).0
+    }
+
     private static func read(rootFD: Int32, root: String, dir: String) throws -> ([Entry], [String]) {
         let fd = dir.isEmpty ? dup(rootFD) : openat(rootFD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0, let handle = fdopendir(fd) else {

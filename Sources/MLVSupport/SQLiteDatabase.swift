@@ -88,7 +88,9 @@ package final class SQLiteDatabase {
                     try db.check(sqlite3_bind_text(stmt, idx, s, -1, transient), "sqlite3_bind_text")
                 case .blob(let b):
                     let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-                    try db.check(b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), transient) }, "sqlite3_bind_blob")
+                    // An empty array may have no address, which would bind NULL: an empty blob is bound as such.
+                    try db.check(b.isEmpty ? sqlite3_bind_zeroblob(stmt, idx, 0)
+                                           : b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), transient) }, "sqlite3_bind_blob")
                 case .null: try db.check(sqlite3_bind_null(stmt, idx), "sqlite3_bind_null")
                 }
             }

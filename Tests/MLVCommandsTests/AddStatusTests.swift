@@ -255,6 +255,33 @@ import Testing
         #expect(noManifest.stdout == "data: 2 modified, not in cache\n", "\(noManifest)")
     }
 
+    /// A checkout into an empty folder leaves it remembered, per inner folder, and its objects
+    /// known to be complete: the next status walks it once and reads neither the manifest nor
+    /// any file, and a change in one folder reads that folder's snapshot only.
+    @Test func checkoutLeavesTheFolderRememberedPerInnerFolder() throws {
+        let ws = try TestWorkspace()
+        var files: [String: String] = [:]
+        for i in 0..<40 { files["data/d\(i % 4)/f\(i)"] = "content \(i)" }
+        files["data/top"] = "top"
+        try ws.gen(files)
+        #expect(try ws.mlv(["add", "data"]).status == 0)
+        try FS.removeTree(ws.path("data"))
+        #expect(try ws.mlv(["checkout"]).status == 0)
+        let db = try SQLiteDatabase(path: ws.path(".mlv/tmp/state.db"))
+        var parts: [String] = []
+        try db.prepare("SELECT folder FROM folder_parts WHERE path = 'data' ORDER BY folder").query { parts.append($0.text(0) ?? "?") }
+        #expect(parts == ["", "d0", "d1", "d2", "d3"])
+        var complete = 0
+        try db.prepare("SELECT count(*) FROM complete").query { complete = Int($0.int(0)) }
+        #expect(complete == 1)
+        let clean = try ws.mlv(["status"], env: ["MLV_TRACE_HASHING": "1"])
+        #expect(clean.stdout == "Data is up to date.\n" && !clean.stderr.contains("hashing"), "\(clean)")
+        try ws.write("data/d2/f6", "changed 6")
+        let one = try ws.mlv(["status"], env: ["MLV_TRACE_HASHING": "1"])
+        #expect(one.stdout == "data: 1 modified\n", "\(one)")
+        #expect(one.stderr.split(separator: "\n").filter { $0.contains("trace: hashing") }.count == 1, "\(one)")
+    }
+
     @Test func aNewOrDeletedFileFallsBackToTheManifest() throws {
         let ws = try TestWorkspace()
         try ws.gen(["data/a": "a", "data/b": "b", "data/c": "c"])

@@ -98,6 +98,7 @@ final class Linker: @unchecked Sendable {
             let entries = tree.files.indices.map { DirectoryManifest.Entry(path: tree.files[$0].path, digest: digests[t][$0]!, size: tree.files[$0].status.size) }
             let manifest = DirectoryManifest(entries: entries)
             let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
+            state.markComplete(hash.description)  // every object it lists was just stored
             if mode == .copy || mode == .reflink {
                 // Linked files change their status when linked; copies stay as hashed.
                 scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].map { $0! })

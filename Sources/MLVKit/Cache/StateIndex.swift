@@ -16,7 +16,7 @@ package final class StateIndex {
     private let openLock = Lock()
     private var loadedRows: [UInt64: Row]?
     private var pending: [(UInt64, Row)] = []
-    private var pendingDirs: [(String, String, [UInt8], [UInt8])] = []
+    private var pendingDirs: [(String, String, [UInt8], [FolderPart])] = []
     private var pendingComplete: [String] = []
     private var pendingUsed: [String] = []
     private let lock = Lock()
@@ -69,6 +69,8 @@ package final class StateIndex {
             try db.execute("""
                 CREATE TABLE IF NOT EXISTS state (inode INTEGER PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, hash BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, hash TEXT NOT NULL, fingerprint BLOB NOT NULL, files BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS folder_parts (path TEXT NOT NULL, folder TEXT NOT NULL, fingerprint BLOB NOT NULL, files BLOB NOT NULL,
+                                                         PRIMARY KEY (path, folder)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS complete (hash TEXT PRIMARY KEY);
                 CREATE TABLE IF NOT EXISTS used (hash TEXT PRIMARY KEY, at INTEGER NOT NULL);
                 """)
@@ -116,24 +118,52 @@ package final class StateIndex {
         if full { flush() }
     }
 
+    /// One folder inside a tracked folder, as recorded: its files' fingerprint and a snapshot of
+    /// each file in walk order (see `TreeScanner.fileSnapshot`). Kept per folder, so a status
+    /// reads only the snapshots of the folders whose fingerprint changed.
+    package struct FolderPart {
+        package var folder: String
+        package var fingerprint: [UInt8]
+        package var files: [UInt8]
+    }
+
     /// What was recorded for a tracked folder the last time it matched its pointer: the `.dir`
-    /// hash, the fingerprint of its files, and a snapshot of each file in walk order (see
-    /// `Workspace.fileSnapshot`).
-    package func directory(_ path: String) -> (hash: String, fingerprint: [UInt8], files: [UInt8])? {
+    /// hash and the fingerprint of all its files.
+    package func directory(_ path: String) -> (hash: String, fingerprint: [UInt8])? {
         guard let db else { return nil }
-        var out: (String, [UInt8], [UInt8])?
-        try? db.prepare("SELECT hash, fingerprint, files FROM folders WHERE path = ?").query([.text(path)]) { r in
-            if let h = r.text(0), let f = r.blob(1) { out = (h, f, r.blob(2) ?? []) }
+        var out: (String, [UInt8])?
+        try? db.prepare("SELECT hash, fingerprint FROM folders WHERE path = ?").query([.text(path)]) { r in
+            if let h = r.text(0), let f = r.blob(1) { out = (h, f) }
         }
         return out
     }
 
-    /// Remembers that a folder whose files have this fingerprint holds `hash`, unless a file is
-    /// too recent to trust its mtime.
-    package func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], files: [UInt8], newestMtimeNs: Int64) {
-        guard newestMtimeNs < cutoffNs else { return }
+    /// The fingerprint recorded for each folder (holding files) of a tracked folder.
+    package func directoryParts(_ path: String) -> [String: [UInt8]] {
+        guard let db else { return [:] }
+        var out: [String: [UInt8]] = [:]
+        try? db.prepare("SELECT folder, fingerprint FROM folder_parts WHERE path = ?").query([.text(path)]) { r in
+            if let f = r.text(0), let fp = r.blob(1) { out[f] = fp }
+        }
+        return out
+    }
+
+    /// The snapshot recorded for one folder of a tracked folder.
+    package func directoryPart(_ path: String, folder: String) -> [UInt8]? {
+        guard let db else { return nil }
+        var out: [UInt8]?
+        try? db.prepare("SELECT files FROM folder_parts WHERE path = ? AND folder = ?").query([.text(path), .text(folder)]) { r in out = r.blob(0) ?? [] }
+        return out
+    }
+
+    /// Remembers that a folder whose files have this fingerprint holds `hash`, with each of its
+    /// folders' parts, unless a file is too recent to trust its mtime (`written`: mlv wrote
+    /// them itself just now, as `record` takes it).
+    package func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], parts: [FolderPart], newestMtimeNs: Int64,
+                                 written: Bool = false) {
+        guard written || newestMtimeNs < cutoffNs else { return }
         lock.lock()
-        pendingDirs.append((path, hash, fingerprint, files))
+        pendingDirs.append((path, hash, fingerprint, parts))
         lock.unlock()
     }
 
@@ -193,7 +223,13 @@ package final class StateIndex {
                 try stmt.run([.int(Int64(bitPattern: inode)), .int(row.size), .int(row.mtimeNs), .blob(row.digest.bytes)])
             }
             let d = try db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
-            for (path, hash, fp, files) in dirs { try d.run([.text(path), .text(hash), .blob(fp), .blob(files)]) }
+            let clear = try db.prepare("DELETE FROM folder_parts WHERE path = ?")
+            let part = try db.prepare("INSERT OR REPLACE INTO folder_parts (path, folder, fingerprint, files) VALUES (?, ?, ?, ?)")
+            for (path, hash, fp, parts) in dirs {
+                try d.run([.text(path), .text(hash), .blob(fp), .blob([])])
+                try clear.run([.text(path)])
+                for p in parts { try part.run([.text(path), .text(p.folder), .blob(p.fingerprint), .blob(p.files)]) }
+            }
             let c = try db.prepare("INSERT OR REPLACE INTO complete (hash) VALUES (?)")
             for h in complete { try c.run([.text(h)]) }
             let u = try db.prepare("INSERT OR REPLACE INTO used (hash, at) VALUES (?, ?)")

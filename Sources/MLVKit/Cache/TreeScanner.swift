@@ -61,18 +61,43 @@ struct TreeScanner {
         return Path.relative(Path.normalize(target), to: objectsRoot) != nil
     }
 
-    /// Every file below a folder (workspace-relative `dir`), recursively.
+    /// Every file below a folder (workspace-relative `dir`), recursively, in walk order (see
+    /// `forEachFolder`).
     func walk(_ dir: String) throws -> [WorkspaceFile] {
+        var out: [WorkspaceFile] = []
+        try forEachFolder(dir) { _, files in out += files }
+        return out
+    }
+
+    /// The files below a folder, one folder at a time (its path relative to `dir`, "" for
+    /// `dir` itself; the files' paths are relative to `dir`), without `.mlvignore`d files:
+    /// memory holds a few folders' files, not the tree's.
+    func forEachFolder(_ dir: String, _ body: (String, [WorkspaceFile]) throws -> Void) throws {
         let base = absolute(dir)
-        let entries: [DirectoryWalker.Entry]
-        do { entries = try DirectoryWalker.walk(base) } catch let e as DirectoryWalker.InvalidName {
+        try ignores?.lookAbove(dir == "." ? "x" : dir + "/x")
+        do {
+            try DirectoryWalker.forEachFolder(base) { folder, entries in try body(folder, try files(dir, entries)) }
+        } catch let e as DirectoryWalker.InvalidName {
             throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
         }
+    }
+
+    /// The files of one folder below `dir` (as `forEachFolder` gives them).
+    func folderFiles(_ dir: String, folder: String) throws -> [WorkspaceFile] {
+        do {
+            return try files(dir, DirectoryWalker.list(absolute(dir), folder: folder))
+        } catch let e as DirectoryWalker.InvalidName {
+            throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
+        }
+    }
+
+    /// One folder's walked entries as workspace files: ignore files read first, ignored files
+    /// left out, protected names refused, symlinks described.
+    private func files(_ dir: String, _ entries: [DirectoryWalker.Entry]) throws -> [WorkspaceFile] {
         var kept = entries
         if let ignores {
-            try ignores.lookAbove(dir == "." ? "x" : dir + "/x")
-            let folders = entries.filter { IgnoreFiles.isIgnoreFile($0.path) }.map { Path.parent($0.path) }
-            for f in folders.sorted(by: { $0.split(separator: "/").count < $1.split(separator: "/").count }) {
+            for e in entries where IgnoreFiles.isIgnoreFile(e.path) {
+                let f = Path.parent(e.path)
                 try ignores.look(in: f == "." ? dir : Path.join(dir, f))
             }
             if !ignores.isEmpty {
@@ -80,6 +105,7 @@ struct TreeScanner {
                 kept = entries.indices.filter { !ignored[$0] }.map { entries[$0] }
             }
         }
+        let base = absolute(dir)
         return try kept.map { e in
             if let part = WorkspacePath.protectedComponent(in: e.path) {
                 throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
@@ -87,6 +113,12 @@ struct TreeScanner {
             if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
             return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
         }
+    }
+
+    /// The folder part of a walked file's path ("" at the top).
+    static func folder(of path: String) -> Substring {
+        guard let slash = path.utf8.lastIndex(of: 47) else { return "" }
+        return path[..<slash]
     }
 
     /// The files of an existing file or folder (`st`: its status, not following a symlink).
@@ -104,8 +136,14 @@ struct TreeScanner {
 
     /// A digest of every file's (path, inode, size, mtime) in walk order: equal fingerprints mean
     /// the state index would find every file unchanged.
-    static func fingerprint(_ files: [WorkspaceFile]) -> [UInt8] {
+    static func fingerprint<Files: Collection<WorkspaceFile>>(_ files: Files) -> [UInt8] {
         let h = SHA256Hasher()
+        fingerprint(files, into: h)
+        return h.finalizeBytes()
+    }
+
+    /// Adds files to a fingerprint being computed (a walk's, one folder at a time).
+    static func fingerprint<Files: Collection<WorkspaceFile>>(_ files: Files, into h: SHA256Hasher) {
         var fields = [Int64](repeating: 0, count: 3)
         for f in files {
             h.update(f.path)
@@ -115,7 +153,6 @@ struct TreeScanner {
             if let link = f.cacheLink { h.update(link.description) }
             fields.withUnsafeBytes { h.update($0) }
         }
-        return h.finalizeBytes()
     }
 
     /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
@@ -163,11 +200,49 @@ struct TreeScanner {
 
     // MARK: - Folders remembered in the state index
 
-    /// Records that a folder with these files (and these digests, in the same order) matches
-    /// `hash` (see `StateIndex.recordDirectory`).
-    func remember(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile], _ digests: [Digest]) {
-        state.recordDirectory(target, hash: hash.description, fingerprint: fp, files: TreeScanner.fileSnapshot(files, digests),
-                              newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0)
+    /// Records that a folder with these files (walk order, and these digests in the same order)
+    /// matches `hash`, with a part per folder inside it (see `StateIndex.recordDirectory`).
+    /// `written`: this command wrote every one of these files (a checkout).
+    func remember(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile], _ digests: [Digest], written: Bool = false) {
+        guard files.count == digests.count else { return }
+        var parts: [StateIndex.FolderPart] = []
+        var start = 0
+        while start < files.count {
+            let folder = TreeScanner.folder(of: files[start].path)
+            var end = start + 1
+            while end < files.count, TreeScanner.folder(of: files[end].path) == folder { end += 1 }
+            parts.append(.init(folder: String(folder), fingerprint: TreeScanner.fingerprint(files[start..<end]),
+                               files: TreeScanner.fileSnapshot(files[start..<end], digests[start..<end])))
+            start = end
+        }
+        state.recordDirectory(target, hash: hash.description, fingerprint: fp, parts: parts,
+                              newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0, written: written)
+    }
+
+    /// How a folder differs from the record of when it last matched `fingerprint`, the fast
+    /// way: one walk that keeps each inner folder's fingerprint, not its files. Equal: nothing
+    /// changed. Otherwise only the inner folders whose fingerprint changed are listed again and
+    /// only their files with new stats are read (`quickCompare`). Nil when the set of files
+    /// changed or a part is unknown (then the manifest is needed).
+    func quickStatus(_ target: String, fingerprint recorded: [UInt8], _ worker: HashWorker) throws -> [String]? {
+        let whole = SHA256Hasher()
+        var folders: [(String, [UInt8])] = []
+        try forEachFolder(target) { folder, files in
+            TreeScanner.fingerprint(files, into: whole)
+            if !files.isEmpty { folders.append((folder, TreeScanner.fingerprint(files))) }
+        }
+        if whole.finalizeBytes() == recorded { return [] }
+        let parts = state.directoryParts(target)
+        guard parts.count == folders.count else { return nil }
+        var modified: [String] = []
+        for (folder, fp) in folders {
+            guard let known = parts[folder] else { return nil }
+            if known == fp { continue }
+            guard let snapshot = state.directoryPart(target, folder: folder),
+                  let m = try quickCompare(target, try folderFiles(target, folder: folder), snapshot: snapshot, worker) else { return nil }
+            modified += m
+        }
+        return modified
     }
 
     /// Each file's digest as `manifest` records it (in `files` order), when the files are
@@ -185,7 +260,7 @@ struct TreeScanner {
     }
 
     /// Per file, 64 bytes: FNV-1a of the path, inode, size, mtime, SHA-256.
-    static func fileSnapshot(_ files: [WorkspaceFile], _ digests: [Digest]) -> [UInt8] {
+    static func fileSnapshot<Files: Collection<WorkspaceFile>, Digests: Collection<Digest>>(_ files: Files, _ digests: Digests) -> [UInt8] {
         guard files.count == digests.count else { return [] }
         var out = [UInt8]()
         out.reserveCapacity(files.count * 64)

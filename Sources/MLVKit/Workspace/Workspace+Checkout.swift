@@ -87,14 +87,19 @@ extension Workspace {
         }
         let touched = Set(actions.map(\.output))
         let written = writes.count
+        var writesPerOutput: [Int: Int] = [:]
+        for i in writes { writesPerOutput[actions[i].output, default: 0] += 1 }
         actions = []
         if corrupted.isEmpty, linker.mode == .copy || linker.mode == .reflink {
             // A folder that now matches its manifest: remember it, so the next status or repro
             // need not read it (best effort: a folder changed meanwhile is simply not remembered).
             for i in touched.sorted() {
-                guard let manifest = plan.manifests.removeValue(forKey: i), let files = try? scanner.walk(outputs[i].path),
-                      let digests = TreeScanner.digests(of: files, from: manifest) else { continue }
-                scanner.remember(outputs[i].path, outputs[i].hash, TreeScanner.fingerprint(files), files, digests)
+                guard let manifest = plan.manifests.removeValue(forKey: i) else { continue }
+                // Every object it lists was checked before being written: the folder is complete.
+                let all = writesPerOutput[i] == manifest.entries.count
+                if all { state.markComplete(outputs[i].hash.description) }
+                guard let files = try? scanner.walk(outputs[i].path), let digests = TreeScanner.digests(of: files, from: manifest) else { continue }
+                scanner.remember(outputs[i].path, outputs[i].hash, TreeScanner.fingerprint(files), files, digests, written: all)
             }
         }
         flushState()

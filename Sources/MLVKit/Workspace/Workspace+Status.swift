@@ -53,21 +53,16 @@ extension Workspace {
             return s
         }
         guard st.kind == .directory else { s.modified = true; return s }
+        if let known = state.directory(o.path), known.hash == o.hash.description,
+           let modified = try scanner.quickStatus(o.path, fingerprint: known.fingerprint, worker) {
+            // Every file as it was when this folder last matched its record, or the same files
+            // with some new stats (only those were read), in memory that does not grow with it.
+            s.modifiedFiles = modified.sorted()
+            s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
+            return s
+        }
         let files = try scanner.walk(o.path)
         let fp = TreeScanner.fingerprint(files)
-        if let known = state.directory(o.path), known.hash == o.hash.description {
-            if known.fingerprint == fp {
-                // Every file is as it was when this folder last matched its record.
-                s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
-                return s
-            }
-            if let modified = try scanner.quickCompare(o.path, files, snapshot: known.files, worker) {
-                // The same files as then, some with new stats: only those were read.
-                s.modifiedFiles = modified.sorted()
-                s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
-                return s
-            }
-        }
         guard let manifest = try cache.manifest(o.hash) else {
             // Without the manifest only the whole tree can be compared.
             s.notInCache = true
