@@ -135,6 +135,18 @@ package struct DirectoryManifest: Equatable, Sendable {
         return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
+    /// The entry for `path`, found by bisection (entries are in path order).
+    func entry(at path: String) -> Entry? {
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let c = Self.order(entries[mid].path, path)
+            if c == 0 { return entries[mid] }
+            if c < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
+
     enum Placement { case before, inside, past }
 
     /// Where `p` lies against the folder "`t`/", for `p` after `t` in path order: before every

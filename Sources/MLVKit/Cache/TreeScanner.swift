@@ -245,20 +245,6 @@ struct TreeScanner {
         return modified
     }
 
-    /// Each file's digest as `manifest` records it (in `files` order), when the files are
-    /// exactly the manifest's paths; nil otherwise. Sorted and merged: no table of paths.
-    static func digests(of files: [WorkspaceFile], from manifest: DirectoryManifest) -> [Digest]? {
-        let entries = manifest.entries
-        guard files.count == entries.count, !files.isEmpty else { return nil }
-        let order = files.indices.sorted { DirectoryManifest.order(files[$0].path, files[$1].path) < 0 }
-        var digests = [Digest](repeating: entries[0].digest, count: files.count)
-        for (k, i) in order.enumerated() {
-            guard files[i].path == entries[k].path else { return nil }
-            digests[i] = entries[k].digest
-        }
-        return digests
-    }
-
     /// Per file, 64 bytes: FNV-1a of the path, inode, size, mtime, SHA-256.
     static func fileSnapshot<Files: Collection<WorkspaceFile>, Digests: Collection<Digest>>(_ files: Files, _ digests: Digests) -> [UInt8] {
         guard files.count == digests.count else { return [] }

@@ -39,13 +39,18 @@ struct CheckoutPlan {
     var missing: [(String, ContentHash)] = []
     /// The manifests read, by output index.
     var manifests: [Int: DirectoryManifest] = [:]
+    /// Folder outputs with nothing at their path, when not `expandWhole`: every file of their
+    /// manifest is to be written, and no action per file is planned.
+    var wholeFolders: [Int] = []
     /// Files that already match.
     var unchanged = 0
 
     /// Compares each output with the workspace. `force`: changes the cache lacks are not
     /// reported (they will be overwritten). `arriving`: the files' objects are on their way
     /// (`pull`'s early writes), so a file object the cache lacks is planned, not missing.
-    init(_ outputs: [Output], in ws: Workspace, force: Bool, arriving: Bool = false) throws {
+    /// `expandWhole`: an action per file of a folder that is not there, too (what pull's early
+    /// writes look up); otherwise it is listed in `wholeFolders`.
+    init(_ outputs: [Output], in ws: Workspace, force: Bool, arriving: Bool = false, expandWhole: Bool = true) throws {
         let scanner = ws.scanner
         let worker = HashWorker()
         var unsaved: [String] = []
@@ -92,6 +97,10 @@ struct CheckoutPlan {
             }
             guard let manifest = try ws.cache.manifest(o.hash) else { missing.append((o.path, o.hash)); continue }
             manifests[i] = manifest
+            if st == nil && !expandWhole {
+                wholeFolders.append(i)
+                continue
+            }
             if let st, st.kind != .directory {
                 let file = try scanner.describe(abs, shownAs: o.path, relativePath: Path.base(o.path), status: st)
                 wouldLose(try scanner.digest(abs, file, worker), o.path)
