@@ -90,15 +90,20 @@ package struct ObjectCache: Sendable {
     /// Every object in the cache (not following anything odd; skips stray files).
     package func allObjects() throws -> [ContentHash] {
         var out: [ContentHash] = []
-        guard FS.isDirectory(objectsRoot) else { return [] }
+        try forEachObject { out.append($0) }
+        return out
+    }
+
+    /// The same, one at a time: memory holds one prefix folder's names, not the cache's.
+    package func forEachObject(_ body: (ContentHash) throws -> Void) throws {
+        guard FS.isDirectory(objectsRoot) else { return }
         for prefix in try FS.list(objectsRoot) where prefix.name.utf8.count == 2 {
             let dir = Path.join(objectsRoot, prefix.name)
             guard FS.isDirectory(dir) else { continue }
             for entry in try FS.list(dir) {
-                if let h = ContentHash(string: prefix.name + entry.name) { out.append(h) }
+                if let h = ContentHash(string: prefix.name + entry.name) { try body(h) }
             }
         }
-        return out
     }
 }
 

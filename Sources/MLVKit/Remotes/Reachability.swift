@@ -231,7 +231,8 @@ struct ReachableObjects {
 
     /// `complete` (gc): a manifest absent or unreadable makes the set unknowable, so that is an
     /// error naming every such folder, never a smaller set.
-    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false) throws {
+    /// `keepListings`: keep the manifests read (for `members` and `shown`); gc needs only the set.
+    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false, keepListings: Bool = true) throws {
         var unreadable: [String] = []
         var reason = ""
         for t in outputs {
@@ -241,7 +242,7 @@ struct ReachableObjects {
                 if shownAs[h] == nil { shownAs[h] = t.path }
                 continue
             }
-            if listings[h] != nil || unknownManifests.contains(h) { continue }
+            if manifests[h] != nil || unknownManifests.contains(h) { continue }
             shownAs[h] = t.path
             let read: DirectoryManifest?
             do {
@@ -262,11 +263,16 @@ struct ReachableObjects {
             manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
             files.reserveCapacity(files.count + m.entries.count)
             for e in m.entries where files[ContentHash(e.digest)] == nil { files[ContentHash(e.digest)] = e.size }
-            listings[h] = m
-            listingOrder.append(h)
+            if keepListings {
+                listings[h] = m
+                listingOrder.append(h)
+            }
         }
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
     }
+
+    /// True when `h` is one of the objects named (without building `all`).
+    func contains(_ h: ContentHash) -> Bool { files[h] != nil || manifests[h] != nil || unknownManifests.contains(h) }
 
     /// Every object named, manifests included (unknown ones too).
     var all: Set<ContentHash> {

@@ -17,10 +17,10 @@ extension Workspace {
     /// missing or cannot be read makes the set unknowable: an error, never a smaller set.
     package func gc(_ selection: OutputSelection, force: Bool) throws -> GCResult {
         try withLock {
-            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true).all
+            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true, keepListings: false)
             var result = GCResult(dryRun: !force)
-            for h in try cache.allObjects() {
-                if keep.contains(h) { result.kept += 1; continue }
+            try cache.forEachObject { h in
+                if keep.contains(h) { result.kept += 1; return }
                 let path = cache.path(h)
                 result.removed += 1
                 result.removedBytes += (try FS.status(path))?.size ?? 0
