@@ -13,7 +13,8 @@ many files are deleted, creating a file skips the freed inodes one by one (kerne
 `recently_deleted`), which made `cp -r` of 20,000 files take 16 s instead of 0.7 s here. So nothing
 is deleted until the run ends: every command that creates files writes into new folders (checkout:
 a fresh clone whose cache is hard-linked from the first workspace's), and each creating command's
-floor (`cp -r` of the same tree into a new folder) runs right before it.
+floor (`cp -r` of the same tree into a new folder) runs right before it. Both start cold: dirty
+pages are written back and, where the bench may (root), the page cache is emptied first.
 """
 import os, random, shutil, subprocess, sys, tempfile, time
 
@@ -30,11 +31,23 @@ def run(argv, cwd, env=None):
     subprocess.run(argv, cwd=cwd, env=env or ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def timed(argv, cwd, shell=False, env=None):
+def drop_caches():
+    """Writes dirty pages back and, where allowed (root), empties the page cache, so a command
+    and its floor both start cold: at a million files the tree, the cache and the copies do not
+    all fit in memory, and whichever ran last would otherwise read hot files."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError:
+        pass
+
+
+def timed(argv, cwd, shell=False, env=None, cold=False):
     """Runs under /usr/bin/time (wall, user+sys and max RSS of that run)."""
     stats = tempfile.mktemp(prefix="mlv-bench-time-")
     cmd = ["/usr/bin/time", "-o", stats, "-f", "%e %U %S %M"] + (["sh", "-c", argv] if shell else argv)
-    os.sync()
+    drop_caches() if cold else os.sync()
     p = subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True)
     if p.returncode != 0:
         sys.exit(f"bench: {argv} failed: {p.stderr.decode()[-2000:]}")
@@ -66,14 +79,14 @@ def main():
     rows = []
     copies = iter(range(1, 100))
 
-    def record(name, argv, cwd, shell=False, env=None):
-        wall, cpu, rss, out = timed(argv, cwd, shell, env)
+    def record(name, argv, cwd, shell=False, env=None, cold=False):
+        wall, cpu, rss, out = timed(argv, cwd, shell, env, cold)
         rows.append((name, wall, cpu, rss if not name.startswith("floor") else float("nan")))
         print(f"  {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {rss:.0f} MiB", file=sys.stderr, flush=True)
         return out
 
     def floor_cp(src):
-        record("floor: cp -r", ["cp", "-r", src, os.path.join(work, f"copy{next(copies)}")], work)
+        record("floor: cp -r (cold)", ["cp", "-r", src, os.path.join(work, f"copy{next(copies)}")], work, cold=True)
 
     server = None
     try:
@@ -93,7 +106,7 @@ def main():
         record("floor: find -printf size,mtime (a stat per file)", "find data -type f -printf '%s %T@\\n' | wc -l", ws, shell=True)
         record("floor: sha256sum", "find data -type f -print0 | xargs -0 sha256sum > /dev/null", ws, shell=True)
         floor_cp(os.path.join(ws, "data"))
-        record("mlv add data (cold, copy)", [MLV, "add", "data"], ws)
+        record("mlv add data (cold, copy)", [MLV, "add", "data"], ws, cold=True)
         run(["git", "add", "-A"], ws)
         run(["git", "commit", "-qm", "v1"], ws)
         record("mlv status (nothing changed)", [MLV, "status"], ws)
@@ -113,7 +126,7 @@ def main():
         co = os.path.join(work, "co")
         clone(ws, co, [".mlv/cache"])
         floor_cp(os.path.join(ws, "data"))
-        record("mlv checkout (into an empty clone)", [MLV, "checkout"], co)
+        record("mlv checkout (into an empty clone, cold)", [MLV, "checkout"], co, cold=True)
         record("mlv status (after checkout)", [MLV, "status"], co)
 
         weed = os.path.join(HERE, ".venv/bin/weed")
@@ -144,13 +157,13 @@ def main():
             run(["git", "init", "-q"], dv)
             run([DVC, "init", "-q"], dv)
             run(["cp", "-r", os.path.join(ws, "data"), os.path.join(dv, "data")], dv)
-            record("dvc add data", [DVC, "add", "-q", "data"], dv)
+            record("dvc add data (cold)", [DVC, "add", "-q", "data"], dv, cold=True)
             run(["git", "add", "-A"], dv)
             run(["git", "commit", "-qm", "v1"], dv)
             record("dvc status (nothing changed)", [DVC, "status"], dv)
             dco = os.path.join(work, "dvc-co")
             clone(dv, dco, [".dvc/cache"])
-            record("dvc checkout (into an empty clone)", [DVC, "checkout", "-q"], dco)
+            record("dvc checkout (into an empty clone, cold)", [DVC, "checkout", "-q"], dco, cold=True)
         print(f"## Scale: {N:,} files of 1-4 KiB in folders of 1,000 (this machine, one run)\n")
         print("| command | wall | CPU | peak RSS | per file |")
         print("|---|---|---|---|---|")

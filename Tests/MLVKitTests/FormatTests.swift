@@ -63,6 +63,21 @@ import Testing
         #expect(m.totalSize == 6)
     }
 
+    @Test func digestsParseFromBytesExactlyAsFromText() {
+        let hex = SHA256Hasher.hex("x")
+        let d = Array(hex.utf8).withUnsafeBufferPointer { Digest(hexUTF8: $0) }
+        #expect(d?.hex == hex && d == Digest(hexUTF8: Array(hex.utf8) as [UInt8]))
+        // Only lowercase hex digits, anywhere in the 64.
+        for bad in ["A", "F", "g", ":", "/", "`", "@", " "] {
+            for at in [0, 15, 16, 63] {
+                var b = Array(hex.utf8)
+                b[at] = bad.utf8.first!
+                #expect(b.withUnsafeBufferPointer { Digest(hexUTF8: $0) } == nil, "\(bad) at \(at)")
+            }
+        }
+        #expect(Array(hex.utf8.dropLast()).withUnsafeBufferPointer { Digest(hexUTF8: $0) } == nil)
+    }
+
     @Test func acceptsNamesThatOnlyShareAPrefix() throws {
         let hex = SHA256Hasher.hex("x")
         let body = ["a.txt", "a/b", "ab", "ab!/c", "b", "b0/x"].map { "\(hex)\t1\t\($0)\n" }.joined()

@@ -45,6 +45,24 @@ package struct Digest: Hashable, Sendable, Comparable {
         (w0, w1, w2, w3) = words
     }
 
+    /// The same over bytes in memory (a manifest line): 16 digits per word, no per-byte indexing.
+    package init?(hexUTF8 s: UnsafeBufferPointer<UInt8>) {
+        guard s.count == 64, let p = s.baseAddress else { return nil }
+        @inline(__always) func word(_ q: UnsafePointer<UInt8>) -> UInt64? {
+            var w: UInt64 = 0
+            var bad: UInt8 = 0
+            for k in 0..<16 {
+                let c = q[k]
+                let d = c &- 48, l = c &- 97
+                bad |= (d > 9 && l > 5) ? 1 : 0
+                w = (w << 4) | UInt64(d <= 9 ? d : l &+ 10)
+            }
+            return bad == 0 ? w : nil
+        }
+        guard let a = word(p), let b = word(p + 16), let c = word(p + 32), let d = word(p + 48) else { return nil }
+        (w0, w1, w2, w3) = (a, b, c, d)
+    }
+
     package init?(hex: String) { self.init(hexUTF8: Array(hex.utf8)) }
 
     package var bytes: [UInt8] {
@@ -76,7 +94,7 @@ package struct ContentHash: Hashable, Sendable, CustomStringConvertible {
         var s = Substring(string)
         var dir = false
         if s.hasSuffix(".dir") { s = s.dropLast(4); dir = true }
-        guard let d = Digest(hexUTF8: Array(s.utf8)) else { return nil }
+        guard let d = s.withUTF8({ Digest(hexUTF8: $0) }) else { return nil }
         self.init(d, isDirectory: dir)
     }
 
