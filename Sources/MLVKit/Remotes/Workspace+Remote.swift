@@ -173,10 +173,12 @@ extension Workspace {
         var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
             var s = CloudStatus(target: t.path)
+            // A folder whose objects were all seen in the cache needs no look at each of them.
+            let complete = t.hash.isDirectory && state.isComplete(t.hash.description) && cache.contains(t.hash)
             let objects = [t.hash] + (set.members(t.hash) ?? [])
             for h in Set(objects) {
-                let cached = inCache[h] ?? cache.contains(h)
-                inCache[h] = cached
+                let cached = complete || (inCache[h] ?? cache.contains(h))
+                if !complete { inCache[h] = cached }
                 switch (cached, onRemote.contains(h)) {
                 case (true, false): s.notOnRemote += 1
                 case (false, true): s.notInCache += 1
