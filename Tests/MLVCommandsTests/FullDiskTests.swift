@@ -14,14 +14,18 @@ import Testing
         return true
     }()
 
-    @Test(.enabled(if: canMountTmpfs, "mounting a tmpfs needs root and mount rights"))
-    func addOnAFullDiskFailsCleanly() throws {
+    /// Runs `body` with a workspace on a tmpfs of `size` (e.g. "7m"), unmounted afterwards.
+    static func onTmpfs(size: String, _ body: (TestWorkspace, String) throws -> Void) throws {
         let mountPoint = try TemporaryDirectory(prefix: "mlv-tmpfs")
         defer { mountPoint.remove() }
-        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=7m", "tmpfs", mountPoint.path], cwd: "/")
+        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint.path], cwd: "/")
         try #require(mount.status == 0, "\(mount)")
         defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path], cwd: "/") }
-        let ws = try TestWorkspace(in: mountPoint.path)
+        try body(try TestWorkspace(in: mountPoint.path), mountPoint.path)
+    }
+
+    @Test(.enabled(if: canMountTmpfs, "mounting a tmpfs needs root and mount rights"))
+    func addOnAFullDiskFailsCleanly() throws { try FullDiskTests.onTmpfs(size: "7m") { ws, _ in
         var files: [String: String] = [:]
         for i in 0..<4 { files["data/f\(i)"] = String(repeating: Character(UnicodeScalar(65 + i)!), count: 1 << 20) }
         try ws.gen(files)
@@ -38,5 +42,5 @@ import Testing
         try FS.remove(ws.path("data/f3"))
         #expect(try ws.mlv(["add", "data"]).status == 0)
         #expect(try ws.mlv(["cache", "verify"]).status == 0)
-    }
+    } }
 }

@@ -44,13 +44,7 @@ import Glibc
     /// A checkout that runs out of space stops with the disk-full message; once there is space
     /// again, running it again completes it.
     @Test(.enabled(if: FullDiskTests.canMountTmpfs, "mounting a tmpfs needs root and mount rights"))
-    func checkoutOnAFullDiskFailsCleanlyAndARerunCompletes() throws {
-        let mountPoint = try TemporaryDirectory(prefix: "mlv-tmpfs")
-        defer { mountPoint.remove() }
-        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint.path], cwd: "/")
-        try #require(mount.status == 0, "\(mount)")
-        defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path], cwd: "/") }
-        let ws = try TestWorkspace(in: mountPoint.path)
+    func checkoutOnAFullDiskFailsCleanlyAndARerunCompletes() throws { try FullDiskTests.onTmpfs(size: "8m") { ws, mountPoint in
         var files: [String: String] = [:]
         for i in 0..<3 { files["data/f\(i)"] = String(repeating: Character(UnicodeScalar(65 + i)!), count: 1 << 20) }
         try ws.gen(files)
@@ -58,7 +52,7 @@ import Glibc
         try FS.removeTree(ws.path("data"))
         // Leave room for about one of the three files.
         var st = statvfs()
-        #expect(statvfs(mountPoint.path, &st) == 0)
+        #expect(statvfs(mountPoint, &st) == 0)
         let free = Int(st.f_bavail) * Int(st.f_frsize)
         try AtomicFile.write(String(repeating: "z", count: max(0, free - (1 << 20) - (1 << 19))), to: ws.path("filler"))
         let r = try ws.mlv(["checkout"])
@@ -72,7 +66,7 @@ import Glibc
         #expect(again.status == 0, "\(again)")
         #expect(try ws.read("data/f2") == files["data/f2"])
         #expect(try ws.mlv(["status"]).stdout == "Data is up to date.\n")
-    }
+    } }
 
     /// One file of the folder cannot be read: `add` names it and records nothing (no pointer,
     /// no object). As root (who reads anything) mlv runs as `nobody` for this.
