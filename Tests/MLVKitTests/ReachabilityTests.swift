@@ -60,6 +60,11 @@ import Testing
         #expect(set.shown(folder) == "data")
         let stranger = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("nobody".utf8))))
         #expect(set.shown(stranger) == stranger.short)
+        // Names asked before a union are asked again after it, from every listing.
+        var joined = try ReachableObjects(outputs.filter { $0.path != "data" }, cache: w.cache)
+        #expect(joined.shown(inside) == inside.short)
+        joined.formUnion(set)
+        #expect(joined.shown(inside).hasPrefix("data/"))
         #expect(set.files[new] == 10 && set.all.count == 5)
 
         // Without the manifest the folder's files are unknown: a fetch gets it first, gc refuses.

@@ -75,18 +75,19 @@ struct TreeScanner {
     func forEachFolder(_ dir: String, _ body: (String, [WorkspaceFile]) throws -> Void) throws {
         let base = absolute(dir)
         try ignores?.lookAbove(dir == "." ? "x" : dir + "/x")
-        do {
+        try namingInvalidNames(dir) {
             try DirectoryWalker.forEachFolder(base) { folder, entries in try body(folder, try files(dir, entries)) }
-        } catch let e as DirectoryWalker.InvalidName {
-            throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
         }
     }
 
     /// The files of one folder below `dir` (as `forEachFolder` gives them).
     func folderFiles(_ dir: String, folder: String) throws -> [WorkspaceFile] {
-        do {
-            return try files(dir, DirectoryWalker.list(absolute(dir), folder: folder))
-        } catch let e as DirectoryWalker.InvalidName {
+        try namingInvalidNames(dir) { try files(dir, DirectoryWalker.list(absolute(dir), folder: folder)) }
+    }
+
+    /// Runs a walk of `dir`, refusing a name that is not UTF-8 by its workspace path.
+    private func namingInvalidNames<T>(_ dir: String, _ walk: () throws -> T) throws -> T {
+        do { return try walk() } catch let e as DirectoryWalker.InvalidName {
             throw WorkspaceError.unsafeName(path: dir + "/" + e.path, reason: "has a name that is not valid UTF-8, which mlv cannot record")
         }
     }
@@ -115,10 +116,16 @@ struct TreeScanner {
         }
     }
 
-    /// The folder part of a walked file's path ("" at the top).
+    /// The folder part of a walked file's or manifest entry's path ("" at the top).
     static func folder(of path: String) -> Substring {
         guard let slash = path.utf8.lastIndex(of: 47) else { return "" }
         return path[..<slash]
+    }
+
+    /// The same path's folder part ("" at the top) and its name.
+    static func split(_ path: String) -> (folder: Substring, name: String) {
+        let folder = folder(of: path)
+        return (folder, folder.isEmpty ? path : String(path[path.utf8.index(after: folder.endIndex)...]))
     }
 
     /// The files of an existing file or folder (`st`: its status, not following a symlink).
@@ -211,12 +218,16 @@ struct TreeScanner {
             let folder = TreeScanner.folder(of: files[start].path)
             var end = start + 1
             while end < files.count, TreeScanner.folder(of: files[end].path) == folder { end += 1 }
-            parts.append(.init(folder: String(folder), fingerprint: TreeScanner.fingerprint(files[start..<end]),
-                               files: TreeScanner.fileSnapshot(files[start..<end], digests[start..<end])))
+            parts.append(TreeScanner.part(String(folder), files[start..<end], digests[start..<end]))
             start = end
         }
         state.recordDirectory(target, hash: hash.description, fingerprint: fp, parts: parts,
                               newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0, written: written)
+    }
+
+    /// One inner folder's record: its files' fingerprint and snapshot.
+    static func part<Files: Collection<WorkspaceFile>, Digests: Collection<Digest>>(_ folder: String, _ files: Files, _ digests: Digests) -> StateIndex.FolderPart {
+        StateIndex.FolderPart(folder: folder, fingerprint: fingerprint(files), files: fileSnapshot(files, digests))
     }
 
     /// How a folder differs from the record of when it last matched `fingerprint`, the fast

@@ -295,6 +295,7 @@ struct ReachableObjects {
             listings[h] = other.listings[h]
             listingOrder.append(h)
         }
+        names.forget()  // built from fewer listings
     }
 }
 
@@ -302,4 +303,10 @@ struct ReachableObjects {
 final class NameIndex: @unchecked Sendable {
     let lock = Lock()
     var table: [ContentHash: String]?
+
+    func forget() {
+        lock.lock()
+        table = nil
+        lock.unlock()
+    }
 }

@@ -64,19 +64,17 @@ struct CheckoutPlan {
             let inside = Path.join(parent, Path.base(o.path))
             places[i] = (parent, Path.base(o.path))
             // Consecutive files of one folder share its path string (one allocation per folder).
-            var lastSubfolder: Substring = ".", lastFolder = inside
+            var lastSubfolder: Substring = "", lastFolder = inside
             func add(_ sub: String?, _ digest: Digest?, _ size: Int64, absent: Bool = false) {
                 guard let sub else {
                     actions.append((i, Action(shown: o.path, digest: digest, size: size, folder: parent, name: Path.base(o.path), absent: absent)))
                     return
                 }
-                let slash = sub.utf8.lastIndex(of: 47)
-                let subfolder = slash.map { sub[..<$0] } ?? "."
+                let (subfolder, name) = TreeScanner.split(sub)
                 if subfolder != lastSubfolder {
                     lastSubfolder = subfolder
-                    lastFolder = subfolder == "." ? inside : Path.join(inside, String(subfolder))
+                    lastFolder = subfolder.isEmpty ? inside : Path.join(inside, String(subfolder))
                 }
-                let name = slash.map { String(sub[sub.utf8.index(after: $0)...]) } ?? sub
                 actions.append((i, Action(shown: o.path + "/" + sub, digest: digest, size: size, folder: lastFolder, name: name, absent: absent)))
             }
             let st = try FS.status(abs)

@@ -126,7 +126,7 @@ extension Workspace {
             }
             count += files.count
             TreeScanner.fingerprint(files, into: whole)
-            parts.append(.init(folder: folder, fingerprint: TreeScanner.fingerprint(files), files: TreeScanner.fileSnapshot(files, digests)))
+            parts.append(TreeScanner.part(folder, files, digests))
         }
         guard matches, count == manifest.entries.count else { return }
         state.recordDirectory(o.path, hash: o.hash.description, fingerprint: whole.finalizeBytes(), parts: parts, newestMtimeNs: newest, written: written)
@@ -189,9 +189,8 @@ private struct CheckoutWork {
         }
         let (w, j) = whole(k)
         let e = wholes[w].manifest.entries[j]
-        let slash = e.path.utf8.lastIndex(of: 47)
-        let folder = slash.map { wholes[w].inside + "/" + e.path[..<$0] } ?? wholes[w].inside
-        let name = slash.map { String(e.path[e.path.utf8.index(after: $0)...]) } ?? e.path
+        let (sub, name) = TreeScanner.split(e.path)
+        let folder = sub.isEmpty ? wholes[w].inside : wholes[w].inside + "/" + sub
         return Item(shown: wholes[w].path + "/" + e.path, digest: e.digest, size: e.size, folder: folder, name: name, absent: true)
     }
 
