@@ -29,9 +29,9 @@ package enum UntrustedFile {
         }
     }
 
-    /// The checks of `read` without the messages: throws `Refusal` (or a `FileSystemError`).
-    /// `followSymlinks`: a symlink to a regular file is read (for data files such as images).
-    package static func bytes(_ path: String, shownAs: String, limit: Int, followSymlinks: Bool) throws -> [UInt8] {
+    /// Opens `path` for reading when it is a regular file (the checks of `read`): the
+    /// descriptor and the size it had when opened; the caller closes it.
+    package static func openRegular(_ path: String, shownAs: String, followSymlinks: Bool) throws -> (fd: Int32, size: Int) {
         var fd: Int32
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
         repeat { fd = open(path, flags) } while fd < 0 && errno == EINTR
@@ -40,19 +40,34 @@ package enum UntrustedFile {
             if e == ELOOP && !followSymlinks { throw Refusal.notRegular(kind: "a symbolic link") }
             throw FileSystemError.posix("open", shownAs, errno: e)
         }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileSystemError.posix("stat", shownAs, errno: errno) }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw Refusal.notRegular(kind: "a folder")
-        case S_IFIFO: throw Refusal.notRegular(kind: "a FIFO")
-        case S_IFCHR, S_IFBLK: throw Refusal.notRegular(kind: "a device")
-        case S_IFSOCK: throw Refusal.notRegular(kind: "a socket")
-        default: throw Refusal.notRegular(kind: "not a regular file")
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw FileSystemError.posix("stat", shownAs, errno: e)
         }
-        guard st.st_size <= limit else { throw Refusal.tooLarge(size: Int(st.st_size), limit: limit) }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
+        let kind: String? = switch st.st_mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR, S_IFBLK: "a device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+        if let kind {
+            close(fd)
+            throw Refusal.notRegular(kind: kind)
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    /// The checks of `read` without the messages: throws `Refusal` (or a `FileSystemError`).
+    /// `followSymlinks`: a symlink to a regular file is read (for data files such as images).
+    package static func bytes(_ path: String, shownAs: String, limit: Int, followSymlinks: Bool) throws -> [UInt8] {
+        let (fd, size) = try openRegular(path, shownAs: shownAs, followSymlinks: followSymlinks)
+        defer { close(fd) }
+        guard size <= limit else { throw Refusal.tooLarge(size: size, limit: limit) }
+        var out = [UInt8](repeating: 0, count: size + 1)
         var used = 0
         while true {
             if used == out.count {
@@ -76,7 +91,7 @@ package enum UntrustedFile {
         String(decoding: try read(path, shownAs: shownAs, what: what, limit: limit), as: UTF8.self)
     }
 
-    static func notRegular(_ shown: String, _ what: String, _ kind: String) -> FileSystemError {
+    package static func notRegular(_ shown: String, _ what: String, _ kind: String) -> FileSystemError {
         FileSystemError("'\(shown)' is \(kind == "not a regular file" ? kind : kind + ", not a regular file"); \(what) must be a plain file",
                         hint: "remove or replace '\(shown)'")
     }

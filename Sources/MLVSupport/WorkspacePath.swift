@@ -105,14 +105,42 @@ package struct WorkspacePath: Hashable, Sendable, CustomStringConvertible {
 
     /// True when one path component reaches `.git` or `.mlv` (see `protectedComponent`).
     package static func isProtected<S: StringProtocol>(_ component: S) -> Bool {
-        let utf8 = component.utf8
-        guard utf8.count >= 4, let first = utf8.first, first == 46 || first | 32 == 103 || first | 32 == 109 else { return false }
-        var bytes = Array(utf8)
-        while let last = bytes.last, last == 46 || last == 32 { bytes.removeLast() }   // "x. " → "x"
-        let lower = bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-        switch lower {
-        case Array(".git".utf8), Array(".mlv".utf8), Array("git~1".utf8), Array("mlv~1".utf8): return true
-        default: return false
+        var s = String(component)
+        return s.withUTF8 { isProtected(bytes: $0) }
+    }
+
+    /// The same on the component's UTF-8 bytes.
+    package static func isProtected(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count >= 4, b[0] == 46 || b[0] | 32 == 103 || b[0] | 32 == 109 else { return false }
+        var n = b.count
+        while n > 0, b[n - 1] == 46 || b[n - 1] == 32 { n -= 1 }   // "x. " → "x"
+        func lower(_ i: Int) -> UInt8 { b[i] >= 65 && b[i] <= 90 ? b[i] + 32 : b[i] }
+        func equals(_ word: StaticString) -> Bool {
+            guard n == word.utf8CodeUnitCount else { return false }
+            return (0..<n).allSatisfy { lower($0) == word.utf8Start[$0] }
         }
+        return equals(".git") || equals(".mlv") || equals("git~1") || equals("mlv~1")
+    }
+
+    /// `isSafeOutput` on raw bytes, which must also be valid UTF-8 (paths read from a file
+    /// another person wrote: a manifest).
+    package static func isSafeOutput(bytes b: UnsafeBufferPointer<UInt8>, allowingLineBreaks: Bool) -> Bool {
+        if b.isEmpty || b[0] == 47 { return false }
+        var start = 0, ascii = true
+        for i in 0...b.count {
+            if i < b.count {
+                let c = b[i]
+                if c == 0 || (!allowingLineBreaks && (c == 10 || c == 13)) { return false }
+                if c >= 128 { ascii = false }
+                guard c == 47 else { continue }
+            }
+            let length = i - start
+            if length == 0 { return false }                                           // "//" or trailing "/"
+            if length == 1 && b[start] == 46 { return false }                         // "."
+            if length == 2 && b[start] == 46 && b[start + 1] == 46 { return false }   // ".."
+            if isProtected(bytes: UnsafeBufferPointer(rebasing: b[start..<i])) { return false }
+            start = i + 1
+        }
+        return ascii || String(validating: b, as: UTF8.self) != nil
     }
 }

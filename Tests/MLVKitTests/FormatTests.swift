@@ -85,14 +85,14 @@ import Testing
         #expect(m.entries.map(\.path) == ["a.txt", "a/b", "ab", "ab!/c", "b", "b0/x"])
     }
 
-    @Test func mergeNamesEveryDifferenceInPathOrder() {
+    @Test func mergeNamesEveryDifferenceInPathOrder() throws {
         func m(_ pairs: [(String, String)]) -> DirectoryManifest {
             DirectoryManifest(entries: pairs.map { .init(path: $0.0, digest: Digest(bytes: SHA256Hasher.hexBytes(Array($0.1.utf8))), size: 1) })
         }
         let old = m([("a", "1"), ("b/c", "2"), ("d", "3"), ("é", "4")])
         let new = m([("a", "1"), ("b/c", "9"), ("c", "5"), ("é", "4"), ("z", "6")])
         var seen: [String] = []
-        DirectoryManifest.merge(old, new) { was, now in
+        try DirectoryManifest.merge(try old.reader(), try new.reader()) { was, now in
             seen.append("\(was?.path ?? "-")>\(now?.path ?? "-")")
         }
         #expect(seen == ["b/c>b/c", "->c", "d>-", "->z"])
@@ -106,8 +106,14 @@ import Testing
             ("\(hex)\tone\tx\n", "line 2 is malformed"),
             ("\(hex)\t1\tx\n\(hex)\t1\tx\n", "duplicate path 'x'"),
             ("\(hex)\t1\ta\n\(hex)\t1\ta/b\n", "'a' is both a file and a folder (holding 'a/b')"),
-            // Not next to each other in path order ('.' and '!' sort before '/').
-            ("\(hex)\t1\ta\n\(hex)\t1\ta.txt\n\(hex)\t1\ta!\n\(hex)\t1\ta/b/c\n", "'a' is both a file and a folder (holding 'a/b/c')"),
+            // Not next to each other in path order ('!' and '.' sort before '/').
+            ("\(hex)\t1\ta\n\(hex)\t1\ta!\n\(hex)\t1\ta.txt\n\(hex)\t1\ta/b/c\n", "'a' is both a file and a folder (holding 'a/b/c')"),
+            ("\(hex)\t1\ta\n\(hex)\t1\ta.txt\n\(hex)\t1\ta!\n", "line 4 is out of order: 'a!' after 'a.txt'"),
+            ("\(hex)\t1\tb\n\(hex)\t1\ta\n", "line 3 is out of order: 'a' after 'b'"),
+            ("\(hex)\t1\tsub/GIT~1/x\n", "line 2: unsafe path 'sub/GIT~1/x'"),
+            ("\(hex)\t1\tbad%zz\n", "line 2: unsafe path 'bad%zz'"),
+            ("\(hex)\t1\tnul%00\n", "line 2: unsafe path 'nul%00'"),
+            ("\(hex)\t1\tbroken%FF\n", "line 2: unsafe path 'broken%FF'"),
             ("\(hex)\t1\tz/a\n\(hex)\t1\tz/a!\n\(hex)\t1\tz/a!/x\n", "'z/a!' is both a file and a folder (holding 'z/a!/x')"),
             ("\(hex)\t1\tx", "line 2 is not terminated"),
         ] {

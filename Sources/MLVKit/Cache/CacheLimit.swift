@@ -60,8 +60,11 @@ package struct CacheLimit {
         for (text, at) in ws.state.lastUses() {
             guard let h = ContentHash(string: text), sizes[h] != nil else { continue }
             lastUse[h] = max(lastUse[h] ?? 0, at)
-            if h.isDirectory, let m = try? ws.cache.manifest(h) {
-                for e in m.entries { let f = ContentHash(e.digest); if sizes[f] != nil { lastUse[f] = max(lastUse[f] ?? 0, at) } }
+            if h.isDirectory, let reader = try? ws.cache.manifestReader(h) {
+                while (try? reader.next()) == true {
+                    let f = ContentHash(reader.digest)
+                    if sizes[f] != nil { lastUse[f] = max(lastUse[f] ?? 0, at) }
+                }
             }
         }
         var candidates: [ContentHash] = []

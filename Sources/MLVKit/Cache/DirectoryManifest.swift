@@ -28,10 +28,9 @@ package struct DirectoryManifest: Equatable, Sendable {
         self.entries = entries.sorted { Self.order($0.path, $1.path) < 0 }
     }
 
-    /// Entries that may already be sorted (as parsed): checked in one pass, sorted only if not.
-    init(parsed entries: [Entry]) {
-        let sorted = entries.indices.dropFirst().allSatisfy { Self.order(entries[$0 - 1].path, entries[$0].path) <= 0 }
-        self.entries = sorted ? entries : entries.sorted { Self.order($0.path, $1.path) < 0 }
+    /// Entries known to be in path order, without duplicates (as `ManifestReader` yields them).
+    init(sorted entries: [Entry]) {
+        self.entries = entries
     }
 
     /// The sum of the sizes (clamped, never trapping: parsed entries are at most 1 PiB each).
@@ -67,59 +66,12 @@ package struct DirectoryManifest: Equatable, Sendable {
         package var hint: String? { "run `mlv cache verify` to find corrupted objects" }
     }
 
-    /// Parses and validates a manifest: every path must be relative, without "." or ".." parts.
+    /// Parses and validates a manifest (see `ManifestReader` for what is checked).
     package static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
-        let headerBytes = Array(header.utf8)
-        guard bytes.starts(with: headerBytes) else { throw Invalid(source: source, reason: "missing header") }
+        let reader = try ManifestReader(bytes: bytes, source: source)
         var entries: [Entry] = []
-        var lineNo = 1
-        try bytes.withUnsafeBufferPointer { buf in
-            var i = headerBytes.count
-            while i < buf.count {
-                lineNo += 1
-                // <64 hex> TAB <size> TAB <path> LF
-                guard i + 66 < buf.count, buf[i + 64] == 9,
-                      let digest = Digest(hexUTF8: UnsafeBufferPointer(rebasing: buf[i..<(i + 64)]))
-                else { throw Invalid(source: source, reason: "line \(lineNo) is malformed") }
-                var j = i + 65
-                var size: Int64 = 0
-                while j < buf.count, buf[j] >= 48, buf[j] <= 57, size < Int64.max / 10 {
-                    size = size * 10 + Int64(buf[j] - 48)
-                    j += 1
-                }
-                guard j > i + 65, j < buf.count, buf[j] == 9 else { throw Invalid(source: source, reason: "line \(lineNo) is malformed") }
-                var k = j + 1
-                while k < buf.count, buf[k] != 10 { k += 1 }
-                guard k < buf.count else { throw Invalid(source: source, reason: "line \(lineNo) is not terminated") }
-                let raw = UnsafeBufferPointer(rebasing: buf[(j + 1)..<k])
-                guard let path = unescape(raw), (try? WorkspacePath(validating: path, allowingLineBreaks: true)) != nil
-                else { throw Invalid(source: source, reason: "line \(lineNo): unsafe path '\(String(decoding: raw, as: UTF8.self))'") }
-                guard size <= PointerFile.maxSize
-                else { throw Invalid(source: source, reason: "line \(lineNo): size \(size) is larger than mlv supports (1 PiB)") }
-                entries.append(Entry(path: path, digest: digest, size: size))
-                i = k + 1
-            }
-        }
-        let manifest = DirectoryManifest(parsed: entries)
-        for k in manifest.entries.indices.dropFirst() where order(manifest.entries[k].path, manifest.entries[k - 1].path) == 0 {
-            throw Invalid(source: source, reason: "duplicate path '\(manifest.entries[k].path)'")
-        }
-        // A path that is a file cannot also be a folder holding another entry ("a" and "a/b").
-        // In path order everything inside "a/" comes after "a" and before any path past "a/":
-        // a stack of the files that may still hold later entries finds it with no table.
-        var open: [String] = []
-        for e in manifest.entries {
-            while let t = open.last {
-                switch placement(e.path, after: t) {
-                case .past: open.removeLast(); continue
-                case .inside: throw Invalid(source: source, reason: "'\(t)' is both a file and a folder (holding '\(e.path)')")
-                case .before: break
-                }
-                break
-            }
-            open.append(e.path)
-        }
-        return manifest
+        while try reader.next() { entries.append(reader.entry) }
+        return DirectoryManifest(sorted: entries)
     }
 
     /// Orders two paths by their UTF-8 bytes (the manifest's order): negative, zero or positive.
@@ -147,49 +99,9 @@ package struct DirectoryManifest: Equatable, Sendable {
         return nil
     }
 
+    /// Where a path lies against the folder "`t`/" of a path `t` before it: before every path
+    /// inside it ("a.txt" after "a"), inside it ("a/b"), or past all of them ("b").
     enum Placement { case before, inside, past }
-
-    /// Where `p` lies against the folder "`t`/", for `p` after `t` in path order: before every
-    /// path inside it ("a.txt" after "a"), inside it ("a/b"), or past all of them ("b").
-    static func placement(_ p: String, after t: String) -> Placement {
-        let pu = p.utf8, tu = t.utf8
-        guard pu.count > tu.count, pu.starts(with: tu) else { return .past }
-        let next = pu[pu.index(pu.startIndex, offsetBy: tu.count)]
-        return next == 47 ? .inside : next < 47 ? .before : .past
-    }
-
-    /// Walks two manifests in path order at once and calls `body` for every path whose entry
-    /// differs: (old, new), nil where a side lacks it. Equal entries are skipped.
-    static func merge(_ a: DirectoryManifest, _ b: DirectoryManifest, _ body: (Entry?, Entry?) -> Void) {
-        let x = a.entries, y = b.entries
-        var i = 0, j = 0
-        while i < x.count || j < y.count {
-            let c = i == x.count ? 1 : j == y.count ? -1 : order(x[i].path, y[j].path)
-            if c < 0 { body(x[i], nil); i += 1 } else if c > 0 { body(nil, y[j]); j += 1 } else {
-                if x[i].digest != y[j].digest { body(x[i], y[j]) }
-                i += 1
-                j += 1
-            }
-        }
-    }
-
-    static func unescape(_ s: UnsafeBufferPointer<UInt8>) -> String? {
-        guard s.contains(37) else { return String(decoding: s, as: UTF8.self) }
-        var out: [UInt8] = []
-        var it = s.startIndex
-        while it < s.endIndex {
-            let c = s[it]
-            if c == 37 {
-                guard it + 2 < s.endIndex, let v = UInt8(String(decoding: s[(it + 1)...(it + 2)], as: UTF8.self), radix: 16) else { return nil }
-                out.append(v)
-                it += 3
-            } else {
-                out.append(c)
-                it += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 extension String {

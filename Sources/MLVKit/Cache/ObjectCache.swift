@@ -87,6 +87,12 @@ package struct ObjectCache: Sendable {
         return try DirectoryManifest.parse(bytes, source: "'\(hash.short)…'")
     }
 
+    /// A `.dir` object read entry by entry (memory: one buffer), its hash checked at the end.
+    package func manifestReader(_ hash: ContentHash) throws -> ManifestReader? {
+        guard contains(hash) else { return nil }
+        return try ManifestReader(object: path(hash), hash: hash, shownAs: ".mlv/cache/sha256/\(hash.objectName)")
+    }
+
     /// Every object in the cache (not following anything odd; skips stray files).
     package func allObjects() throws -> [ContentHash] {
         var out: [ContentHash] = []

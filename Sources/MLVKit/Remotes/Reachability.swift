@@ -191,26 +191,32 @@ enum CommittedRecords {
 }
 
 /// The objects a set of outputs reaches: files with their sizes, and directory manifests with
-/// the files they list. Each manifest is read once, through the cache's bounded reader; one the
-/// cache lacks is `unknown` (a fetch gets it first; gc refuses to guess), one the cache holds but
-/// cannot read is an error. The one reachability every transfer, `status -c` and gc use.
+/// the files they list. Each manifest is read once, entry by entry from the cache (never held
+/// whole); one the cache lacks is `unknown` (a fetch gets it first; gc refuses to guess), one the
+/// cache holds but cannot read is an error. The one reachability every transfer, `status -c` and
+/// gc use. What a folder lists is read again when asked (`members`, `shown`), not kept.
 struct ReachableObjects {
     var files: [ContentHash: Int64] = [:]
     var manifests: [ContentHash: Int64] = [:]
     /// Directory manifests not in the local cache (their files are unknown until fetched).
     var unknownManifests: [ContentHash] = []
     /// For messages: an output's or a folder's object → its tracked path (a file inside a
-    /// folder is named by `shown`, from the listings, only when a message needs it).
+    /// folder is named by `shown`, from the manifests, only when a message needs it).
     var shownAs: [ContentHash: String] = [:]
     /// The manifests read, in the order first met.
-    var listings: [ContentHash: DirectoryManifest] = [:]
-    var listingOrder: [ContentHash] = []
+    var readManifests: [ContentHash] = []
+    private var cache: ObjectCache?
     private let names = NameIndex()
 
     init() {}
 
-    /// The files a known manifest lists.
-    func members(_ h: ContentHash) -> [ContentHash]? { listings[h]?.entries.map { ContentHash($0.digest) } }
+    /// The files a manifest read lists (read again from the cache).
+    func members(_ h: ContentHash) throws -> [ContentHash]? {
+        guard manifests[h] != nil, let reader = try cache?.manifestReader(h) else { return nil }
+        var out: [ContentHash] = []
+        while try reader.next() { out.append(ContentHash(reader.digest)) }
+        return out
+    }
 
     /// The tracked path an object belongs to (the first output or folder entry naming it), for
     /// messages; the table of folder entries is built at the first such question.
@@ -220,9 +226,12 @@ struct ReachableObjects {
         defer { names.lock.unlock() }
         if names.table == nil {
             var t: [ContentHash: String] = [:]
-            for m in listingOrder {
-                guard let folder = shownAs[m], let listing = listings[m] else { continue }
-                for e in listing.entries where t[ContentHash(e.digest)] == nil { t[ContentHash(e.digest)] = folder + "/" + e.path }
+            for m in readManifests {
+                guard let folder = shownAs[m], let reader = try? cache?.manifestReader(m) else { continue }
+                while (try? reader.next()) == true {
+                    let f = ContentHash(reader.digest)
+                    if t[f] == nil { t[f] = folder + "/" + String(decoding: reader.path, as: UTF8.self) }
+                }
             }
             names.table = t
         }
@@ -231,8 +240,8 @@ struct ReachableObjects {
 
     /// `complete` (gc): a manifest absent or unreadable makes the set unknowable, so that is an
     /// error naming every such folder, never a smaller set.
-    /// `keepListings`: keep the manifests read (for `members` and `shown`); gc needs only the set.
-    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false, keepListings: Bool = true) throws {
+    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false) throws {
+        self.cache = cache
         var unreadable: [String] = []
         var reason = ""
         for t in outputs {
@@ -244,29 +253,28 @@ struct ReachableObjects {
             }
             if manifests[h] != nil || unknownManifests.contains(h) { continue }
             shownAs[h] = t.path
-            let read: DirectoryManifest?
             do {
-                read = try cache.manifest(h)
+                guard let reader = try cache.manifestReader(h) else {
+                    unknownManifests.append(h)
+                    if complete {
+                        unreadable.append(t.path)
+                        if reason.isEmpty { reason = "'\(t.path)': manifest \(h.short)… is not in the cache" }
+                    }
+                    continue
+                }
+                // A manifest that proves corrupt at its end fails the whole set (rethrown, or
+                // thrown below with the others when `complete`): what it added never counts.
+                while try reader.next() {
+                    let f = ContentHash(reader.digest)
+                    if files[f] == nil { files[f] = reader.size }
+                }
             } catch let e as UserFacingError where complete {
                 unreadable.append(t.path)
                 if reason.isEmpty { reason = e.message }
                 continue
             }
-            guard let m = read else {
-                unknownManifests.append(h)
-                if complete {
-                    unreadable.append(t.path)
-                    if reason.isEmpty { reason = "'\(t.path)': manifest \(h.short)… is not in the cache" }
-                }
-                continue
-            }
             manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
-            files.reserveCapacity(files.count + m.entries.count)
-            for e in m.entries where files[ContentHash(e.digest)] == nil { files[ContentHash(e.digest)] = e.size }
-            if keepListings {
-                listings[h] = m
-                listingOrder.append(h)
-            }
+            readManifests.append(h)
         }
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
     }
@@ -287,15 +295,13 @@ struct ReachableObjects {
 
     /// Adds the objects of `other`.
     mutating func formUnion(_ other: ReachableObjects) {
+        for h in other.readManifests where manifests[h] == nil { readManifests.append(h) }
         files.merge(other.files) { a, _ in a }
         manifests.merge(other.manifests) { a, _ in a }
         for h in other.unknownManifests where !unknownManifests.contains(h) && manifests[h] == nil { unknownManifests.append(h) }
         shownAs.merge(other.shownAs) { a, _ in a }
-        for h in other.listingOrder where listings[h] == nil {
-            listings[h] = other.listings[h]
-            listingOrder.append(h)
-        }
-        names.forget()  // built from fewer listings
+        if cache == nil { cache = other.cache }
+        names.forget()  // built from fewer manifests
     }
 }
 

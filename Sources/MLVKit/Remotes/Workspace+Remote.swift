@@ -175,7 +175,7 @@ extension Workspace {
             var s = CloudStatus(target: t.path)
             // A folder whose objects were all seen in the cache needs no look at each of them.
             let complete = t.hash.isDirectory && state.isComplete(t.hash.description) && cache.contains(t.hash)
-            let objects = [t.hash] + (set.members(t.hash) ?? [])
+            let objects = [t.hash] + (try set.members(t.hash) ?? [])
             for h in Set(objects) {
                 let cached = complete || (inCache[h] ?? cache.contains(h))
                 if !complete { inCache[h] = cached }

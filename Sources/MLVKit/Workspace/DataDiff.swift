@@ -31,15 +31,15 @@ package struct DataDiff: Sendable, Equatable {
         struct Node {
             var hash: ContentHash?
             var isFolder: Bool
-            /// A folder's files, sorted by path; nil when its manifest is not in the cache.
-            var files: DirectoryManifest?
+            /// A folder's files, read in path order; nil when its manifest is not in the cache.
+            var files: (() throws -> ManifestReader)?
         }
         var nodes: [String: Node] = [:]
         init() {}
     }
 
     /// Compares two sides, paths limited to `within` (workspace-relative; none: all).
-    static func compare(_ a: Side, _ b: Side, within: [String]) -> DataDiff {
+    static func compare(_ a: Side, _ b: Side, within: [String]) throws -> DataDiff {
         var d = DataDiff()
         func wanted(_ path: String) -> Bool {
             let bare = path.hasSuffix("/") ? String(path.dropLast()) : path
@@ -47,9 +47,12 @@ package struct DataDiff: Sendable, Equatable {
         }
         func add(_ list: inout [Entry], _ e: Entry) { if wanted(e.path) { list.append(e) } }
         /// Every file of a node, as entries of `path`.
-        func files(_ path: String, _ n: Side.Node) -> [(String, ContentHash)] {
+        func files(_ path: String, _ n: Side.Node) throws -> [(String, ContentHash)] {
             guard n.isFolder else { return n.hash.map { [(path, $0)] } ?? [] }
-            return (n.files?.entries ?? []).map { (path + "/" + $0.path, ContentHash($0.digest)) }
+            guard let reader = try n.files?() else { return [] }
+            var out: [(String, ContentHash)] = []
+            while try reader.next() { out.append((path + "/" + String(decoding: reader.path, as: UTF8.self), ContentHash(reader.digest))) }
+            return out
         }
         for path in Set(a.nodes.keys).union(b.nodes.keys).sorted() {
             let old = a.nodes[path], new = b.nodes[path]
@@ -61,9 +64,9 @@ package struct DataDiff: Sendable, Equatable {
                     add(&d.modified, Entry(path: path + "/", old: o.hash, new: n.hash))
                     continue
                 }
-                // Both sorted by path: one merge, no table of either side.
+                // Both read in path order: one merge, neither side held whole.
                 var changed = false
-                DirectoryManifest.merge(of, nf) { was, now in
+                try DirectoryManifest.merge(try of(), try nf()) { was, now in
                     changed = true
                     switch (was, now) {
                     case let (w?, n?): add(&d.modified, Entry(path: path + "/" + n.path, old: ContentHash(w.digest), new: ContentHash(n.digest)))
@@ -82,14 +85,14 @@ package struct DataDiff: Sendable, Equatable {
                         add(&d.deleted, Entry(path: path + "/", old: o.hash, new: nil))
                         if o.files == nil { add(&d.notInCache, Entry(path: path + "/", old: o.hash, new: nil)) }
                     }
-                    for (p, h) in files(path, o) { add(&d.deleted, Entry(path: p, old: h, new: nil)) }
+                    for (p, h) in try files(path, o) { add(&d.deleted, Entry(path: p, old: h, new: nil)) }
                 }
                 if let n = new {
                     if n.isFolder {
                         add(&d.added, Entry(path: path + "/", old: nil, new: n.hash))
                         if n.files == nil { add(&d.notInCache, Entry(path: path + "/", old: nil, new: n.hash)) }
                     }
-                    for (p, h) in files(path, n) { add(&d.added, Entry(path: p, old: nil, new: h)) }
+                    for (p, h) in try files(path, n) { add(&d.added, Entry(path: p, old: nil, new: h)) }
                 }
             }
         }
@@ -135,7 +138,7 @@ extension DataDiff {
         // Before the first commit everything in the workspace is new.
         let old = a == nil && (try? git.resolve("HEAD")) == nil ? DataDiff.Side() : try DataDiff.Side(ws, at: a ?? "HEAD")
         let new = try b.map { try DataDiff.Side(ws, at: $0) } ?? (try DataDiff.Side(workspace: ws, comparedWith: old))
-        return DataDiff.compare(old, new, within: within)
+        return try DataDiff.compare(old, new, within: within)
     }
 }
 
@@ -145,7 +148,8 @@ extension DataDiff.Side {
         var selection = OutputSelection(revisions: .revisions([revision]), cwd: ws.root)
         selection.everyOut = true
         for o in try selection.outputs(in: ws) where nodes[o.path] == nil {
-            let files = o.hash.isDirectory ? try ws.cache.manifest(o.hash) : nil
+            let cache = ws.cache, hash = o.hash
+            let files: (() throws -> ManifestReader)? = hash.isDirectory && cache.contains(hash) ? { try cache.manifestReader(hash)! } : nil
             nodes[o.path] = .init(hash: o.hash, isFolder: o.hash.isDirectory, files: files)
         }
     }
@@ -163,14 +167,15 @@ extension DataDiff.Side {
                 continue
             }
             if let was = old.nodes[o.path], was.hash == now.hash {
-                nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? DirectoryManifest(entries: []))
+                nodes[o.path] = .init(hash: now.hash, isFolder: true, files: was.files ?? { try DirectoryManifest(entries: []).reader() })
                 continue
             }
             let abs = ws.absolute(o.path)
             let files = try scanner.walk(o.path).map { f in
                 DirectoryManifest.Entry(path: f.path, digest: try scanner.digest(abs + "/" + f.path, f, worker), size: f.status.size)
             }
-            nodes[o.path] = .init(hash: now.hash, isFolder: true, files: DirectoryManifest(entries: files))
+            let manifest = DirectoryManifest(entries: files)
+            nodes[o.path] = .init(hash: now.hash, isFolder: true, files: { try manifest.reader() })
         }
     }
 }

@@ -113,8 +113,14 @@ extension Workspace {
     func objectsPresent(_ hash: ContentHash, manifest: DirectoryManifest?) throws -> Bool {
         guard cache.contains(hash) else { return false }
         if state.isComplete(hash.description) { return true }
-        guard let m = try manifest ?? cache.manifest(hash) else { return false }
-        guard m.entries.allSatisfy({ cache.contains(ContentHash($0.digest)) }) else { return false }
+        if let m = manifest {
+            guard m.entries.allSatisfy({ cache.contains(ContentHash($0.digest)) }) else { return false }
+        } else {
+            guard let reader = try cache.manifestReader(hash) else { return false }
+            while try reader.next() {
+                if !cache.contains(ContentHash(reader.digest)) { return false }
+            }
+        }
         state.markComplete(hash.description)
         return true
     }

@@ -17,7 +17,7 @@ extension Workspace {
     /// missing or cannot be read makes the set unknowable: an error, never a smaller set.
     package func gc(_ selection: OutputSelection, force: Bool) throws -> GCResult {
         try withLock {
-            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true, keepListings: false)
+            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true)
             var result = GCResult(dryRun: !force)
             try cache.forEachObject { h in
                 if keep.contains(h) { result.kept += 1; return }
