@@ -96,7 +96,7 @@ package enum UntrustedFile {
                         hint: "remove or replace '\(shown)'")
     }
 
-    static func tooLarge(_ shown: String, _ what: String, _ limit: Int) -> FileSystemError {
+    package static func tooLarge(_ shown: String, _ what: String, _ limit: Int) -> FileSystemError {
         FileSystemError("'\(shown)' is larger than \(limit >> 20) MiB, too large for \(what)",
                         hint: "remove or replace '\(shown)'")
     }

@@ -41,22 +41,28 @@ package struct DirectoryManifest: Equatable, Sendable {
     package func serialized() -> [UInt8] {
         var out = Array(Self.header.utf8)
         out.reserveCapacity(entries.count * 100)
-        for e in entries {
-            out.append(contentsOf: e.digest.hex.utf8)
-            out.append(9)
-            out.append(contentsOf: String(e.size).utf8)
-            out.append(9)
-            for c in e.path.utf8 {
-                switch c {
-                case 37, 9, 10, 13:
-                    out.append(37)
-                    out.append(contentsOf: String(format2Hex: c).utf8)
-                default: out.append(c)
-                }
-            }
-            out.append(10)
-        }
+        for e in entries { Self.appendLine(&out, path: e.path, digest: e.digest, size: e.size) }
         return out
+    }
+
+    /// Appends one entry's line: `<64 hex> TAB <size> TAB <path, %, TAB, CR and LF escaped> LF`.
+    static func appendLine(_ out: inout [UInt8], path: String, digest: Digest, size: Int64) {
+        let hex: StaticString = "0123456789abcdef"
+        for w in [digest.w0, digest.w1, digest.w2, digest.w3] {
+            for k in stride(from: 60, through: 0, by: -4) { out.append(hex.utf8Start[Int((w >> UInt64(k)) & 15)]) }
+        }
+        out.append(9)
+        out.append(contentsOf: String(size).utf8)
+        out.append(9)
+        for c in path.utf8 {
+            switch c {
+            case 37, 9, 10, 13:
+                out.append(37)
+                out.append(contentsOf: String(format2Hex: c).utf8)
+            default: out.append(c)
+            }
+        }
+        out.append(10)
     }
 
     package struct Invalid: UserFacingError {
@@ -68,10 +74,14 @@ package struct DirectoryManifest: Equatable, Sendable {
 
     /// Parses and validates a manifest (see `ManifestReader` for what is checked).
     package static func parse(_ bytes: [UInt8], source: String) throws -> DirectoryManifest {
-        let reader = try ManifestReader(bytes: bytes, source: source)
+        try DirectoryManifest(reading: try ManifestReader(bytes: bytes, source: source))
+    }
+
+    /// Every entry a reader has left (checked as it reads them).
+    init(reading reader: ManifestReader) throws {
         var entries: [Entry] = []
         while try reader.next() { entries.append(reader.entry) }
-        return DirectoryManifest(sorted: entries)
+        self.init(sorted: entries)
     }
 
     /// Orders two paths by their UTF-8 bytes (the manifest's order): negative, zero or positive.

@@ -95,15 +95,22 @@ final class Linker: @unchecked Sendable {
             guard tree.isDirectory else {
                 return Lockfile.Entry(path: tree.path, hash: ContentHash(digests[t][0]!), size: tree.files[0].status.size, fileCount: nil)
             }
-            let entries = tree.files.indices.map { DirectoryManifest.Entry(path: tree.files[$0].path, digest: digests[t][$0]!, size: tree.files[$0].status.size) }
-            let manifest = DirectoryManifest(entries: entries)
-            let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
+            // Written straight from the scan in path order: no entry values, no bytes held whole.
+            let files = tree.files, found = digests[t]
+            var order = [Int32](0..<Int32(files.count))
+            if !order.indices.dropFirst().allSatisfy({ DirectoryManifest.order(files[$0 - 1].path, files[$0].path) < 0 }) {
+                order.sort { DirectoryManifest.order(files[Int($0)].path, files[Int($1)].path) < 0 }
+            }
+            let hash = try cache.storeManifest(count: files.count) { k in
+                let i = Int(order[k])
+                return (files[i].path, found[i]!, files[i].status.size)
+            }
             state.markComplete(hash.description)  // every object it lists was just stored
             if mode == .copy || mode == .reflink {
                 // Linked files change their status when linked; copies stay as hashed.
                 scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].map { $0! })
             }
-            return Lockfile.Entry(path: tree.path, hash: hash, size: manifest.totalSize, fileCount: entries.count)
+            return Lockfile.Entry(path: tree.path, hash: hash, size: files.lazy.map(\.status.size).saturatingSum(), fileCount: files.count)
         }
     }
 

@@ -52,10 +52,18 @@ package final class ManifestReader {
     /// Over a `.dir` object of the cache, read in chunks; `hash` is its name.
     init(object: String, hash: ContentHash, shownAs: String) throws {
         source = "'\(hash.short)…'"
+        // The cap of a manifest read whole holds here too: a file claiming 10^9 entries is
+        // refused by its size, not read for minutes.
+        let what = "a cache object read whole (a manifest)", limit = Int(ObjectCache.manifestLimit)
         do {
-            fd = try UntrustedFile.openRegular(object, shownAs: shownAs, followSymlinks: false).fd
+            let (fd, size) = try UntrustedFile.openRegular(object, shownAs: shownAs, followSymlinks: false)
+            guard size <= limit else {
+                close(fd)
+                throw UntrustedFile.tooLarge(shownAs, what, limit)
+            }
+            self.fd = fd
         } catch UntrustedFile.Refusal.notRegular(let kind) {
-            throw UntrustedFile.notRegular(shownAs, "a cache object (a manifest)", kind)
+            throw UntrustedFile.notRegular(shownAs, what, kind)
         }
         buffer = [UInt8](repeating: 0, count: Self.chunk)
         atEnd = false
@@ -95,7 +103,7 @@ package final class ManifestReader {
 
     private func readHeader() throws {
         let header = Array(DirectoryManifest.header.utf8.dropLast())
-        guard let line = try nextLine(), line.count == header.count,
+        guard let line = try? nextLine(), line.count == header.count,
               buffer[line].elementsEqual(header) else {
             try finish()
             throw invalid("missing header")

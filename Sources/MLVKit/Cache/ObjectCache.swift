@@ -73,18 +73,49 @@ package struct ObjectCache: Sendable {
         return hash
     }
 
+    /// Stores a manifest of `count` entries, given in path order by `entry`, written to the
+    /// object line by line (a buffer at a time, hashed as it goes): never whole in memory.
+    func storeManifest(count: Int, entry: (Int) -> (path: String, digest: Digest, size: Int64)) throws -> ContentHash {
+        let t = temporaryPath("obj")
+        let fd = try FS.openFile(t, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
+        defer { unlink(t) }  // nothing left to remove once installed
+        let hasher = SHA256Hasher()
+        var buffer = Array(DirectoryManifest.header.utf8)
+        buffer.reserveCapacity(1 << 20 + 8192)
+        do {
+            func drain() throws {
+                try buffer.withUnsafeBytes { b in
+                    hasher.update(b)
+                    try FS.writeAll(fd, b, path: t)
+                }
+                buffer.removeAll(keepingCapacity: true)
+            }
+            for i in 0..<count {
+                let e = entry(i)
+                DirectoryManifest.appendLine(&buffer, path: e.path, digest: e.digest, size: e.size)
+                if buffer.count >= 1 << 20 { try drain() }
+            }
+            try drain()
+            try FS.fsync(fd, path: t)
+            close(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        let hash = ContentHash(Digest(bytes: hasher.finalizeBytes()), isDirectory: true)
+        if !contains(hash) { try install(temporary: t, as: hash) }
+        return hash
+    }
+
     package func read(_ hash: ContentHash) throws -> [UInt8]? {
         guard contains(hash) else { return nil }
         return try UntrustedFile.read(path(hash), shownAs: ".mlv/cache/sha256/\(hash.objectName)", what: "a cache object read whole (a manifest)", limit: Int(Self.manifestLimit))
     }
 
-    /// Reads a `.dir` object and checks that its bytes still hash to its name.
+    /// Reads a `.dir` object whole (its entries; its bytes are read in chunks, never held all
+    /// at once) and checks that they still hash to its name.
     package func manifest(_ hash: ContentHash) throws -> DirectoryManifest? {
-        guard let bytes = try read(hash) else { return nil }
-        guard Digest(bytes: SHA256Hasher.hexBytes(bytes)) == hash.digest else {
-            throw WorkspaceError.corruptedObject(path: path(hash), hash: hash)
-        }
-        return try DirectoryManifest.parse(bytes, source: "'\(hash.short)…'")
+        try manifestReader(hash).map { try DirectoryManifest(reading: $0) }
     }
 
     /// A `.dir` object read entry by entry (memory: one buffer), its hash checked at the end.

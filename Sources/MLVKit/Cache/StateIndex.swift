@@ -14,14 +14,19 @@ package final class StateIndex {
     private var openedDB: SQLiteDatabase?
     private var openedCutoffNs: Int64 = 0
     private let openLock = Lock()
-    private var loadedRows: [UInt64: Row]?
-    private var pending: [(UInt64, Row)] = []
+    /// Rows recorded and not yet written (at most `batchRows`); the rest are asked of SQLite
+    /// one inode at a time, so memory never holds the whole table.
+    private var pending: [UInt64: Row] = [:]
+    private var lookupStatement: SQLiteDatabase.Statement?
     private var pendingDirs: [(String, String, [UInt8], [FolderPart])] = []
     private var pendingComplete: [String] = []
     private var pendingUsed: [String] = []
     private let lock = Lock()
     /// One flush at a time (a worker that fills the batch writes it while others go on recording).
     private let flushLock = Lock()
+    /// The connection is opened without SQLite's own mutex: a flush and a lookup, from two
+    /// workers, take turns on it here.
+    private let dbLock = Lock()
     /// Rows kept in memory before they are written: memory stays the same whatever the number of files.
     static let batchRows = 32_768
     /// Entries whose mtime is at or after this are not recorded: a file written within the
@@ -57,11 +62,6 @@ package final class StateIndex {
         openedDB = StateIndex.open(path: path, retry: true)
     }
 
-    /// Per-file rows, loaded on first use (a no-op status of an unchanged folder never needs them).
-    private func ensureLoaded() {
-        if loadedRows == nil { loadedRows = db.flatMap { try? StateIndex.load($0) } ?? [:] }
-    }
-
     private static func open(path: String, retry: Bool) -> SQLiteDatabase? {
         do {
             let db = try SQLiteDatabase(path: path)
@@ -84,22 +84,23 @@ package final class StateIndex {
         }
     }
 
-    private static func load(_ db: SQLiteDatabase) throws -> [UInt64: Row] {
-        var out: [UInt64: Row] = [:]
-        try db.prepare("SELECT inode, size, mtime, hash FROM state").query { r in
-            guard let digest = r.withBlob(3, { $0.count == 32 ? Digest(raw: $0.baseAddress!) : nil }) else { return }
-            out[UInt64(bitPattern: r.int(0))] = Row(size: r.int(1), mtimeNs: r.int(2), digest: digest)
-        }
-        return out
-    }
-
     /// The digest recorded for a file whose inode, size and mtime are unchanged.
     package func lookup(_ st: FileStatus) -> Digest? {
         lock.lock()
-        defer { lock.unlock() }
-        ensureLoaded()
-        guard let row = loadedRows![st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs else { return nil }
-        return row.digest
+        let recent = pending[st.inode]
+        lock.unlock()
+        if let row = recent { return row.size == st.size && row.mtimeNs == st.mtimeNs ? row.digest : nil }
+        // A row a flush took from `pending` meanwhile is in the database once the flush lets go.
+        guard let db else { return nil }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        if lookupStatement == nil { lookupStatement = try? db.prepare("SELECT size, mtime, hash FROM state WHERE inode = ?") }
+        var out: Digest?
+        try? lookupStatement?.query([.int(Int64(bitPattern: st.inode))]) { r in
+            guard r.int(0) == st.size, r.int(1) == st.mtimeNs else { return }
+            out = r.withBlob(2) { $0.count == 32 ? Digest(raw: $0.baseAddress!) : nil }
+        }
+        return out
     }
 
     /// Remembers a file's digest (written to the database by `flush`).
@@ -107,12 +108,7 @@ package final class StateIndex {
     package func record(_ st: FileStatus, _ digest: Digest, written: Bool = false) {
         guard written || st.mtimeNs < cutoffNs else { return }
         lock.lock()
-        // Recording never loads the rows (a status that reads only a few files must not pay
-        // for all of them); an unchanged row is only skipped when they are loaded anyway.
-        if let row = loadedRows?[st.inode], row.size == st.size, row.mtimeNs == st.mtimeNs, row.digest == digest { lock.unlock(); return }
-        let row = Row(size: st.size, mtimeNs: st.mtimeNs, digest: digest)
-        loadedRows?[st.inode] = row
-        pending.append((st.inode, row))
+        pending[st.inode] = Row(size: st.size, mtimeNs: st.mtimeNs, digest: digest)
         let full = pending.count >= Self.batchRows
         lock.unlock()
         if full { flush() }
@@ -209,7 +205,7 @@ package final class StateIndex {
         defer { flushLock.unlock() }
         lock.lock()
         let batch = pending, dirs = pendingDirs, complete = pendingComplete, used = pendingUsed
-        pending = []
+        pending = [:]
         pendingDirs = []
         pendingComplete = []
         pendingUsed = []
@@ -217,6 +213,8 @@ package final class StateIndex {
         // Rows recorded as `written` never needed the cutoff, so the database may not be open yet: it opens here.
         guard !(batch.isEmpty && dirs.isEmpty && complete.isEmpty && used.isEmpty), let db else { return }
         let at = now()
+        dbLock.lock()
+        defer { dbLock.unlock() }
         _ = try? db.transaction {
             let stmt = try db.prepare("INSERT OR REPLACE INTO state (inode, size, mtime, hash) VALUES (?, ?, ?, ?)")
             for (inode, row) in batch {
