@@ -161,3 +161,23 @@ import Testing
         #expect(IgnoreFiles.rooted("trailing\\ ", in: ".") == "trailing\\ ")
     }
 }
+
+@Suite struct ObjectSizesTests {
+    func digest(_ s: String) -> Digest { Digest(bytes: SHA256Hasher.hexBytes(Array(s.utf8))) }
+
+    @Test func findsEachObjectOnceWithTheFirstSizeGiven() {
+        var sizes = ObjectSizes()
+        for (name, size) in [("c", 3), ("a", 1), ("b", 2), ("a", 99), ("c", 98)] { sizes.insert(digest(name), size: Int64(size)) }
+        sizes.seal()
+        #expect(sizes.count == 3)
+        #expect(sizes[ContentHash(digest("a"))] == 1 && sizes[ContentHash(digest("c"))] == 3 && sizes[ContentHash(digest("z"))] == nil)
+        #expect(sizes[ContentHash(digest("a"), isDirectory: true)] == nil)
+        #expect(Array(sizes.keys.map(\.digest)) == ["a", "b", "c"].map(digest).sorted())
+        var more = ObjectSizes()
+        more.insert(digest("b"), size: 50)
+        more.insert(digest("d"), size: 4)
+        more.seal()
+        sizes.merge(more)
+        #expect(sizes.count == 4 && sizes[ContentHash(digest("b"))] == 2 && sizes[ContentHash(digest("d"))] == 4)
+    }
+}

@@ -196,7 +196,7 @@ enum CommittedRecords {
 /// cache holds but cannot read is an error. The one reachability every transfer, `status -c` and
 /// gc use. What a folder lists is read again when asked (`members`, `shown`), not kept.
 struct ReachableObjects {
-    var files: [ContentHash: Int64] = [:]
+    var files = ObjectSizes()
     var manifests: [ContentHash: Int64] = [:]
     /// Directory manifests not in the local cache (their files are unknown until fetched).
     var unknownManifests: [ContentHash] = []
@@ -247,7 +247,7 @@ struct ReachableObjects {
         for t in outputs {
             let h = t.hash
             if !h.isDirectory {
-                files[h] = t.size
+                files.insert(h.digest, size: t.size)
                 if shownAs[h] == nil { shownAs[h] = t.path }
                 continue
             }
@@ -264,10 +264,7 @@ struct ReachableObjects {
                 }
                 // A manifest that proves corrupt at its end fails the whole set (rethrown, or
                 // thrown below with the others when `complete`): what it added never counts.
-                while try reader.next() {
-                    let f = ContentHash(reader.digest)
-                    if files[f] == nil { files[f] = reader.size }
-                }
+                while try reader.next() { files.insert(reader.digest, size: reader.size) }
             } catch let e as UserFacingError where complete {
                 unreadable.append(t.path)
                 if reason.isEmpty { reason = e.message }
@@ -276,11 +273,12 @@ struct ReachableObjects {
             manifests[h] = (try FS.status(cache.path(h)))?.size ?? 0
             readManifests.append(h)
         }
+        files.seal()
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
     }
 
     /// True when `h` is one of the objects named (without building `all`).
-    func contains(_ h: ContentHash) -> Bool { files[h] != nil || manifests[h] != nil || unknownManifests.contains(h) }
+    func contains(_ h: ContentHash) -> Bool { files.contains(h) || manifests[h] != nil || unknownManifests.contains(h) }
 
     /// Every object named, manifests included (unknown ones too).
     var all: Set<ContentHash> {
@@ -296,7 +294,7 @@ struct ReachableObjects {
     /// Adds the objects of `other`.
     mutating func formUnion(_ other: ReachableObjects) {
         for h in other.readManifests where manifests[h] == nil { readManifests.append(h) }
-        files.merge(other.files) { a, _ in a }
+        files.merge(other.files)
         manifests.merge(other.manifests) { a, _ in a }
         for h in other.unknownManifests where !unknownManifests.contains(h) && manifests[h] == nil { unknownManifests.append(h) }
         shownAs.merge(other.shownAs) { a, _ in a }

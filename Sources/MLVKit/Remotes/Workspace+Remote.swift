@@ -321,7 +321,7 @@ extension RemoteSession {
         }
         if !manifestsToGet.isEmpty { set = try ReachableObjects(tracked, cache: cache) }
         early?.plan()
-        let files = set.files.keys.filter { !cache.contains($0) }.sorted { $0.digest < $1.digest }
+        let files = set.files.keys.filter { !self.cache.contains($0) }.sorted { $0.digest < $1.digest }
         outcome.result.skipped = set.files.count - files.count + set.manifests.count - manifestsToGet.count
         try download(files, label: "fetch")
         outcome.result.failed = outcome.corrupted.count + outcome.missing.count
