@@ -53,7 +53,7 @@ package struct CacheLimit {
         guard report.sizeBefore > limit else { return report }
 
         // What the workspace needs stays (every out the lock records, declared or not: gc's rule).
-        let needed = try ReachableObjects(try OutputSelection.workspace(at: ws.root).keptOutputs(in: ws), cache: ws.cache).all
+        let needed = try ReachableObjects(try OutputSelection.workspace(at: ws.root).keptOutputs(in: ws), cache: ws.cache)
         // Last use of each object: the newest use of an output reaching it (a folder's files
         // share their manifest's), else its arrival.
         var lastUse = arrived

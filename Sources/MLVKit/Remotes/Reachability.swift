@@ -280,11 +280,11 @@ struct ReachableObjects {
     /// True when `h` is one of the objects named (without building `all`).
     func contains(_ h: ContentHash) -> Bool { files.contains(h) || manifests[h] != nil || unknownManifests.contains(h) }
 
-    /// Every object named, manifests included (unknown ones too).
-    var all: Set<ContentHash> {
-        var out = Set(files.keys)
-        out.formUnion(manifests.keys)
-        out.formUnion(unknownManifests)
+    /// Every object named once, manifests included (unknown ones too): the three are disjoint.
+    var allObjects: [ContentHash] {
+        var out = Array(files.keys)
+        out += manifests.keys
+        out += unknownManifests
         return out
     }
 

@@ -168,15 +168,17 @@ extension Workspace {
         let set = try ReachableObjects(tracked, cache: cache)
         var hint = try session.readHint()
         if !session.store.usesIndex { try session.store.check(forWriting: false) }
-        let (onRemote, fromIndex) = try session.presentOnRemote(Array(set.all), hint: &hint, verify: verify)
+        let (onRemote, fromIndex) = try session.presentOnRemote(set.allObjects, hint: &hint, verify: verify)
         var out: [CloudStatus] = []
         var inCache: [ContentHash: Bool] = [:]
         for t in tracked {
             var s = CloudStatus(target: t.path)
             // A folder whose objects were all seen in the cache needs no look at each of them.
             let complete = t.hash.isDirectory && state.isComplete(t.hash.description) && cache.contains(t.hash)
-            let objects = [t.hash] + (try set.members(t.hash) ?? [])
-            for h in Set(objects) {
+            // Each object once (a folder may list one content under many names): sorted, not hashed.
+            var objects = [t.hash] + (try set.members(t.hash) ?? [])
+            objects.sort { ($0.digest, $0.isDirectory ? 1 : 0) < ($1.digest, $1.isDirectory ? 1 : 0) }
+            for (k, h) in objects.enumerated() where k == 0 || objects[k - 1] != h {
                 let cached = complete || (inCache[h] ?? cache.contains(h))
                 if !complete { inCache[h] = cached }
                 switch (cached, onRemote.contains(h)) {

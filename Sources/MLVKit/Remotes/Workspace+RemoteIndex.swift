@@ -194,17 +194,24 @@ extension RemoteSession {
     /// Which of `hashes` the remote holds: those the hint names (unless `verify`), and those the
     /// remote answers for when asked. With `verify` every hash is asked about, and the index
     /// objects naming one that is missing are dropped (and taken out of `hint`).
-    func presentOnRemote(_ hashes: [ContentHash], hint: inout RemoteHint, verify: Bool) throws -> (present: Set<ContentHash>, fromIndex: Int) {
-        let trusted = verify ? [] : hashes.filter(hint.objects.contains)
+    func presentOnRemote(_ hashes: [ContentHash], hint: inout RemoteHint, verify: Bool) throws -> (present: RemotePresence, fromIndex: Int) {
         let asked = verify ? hashes : hashes.filter { !hint.objects.contains($0) }
-        var present = try store.existing(asked, jobs: jobs)
+        let found = try store.existing(asked, jobs: jobs)
         if verify {
-            let lost = Set(asked.filter { hint.objects.contains($0) && !present.contains($0) })
+            let lost = Set(asked.filter { hint.objects.contains($0) && !found.contains($0) })
             let stale = hint.indexes.filter { !lost.isDisjoint(with: $0.value.objects) }.map(\.key)
             dropIndexes(naming: lost, hint: hint)
             hint = hint.removing(stale)
         }
-        present.formUnion(trusted)
-        return (present, trusted.count)
+        return (RemotePresence(found: found, hinted: verify ? [] : hint.objects), verify ? 0 : hashes.count - asked.count)
     }
+}
+
+/// Which of the objects asked about the remote holds: those it answered for, and (unless
+/// verifying) those its index objects name. Looked up in both, never merged into a copy (a
+/// million objects each).
+struct RemotePresence {
+    let found: Set<ContentHash>
+    let hinted: Set<ContentHash>
+    func contains(_ h: ContentHash) -> Bool { found.contains(h) || hinted.contains(h) }
 }
