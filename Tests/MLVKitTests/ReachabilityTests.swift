@@ -65,7 +65,7 @@ import Testing
         #expect(joined.shown(inside) == inside.short)
         joined.formUnion(set)
         #expect(joined.shown(inside).hasPrefix("data/"))
-        #expect(set.files[new] == 10 && set.allObjects.count == 5)
+        #expect(set.files[new] == 10 && Array(set.allObjects).count == 5)
 
         // Without the manifest the folder's files are unknown: a fetch gets it first, gc refuses.
         try FS.remove(w.cache.path(folder))

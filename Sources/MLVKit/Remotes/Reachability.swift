@@ -280,12 +280,10 @@ struct ReachableObjects {
     /// True when `h` is one of the objects named (without building `all`).
     func contains(_ h: ContentHash) -> Bool { files.contains(h) || manifests[h] != nil || unknownManifests.contains(h) }
 
-    /// Every object named once, manifests included (unknown ones too): the three are disjoint.
-    var allObjects: [ContentHash] {
-        var out = Array(files.keys)
-        out += manifests.keys
-        out += unknownManifests
-        return out
+    /// Every object named once, manifests included (unknown ones too): the three are disjoint,
+    /// so they are gone through in turn, never copied into one collection.
+    var allObjects: FlattenSequence<[AnySequence<ContentHash>]> {
+        [AnySequence(files.keys), AnySequence(manifests.keys), AnySequence(unknownManifests)].joined()
     }
 
     /// The tracked paths whose manifest the cache lacks, for messages.

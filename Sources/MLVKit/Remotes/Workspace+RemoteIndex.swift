@@ -70,6 +70,8 @@ extension RemoteSession {
             }
             lock.unlock()
         }
+        // Sized once: a set growing to a million objects would hold its old and new tables at once.
+        hint.objects.reserveCapacity(hint.indexes.values.reduce(0) { $0 + $1.objects.count })
         for index in hint.indexes.values { hint.objects.formUnion(index.objects) }
         // Copies and marks of index objects the remote no longer lists go (when the listing was whole).
         if listedNames.count < Self.indexListLimit {
@@ -194,8 +196,12 @@ extension RemoteSession {
     /// Which of `hashes` the remote holds: those the hint names (unless `verify`), and those the
     /// remote answers for when asked. With `verify` every hash is asked about, and the index
     /// objects naming one that is missing are dropped (and taken out of `hint`).
-    func presentOnRemote(_ hashes: [ContentHash], hint: inout RemoteHint, verify: Bool) throws -> (present: RemotePresence, fromIndex: Int) {
-        let asked = verify ? hashes : hashes.filter { !hint.objects.contains($0) }
+    func presentOnRemote<S: Sequence<ContentHash>>(_ hashes: S, hint: inout RemoteHint, verify: Bool) throws -> (present: RemotePresence, fromIndex: Int) {
+        var asked: [ContentHash] = [], count = 0
+        for h in hashes {
+            count += 1
+            if verify || !hint.objects.contains(h) { asked.append(h) }
+        }
         let found = try store.existing(asked, jobs: jobs)
         if verify {
             let lost = Set(asked.filter { hint.objects.contains($0) && !found.contains($0) })
@@ -203,7 +209,7 @@ extension RemoteSession {
             dropIndexes(naming: lost, hint: hint)
             hint = hint.removing(stale)
         }
-        return (RemotePresence(found: found, hinted: verify ? [] : hint.objects), verify ? 0 : hashes.count - asked.count)
+        return (RemotePresence(found: found, hinted: verify ? [] : hint.objects), count - asked.count)
     }
 }
 
