@@ -106,6 +106,37 @@ import Testing
         #expect(later.lookup(st) == digest)
     }
 
+    /// A folder's record is written as it is made, its row last: until `finish` there is none
+    /// (a command killed halfway leaves nothing to trust), the old record goes at the start, a
+    /// folder too recent to trust or that did not match keeps no parts.
+    @Test func aFolderRecordHasNoRowUntilAllItsPartsAreWritten() throws {
+        let dir = try TemporaryDirectory(prefix: "mlv-state-folders")
+        defer { dir.remove() }
+        let index = StateIndex(path: dir.path + "/state.db", now: { 1_000_000_000_000 })
+        func part(_ n: Int) -> StateIndex.FolderPart {
+            StateIndex.FolderPart(folder: "f\(n)", fingerprint: [UInt8(n)], files: [UInt8](repeating: UInt8(n), count: 1 << 20))
+        }
+        let old = index.recordDirectory("data")
+        old.add(part(1))
+        old.finish(hash: "old.dir", fingerprint: [1], newestMtimeNs: 0, written: false)
+        #expect(index.directory("data")?.hash == "old.dir" && index.directoryParts("data").count == 1)
+        let new = index.recordDirectory("data")
+        #expect(index.directory("data") == nil && index.directoryParts("data").isEmpty)
+        for n in 2..<8 { new.add(part(n)) }   // 6 MiB: one batch written before the end
+        #expect(index.directory("data") == nil && index.directoryParts("data").count == 4)
+        new.finish(hash: "new.dir", fingerprint: [2], newestMtimeNs: 0, written: false)
+        #expect(index.directory("data")?.hash == "new.dir" && index.directoryParts("data").count == 6)
+        #expect(index.directoryPart("data", folder: "f7") == part(7).files)
+        let recent = index.recordDirectory("data")
+        recent.add(part(9))
+        recent.finish(hash: "recent.dir", fingerprint: [3], newestMtimeNs: 1_000_000_000_000 - 1, written: false)
+        #expect(index.directory("data") == nil && index.directoryParts("data").isEmpty)
+        let unmatched = index.recordDirectory("data")
+        unmatched.add(part(1))
+        unmatched.discard()
+        #expect(index.directory("data") == nil && index.directoryParts("data").isEmpty)
+    }
+
     /// The environment is the workspace's: a bad MLV_LOCK_TIMEOUT for one workspace, no setenv.
     @Test func theWorkspaceReadsItsInjectedEnvironment() throws {
         let ws = try TestWorkspace()

@@ -108,7 +108,7 @@ final class Linker: @unchecked Sendable {
             state.markComplete(hash.description)  // every object it lists was just stored
             if mode == .copy || mode == .reflink {
                 // Linked files change their status when linked; copies stay as hashed.
-                scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].map { $0! })
+                scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].lazy.map { $0! })
             }
             return Lockfile.Entry(path: tree.path, hash: hash, size: files.lazy.map(\.status.size).saturatingSum(), fileCount: files.count)
         }

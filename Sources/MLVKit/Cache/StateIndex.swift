@@ -18,7 +18,6 @@ package final class StateIndex {
     /// one inode at a time, so memory never holds the whole table.
     private var pending: [UInt64: Row] = [:]
     private var lookupStatement: SQLiteDatabase.Statement?
-    private var pendingDirs: [(String, String, [UInt8], [FolderPart])] = []
     private var pendingComplete: [String] = []
     private var pendingUsed: [String] = []
     private let lock = Lock()
@@ -152,15 +151,48 @@ package final class StateIndex {
         return out
     }
 
-    /// Remembers that a folder whose files have this fingerprint holds `hash`, with each of its
-    /// folders' parts, unless a file is too recent to trust its mtime (`written`: mlv wrote
-    /// them itself just now, as `record` takes it).
-    package func recordDirectory(_ path: String, hash: String, fingerprint: [UInt8], parts: [FolderPart], newestMtimeNs: Int64,
-                                 written: Bool = false) {
-        guard written || newestMtimeNs < cutoffNs else { return }
-        lock.lock()
-        pendingDirs.append((path, hash, fingerprint, parts))
-        lock.unlock()
+    /// Starts recording that a tracked folder holds a hash: its inner folders' parts are written
+    /// a batch at a time as they are made (memory holds one batch, not a million files'
+    /// snapshots), its own row last (see `FolderRecorder`).
+    package func recordDirectory(_ path: String) -> FolderRecorder {
+        FolderRecorder(state: self, path: path)
+    }
+
+    /// A record cut short leaves no row: the old one goes before the first part is written.
+    fileprivate func beginDirectory(_ path: String) {
+        guard let db else { return }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        _ = try? db.transaction {
+            try db.prepare("DELETE FROM folders WHERE path = ?").run([.text(path)])
+            try db.prepare("DELETE FROM folder_parts WHERE path = ?").run([.text(path)])
+        }
+    }
+
+    fileprivate func writeParts(_ path: String, _ parts: [FolderPart]) {
+        guard !parts.isEmpty, let db else { return }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        _ = try? db.transaction {
+            let part = try db.prepare("INSERT OR REPLACE INTO folder_parts (path, folder, fingerprint, files) VALUES (?, ?, ?, ?)")
+            for p in parts { try part.run([.text(path), .text(p.folder), .blob(p.fingerprint), .blob(p.files)]) }
+        }
+    }
+
+    /// The folder's row, once all its parts are written; or, when a file is too recent to trust
+    /// its mtime (and mlv did not write it: `written`; `.max` for a folder that did not match),
+    /// the parts taken back.
+    fileprivate func finishDirectory(_ path: String, hash: String, fingerprint: [UInt8], newestMtimeNs: Int64, written: Bool) {
+        guard let db else { return }
+        let trusted = written || newestMtimeNs < cutoffNs
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        if trusted {
+            try? db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
+                .run([.text(path), .text(hash), .blob(fingerprint), .blob([])])
+        } else {
+            try? db.prepare("DELETE FROM folder_parts WHERE path = ?").run([.text(path)])
+        }
     }
 
     /// True when every object of this `.dir` hash was seen in the cache (cleared when objects are removed).
@@ -204,14 +236,13 @@ package final class StateIndex {
         flushLock.lock()
         defer { flushLock.unlock() }
         lock.lock()
-        let batch = pending, dirs = pendingDirs, complete = pendingComplete, used = pendingUsed
+        let batch = pending, complete = pendingComplete, used = pendingUsed
         pending = [:]
-        pendingDirs = []
         pendingComplete = []
         pendingUsed = []
         lock.unlock()
         // Rows recorded as `written` never needed the cutoff, so the database may not be open yet: it opens here.
-        guard !(batch.isEmpty && dirs.isEmpty && complete.isEmpty && used.isEmpty), let db else { return }
+        guard !(batch.isEmpty && complete.isEmpty && used.isEmpty), let db else { return }
         let at = now()
         dbLock.lock()
         defer { dbLock.unlock() }
@@ -220,18 +251,52 @@ package final class StateIndex {
             for (inode, row) in batch {
                 try stmt.run([.int(Int64(bitPattern: inode)), .int(row.size), .int(row.mtimeNs), .blob(row.digest.bytes)])
             }
-            let d = try db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
-            let clear = try db.prepare("DELETE FROM folder_parts WHERE path = ?")
-            let part = try db.prepare("INSERT OR REPLACE INTO folder_parts (path, folder, fingerprint, files) VALUES (?, ?, ?, ?)")
-            for (path, hash, fp, parts) in dirs {
-                try d.run([.text(path), .text(hash), .blob(fp), .blob([])])
-                try clear.run([.text(path)])
-                for p in parts { try part.run([.text(path), .text(p.folder), .blob(p.fingerprint), .blob(p.files)]) }
-            }
             let c = try db.prepare("INSERT OR REPLACE INTO complete (hash) VALUES (?)")
             for h in complete { try c.run([.text(h)]) }
             let u = try db.prepare("INSERT OR REPLACE INTO used (hash, at) VALUES (?, ?)")
             for h in Set(used) { try u.run([.text(h), .int(at)]) }
         }
+    }
+}
+
+/// One tracked folder's record in the state index, written as it is made: `add` the parts of
+/// its inner folders (written every few MiB of snapshots), then `finish` with the folder's hash
+/// and fingerprint. Until `finish` the folder has no row, so a command killed halfway leaves a
+/// folder the next status reads from its manifest, never a record half old and half new.
+package final class FolderRecorder {
+    private let state: StateIndex
+    private let path: String
+    private var batch: [StateIndex.FolderPart] = []
+    private var batchBytes = 0
+    static let batchBytes = 4 << 20
+
+    fileprivate init(state: StateIndex, path: String) {
+        self.state = state
+        self.path = path
+        state.beginDirectory(path)
+    }
+
+    package func add(_ part: StateIndex.FolderPart) {
+        batch.append(part)
+        batchBytes += part.files.count + part.folder.utf8.count + part.fingerprint.count
+        if batchBytes >= Self.batchBytes { write() }
+    }
+
+    private func write() {
+        state.writeParts(path, batch)
+        batch.removeAll(keepingCapacity: true)
+        batchBytes = 0
+    }
+
+    /// Drops what was written: the folder turned out not to match.
+    package func discard() {
+        batch.removeAll()
+        state.finishDirectory(path, hash: "", fingerprint: [], newestMtimeNs: .max, written: false)
+    }
+
+    /// `written`: mlv wrote every file itself just now (see `StateIndex.record`).
+    package func finish(hash: String, fingerprint: [UInt8], newestMtimeNs: Int64, written: Bool) {
+        write()
+        state.finishDirectory(path, hash: hash, fingerprint: fingerprint, newestMtimeNs: newestMtimeNs, written: written)
     }
 }

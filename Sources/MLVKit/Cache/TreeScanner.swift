@@ -210,19 +210,20 @@ struct TreeScanner {
     /// Records that a folder with these files (walk order, and these digests in the same order)
     /// matches `hash`, with a part per folder inside it (see `StateIndex.recordDirectory`).
     /// `written`: this command wrote every one of these files (a checkout).
-    func remember(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile], _ digests: [Digest], written: Bool = false) {
+    func remember<Digests: RandomAccessCollection<Digest>>(_ target: String, _ hash: ContentHash, _ fp: [UInt8], _ files: [WorkspaceFile],
+                                                         _ digests: Digests, written: Bool = false) where Digests.Index == Int {
         guard files.count == digests.count else { return }
-        var parts: [StateIndex.FolderPart] = []
+        let newest = files.lazy.map(\.status.mtimeNs).max() ?? 0
+        let recorder = state.recordDirectory(target)
         var start = 0
         while start < files.count {
             let folder = TreeScanner.folder(of: files[start].path)
             var end = start + 1
             while end < files.count, TreeScanner.folder(of: files[end].path) == folder { end += 1 }
-            parts.append(TreeScanner.part(String(folder), files[start..<end], digests[start..<end]))
+            recorder.add(TreeScanner.part(String(folder), files[start..<end], digests[start..<end]))
             start = end
         }
-        state.recordDirectory(target, hash: hash.description, fingerprint: fp, parts: parts,
-                              newestMtimeNs: files.map(\.status.mtimeNs).max() ?? 0, written: written)
+        recorder.finish(hash: hash.description, fingerprint: fp, newestMtimeNs: newest, written: written)
     }
 
     /// One inner folder's record: its files' fingerprint and snapshot.

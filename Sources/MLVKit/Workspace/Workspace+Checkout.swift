@@ -111,7 +111,7 @@ extension Workspace {
     private func rememberCheckedOut(_ o: Output, _ manifest: DirectoryManifest, written: Bool) {
         let scanner = self.scanner
         let whole = SHA256Hasher()
-        var parts: [StateIndex.FolderPart] = []
+        let recorder = state.recordDirectory(o.path)
         var count = 0
         var newest: Int64 = 0
         var matches = true
@@ -126,10 +126,11 @@ extension Workspace {
             }
             count += files.count
             TreeScanner.fingerprint(files, into: whole)
-            parts.append(TreeScanner.part(folder, files, digests))
+            recorder.add(TreeScanner.part(folder, files, digests))
         }
-        guard matches, count == manifest.entries.count else { return }
-        state.recordDirectory(o.path, hash: o.hash.description, fingerprint: whole.finalizeBytes(), parts: parts, newestMtimeNs: newest, written: written)
+        // A folder not holding exactly the manifest's files gets no record.
+        guard matches, count == manifest.entries.count else { return recorder.discard() }
+        recorder.finish(hash: o.hash.description, fingerprint: whole.finalizeBytes(), newestMtimeNs: newest, written: written)
     }
 }
 
