@@ -176,7 +176,8 @@ extension Workspace {
             // A folder whose objects were all seen in the cache needs no look at each of them.
             let complete = t.hash.isDirectory && state.isComplete(t.hash.description) && cache.contains(t.hash)
             // Each object once (a folder may list one content under many names): sorted, not hashed.
-            var objects = [t.hash] + (try set.members(t.hash) ?? [])
+            var objects = try set.members(t.hash) ?? []
+            objects.append(t.hash)
             objects.sort { ($0.digest, $0.isDirectory ? 1 : 0) < ($1.digest, $1.isDirectory ? 1 : 0) }
             for (k, h) in objects.enumerated() where k == 0 || objects[k - 1] != h {
                 let cached = complete || (inCache[h] ?? cache.contains(h))
