@@ -40,10 +40,11 @@ import Testing
         let (dir, cache) = try cache()
         defer { dir.remove() }
         let manifest = bigManifest()
-        for (offset, byte) in [(3 * ManifestReader.chunk + 5, UInt8(ascii: "0")), (2 * ManifestReader.chunk, UInt8(ascii: "/"))] {
+        // A digit changed, a path made unsafe, the last line cut short.
+        for (offset, byte) in [(3 * ManifestReader.chunk + 5, UInt8(ascii: "0")), (2 * ManifestReader.chunk, UInt8(ascii: "/")), (-1, 0)] {
             let hash = try cache.store(bytes: manifest.serialized(), isDirectory: true)
             var bytes = manifest.serialized()
-            bytes[offset] = bytes[offset] == byte ? byte + 1 : byte
+            if offset < 0 { bytes.removeLast(10) } else { bytes[offset] = bytes[offset] == byte ? byte + 1 : byte }
             try FS.chmod(cache.path(hash), 0o644)
             try FS.writeFile(cache.path(hash), bytes)
             let reader = try #require(try cache.manifestReader(hash))

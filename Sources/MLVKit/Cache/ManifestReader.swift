@@ -81,16 +81,16 @@ package final class ManifestReader {
     /// Moves to the next entry: false at the end (after the whole object proved intact).
     package func next() throws -> Bool {
         swap(&previous, &path)
-        guard let line = try nextLine() else {
-            try finish()
-            return false
-        }
-        lineNo += 1
         do {
+            guard let line = try nextLine() else {
+                try finish()
+                return false
+            }
+            lineNo += 1
             try parse(line)
-        } catch {
+        } catch let e as DirectoryManifest.Invalid {
             try finish()   // a corrupted object is reported as that, not as what its bytes say
-            throw error
+            throw e
         }
         count += 1
         totalSize = totalSize.addingReportingOverflow(size).overflow ? .max : totalSize + size
