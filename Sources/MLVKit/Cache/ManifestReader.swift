@@ -103,7 +103,11 @@ package final class ManifestReader {
 
     private func readHeader() throws {
         let header = Array(DirectoryManifest.header.utf8.dropLast())
-        guard let line = try? nextLine(), line.count == header.count,
+        // A first line that is not one (unterminated, too long) is no header either; a read
+        // error is reported as itself.
+        let first: Range<Int>?
+        do { first = try nextLine() } catch is DirectoryManifest.Invalid { first = nil }
+        guard let line = first, line.count == header.count,
               buffer[line].elementsEqual(header) else {
             try finish()
             throw invalid("missing header")

@@ -180,19 +180,22 @@ package final class StateIndex {
     }
 
     /// The folder's row, once all its parts are written; or, when a file is too recent to trust
-    /// its mtime (and mlv did not write it: `written`; `.max` for a folder that did not match),
-    /// the parts taken back.
+    /// its mtime (and mlv did not write it: `written`), the parts taken back.
     fileprivate func finishDirectory(_ path: String, hash: String, fingerprint: [UInt8], newestMtimeNs: Int64, written: Bool) {
+        guard written || newestMtimeNs < cutoffNs else { return dropParts(path) }
         guard let db else { return }
-        let trusted = written || newestMtimeNs < cutoffNs
         dbLock.lock()
         defer { dbLock.unlock() }
-        if trusted {
-            try? db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
-                .run([.text(path), .text(hash), .blob(fingerprint), .blob([])])
-        } else {
-            try? db.prepare("DELETE FROM folder_parts WHERE path = ?").run([.text(path)])
-        }
+        try? db.prepare("INSERT OR REPLACE INTO folders (path, hash, fingerprint, files) VALUES (?, ?, ?, ?)")
+            .run([.text(path), .text(hash), .blob(fingerprint), .blob([])])
+    }
+
+    /// The parts written for a folder that gets no row.
+    fileprivate func dropParts(_ path: String) {
+        guard let db else { return }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        try? db.prepare("DELETE FROM folder_parts WHERE path = ?").run([.text(path)])
     }
 
     /// True when every object of this `.dir` hash was seen in the cache (cleared when objects are removed).
@@ -291,7 +294,7 @@ package final class FolderRecorder {
     /// Drops what was written: the folder turned out not to match.
     package func discard() {
         batch.removeAll()
-        state.finishDirectory(path, hash: "", fingerprint: [], newestMtimeNs: .max, written: false)
+        state.dropParts(path)
     }
 
     /// `written`: mlv wrote every file itself just now (see `StateIndex.record`).
