@@ -86,9 +86,27 @@ package enum DirectoryWalker {
     /// The non-directory entries of one folder below `root` ("" for `root` itself), in the
     /// order `forEachFolder` gives them.
     package static func list(_ root: String, folder: String) throws -> [Entry] {
-        let rootFD = try FS.openFile(root, O_RDONLY | O_DIRECTORY)
-        defer { close(rootFD) }
-        return try read(rootFD: rootFD, root: root, dir: folder).0
+        try Root(root).read(folder).files
+    }
+
+    /// A folder opened once for reading many folders below it, one at a time (a depth-first
+    /// walk), each relative to its descriptor and never through a symlink.
+    package final class Root {
+        let fd: Int32
+        let path: String
+
+        package init(_ path: String) throws {
+            fd = try FS.openFile(path, O_RDONLY | O_DIRECTORY)
+            self.path = path
+        }
+
+        deinit { close(fd) }
+
+        /// One folder's non-directory entries (in `forEachFolder`'s order) and the folders in
+        /// it, both as paths relative to the root ("" for the root itself).
+        package func read(_ folder: String) throws -> (files: [Entry], folders: [String]) {
+            try DirectoryWalker.read(rootFD: fd, root: path, dir: folder)
+        }
     }
 
     private static func read(rootFD: Int32, root: String, dir: String) throws -> ([Entry], [String]) {

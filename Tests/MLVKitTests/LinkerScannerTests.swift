@@ -87,4 +87,71 @@ import Testing
         }
         #expect(!FS.exists(scanner.absolute("restored")))
     }
+
+    /// A folder is stored from a walk in the byte order of its paths, a few files at a time: its
+    /// manifest is the one a sort of every entry gives, and its record (made in path order)
+    /// has the fingerprint a breadth-first status walk finds, so status reads nothing.
+    @Test func aFolderIsStoredInPathOrderAndStatusFindsItsRecord() throws {
+        let (dir, bare, cache, _) = try layout()
+        defer { dir.remove() }
+        // A clock ahead of the files: they are old enough for their folder to be recorded.
+        let state = StateIndex(path: cache.tmp + "/state-ahead.db", now: { StateIndex.realtimeNanoseconds() + 10_000_000_000 })
+        let scanner = TreeScanner(root: bare.root, objectsRoot: cache.objectsRoot, state: state)
+        let names = ["a.txt", "a!", "a/z", "a/b.c/d", "a/b/e", "a/b0", "a-b/c", "ab", "a0/q", "é/x", "Z", "top/inner/deep/f",
+                     "top/inner.f", "top/inner-g", "top/inner/deep/g", "top/inner/h"]
+        for (i, n) in names.enumerated() {
+            try FS.makeDirectories(Path.parent(scanner.absolute("tricky/" + n)))
+            try FS.writeFile(scanner.absolute("tricky/" + n), Array("file \(i)".utf8))
+        }
+        var seen: [String] = []
+        var folders: [String: [String]] = [:]
+        try scanner.forEachInPathOrder("tricky", folder: { folder, files -> [WorkspaceFile] in
+            folders[folder] = files.map(\.path)
+            return files
+        }, file: { files, k in seen.append(files[k].path) })
+        #expect(seen == names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        // Each folder's files as the breadth-first walk lists them (order included).
+        var walked: [String: [String]] = [:]
+        try scanner.forEachFolder("tricky") { folder, files in walked[folder] = files.map(\.path) }
+        #expect(folders == walked)
+
+        let linker = Linker(cache: cache, state: state, mode: .copy)
+        linker.storeWindow = 3
+        let tree = try scanner.scan("tricky", shownAs: "tricky", status: try #require(try FS.status(scanner.absolute("tricky"))))
+        let walk = try scanner.walk("tricky")
+        #expect(tree.fileCount == names.count && tree.fingerprint == TreeScanner.fingerprint(walk))
+        let record = try #require(try linker.store([tree], scanner: scanner).first)
+        state.flush()
+        #expect(record.fileCount == names.count)
+        let current = try scanner.current("tricky", HashWorker())
+        #expect(record.hash == current?.hash)
+        #expect(try cache.manifest(record.hash)?.entries.map(\.path) == seen)
+        let known = try #require(state.directory("tricky"))
+        #expect(known.hash == record.hash.description && known.fingerprint == tree.fingerprint)
+        #expect(state.directoryParts("tricky").count == walked.values.filter { !$0.isEmpty }.count)
+        #expect(try scanner.quickStatus("tricky", fingerprint: known.fingerprint, HashWorker()) == [])
+        try FS.writeFile(scanner.absolute("tricky/a/b/e"), Array("changed".utf8))
+        #expect(try scanner.quickStatus("tricky", fingerprint: known.fingerprint, HashWorker()) == ["a/b/e"])
+    }
+
+    /// The objects a failed store must take back are kept 32 bytes each, spilled to an unnamed
+    /// file past a threshold, and come back in the order they were noted.
+    @Test func createdObjectsSpillToAFileAndComeBack() throws {
+        let (dir, _, cache, _) = try layout()
+        defer { dir.remove() }
+        let created = CreatedObjects(spillIn: cache.tmp, spillAt: 96)
+        let digests = (0..<100).map { Digest(bytes: SHA256Hasher.hexBytes(Array("object \($0)".utf8))) }
+        for d in digests { created.append(d) }
+        var back: [Digest] = []
+        created.forEach { back.append($0) }
+        #expect(back == digests)
+        #expect(try FS.list(cache.tmp).allSatisfy { $0.name == "state.db" || $0.name.hasPrefix("state.db-") })
+        created.removeAll()
+        back = []
+        created.forEach { back.append($0) }
+        #expect(back.isEmpty)
+        for d in digests.prefix(5) { created.append(d) }
+        created.forEach { back.append($0) }
+        #expect(back == Array(digests.prefix(5)))
+    }
 }

@@ -12,13 +12,14 @@ final class Linker: @unchecked Sendable {
     let mode: LinkType
     let state: StateIndex
 
-    private var created: [ContentHash] = []
+    private var created: CreatedObjects
     private let createdLock = Lock()
 
     init(cache: ObjectCache, state: StateIndex, mode: LinkType) {
         self.cache = cache
         self.state = state
         self.mode = mode
+        created = CreatedObjects(spillIn: cache.tmp)
     }
 
     /// The first of `preferred` (`cache.type`) that the cache's file system supports.
@@ -45,24 +46,25 @@ final class Linker: @unchecked Sendable {
 
     private func noteCreated(_ hash: ContentHash) {
         createdLock.lock()
-        created.append(hash)
+        created.append(hash.digest)
         createdLock.unlock()
     }
 
     /// Runs `body`; if it throws, removes the objects it created (copies only, never linked
     /// workspace files), so a failed command leaves the cache as it was.
     func undoingCreatedObjects<T>(_ body: () throws -> T) throws -> T {
-        createdLock.lock(); created = []; createdLock.unlock()
+        createdLock.lock(); created.removeAll(); createdLock.unlock()
         do {
-            return try body()
+            let result = try body()
+            createdLock.lock(); created.removeAll(); createdLock.unlock()
+            return result
         } catch {
             createdLock.lock()
-            let objects = created
-            created = []
-            createdLock.unlock()
-            for h in objects {
-                unlink(cache.path(h))
-                rmdir(Path.parent(cache.path(h)))  // only if this left it empty
+            defer { created.removeAll(); createdLock.unlock() }
+            created.forEach { d in
+                let object = cache.path(ContentHash(d))
+                unlink(object)
+                rmdir(Path.parent(object))  // only if this left it empty
             }
             throw error
         }
@@ -70,48 +72,106 @@ final class Linker: @unchecked Sendable {
 
     // MARK: - Workspace → cache
 
-    /// Stores every file of the scanned trees (one flat job list across all of them, so many
-    /// small trees still use every core) and returns each tree's record: a file's object, or a
-    /// folder's `.dir` manifest (stored too). On failure the objects created are removed.
+    /// Stores the scanned trees and returns each one's record: a file's object, or a folder's
+    /// `.dir` manifest (stored too). Single files are hashed as one job list across all of them
+    /// (so many small ones still use every core); each folder is streamed (`storeFolder`). On
+    /// failure the objects created are removed.
     func store(_ trees: [ScannedTree], scanner: TreeScanner, progress: ProgressCounter? = nil) throws -> [Lockfile.Entry] {
-        var jobs: [(tree: Int, file: Int)] = []
-        for (t, tree) in trees.enumerated() { for f in tree.files.indices { jobs.append((t, f)) } }
-        var digests = [[Digest?]](trees.map { [Digest?](repeating: nil, count: $0.files.count) })
-        let lock = Lock()
         try undoingCreatedObjects {
-            try Parallel.forEach(count: jobs.count, makeContext: { HashWorker() }) { i, worker in
-                let (t, f) = jobs[i]
-                let tree = trees[t], file = tree.files[f]
-                let abs = tree.isDirectory ? scanner.absolute(tree.path) + "/" + file.path : scanner.absolute(tree.path)
-                let d = try ingest(abs, file, worker)
+            let singles = trees.indices.filter { !trees[$0].isDirectory }
+            var digests = [Digest?](repeating: nil, count: trees.count)
+            let lock = Lock()
+            try Parallel.forEach(count: singles.count, makeContext: { HashWorker() }) { k, worker in
+                let tree = trees[singles[k]]
+                let d = try ingest(scanner.absolute(tree.path), tree.files[0], worker)
                 lock.lock()
-                digests[t][f] = d
+                digests[singles[k]] = d
                 lock.unlock()
-                progress?.advance(bytes: file.status.size)
+                progress?.advance(bytes: tree.bytes)
+            }
+            return try trees.indices.map { t in
+                let tree = trees[t]
+                guard tree.isDirectory else {
+                    return Lockfile.Entry(path: tree.path, hash: ContentHash(digests[t]!), size: tree.files[0].status.size, fileCount: nil)
+                }
+                return try storeFolder(tree, scanner: scanner, progress: progress)
             }
         }
-        return try trees.indices.map { t in
-            let tree = trees[t]
-            guard tree.isDirectory else {
-                return Lockfile.Entry(path: tree.path, hash: ContentHash(digests[t][0]!), size: tree.files[0].status.size, fileCount: nil)
+    }
+
+    /// How many files a folder's store hashes at a time: its memory, whatever the folder's size.
+    var storeWindow = 4096
+
+    /// Stores a folder in memory that does not grow with it: walked again in path order
+    /// (`forEachInPathOrder`), its files hashed a window at a time on every core, and each
+    /// window's manifest lines written as it completes. Each inner folder's state record (copy
+    /// or reflink: linked files change their status when linked) is written once its files are
+    /// hashed, the folder's own last (see `FolderRecorder`).
+    private func storeFolder(_ tree: ScannedTree, scanner: TreeScanner, progress: ProgressCounter?) throws -> Lockfile.Entry {
+        final class Folder {
+            let path: String
+            let files: [WorkspaceFile]
+            var digests: [Digest]
+            var left: Int
+            init(_ path: String, _ files: [WorkspaceFile]) {
+                self.path = path
+                self.files = files
+                digests = [Digest](repeating: Digest(bytes: [UInt8](repeating: 0, count: 32)), count: files.count)
+                left = files.count
             }
-            // Written straight from the scan in path order: no entry values, no bytes held whole.
-            let files = tree.files, found = digests[t]
-            var order = [Int32](0..<Int32(files.count))
-            if !order.indices.dropFirst().allSatisfy({ DirectoryManifest.order(files[$0 - 1].path, files[$0].path) < 0 }) {
-                order.sort { DirectoryManifest.order(files[Int($0)].path, files[Int($1)].path) < 0 }
-            }
-            let hash = try cache.storeManifest(count: files.count) { k in
-                let i = Int(order[k])
-                return (files[i].path, found[i]!, files[i].status.size)
-            }
-            state.markComplete(hash.description)  // every object it lists was just stored
-            if mode == .copy || mode == .reflink {
-                // Linked files change their status when linked; copies stay as hashed.
-                scanner.remember(tree.path, hash, TreeScanner.fingerprint(tree.files), tree.files, digests[t].lazy.map { $0! })
-            }
-            return Lockfile.Entry(path: tree.path, hash: hash, size: files.lazy.map(\.status.size).saturatingSum(), fileCount: files.count)
         }
+        let base = scanner.absolute(tree.path)
+        let writer = try cache.manifestWriter()
+        let recorder = mode == .copy || mode == .reflink ? state.recordDirectory(tree.path) : nil
+        var whole = WalkFingerprint()
+        var count = 0
+        var size: Int64 = 0
+        var newest: Int64 = 0
+        var window: [(folder: Folder, index: Int)] = []
+        window.reserveCapacity(storeWindow)
+        var found = [Digest](repeating: Digest(bytes: [UInt8](repeating: 0, count: 32)), count: storeWindow)
+        func hashWindow() throws {
+            try found.withUnsafeMutableBufferPointer { out in
+                try Parallel.forEach(count: window.count, makeContext: { HashWorker() }) { i, worker in
+                    let (folder, k) = window[i]
+                    let file = folder.files[k]
+                    out[i] = try ingest(base + "/" + file.path, file, worker)
+                    progress?.advance(bytes: file.status.size)
+                }
+            }
+            for (i, (folder, k)) in window.enumerated() {
+                let file = folder.files[k]
+                try writer.append(path: file.path, digest: found[i], size: file.status.size)
+                folder.digests[k] = found[i]
+                folder.left -= 1
+                if folder.left == 0 { recorder?.add(TreeScanner.part(folder.path, folder.files, folder.digests)) }
+            }
+            window.removeAll(keepingCapacity: true)
+        }
+        do {
+            try scanner.forEachInPathOrder(tree.path, folder: { path, files -> Folder in
+                // The tree may have changed since it was planned: the same checks again.
+                try scanner.refuseTrackedInside(tree.path, shownAs: tree.shownAs, files)
+                if !files.isEmpty {
+                    whole.add(TreeScanner.fingerprint(ofFolder: files))
+                    count += files.count
+                    size = [size, files.lazy.map(\.status.size).saturatingSum()].saturatingSum()
+                    newest = max(newest, files.lazy.map(\.status.mtimeNs).max() ?? 0)
+                }
+                return Folder(path, files)
+            }, file: { folder, k in
+                window.append((folder, k))
+                if window.count == storeWindow { try hashWindow() }
+            })
+            try hashWindow()
+        } catch {
+            recorder?.discard()
+            throw error
+        }
+        let hash = try writer.finish()
+        state.markComplete(hash.description)  // every object it lists was just stored
+        recorder?.finish(hash: hash.description, fingerprint: whole.bytes, newestMtimeNs: newest, written: false)
+        return Lockfile.Entry(path: tree.path, hash: hash, size: size, fileCount: count)
     }
 
     /// Records a workspace file in the cache (per the link type) and returns its digest.
@@ -347,5 +407,57 @@ final class Linker: @unchecked Sendable {
         var st = stat()
         if fstat(fd, &st) == 0 { state.record(FileStatus(st), digest, written: true) }
         return true
+    }
+}
+
+/// The objects a command created, so that a failed command can take them back out: 32 bytes
+/// each, in a buffer that spills to an unnamed file in `.mlv/tmp` (gone with the process), so
+/// memory stays at a MiB whatever their number. Not thread-safe: the linker locks around it.
+final class CreatedObjects {
+    private let directory: String
+    private let spillAt: Int
+    private var buffer: [UInt8] = []
+    private var spill: Int32 = -1
+    private var spilled: Int64 = 0
+
+    init(spillIn directory: String, spillAt: Int = 1 << 20) {
+        self.directory = directory
+        self.spillAt = spillAt
+    }
+
+    deinit { if spill >= 0 { close(spill) } }
+
+    func append(_ d: Digest) {
+        for w in [d.w0, d.w1, d.w2, d.w3] { withUnsafeBytes(of: w.bigEndian) { buffer.append(contentsOf: $0) } }
+        if buffer.count >= spillAt { write() }
+    }
+
+    /// Moves the buffer to the spill file (kept in memory when there is none).
+    private func write() {
+        if spill < 0, let fd = try? FS.openTemporary(in: directory, mode: 0o600, readable: true) { spill = fd }
+        guard spill >= 0 else { return }
+        let ok = buffer.withUnsafeBytes { b in pwrite(spill, b.baseAddress, b.count, off_t(spilled)) == b.count }
+        if ok {
+            spilled += Int64(buffer.count)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func forEach(_ body: (Digest) -> Void) {
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < spilled {
+            let n = chunk.withUnsafeMutableBytes { pread(spill, $0.baseAddress, min($0.count, Int(spilled - offset)), off_t(offset)) }
+            guard n > 0 else { break }
+            chunk.withUnsafeBytes { b in for i in stride(from: 0, to: n - n % 32, by: 32) { body(Digest(raw: b.baseAddress! + i)) } }
+            offset += Int64(n - n % 32)
+        }
+        buffer.withUnsafeBytes { b in for i in stride(from: 0, to: b.count, by: 32) { body(Digest(raw: b.baseAddress! + i)) } }
+    }
+
+    func removeAll() {
+        buffer.removeAll(keepingCapacity: false)
+        spilled = 0
+        if spill >= 0 { _ = ftruncate(spill, 0) }
     }
 }

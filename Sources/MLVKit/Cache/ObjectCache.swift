@@ -73,39 +73,8 @@ package struct ObjectCache: Sendable {
         return hash
     }
 
-    /// Stores a manifest of `count` entries, given in path order by `entry`, written to the
-    /// object line by line (a buffer at a time, hashed as it goes): never whole in memory.
-    func storeManifest(count: Int, entry: (Int) -> (path: String, digest: Digest, size: Int64)) throws -> ContentHash {
-        let t = temporaryPath("obj")
-        let fd = try FS.openFile(t, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
-        defer { unlink(t) }  // nothing left to remove once installed
-        let hasher = SHA256Hasher()
-        var buffer = Array(DirectoryManifest.header.utf8)
-        buffer.reserveCapacity(1 << 20 + 8192)
-        do {
-            func drain() throws {
-                try buffer.withUnsafeBytes { b in
-                    hasher.update(b)
-                    try FS.writeAll(fd, b, path: t)
-                }
-                buffer.removeAll(keepingCapacity: true)
-            }
-            for i in 0..<count {
-                let e = entry(i)
-                DirectoryManifest.appendLine(&buffer, path: e.path, digest: e.digest, size: e.size)
-                if buffer.count >= 1 << 20 { try drain() }
-            }
-            try drain()
-            try FS.fsync(fd, path: t)
-            close(fd)
-        } catch {
-            close(fd)
-            throw error
-        }
-        let hash = ContentHash(Digest(bytes: hasher.finalizeBytes()), isDirectory: true)
-        if !contains(hash) { try install(temporary: t, as: hash) }
-        return hash
-    }
+    /// Starts a manifest written to a temporary object line by line (see `ManifestWriter`).
+    func manifestWriter() throws -> ManifestWriter { try ManifestWriter(cache: self) }
 
     package func read(_ hash: ContentHash) throws -> [UInt8]? {
         guard contains(hash) else { return nil }
@@ -149,5 +118,68 @@ extension SHA256Hasher {
         let h = SHA256Hasher()
         h.update(bytes)
         return h.finalizeBytes()
+    }
+}
+
+/// A folder's manifest written as its entries come, in path order: a buffer at a time, hashed
+/// as it goes, so it is never whole in memory; `finish` names it as its object. An entry out of
+/// order is refused (the reader would refuse the object). Dropped unfinished, nothing is left.
+final class ManifestWriter {
+    private let cache: ObjectCache
+    private let temporary: String
+    private var fd: Int32
+    private let hasher = SHA256Hasher()
+    private var buffer: [UInt8]
+    private var previous: [UInt8] = []
+    private var first = true
+
+    fileprivate init(cache: ObjectCache) throws {
+        self.cache = cache
+        temporary = cache.temporaryPath("obj")
+        fd = try FS.openFile(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
+        buffer = Array(DirectoryManifest.header.utf8)
+        buffer.reserveCapacity(1 << 20 + 8192)
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        unlink(temporary)  // nothing left to remove once installed
+    }
+
+    func append(path: String, digest: Digest, size: Int64) throws {
+        var path = path
+        try path.withUTF8 { p in
+            if !first {
+                let c = previous.withUnsafeBufferPointer { memcmp($0.baseAddress!, p.baseAddress!, min($0.count, p.count)) }
+                guard c < 0 || (c == 0 && previous.count < p.count) else {
+                    throw MessageError("internal error: manifest entry '\(String(decoding: p, as: UTF8.self))' is out of path order",
+                                       hint: "please report this; nothing was recorded")
+                }
+            }
+            previous.removeAll(keepingCapacity: true)
+            previous.append(contentsOf: p)
+        }
+        first = false
+        DirectoryManifest.appendLine(&buffer, path: path, digest: digest, size: size)
+        if buffer.count >= 1 << 20 { try drain() }
+    }
+
+    private func drain() throws {
+        try buffer.withUnsafeBytes { b in
+            hasher.update(b)
+            try FS.writeAll(fd, b, path: temporary)
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is left, syncs it and names it as its object (unless already there).
+    func finish() throws -> ContentHash {
+        try drain()
+        try FS.fsync(fd, path: temporary)
+        close(fd)
+        fd = -1
+        let hash = ContentHash(Digest(bytes: hasher.finalizeBytes()), isDirectory: true)
+        if !cache.contains(hash) { try cache.install(temporary: temporary, as: hash) }
+        return hash
     }
 }

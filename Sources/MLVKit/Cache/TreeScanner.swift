@@ -9,12 +9,46 @@ struct WorkspaceFile {
     var cacheLink: ContentHash?
 }
 
-/// A file or folder of the workspace as scanned: every file it holds, before anything is written.
+/// A file or folder of the workspace as scanned and checked, before anything is written. A
+/// folder's files are not kept: they are walked again, in path order, when stored.
 struct ScannedTree {
     /// Workspace-relative path.
     var path: String
+    /// As the user named it (for messages).
+    var shownAs: String
     var isDirectory: Bool
+    /// A tracked file: its own entry. A folder: empty.
     var files: [WorkspaceFile]
+    var fileCount: Int
+    var bytes: Int64
+    /// A folder's walk fingerprint (see `TreeScanner.fingerprint`); empty for a file.
+    var fingerprint: [UInt8]
+}
+
+/// A walk's fingerprint from its folders' fingerprints (`TreeScanner.fingerprint(ofFolder:)`):
+/// their sum, lane by lane, so it does not depend on the order the folders were walked in
+/// (status walks a level at a time, add in path order). A folder's fingerprint covers its
+/// files' paths, so no two folders add the same value.
+struct WalkFingerprint {
+    private var sum: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var folders: UInt64 = 0
+
+    mutating func add(_ folder: [UInt8]) {
+        guard folder.count == 32 else { return }
+        folder.withUnsafeBytes { b in
+            func lane(_ k: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) }
+            sum = (sum.0 &+ lane(0), sum.1 &+ lane(1), sum.2 &+ lane(2), sum.3 &+ lane(3))
+        }
+        folders += 1
+    }
+
+    /// 40 bytes: the four sums and the number of folders.
+    var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(40)
+        for w in [sum.0, sum.1, sum.2, sum.3, folders] { withUnsafeBytes(of: w.littleEndian) { out.append(contentsOf: $0) } }
+        return out
+    }
 }
 
 /// Reads what workspace paths hold: walks folders, describes entries (files, symlinks into the
@@ -80,6 +114,41 @@ struct TreeScanner {
         }
     }
 
+    /// Every file below `dir` in the byte order of its path, which is a manifest's order: the
+    /// walk goes depth first, each folder's entries sorted by name with an inner folder's name
+    /// taken with its "/" (so "a.txt" comes before "a/b"). `folder` gets each folder's files as
+    /// `forEachFolder` gives them (same order, same checks) when the walk enters it, and returns
+    /// a token; `file` then gets (token, index in those files) in path order, between the folders
+    /// inside. Memory holds the folders on the way down, never the tree.
+    func forEachInPathOrder<Token>(_ dir: String, folder enter: (String, [WorkspaceFile]) throws -> Token,
+                                   file: (Token, Int) throws -> Void) throws {
+        try ignores?.lookAbove(dir == "." ? "x" : dir + "/x")
+        try namingInvalidNames(dir) {
+            let root = try DirectoryWalker.Root(absolute(dir))
+            func open(_ folder: String) throws -> PathOrderFrame<Token> {
+                let (entries, inner) = try root.read(folder)
+                let files = try self.files(dir, entries)
+                let token = try enter(folder, files)
+                let order = files.indices.sorted { DirectoryManifest.order(files[$0].path, files[$1].path) < 0 }
+                let folders = inner.map { $0 + "/" }.sorted { DirectoryManifest.order($0, $1) < 0 }
+                return PathOrderFrame(token: token, files: files, order: order, folders: folders)
+            }
+            var stack = [try open("")]
+            while let top = stack.last {
+                let f = top.nextFile, d = top.nextFolder
+                if f < top.order.count, d == top.folders.count || DirectoryManifest.order(top.files[top.order[f]].path, top.folders[d]) < 0 {
+                    stack[stack.count - 1].nextFile += 1
+                    try file(top.token, top.order[f])
+                } else if d < top.folders.count {
+                    stack[stack.count - 1].nextFolder += 1
+                    stack.append(try open(String(top.folders[d].dropLast())))
+                } else {
+                    stack.removeLast()
+                }
+            }
+        }
+    }
+
     /// The files of one folder below `dir` (as `forEachFolder` gives them).
     func folderFiles(_ dir: String, folder: String) throws -> [WorkspaceFile] {
         try namingInvalidNames(dir) { try files(dir, DirectoryWalker.list(absolute(dir), folder: folder)) }
@@ -128,29 +197,62 @@ struct TreeScanner {
         return (folder, folder.isEmpty ? path : String(path[path.utf8.index(after: folder.endIndex)...]))
     }
 
-    /// The files of an existing file or folder (`st`: its status, not following a symlink).
-    func scan(_ rel: String, shownAs: String, status st: FileStatus) throws -> ScannedTree {
+    /// Checks an existing file or folder (`st`: its status, not following a symlink) and sums
+    /// it up: a folder is walked once, one inner folder at a time, each folder's files given to
+    /// `check` and then let go.
+    func scan(_ rel: String, shownAs: String, status st: FileStatus, check: ([WorkspaceFile]) throws -> Void = { _ in }) throws -> ScannedTree {
         switch st.kind {
         case .directory:
-            return ScannedTree(path: rel, isDirectory: true, files: try walk(rel))
+            var whole = WalkFingerprint()
+            var count = 0
+            var bytes: Int64 = 0
+            try forEachFolder(rel) { _, files in
+                try check(files)
+                guard !files.isEmpty else { return }
+                whole.add(TreeScanner.fingerprint(ofFolder: files))
+                count += files.count
+                bytes = [bytes, files.lazy.map(\.status.size).saturatingSum()].saturatingSum()
+            }
+            return ScannedTree(path: rel, shownAs: shownAs, isDirectory: true, files: [], fileCount: count, bytes: bytes, fingerprint: whole.bytes)
         case .file, .symlink:
             let file = try describe(absolute(rel), shownAs: shownAs, relativePath: Path.base(rel), status: st)
-            return ScannedTree(path: rel, isDirectory: false, files: [file])
+            return ScannedTree(path: rel, shownAs: shownAs, isDirectory: false, files: [file], fileCount: 1, bytes: file.status.size, fingerprint: [])
         case .other:
             throw WorkspaceError.unsupportedFileType(path: shownAs)
         }
     }
 
-    /// A digest of every file's (path, inode, size, mtime) in walk order: equal fingerprints mean
-    /// the state index would find every file unchanged.
-    static func fingerprint<Files: Collection<WorkspaceFile>>(_ files: Files) -> [UInt8] {
-        let h = SHA256Hasher()
-        fingerprint(files, into: h)
-        return h.finalizeBytes()
+    /// A folder's files may not hold another tracked path's pointer (with its data beside it).
+    func refuseTrackedInside(_ target: String, shownAs: String, _ files: [WorkspaceFile]) throws {
+        let abs = absolute(target)
+        for f in files where f.path.hasSuffix(PointerFile.suffix) {
+            let inner = String(f.path.dropLast(PointerFile.suffix.count))
+            if FS.exists(Path.join(abs, inner)) {
+                throw WorkspaceError.containsTrackedData(path: shownAs, pointer: target + "/" + f.path)
+            }
+        }
     }
 
-    /// Adds files to a fingerprint being computed (a walk's, one folder at a time).
-    static func fingerprint<Files: Collection<WorkspaceFile>>(_ files: Files, into h: SHA256Hasher) {
+    /// The fingerprint of a walk's files (in walk order: each folder's files together, as
+    /// `forEachFolder` gives them), from its folders' (see `WalkFingerprint`): equal
+    /// fingerprints mean the state index would find every file unchanged.
+    static func fingerprint(_ files: [WorkspaceFile]) -> [UInt8] {
+        var whole = WalkFingerprint()
+        var start = 0
+        while start < files.count {
+            let folder = TreeScanner.folder(of: files[start].path)
+            var end = start + 1
+            while end < files.count, TreeScanner.folder(of: files[end].path) == folder { end += 1 }
+            whole.add(fingerprint(ofFolder: files[start..<end]))
+            start = end
+        }
+        return whole.bytes
+    }
+
+    /// A digest of one folder's files' (path, inode, size, mtime, cache link), in the order
+    /// they were listed.
+    static func fingerprint<Files: Collection<WorkspaceFile>>(ofFolder files: Files) -> [UInt8] {
+        let h = SHA256Hasher()
         var fields = [Int64](repeating: 0, count: 3)
         for f in files {
             h.update(f.path)
@@ -160,6 +262,7 @@ struct TreeScanner {
             if let link = f.cacheLink { h.update(link.description) }
             fields.withUnsafeBytes { h.update($0) }
         }
+        return h.finalizeBytes()
     }
 
     /// The digest of a workspace file's current content: from the cache link, the state index, or by hashing.
@@ -228,7 +331,7 @@ struct TreeScanner {
 
     /// One inner folder's record: its files' fingerprint and snapshot.
     static func part<Files: Collection<WorkspaceFile>, Digests: Collection<Digest>>(_ folder: String, _ files: Files, _ digests: Digests) -> StateIndex.FolderPart {
-        StateIndex.FolderPart(folder: folder, fingerprint: fingerprint(files), files: fileSnapshot(files, digests))
+        StateIndex.FolderPart(folder: folder, fingerprint: fingerprint(ofFolder: files), files: fileSnapshot(files, digests))
     }
 
     /// How a folder differs from the record of when it last matched `fingerprint`, the fast
@@ -237,13 +340,15 @@ struct TreeScanner {
     /// only their files with new stats are read (`quickCompare`). Nil when the set of files
     /// changed or a part is unknown (then the manifest is needed).
     func quickStatus(_ target: String, fingerprint recorded: [UInt8], _ worker: HashWorker) throws -> [String]? {
-        let whole = SHA256Hasher()
+        var whole = WalkFingerprint()
         var folders: [(String, [UInt8])] = []
         try forEachFolder(target) { folder, files in
-            TreeScanner.fingerprint(files, into: whole)
-            if !files.isEmpty { folders.append((folder, TreeScanner.fingerprint(files))) }
+            guard !files.isEmpty else { return }
+            let fp = TreeScanner.fingerprint(ofFolder: files)
+            whole.add(fp)
+            folders.append((folder, fp))
         }
-        if whole.finalizeBytes() == recorded { return [] }
+        if whole.bytes == recorded { return [] }
         let parts = state.directoryParts(target)
         guard parts.count == folders.count else { return nil }
         var modified: [String] = []
@@ -349,4 +454,15 @@ struct DirectoryComparison {
     var added: [(WorkspaceFile, Digest)] = []
     var deleted: [DirectoryManifest.Entry] = []
     var unchanged = 0
+}
+
+/// One folder on the way down a path-order walk: its files, their path order, the folders in
+/// it (each with its "/", sorted), and how far the walk has gone through both.
+private struct PathOrderFrame<Token> {
+    var token: Token
+    var files: [WorkspaceFile]
+    var order: [Int]
+    var folders: [String]
+    var nextFile = 0
+    var nextFolder = 0
 }

@@ -91,15 +91,8 @@ extension Workspace {
         if try ignores.isIgnored(rel, isDirectory: st.kind == .directory) {
             throw MessageError("'\(shownAs)' is ignored by .mlvignore", hint: "`mlv check-ignore -d \(shownAs)` shows the rule; change it to track this path")
         }
-        let tree = try scanner.scan(rel, shownAs: shownAs, status: st)
-        if tree.isDirectory {
-            for f in tree.files where f.path.hasSuffix(PointerFile.suffix) {
-                let inner = String(f.path.dropLast(PointerFile.suffix.count))
-                if FS.exists(Path.join(abs, inner)) {
-                    throw WorkspaceError.containsTrackedData(path: shownAs, pointer: rel + "/" + f.path)
-                }
-            }
-        }
+        let scanner = self.scanner
+        let tree = try scanner.scan(rel, shownAs: shownAs, status: st) { try scanner.refuseTrackedInside(rel, shownAs: shownAs, $0) }
         try checkNotInGit(abs, shownAs: shownAs)
         return tree
     }
@@ -147,13 +140,13 @@ extension Workspace {
             let plan = plans[p]
             guard plan.isDirectory, linker.mode == .copy || linker.mode == .reflink, let record = recorded[p],
                   let rec = state.directory(plan.path), rec.hash == record.hash.description,
-                  rec.fingerprint == TreeScanner.fingerprint(plan.files), try objectsPresent(record.hash, manifest: nil)
+                  rec.fingerprint == plan.fingerprint, try objectsPresent(record.hash, manifest: nil)
             else { return nil }
             return record.lockEntry
         }
         let toStore = plans.indices.filter { known[$0] == nil }
-        let totalBytes = plans.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.status.size } }
-        let progress = ProgressCounter(label: "add", totalFiles: toStore.reduce(0) { $0 + plans[$1].files.count }, totalBytes: totalBytes,
+        let totalBytes = plans.lazy.map(\.bytes).saturatingSum()
+        let progress = ProgressCounter(label: "add", totalFiles: toStore.reduce(0) { $0 + plans[$1].fileCount }, totalBytes: totalBytes,
                                        render: options.progress)
         let stored = try linker.store(toStore.map { plans[$0] }, scanner: scanner, progress: progress)
         var records = known
@@ -173,7 +166,7 @@ extension Workspace {
         for (p, plan) in plans.enumerated() {
             let r = records[p]!
             let pointer = PointerFile(path: Path.base(plan.path), hash: r.hash, size: r.size, fileCount: r.fileCount)
-            result.files += plan.files.count
+            result.files += r.fileCount ?? 1
             result.bytes += pointer.size
             let pointerRel = plan.path + PointerFile.suffix
             let existing = try? loadPointer(pointerRel)

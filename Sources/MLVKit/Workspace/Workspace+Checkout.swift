@@ -110,7 +110,7 @@ extension Workspace {
     /// does not hold exactly the manifest's files.
     private func rememberCheckedOut(_ o: Output, _ manifest: DirectoryManifest, written: Bool) {
         let scanner = self.scanner
-        let whole = SHA256Hasher()
+        var whole = WalkFingerprint()
         let recorder = state.recordDirectory(o.path)
         var count = 0
         var newest: Int64 = 0
@@ -125,12 +125,13 @@ extension Workspace {
                 newest = max(newest, f.status.mtimeNs)
             }
             count += files.count
-            TreeScanner.fingerprint(files, into: whole)
-            recorder.add(TreeScanner.part(folder, files, digests))
+            let part = TreeScanner.part(folder, files, digests)
+            whole.add(part.fingerprint)
+            recorder.add(part)
         }
         // A folder not holding exactly the manifest's files gets no record.
         guard matches, count == manifest.entries.count else { return recorder.discard() }
-        recorder.finish(hash: o.hash.description, fingerprint: whole.finalizeBytes(), newestMtimeNs: newest, written: written)
+        recorder.finish(hash: o.hash.description, fingerprint: whole.bytes, newestMtimeNs: newest, written: written)
     }
 }
 
