@@ -42,6 +42,16 @@ struct RemoteIndex: Equatable, Sendable {
         return out
     }
 
+    /// Whether it names `h` (a bisection).
+    func contains(_ h: ContentHash) -> Bool {
+        var lo = 0, hi = objects.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if Self.precedes(objects[mid], h) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < objects.count && objects[lo] == h
+    }
+
     /// The index object's name: the SHA-256 of its body, in hex.
     var name: String { SHA256Hasher.hex(serialized()) }
 

@@ -206,7 +206,7 @@ extension RemoteSession {
         var hint = try readHint()
         if !store.usesIndex { try store.check(forWriting: true) }
         // What the index records is not looked for in the cache either: one stat saved an object.
-        let recorded = { (h: ContentHash) in !verify && hint.objects.contains(h) }
+        let recorded = { (h: ContentHash) in !verify && hint.contains(h) }
         var files: [ContentHash] = []
         var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
         for h in set.files.keys where !recorded(h) {

@@ -4,12 +4,19 @@ import Glibc
 #endif
 
 /// What a remote's index objects say it holds (see RemoteIndex): a hint, never proof.
+/// Looked up in each index object read (each sorted: a bisection in each), never copied into
+/// one set of everything they name (a million objects).
 struct RemoteHint: Sendable {
-    var objects: Set<ContentHash> = []
     /// The index objects read, by name.
-    var indexes: [String: RemoteIndex] = [:]
+    var indexes: [String: RemoteIndex] = [:] { didSet { searched = Array(indexes.values) } }
+    private var searched: [RemoteIndex] = []
     /// Every index object the listing showed (read or not).
     var listed: Set<String> = []
+
+    init(listed: Set<String> = []) { self.listed = listed }
+
+    /// Whether an index object read names `h`.
+    func contains(_ h: ContentHash) -> Bool { searched.contains { $0.contains(h) } }
 }
 
 extension RemoteSession {
@@ -70,9 +77,6 @@ extension RemoteSession {
             }
             lock.unlock()
         }
-        // Sized once: a set growing to a million objects would hold its old and new tables at once.
-        hint.objects.reserveCapacity(hint.indexes.values.reduce(0) { $0 + $1.objects.count })
-        for index in hint.indexes.values { hint.objects.formUnion(index.objects) }
         // Copies and marks of index objects the remote no longer lists go (when the listing was whole).
         if listedNames.count < Self.indexListLimit {
             for name in local where !hint.listed.contains(String(name.prefix(64))) { try? FS.remove(Path.join(folder, name)) }
@@ -101,7 +105,7 @@ extension RemoteSession {
         guard store.usesIndex else { return }
         let folder = indexFolder
         var indexes = hint.indexes
-        let new = confirmed.filter { !hint.objects.contains($0) }
+        let new = confirmed.filter { !hint.contains($0) }
         for start in stride(from: 0, to: new.count, by: RemoteIndex.maxObjects) {
             let index = RemoteIndex(new[start..<min(start + RemoteIndex.maxObjects, new.count)])
             let bytes = index.serialized()
@@ -187,7 +191,6 @@ extension RemoteHint {
         guard !names.isEmpty else { return self }
         var h = RemoteHint(listed: listed.subtracting(names))
         h.indexes = indexes.filter { !names.contains($0.key) }
-        for index in h.indexes.values { h.objects.formUnion(index.objects) }
         return h
     }
 }
@@ -200,16 +203,16 @@ extension RemoteSession {
         var asked: [ContentHash] = [], count = 0
         for h in hashes {
             count += 1
-            if verify || !hint.objects.contains(h) { asked.append(h) }
+            if verify || !hint.contains(h) { asked.append(h) }
         }
         let found = try store.existing(asked, jobs: jobs)
         if verify {
-            let lost = Set(asked.filter { hint.objects.contains($0) && !found.contains($0) })
+            let lost = Set(asked.filter { hint.contains($0) && !found.contains($0) })
             let stale = hint.indexes.filter { !lost.isDisjoint(with: $0.value.objects) }.map(\.key)
             dropIndexes(naming: lost, hint: hint)
             hint = hint.removing(stale)
         }
-        return (RemotePresence(found: found, hinted: verify ? [] : hint.objects), count - asked.count)
+        return (RemotePresence(found: found, hinted: verify ? nil : hint), count - asked.count)
     }
 }
 
@@ -218,6 +221,6 @@ extension RemoteSession {
 /// million objects each).
 struct RemotePresence {
     let found: Set<ContentHash>
-    let hinted: Set<ContentHash>
-    func contains(_ h: ContentHash) -> Bool { found.contains(h) || hinted.contains(h) }
+    let hinted: RemoteHint?
+    func contains(_ h: ContentHash) -> Bool { found.contains(h) || hinted?.contains(h) == true }
 }
