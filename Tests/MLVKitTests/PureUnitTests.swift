@@ -149,6 +149,30 @@ import Testing
         _ = try w.checkout()
     }
 
+    /// A folder checked out whole is read from its manifest a batch at a time and remembered
+    /// as its inner folders complete: the files are all there, and status then finds its
+    /// record and reads nothing.
+    @Test func aFolderCheckedOutWholeIsWrittenInBatchesAndRemembered() throws {
+        let ws = try TestWorkspace(git: false)
+        var files: [String: String] = [:]
+        for (i, n) in ["a.txt", "a!", "a/z", "a/b.c/d", "a/b/e", "a/b0", "a-b/c", "ab", "a0/q", "top/in/deep/f", "top/in.f", "top/in/g"].enumerated() {
+            files["data/" + n] = "file \(i)"
+        }
+        try ws.gen(files)
+        let w = try Workspace.open(from: ws.root)
+        _ = try w.add(["data"], cwd: ws.root)
+        try FS.removeTree(ws.path("data"))
+        w.checkoutBatch = 5
+        let result = try w.checkout(cwd: ws.root)
+        #expect(result.restored == files.count)
+        for (path, text) in files { #expect(try ws.read(path) == text) }
+        let pointer = try PointerFile.parse(try ws.read("data.mlv"), file: "data.mlv")
+        let known = try #require(w.state.directory("data"))
+        #expect(known.hash == pointer.hash.description)
+        #expect(w.state.directoryParts("data").count == 9)
+        #expect(try w.scanner.quickStatus("data", fingerprint: known.fingerprint, HashWorker()) == [])
+    }
+
     @Test func pathsAreCheckedByTheirBytes() {
         #expect(WorkspacePath.isSafeRelative("a/b.txt"))
         for bad in ["", "/a", "a//b", "a/./b", "a/../b", "a\u{0}b", "e\r\nf", "a\nb", "c\rd"] {

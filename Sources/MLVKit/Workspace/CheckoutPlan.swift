@@ -40,7 +40,7 @@ struct CheckoutPlan {
     /// The manifests read, by output index.
     var manifests: [Int: DirectoryManifest] = [:]
     /// Folder outputs with nothing at their path, when not `expandWhole`: every file of their
-    /// manifest is to be written, and no action per file is planned.
+    /// manifest is to be written; no action per file is planned and the manifest is not read.
     var wholeFolders: [Int] = []
     /// Files that already match.
     var unchanged = 0
@@ -93,12 +93,13 @@ struct CheckoutPlan {
                 add(nil, o.hash.digest, o.size, absent: st == nil)
                 continue
             }
-            guard let manifest = try ws.cache.manifest(o.hash) else { missing.append((o.path, o.hash)); continue }
-            manifests[i] = manifest
             if st == nil && !expandWhole {
-                wholeFolders.append(i)
+                // Read as a stream when written (never whole in memory).
+                if ws.cache.contains(o.hash) { wholeFolders.append(i) } else { missing.append((o.path, o.hash)) }
                 continue
             }
+            guard let manifest = try ws.cache.manifest(o.hash) else { missing.append((o.path, o.hash)); continue }
+            manifests[i] = manifest
             if let st, st.kind != .directory {
                 let file = try scanner.describe(abs, shownAs: o.path, relativePath: Path.base(o.path), status: st)
                 wouldLose(try scanner.digest(abs, file, worker), o.path)

@@ -35,7 +35,7 @@ extension Workspace {
         try checkNotGitTracked(outputs.filter(\.cache).map(\.path))
         var plan = try CheckoutPlan(outputs, in: self, force: force, expandWhole: false)
         state.markUsed(outputs.map(\.hash))
-        let work = CheckoutWork(plan: plan, outputs: outputs)
+        let work = CheckoutWork(plan: plan)
         plan.actions = []  // one copy (in `work`), freed before the folders are remembered
         let lock = Lock()
         var result = CheckoutResult()
@@ -48,13 +48,33 @@ extension Workspace {
         let complete = Set(outputs.indices.filter { outputs[$0].hash.isDirectory && state.isComplete(outputs[$0].hash.description) })
         var absentObject: Int?
         try Parallel.forEach(count: work.count, makeContext: { () }) { k, _ in
-            let (o, digest) = work.object(k)
-            if complete.contains(o) || cache.contains(ContentHash(digest)) { return }
+            let (o, a) = work.actions[work.writes[k]]
+            if complete.contains(o) || cache.contains(ContentHash(a.digest!)) { return }
             lock.lock(); absentObject = min(absentObject ?? k, k); lock.unlock()
         }
         if let k = absentObject {
-            let a = work.item(k)
+            let a = work.actions[work.writes[k]].action
             throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!))
+        }
+        // A folder written whole is read as a stream, here once to check its manifest to the
+        // end and that every object it lists is there, then again to write it.
+        var wholes = plan.wholeFolders.compactMap { i in plan.places[i].map { (output: i, inside: Path.join($0.folder, $0.name), files: 0) } }
+        var totalFiles = work.count
+        var totalBytes = work.bytes
+        for (n, w) in wholes.enumerated() {
+            let o = outputs[w.output]
+            try wholeFolderBatches(o) { batch in
+                wholes[n].files += batch.count
+                totalFiles += batch.count
+                totalBytes = [totalBytes, batch.lazy.map(\.size).saturatingSum()].saturatingSum()
+                if complete.contains(w.output) { return }
+                var absent: Int?
+                try Parallel.forEach(count: batch.count, makeContext: { () }) { k, _ in
+                    if cache.contains(ContentHash(batch[k].digest)) { return }
+                    lock.lock(); absent = min(absent ?? k, k); lock.unlock()
+                }
+                if let k = absent { throw WorkspaceError.missingFromCache(path: o.path + "/" + batch[k].path, hash: ContentHash(batch[k].digest)) }
+            }
         }
 
         // Removals first (a file may become a folder), then writes in parallel. Every folder
@@ -66,43 +86,80 @@ extension Workspace {
             try open(a.folder, create: false)?.removeTree(a.name)
             result.removed += 1
         }
-        let totalBytes = (0..<work.count).lazy.map { work.size($0) }.saturatingSum()
-        let counter = ProgressCounter(label: "checkout", totalFiles: work.count, totalBytes: totalBytes, render: progress)
+        let counter = ProgressCounter(label: "checkout", totalFiles: totalFiles, totalBytes: totalBytes, render: progress)
         var corrupted: [String] = []
-        try Parallel.forEach(count: work.count, makeContext: { CheckoutPlan.Worker() }) { k, w in
-            let a = work.item(k)
-            if w.handle == nil || w.folder != a.folder {
-                w.handle = try open(a.folder, create: true)
-                w.folder = a.folder
+        /// Writes `count` files, the `k`th described by `item(k)`; false when one was corrupted.
+        func write(_ count: Int, _ item: (Int) -> CheckoutPlan.Action) throws -> Bool {
+            var clean = true
+            try Parallel.forEach(count: count, makeContext: { CheckoutPlan.Worker() }) { k, w in
+                let a = item(k)
+                if w.handle == nil || w.folder != a.folder {
+                    w.handle = try open(a.folder, create: true)
+                    w.folder = a.folder
+                }
+                do {
+                    try linker.materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, prepared: a.absent, size: a.size, w.hasher)
+                } catch WorkspaceError.corruptedObject(let path, _) {
+                    lock.lock(); corrupted.append(path); clean = false; lock.unlock()
+                    return
+                }
+                counter.advance(bytes: a.size)
             }
-            do {
-                try linker.materialize(a.digest!, into: w.handle!, name: a.name, shownAs: a.shown, prepared: a.absent, size: a.size, w.hasher)
-            } catch WorkspaceError.corruptedObject(let path, _) {
-                lock.lock(); corrupted.append(path); lock.unlock()
-                return
-            }
-            counter.advance(bytes: a.size)
+            return clean
         }
-        let touched = work.touchedOutputs
-        if corrupted.isEmpty, linker.mode == .copy || linker.mode == .reflink {
+        _ = try write(work.count) { work.actions[work.writes[$0]].action }
+        let remembering = linker.mode == .copy || linker.mode == .reflink
+        wholes.removeAll { $0.files == 0 }  // nothing to write (no folder is made for no file)
+        for w in wholes {
+            let o = outputs[w.output]
+            // Written whole: every object it lists was checked just before, and every file is ours.
+            let recorder = remembering ? WrittenFolderRecorder(o.path, scanner: scanner, state: state) : nil
+            var clean = true
+            try wholeFolderBatches(o) { batch in
+                if !(try write(batch.count) { k in
+                    let e = batch[k]
+                    let (sub, name) = TreeScanner.split(e.path)
+                    return CheckoutPlan.Action(shown: o.path + "/" + e.path, digest: e.digest, size: e.size,
+                                               folder: sub.isEmpty ? w.inside : w.inside + "/" + sub, name: name, absent: true)
+                }) { clean = false }
+                for e in batch { recorder?.written(e.path, e.digest) }
+            }
+            if clean && remembering { state.markComplete(o.hash.description) }
+            if clean { recorder?.finish(hash: o.hash) } else { recorder?.discard() }
+        }
+        let touched = work.touchedOutputs.union(wholes.map(\.output))
+        if corrupted.isEmpty, remembering {
             // A folder that now matches its manifest: remember it, so the next status or repro
             // need not read it (best effort: a folder changed meanwhile is simply not remembered).
             for i in touched.sorted() {
                 guard let manifest = plan.manifests.removeValue(forKey: i) else { continue }
-                // Written whole: every object it lists was checked just before, and every file is ours.
-                let whole = work.isWhole(i)
-                if whole { state.markComplete(outputs[i].hash.description) }
-                rememberCheckedOut(outputs[i], manifest, written: whole)
+                rememberCheckedOut(outputs[i], manifest, written: false)
             }
         }
         flushState()
-        result.restored = work.count - corrupted.count
+        result.restored = totalFiles - corrupted.count
         result.bytes = totalBytes
         result.seconds = MonotonicClock.monotonicSeconds() - start
         result.restoredOutputs = outputs.indices.filter { !outputs[$0].isPointer && touched.contains($0) }.map { outputs[$0].path }
         result.pointerOutputs = outputs.filter(\.isPointer).count
         if !corrupted.isEmpty { throw WorkspaceError.corruptedObjects(paths: corrupted.sorted()) }
         return result
+    }
+
+    /// A folder's manifest entries, a few thousand at a time, read as a stream (its hash is
+    /// checked when it ends).
+    private func wholeFolderBatches(_ o: Output, _ body: ([DirectoryManifest.Entry]) throws -> Void) throws {
+        guard let reader = try cache.manifestReader(o.hash) else { throw WorkspaceError.missingFromCache(path: o.path, hash: o.hash) }
+        var batch: [DirectoryManifest.Entry] = []
+        batch.reserveCapacity(checkoutBatch)
+        while try reader.next() {
+            batch.append(reader.entry)
+            if batch.count == checkoutBatch {
+                try body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
     }
 
     /// Remembers a folder just checked out (see `TreeScanner.remember`), walked one inner folder
@@ -135,68 +192,74 @@ extension Workspace {
     }
 }
 
-/// The files a checkout writes: the plan's actions that write, then every entry of each folder
-/// written whole from its manifest (nothing was there: no action per file is kept).
+/// The files a checkout writes as the plan's actions (not those of folders written whole).
 private struct CheckoutWork {
-    struct Item {
-        var shown: String
-        var digest: Digest?
-        var size: Int64
-        var folder: String
-        var name: String
-        var absent: Bool
-    }
     let actions: [(output: Int, action: CheckoutPlan.Action)]
+    /// The actions that write.
     let writes: [Int]
-    /// Whole folders: output index, manifest, the folder to write in, where its items start.
-    let wholes: [(output: Int, manifest: DirectoryManifest, inside: String, path: String, first: Int)]
-    let count: Int
 
-    init(plan: CheckoutPlan, outputs: [Output]) {
+    init(plan: CheckoutPlan) {
         actions = plan.actions
         writes = actions.indices.filter { plan.actions[$0].action.digest != nil }
-        var first = writes.count
-        var wholes: [(Int, DirectoryManifest, String, String, Int)] = []
-        for i in plan.wholeFolders {
-            guard let m = plan.manifests[i], let place = plan.places[i], !m.entries.isEmpty else { continue }
-            wholes.append((i, m, Path.join(place.folder, place.name), outputs[i].path, first))
-            first += m.entries.count
+    }
+
+    var count: Int { writes.count }
+    var bytes: Int64 { writes.lazy.map { actions[$0].action.size }.saturatingSum() }
+    var touchedOutputs: Set<Int> { Set(actions.map(\.output)) }
+}
+
+/// Remembers a folder checked out whole as its files are written (see `TreeScanner.remember`).
+/// Its manifest's entries come in path order, so an inner folder's files are all written once
+/// the entries leave it: it is then listed, and each file found matched with its digest by
+/// name. Memory holds the folders on the way down, not the tree; a folder that does not hold
+/// exactly the manifest's files gets no record.
+private final class WrittenFolderRecorder {
+    private let target: String
+    private let scanner: TreeScanner
+    private let recorder: FolderRecorder
+    /// Folders whose files are being written, each inside the one before, and their files' digests by name.
+    private var open: [(folder: String, digests: [String: Digest])] = []
+    private var whole = WalkFingerprint()
+    private var expected = 0, found = 0
+    private var newest: Int64 = 0
+    private var matches = true
+
+    init(_ target: String, scanner: TreeScanner, state: StateIndex) {
+        self.target = target
+        self.scanner = scanner
+        recorder = state.recordDirectory(target)
+    }
+
+    /// The next file written, in path order.
+    func written(_ path: String, _ digest: Digest) {
+        let (folder, name) = TreeScanner.split(path)
+        while let top = open.last, !(top.folder.isEmpty || folder == top.folder || folder.hasPrefix(top.folder + "/")) { close() }
+        if open.last?.folder != String(folder) { open.append((String(folder), [:])) }
+        open[open.count - 1].digests[name] = digest
+        expected += 1
+    }
+
+    private func close() {
+        let (folder, digests) = open.removeLast()
+        guard matches, let files = try? scanner.folderFiles(target, folder: folder), files.count == digests.count else { matches = false; return }
+        var listed: [Digest] = []
+        listed.reserveCapacity(files.count)
+        for f in files {
+            guard f.cacheLink == nil, let d = digests[String(TreeScanner.split(f.path).name)] else { matches = false; return }
+            listed.append(d)
+            newest = max(newest, f.status.mtimeNs)
         }
-        self.wholes = wholes
-        count = first
+        let part = TreeScanner.part(folder, files, listed)
+        whole.add(part.fingerprint)
+        recorder.add(part)
+        found += files.count
     }
 
-    private func whole(_ k: Int) -> (Int, Int) {
-        var w = wholes.count - 1
-        while wholes[w].first > k { w -= 1 }
-        return (w, k - wholes[w].first)
+    func finish(hash: ContentHash) {
+        while !open.isEmpty { close() }
+        guard matches, found == expected else { return recorder.discard() }
+        recorder.finish(hash: hash.description, fingerprint: whole.bytes, newestMtimeNs: newest, written: true)
     }
 
-    func object(_ k: Int) -> (output: Int, digest: Digest) {
-        if k < writes.count { let (o, a) = actions[writes[k]]; return (o, a.digest!) }
-        let (w, j) = whole(k)
-        return (wholes[w].output, wholes[w].manifest.entries[j].digest)
-    }
-
-    func size(_ k: Int) -> Int64 {
-        if k < writes.count { return actions[writes[k]].action.size }
-        let (w, j) = whole(k)
-        return wholes[w].manifest.entries[j].size
-    }
-
-    func item(_ k: Int) -> Item {
-        if k < writes.count {
-            let a = actions[writes[k]].action
-            return Item(shown: a.shown, digest: a.digest, size: a.size, folder: a.folder, name: a.name, absent: a.absent)
-        }
-        let (w, j) = whole(k)
-        let e = wholes[w].manifest.entries[j]
-        let (sub, name) = TreeScanner.split(e.path)
-        let folder = sub.isEmpty ? wholes[w].inside : wholes[w].inside + "/" + sub
-        return Item(shown: wholes[w].path + "/" + e.path, digest: e.digest, size: e.size, folder: folder, name: name, absent: true)
-    }
-
-    func isWhole(_ output: Int) -> Bool { wholes.contains { $0.output == output } }
-
-    var touchedOutputs: Set<Int> { Set(actions.map(\.output)).union(wholes.map(\.output)) }
+    func discard() { recorder.discard() }
 }

@@ -25,6 +25,8 @@ package final class Workspace {
     package internal(set) var pendingImports: [String: URLSource] = [:]
     /// What the last walk of the workspace found (pipeline files; see `allPointers`).
     var walked: WorkspaceWalk?
+    /// How many files of a folder checked out whole are written at a time (its memory).
+    var checkoutBatch = 4096
     /// The `.mlvignore` files read so far.
     private(set) lazy var ignores = IgnoreFiles(root: root, tmp: environment("TMPDIR") ?? "/tmp")
 
