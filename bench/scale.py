@@ -110,12 +110,22 @@ def main():
         run(["git", "add", "-A"], ws)
         run(["git", "commit", "-qm", "v1"], ws)
         record("mlv status (nothing changed)", [MLV, "status"], ws)
-        changed = []
-        for i in range(7, N, max(1, N // 10)):
-            p = os.path.join("data", f"d{i // 1_000_000:02d}", f"d{(i // 1000) % 1000:03d}", f"f{i:07d}.bin")
-            with open(os.path.join(ws, p), "ab") as f:
-                f.write(b"changed")
-            changed.append(p)
+        # With `mlv watch`: its first status walks (and is vouched for from then on).
+        run([MLV, "watch", "start"], ws)
+        try:
+            run([MLV, "status"], ws)
+            record("mlv status with mlv watch (nothing changed)", [MLV, "status"], ws)
+            changed = []
+            for i in range(7, N, max(1, N // 10)):
+                p = os.path.join("data", f"d{i // 1_000_000:02d}", f"d{(i // 1000) % 1000:03d}", f"f{i:07d}.bin")
+                with open(os.path.join(ws, p), "ab") as f:
+                    f.write(b"changed")
+                changed.append(p)
+            out = record("mlv status with mlv watch (10 files changed)", [MLV, "status", "--json"], ws)
+            named = sum(1 for p in changed if os.path.relpath(p, "data") in out or p in out)
+            print(f"status with mlv watch named {named} of the {len(changed)} changed files", file=sys.stderr)
+        finally:
+            run([MLV, "watch", "stop"], ws)
         out = record("mlv status (10 files changed)", [MLV, "status", "--json"], ws)
         named = sum(1 for p in changed if os.path.relpath(p, "data") in out or p in out)
         print(f"status named {named} of the {len(changed)} changed files", file=sys.stderr)

@@ -20,7 +20,7 @@ package struct MLV: ParsableCommand {
             Repro.self, Dag.self, StageCommand.self, Params.self, Metrics.self, Artifacts.self, Model.self, Exp.self, Plots.self, LockCommand.self,
             Remote.self, Push.self, Fetch.self, Pull.self, Get.self, Import.self, ImportURL.self, Update.self, List.self,
             Train.self, Evaluate.self, Predict.self, Validate.self,
-            Doctor.self, Version.self,
+            Watch.self, Doctor.self, Version.self,
         ]
     )
 

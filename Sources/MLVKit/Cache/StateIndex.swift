@@ -72,6 +72,7 @@ package final class StateIndex {
                                                          PRIMARY KEY (path, folder)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS complete (hash TEXT PRIMARY KEY);
                 CREATE TABLE IF NOT EXISTS used (hash TEXT PRIMARY KEY, at INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS watch_tokens (path TEXT PRIMARY KEY, hash TEXT NOT NULL, token TEXT NOT NULL, dirty BLOB NOT NULL);
                 """)
             try db.execute("SELECT count(*) FROM folders")
             return db
@@ -166,7 +167,34 @@ package final class StateIndex {
         _ = try? db.transaction {
             try db.prepare("DELETE FROM folders WHERE path = ?").run([.text(path)])
             try db.prepare("DELETE FROM folder_parts WHERE path = ?").run([.text(path)])
+            try db.prepare("DELETE FROM watch_tokens WHERE path = ?").run([.text(path)])
         }
+    }
+
+    /// The watcher's token of when a tracked folder was last compared with `hash` (see
+    /// `WatchDaemon`), and the files it found modified then (workspace-relative): a record made
+    /// again since (add, checkout) drops it.
+    package func watchToken(_ path: String, hash: String) -> (token: String, dirty: [String])? {
+        guard let db else { return nil }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        var out: (String, [String])?
+        try? db.prepare("SELECT token, dirty FROM watch_tokens WHERE path = ? AND hash = ?").query([.text(path), .text(hash)]) { r in
+            guard let token = r.text(0) else { return }
+            let dirty = (r.blob(1) ?? []).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            out = (token, dirty)
+        }
+        return out
+    }
+
+    package func setWatchToken(_ path: String, hash: String, token: String, dirty: [String]) {
+        guard let db else { return }
+        dbLock.lock()
+        defer { dbLock.unlock() }
+        var list: [UInt8] = []
+        for d in dirty { list += Array(d.utf8); list.append(0) }
+        try? db.prepare("INSERT OR REPLACE INTO watch_tokens (path, hash, token, dirty) VALUES (?, ?, ?, ?)")
+            .run([.text(path), .text(hash), .text(token), .blob(list)])
     }
 
     fileprivate func writeParts(_ path: String, _ parts: [FolderPart]) {

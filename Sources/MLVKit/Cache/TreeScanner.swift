@@ -62,6 +62,8 @@ struct TreeScanner {
     let state: StateIndex
     /// `.mlvignore` rules: matching files are not part of a folder.
     var ignores: IgnoreFiles?
+    /// Told when a walk meets a symlink to a file of the workspace (not into the cache).
+    var links: WorkspaceLinks?
 
     func absolute(_ rel: String) -> String { rel == "." ? root : Path.join(root, rel) }
 
@@ -181,8 +183,43 @@ struct TreeScanner {
                 throw WorkspaceError.protectedPath(path: dir + "/" + e.path, component: part)
             }
             if e.status.kind == .file { return WorkspaceFile(path: e.path, status: e.status, cacheLink: nil) }
-            return try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
+            let file = try describe(base + "/" + e.path, shownAs: dir + "/" + e.path, relativePath: e.path, status: e.status)
+            if file.cacheLink == nil { links?.seen = true }
+            return file
         }
+    }
+
+    /// What `mlv watch` says changed (workspace-relative paths) means for a tracked folder whose
+    /// record matched when its token was given: the modified files, read only in the inner
+    /// folders it names. Nil when only a walk can tell: the folder itself or one inside it was
+    /// made, moved or removed, an ignore file changed, or a folder's set of files changed.
+    func watchedStatus(_ target: String, changed: [String], _ worker: HashWorker) throws -> [String]? {
+        let prefix = target + "/"
+        var inside: [String] = []
+        for p in changed {
+            if IgnoreFiles.isIgnoreFile(p) || p == target || target.hasPrefix(p + "/") { return nil }
+            if p.hasPrefix(prefix) { inside.append(String(p.dropFirst(prefix.count))) }
+        }
+        if inside.isEmpty { return [] }
+        let parts = state.directoryParts(target)
+        var folders = Set<String>()
+        for rel in inside {
+            if parts[rel] != nil || FS.isDirectory(absolute(prefix + rel)) { return nil }
+            folders.insert(String(TreeScanner.folder(of: rel)))
+        }
+        var modified: [String] = []
+        for folder in folders.sorted() {
+            guard let files = try? folderFiles(target, folder: folder) else { return nil }
+            guard let known = parts[folder] else {
+                if files.isEmpty { continue }
+                return nil
+            }
+            if TreeScanner.fingerprint(ofFolder: files) == known { continue }
+            guard let snapshot = state.directoryPart(target, folder: folder),
+                  let m = try quickCompare(target, files, snapshot: snapshot, worker) else { return nil }
+            modified += m
+        }
+        return modified
     }
 
     /// The folder part of a walked file's or manifest entry's path ("" at the top).
@@ -465,4 +502,10 @@ private struct PathOrderFrame<Token> {
     var folders: [String]
     var nextFile = 0
     var nextFolder = 0
+}
+
+/// Whether a walk met a symlink to a file of the workspace: a change to that file is made in
+/// another folder, so `mlv watch` cannot vouch for the folder holding the link.
+final class WorkspaceLinks: @unchecked Sendable {
+    var seen = false
 }

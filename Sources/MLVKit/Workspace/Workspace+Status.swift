@@ -1,4 +1,7 @@
 import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How one tracked path differs from its pointer.
 package struct PathStatus: Equatable, Sendable {
@@ -21,6 +24,10 @@ package struct PathStatus: Equatable, Sendable {
 }
 
 extension Workspace {
+    /// `MLV_TRACE_WATCH=1` says on stderr when status took what `mlv watch` said instead of a
+    /// walk (a debugging aid, used by the tests that prove it does).
+    static let traceWatch = Environment.get("MLV_TRACE_WATCH") != nil
+
     /// `mlv status`: compares every tracked path (or the given ones) with its pointer. Unchanged
     /// files are recognised by the state index and never rehashed. (Pipeline outs are reported
     /// as the stale stages they make, by `pipelineStatus`.)
@@ -53,13 +60,43 @@ extension Workspace {
             return s
         }
         guard st.kind == .directory else { s.modified = true; return s }
-        if let known = state.directory(o.path), known.hash == o.hash.description,
-           let modified = try scanner.quickStatus(o.path, fingerprint: known.fingerprint, worker) {
-            // Every file as it was when this folder last matched its record, or the same files
-            // with some new stats (only those were read), in memory that does not grow with it.
-            s.modifiedFiles = modified.sorted()
-            s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
-            return s
+        // With `mlv watch` running: what changed since this folder last matched (asked before
+        // anything is read, so whatever changes during this status is named next time).
+        let hash = o.hash.description
+        let since = state.watchToken(o.path, hash: hash)
+        let watched = WatchChanges.ask(root: root, since: since?.token)
+        var scanner = scanner
+        let links = WorkspaceLinks()
+        scanner.links = links
+        /// A folder compared with its record, found to hold the same files with these modified
+        /// (folder-relative), is vouched for from the watcher's new token on; those files are
+        /// looked at again next time, with whatever the watcher names. Not when a symlink in it
+        /// leads to a file elsewhere, whose changes the watcher would not see.
+        func matched(_ modified: [String]) {
+            guard let watched, !links.seen else { return }
+            state.setWatchToken(o.path, hash: hash, token: watched.token, dirty: modified.map { o.path + "/" + $0 })
+        }
+        if let known = state.directory(o.path), known.hash == hash {
+            if let changed = watched?.paths.map({ $0 + (since?.dirty ?? []) }),
+               let modified = try scanner.watchedStatus(o.path, changed: changed, worker) {
+                // Only the inner folders the watcher named were read.
+                if Self.traceWatch {
+                    var line = "mlv: trace: watch: \(o.path): \(changed.count) changed paths in the workspace\n"
+                    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+                }
+                s.modifiedFiles = modified.sorted()
+                s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
+                matched(modified)
+                return s
+            }
+            if let modified = try scanner.quickStatus(o.path, fingerprint: known.fingerprint, worker) {
+                // Every file as it was when this folder last matched its record, or the same files
+                // with some new stats (only those were read), in memory that does not grow with it.
+                s.modifiedFiles = modified.sorted()
+                s.notInCache = !(try objectsPresent(o.hash, manifest: nil))
+                matched(modified)
+                return s
+            }
         }
         let files = try scanner.walk(o.path)
         let fp = TreeScanner.fingerprint(files)
@@ -76,7 +113,10 @@ extension Workspace {
         s.addedFiles = cmp.added.map { $0.0.path }.sorted()
         s.deletedFiles = cmp.deleted.map { $0.path }
         s.notInCache = !(try objectsPresent(o.hash, manifest: manifest))
-        if s.isClean { scanner.remember(o.path, o.hash, fp, files, digests) }
+        if s.isClean {
+            scanner.remember(o.path, o.hash, fp, files, digests)
+            matched([])
+        }
         return s
     }
 }
