@@ -228,10 +228,10 @@ package enum WatchSocket {
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { return nil }
         defer { close(s) }
+        setTimeout(s, seconds: 2)  // a watcher that does not answer (a full backlog too) costs two seconds, then a walk
         var (addr, len) = address(root: root)
         let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, len) } }
         guard connected == 0, peerIsMe(s) else { return nil }
-        setTimeout(s, seconds: 2)
         writeAll(s, message)
         shutdown(s, Int32(SHUT_WR))
         return readAll(s, limit: 64 << 20)
