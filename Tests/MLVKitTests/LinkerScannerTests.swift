@@ -132,6 +132,13 @@ import Testing
         #expect(try scanner.quickStatus("tricky", fingerprint: known.fingerprint, HashWorker()) == [])
         try FS.writeFile(scanner.absolute("tricky/a/b/e"), Array("changed".utf8))
         #expect(try scanner.quickStatus("tricky", fingerprint: known.fingerprint, HashWorker()) == ["a/b/e"])
+        // What a watcher says changed: only those inner folders are read; a folder, an ignore
+        // file or a path that is not a plain one inside means a walk.
+        #expect(try scanner.watchedStatus("tricky", changed: ["tricky/a/b/e", "elsewhere/x"], HashWorker()) == ["a/b/e"])
+        #expect(try scanner.watchedStatus("tricky", changed: ["elsewhere/x"], HashWorker()) == [])
+        for walk in ["tricky/a/b", "tricky", "tricky/x/.mlvignore", "tricky/../ws/x", "tricky/a//z"] {
+            #expect(try scanner.watchedStatus("tricky", changed: [walk], HashWorker()) == nil, "\(walk)")
+        }
     }
 
     /// The objects a failed store must take back are kept 32 bytes each, spilled to an unnamed

@@ -123,10 +123,7 @@ final class Linker: @unchecked Sendable {
         let base = scanner.absolute(tree.path)
         let writer = try cache.manifestWriter()
         let recorder = mode == .copy || mode == .reflink ? state.recordDirectory(tree.path) : nil
-        var whole = WalkFingerprint()
-        var count = 0
-        var size: Int64 = 0
-        var newest: Int64 = 0
+        var walk = WalkSummary()
         var window: [(folder: Folder, index: Int)] = []
         window.reserveCapacity(storeWindow)
         var found = [Digest](repeating: Digest(bytes: [UInt8](repeating: 0, count: 32)), count: storeWindow)
@@ -152,12 +149,7 @@ final class Linker: @unchecked Sendable {
             try scanner.forEachInPathOrder(tree.path, folder: { path, files -> Folder in
                 // The tree may have changed since it was planned: the same checks again.
                 try scanner.refuseTrackedInside(tree.path, shownAs: tree.shownAs, files)
-                if !files.isEmpty {
-                    whole.add(TreeScanner.fingerprint(ofFolder: files))
-                    count += files.count
-                    size = [size, files.lazy.map(\.status.size).saturatingSum()].saturatingSum()
-                    newest = max(newest, files.lazy.map(\.status.mtimeNs).max() ?? 0)
-                }
+                walk.add(files)
                 return Folder(path, files)
             }, file: { folder, k in
                 window.append((folder, k))
@@ -170,8 +162,8 @@ final class Linker: @unchecked Sendable {
         }
         let hash = try writer.finish()
         state.markComplete(hash.description)  // every object it lists was just stored
-        recorder?.finish(hash: hash.description, fingerprint: whole.bytes, newestMtimeNs: newest, written: false)
-        return Lockfile.Entry(path: tree.path, hash: hash, size: size, fileCount: count)
+        recorder?.finish(hash: hash.description, fingerprint: walk.fingerprint.bytes, newestMtimeNs: walk.newestMtimeNs, written: false)
+        return Lockfile.Entry(path: tree.path, hash: hash, size: walk.bytes, fileCount: walk.files)
     }
 
     /// Records a workspace file in the cache (per the link type) and returns its digest.

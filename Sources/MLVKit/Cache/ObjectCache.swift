@@ -130,8 +130,7 @@ final class ManifestWriter {
     private var fd: Int32
     private let hasher = SHA256Hasher()
     private var buffer: [UInt8]
-    private var previous: [UInt8] = []
-    private var first = true
+    private var previous: [UInt8] = [], current: [UInt8] = []
 
     fileprivate init(cache: ObjectCache) throws {
         self.cache = cache
@@ -147,19 +146,13 @@ final class ManifestWriter {
     }
 
     func append(path: String, digest: Digest, size: Int64) throws {
-        var path = path
-        try path.withUTF8 { p in
-            if !first {
-                let c = previous.withUnsafeBufferPointer { memcmp($0.baseAddress!, p.baseAddress!, min($0.count, p.count)) }
-                guard c < 0 || (c == 0 && previous.count < p.count) else {
-                    throw MessageError("internal error: manifest entry '\(String(decoding: p, as: UTF8.self))' is out of path order",
-                                       hint: "please report this; nothing was recorded")
-                }
-            }
-            previous.removeAll(keepingCapacity: true)
-            previous.append(contentsOf: p)
+        current.removeAll(keepingCapacity: true)
+        current.append(contentsOf: path.utf8)
+        // A path is never empty: an empty `previous` is the first entry.
+        guard previous.isEmpty || ManifestReader.order(previous, current) < 0 else {
+            throw MessageError("internal error: manifest entry '\(path)' is out of path order", hint: "please report this; nothing was recorded")
         }
-        first = false
+        swap(&previous, &current)
         DirectoryManifest.appendLine(&buffer, path: path, digest: digest, size: size)
         if buffer.count >= 1 << 20 { try drain() }
     }

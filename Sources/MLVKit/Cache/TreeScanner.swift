@@ -25,6 +25,23 @@ struct ScannedTree {
     var fingerprint: [UInt8]
 }
 
+/// What a walk found, one folder's files at a time: its fingerprint, how many files, their
+/// bytes (saturating) and the newest mtime.
+struct WalkSummary {
+    var fingerprint = WalkFingerprint()
+    var files = 0
+    var bytes: Int64 = 0
+    var newestMtimeNs: Int64 = 0
+
+    mutating func add(_ folder: [WorkspaceFile]) {
+        guard !folder.isEmpty else { return }
+        fingerprint.add(TreeScanner.fingerprint(ofFolder: folder))
+        files += folder.count
+        bytes = [bytes, folder.lazy.map(\.status.size).saturatingSum()].saturatingSum()
+        newestMtimeNs = max(newestMtimeNs, folder.lazy.map(\.status.mtimeNs).max() ?? 0)
+    }
+}
+
 /// A walk's fingerprint from its folders' fingerprints (`TreeScanner.fingerprint(ofFolder:)`):
 /// their sum, lane by lane, so it does not depend on the order the folders were walked in
 /// (status walks a level at a time, add in path order). A folder's fingerprint covers its
@@ -204,7 +221,8 @@ struct TreeScanner {
         let parts = state.directoryParts(target)
         var folders = Set<String>()
         for rel in inside {
-            if parts[rel] != nil || FS.isDirectory(absolute(prefix + rel)) { return nil }
+            // Said by another process: a path that is not a plain one inside is walked instead.
+            guard WorkspacePath.isSafeRelative(rel), parts[rel] == nil, !FS.isDirectory(absolute(prefix + rel)) else { return nil }
             folders.insert(String(TreeScanner.folder(of: rel)))
         }
         var modified: [String] = []
@@ -215,8 +233,7 @@ struct TreeScanner {
                 return nil
             }
             if TreeScanner.fingerprint(ofFolder: files) == known { continue }
-            guard let snapshot = state.directoryPart(target, folder: folder),
-                  let m = try quickCompare(target, files, snapshot: snapshot, worker) else { return nil }
+            guard let m = try compareWithRecord(target, folder: folder, files, worker) else { return nil }
             modified += m
         }
         return modified
@@ -240,17 +257,13 @@ struct TreeScanner {
     func scan(_ rel: String, shownAs: String, status st: FileStatus, check: ([WorkspaceFile]) throws -> Void = { _ in }) throws -> ScannedTree {
         switch st.kind {
         case .directory:
-            var whole = WalkFingerprint()
-            var count = 0
-            var bytes: Int64 = 0
+            var walk = WalkSummary()
             try forEachFolder(rel) { _, files in
                 try check(files)
-                guard !files.isEmpty else { return }
-                whole.add(TreeScanner.fingerprint(ofFolder: files))
-                count += files.count
-                bytes = [bytes, files.lazy.map(\.status.size).saturatingSum()].saturatingSum()
+                walk.add(files)
             }
-            return ScannedTree(path: rel, shownAs: shownAs, isDirectory: true, files: [], fileCount: count, bytes: bytes, fingerprint: whole.bytes)
+            return ScannedTree(path: rel, shownAs: shownAs, isDirectory: true, files: [], fileCount: walk.files, bytes: walk.bytes,
+                               fingerprint: walk.fingerprint.bytes)
         case .file, .symlink:
             let file = try describe(absolute(rel), shownAs: shownAs, relativePath: Path.base(rel), status: st)
             return ScannedTree(path: rel, shownAs: shownAs, isDirectory: false, files: [file], fileCount: 1, bytes: file.status.size, fingerprint: [])
@@ -392,11 +405,17 @@ struct TreeScanner {
         for (folder, fp) in folders {
             guard let known = parts[folder] else { return nil }
             if known == fp { continue }
-            guard let snapshot = state.directoryPart(target, folder: folder),
-                  let m = try quickCompare(target, try folderFiles(target, folder: folder), snapshot: snapshot, worker) else { return nil }
+            guard let m = try compareWithRecord(target, folder: folder, try folderFiles(target, folder: folder), worker) else { return nil }
             modified += m
         }
         return modified
+    }
+
+    /// One inner folder's files, whose fingerprint differs from its record's, compared with the
+    /// snapshot recorded for it (`quickCompare`); nil when there is none or the set of files changed.
+    private func compareWithRecord(_ target: String, folder: String, _ files: [WorkspaceFile], _ worker: HashWorker) throws -> [String]? {
+        guard let snapshot = state.directoryPart(target, folder: folder) else { return nil }
+        return try quickCompare(target, files, snapshot: snapshot, worker)
     }
 
     /// Per file, 64 bytes: FNV-1a of the path, inode, size, mtime, SHA-256.

@@ -46,13 +46,19 @@ extension Workspace {
         // Every object must be there before the first file is touched; a folder whose objects
         // were all seen before needs no look (a stat per object, in parallel, otherwise).
         let complete = Set(outputs.indices.filter { outputs[$0].hash.isDirectory && state.isComplete(outputs[$0].hash.description) })
-        var absentObject: Int?
-        try Parallel.forEach(count: work.count, makeContext: { () }) { k, _ in
-            let (o, a) = work.actions[work.writes[k]]
-            if complete.contains(o) || cache.contains(ContentHash(a.digest!)) { return }
-            lock.lock(); absentObject = min(absentObject ?? k, k); lock.unlock()
+        /// The first of `count` objects (nil: known present) the cache lacks.
+        func firstAbsent(_ count: Int, _ digest: (Int) -> Digest?) throws -> Int? {
+            var absent: Int?
+            try Parallel.forEach(count: count, makeContext: { () }) { k, _ in
+                guard let d = digest(k), !cache.contains(ContentHash(d)) else { return }
+                lock.lock(); absent = min(absent ?? k, k); lock.unlock()
+            }
+            return absent
         }
-        if let k = absentObject {
+        if let k = try firstAbsent(work.count, { k in
+            let (o, a) = work.actions[work.writes[k]]
+            return complete.contains(o) ? nil : a.digest
+        }) {
             let a = work.actions[work.writes[k]].action
             throw WorkspaceError.missingFromCache(path: a.shown, hash: ContentHash(a.digest!))
         }
@@ -68,12 +74,7 @@ extension Workspace {
                 totalFiles += batch.count
                 totalBytes = [totalBytes, batch.lazy.map(\.size).saturatingSum()].saturatingSum()
                 if complete.contains(w.output) { return }
-                var absent: Int?
-                try Parallel.forEach(count: batch.count, makeContext: { () }) { k, _ in
-                    if cache.contains(ContentHash(batch[k].digest)) { return }
-                    lock.lock(); absent = min(absent ?? k, k); lock.unlock()
-                }
-                if let k = absent { throw WorkspaceError.missingFromCache(path: o.path + "/" + batch[k].path, hash: ContentHash(batch[k].digest)) }
+                if let k = try firstAbsent(batch.count, { batch[$0].digest }) { throw WorkspaceError.missingFromCache(path: o.path + "/" + batch[k].path, hash: ContentHash(batch[k].digest)) }
             }
         }
 
