@@ -2,7 +2,9 @@
 """Scale (issue 23): N files of 1-4 KiB in nested folders of ~1,000 (MLV_BENCH_SCALE_FILES,
 default 1,000,000, about 2.5 GB), mlv against the floor in the same run: `cp -r`, `find | wc -l`
 and sha256sum over the same tree; DVC beside it when N <= 100,000 (at a million DVC takes hours);
-push/pull against s5cmd on a local SeaweedFS when N <= 100,000 and both are installed.
+push, no-op push and `status -c` on a local SeaweedFS at any N, against s5cmd (and pull) when
+N <= 100,000 and s5cmd is installed. MLV_BENCH_SCALE_ROWS=memory runs only the rows whose memory
+must not grow with N (add, gc, push, no-op push, status -c), without the floors.
 For each command: wall time, CPU time (user+sys, all threads), peak RSS (the same run, from wait4)
 and time per file. Standard library only; nothing here is a timed test.
 
@@ -23,6 +25,7 @@ MLV = os.path.realpath(os.environ.get("MLV", os.path.join(HERE, ".build/release/
 DVC = os.environ.get("DVC", os.path.join(HERE, "bench/venv/bin/dvc"))
 S5CMD = os.environ.get("S5CMD", os.path.join(HERE, "bench/venv/bin/s5cmd"))
 N = int(os.environ.get("MLV_BENCH_SCALE_FILES", "1000000"))
+ONLY_MEMORY = os.environ.get("MLV_BENCH_SCALE_ROWS") == "memory"
 ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b",
            DVC_NO_ANALYTICS="1", DVC_NO_UPDATE_CHECK="1")
 
@@ -89,8 +92,9 @@ def main():
         record("floor: cp -r (cold)", ["cp", "-r", src, os.path.join(work, f"copy{next(copies)}")], work, cold=True)
 
     server = None
-    try:
-        ws = os.path.join(work, "ws")
+    ws = os.path.join(work, "ws")
+
+    def main_rows():
         os.makedirs(ws)
         t0 = time.monotonic()
         tree(os.path.join(ws, "data"))
@@ -101,6 +105,16 @@ def main():
         # while (see above): written back now, then left to age.
         os.sync()
         time.sleep(float(os.environ.get("MLV_BENCH_SETTLE", "70")))
+        if ONLY_MEMORY:
+            record("mlv add data (cold, copy)", [MLV, "add", "data"], ws, cold=True)
+            run(["git", "add", "-A"], ws)
+            run(["git", "commit", "-qm", "v1"], ws)
+            record("mlv gc --workspace (nothing to remove)", [MLV, "gc", "--workspace"], ws)
+        else:
+            everything_local()
+        s3_rows()
+
+    def everything_local():
         record("floor: find (names only, no stat)", "find data -type f | wc -l", ws, shell=True)
         # What a no-op status cannot go below: every file's size and mtime (one stat each).
         record("floor: find -printf size,mtime (a stat per file)", "find data -type f -printf '%s %T@\\n' | wc -l", ws, shell=True)
@@ -139,8 +153,11 @@ def main():
         record("mlv checkout (into an empty clone, cold)", [MLV, "checkout"], co, cold=True)
         record("mlv status (after checkout)", [MLV, "status"], co)
 
+    def s3_rows():
+        nonlocal server
         weed = os.path.join(HERE, ".venv/bin/weed")
-        if N <= 100_000 and os.access(S5CMD, os.X_OK) and os.access(weed, os.X_OK):
+        s5 = N <= 100_000 and os.access(S5CMD, os.X_OK)
+        if os.access(weed, os.X_OK):
             server = os.path.join(work, "s3")
             subprocess.run([os.path.join(HERE, "scripts/s3-test-server"), "start", server, "--owner", str(os.getpid()), "bench"],
                            check=True, stdout=subprocess.DEVNULL)
@@ -149,18 +166,22 @@ def main():
                        AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
             run([MLV, "remote", "add", "-d", "s3", "s3://bench/mlv"], ws, env)
             run([MLV, "remote", "modify", "s3", "endpoint_url", conf["S3_ENDPOINT"]], ws, env)
-            s5 = [S5CMD, "--endpoint-url", conf["S3_ENDPOINT"]]
-            record("s5cmd cp (upload the folder)", s5 + ["cp", "data/", "s3://bench/s5/"], ws, env=env)
+            s5cmd = [S5CMD, "--endpoint-url", conf["S3_ENDPOINT"]]
+            if s5:
+                record("s5cmd cp (upload the folder)", s5cmd + ["cp", "data/", "s3://bench/s5/"], ws, env=env)
             record("mlv push", [MLV, "push"], ws, env=env)
             record("mlv push (nothing to push)", [MLV, "push"], ws, env=env)
             record("mlv status -c (in sync)", [MLV, "status", "-c"], ws, env=env)
-            record("s5cmd cp (download the folder)", s5 + ["cp", "s3://bench/s5/*", os.path.join(work, "s5get") + "/"], ws, env=env)
+            if not s5 or ONLY_MEMORY:
+                return
+            record("s5cmd cp (download the folder)", s5cmd + ["cp", "s3://bench/s5/*", os.path.join(work, "s5get") + "/"], ws, env=env)
             pl = os.path.join(work, "pull")
             clone(ws, pl, [])
             run([MLV, "remote", "add", "-f", "-d", "s3", "s3://bench/mlv"], pl, env)
             run([MLV, "remote", "modify", "s3", "endpoint_url", conf["S3_ENDPOINT"]], pl, env)
             record("mlv pull (into an empty clone)", [MLV, "pull"], pl, env=env)
 
+    def dvc_rows():
         if N <= 100_000 and os.access(DVC, os.X_OK):
             dv = os.path.join(work, "dvc")
             os.makedirs(dv)
@@ -174,6 +195,11 @@ def main():
             dco = os.path.join(work, "dvc-co")
             clone(dv, dco, [".dvc/cache"])
             record("dvc checkout (into an empty clone, cold)", [DVC, "checkout", "-q"], dco, cold=True)
+
+    try:
+        main_rows()
+        if not ONLY_MEMORY:
+            dvc_rows()
         print(f"## Scale: {N:,} files of 1-4 KiB in folders of 1,000 (this machine, one run)\n")
         print("| command | wall | CPU | peak RSS | per file |")
         print("|---|---|---|---|---|")

@@ -53,19 +53,28 @@ import Testing
         let set = try ReachableObjects(outputs, cache: w.cache)
         let folder = try #require(outputs.first { $0.path == "data" }?.hash)
         #expect(set.files.count == 4 && set.manifests.keys.sorted { $0.digest < $1.digest } == [folder])
-        #expect(try set.members(folder)?.count == 3 && set.unknownManifests.isEmpty)
+        let reader = try #require(try w.cache.manifestReader(folder))
+        var members: [ContentHash] = []
+        while try reader.next() { members.append(ContentHash(reader.digest)) }
+        #expect(members.count == 3 && set.unknownManifests.isEmpty)
         // A file inside the folder is named by its path there (for messages), a stranger by its hash.
-        let inside = try #require(try set.members(folder)?.first)
+        let inside = members[0]
         #expect(set.shown(inside).hasPrefix("data/"))
         #expect(set.shown(folder) == "data")
         let stranger = ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("nobody".utf8))))
         #expect(set.shown(stranger) == stranger.short)
-        // Names asked before a union are asked again after it, from every listing.
-        var joined = try ReachableObjects(outputs.filter { $0.path != "data" }, cache: w.cache)
-        #expect(joined.shown(inside) == inside.short)
-        joined.formUnion(set)
-        #expect(joined.shown(inside).hasPrefix("data/"))
-        #expect(set.files[new] == 10 && Array(set.allObjects).count == 5)
+        #expect(set.files[new] == 10)
+
+        // Spooled (gc, push, status -c): the same objects, in order, each once, tagged by output.
+        let spooled = try SpooledObjects(outputs + outputs.filter { $0.path == "data" }, cache: w.cache)
+        var seen: [(ContentHash, [UInt32])] = []
+        try spooled.forEachObject { seen.append(($0, $1)) }
+        let expected = (Array(set.files.keys) + [folder]).sorted { SpoolRecord($0) < SpoolRecord($1) }
+        #expect(seen.map(\.0) == expected)
+        let dataTag = try #require(outputs.firstIndex { $0.path == "data" })
+        #expect(seen.first { $0.0 == folder }?.1 == [UInt32(dataTag)])
+        #expect(spooled.tagOf == Array(outputs.indices) + [dataTag])   // the second "data" counts as the first
+        #expect(spooled.folders.files.count == 0 && spooled.folders.shown(inside).hasPrefix("data/"))
 
         // Without the manifest the folder's files are unknown: a fetch gets it first, gc refuses.
         try FS.remove(w.cache.path(folder))
@@ -173,11 +182,39 @@ import Testing
         #expect(sizes[ContentHash(digest("a"))] == 1 && sizes[ContentHash(digest("c"))] == 3 && sizes[ContentHash(digest("z"))] == nil)
         #expect(sizes[ContentHash(digest("a"), isDirectory: true)] == nil)
         #expect(Array(sizes.keys.map(\.digest)) == ["a", "b", "c"].map(digest).sorted())
-        var more = ObjectSizes()
-        more.insert(digest("b"), size: 50)
-        more.insert(digest("d"), size: 4)
-        more.seal()
-        sizes.merge(more)
-        #expect(sizes.count == 4 && sizes[ContentHash(digest("b"))] == 2 && sizes[ContentHash(digest("d"))] == 4)
+    }
+}
+
+/// The external sort under gc, push and `status -c`: records come back in order, each once, from
+/// many runs on disk as from the buffer alone.
+@Suite struct SortedSpoolTests {
+    func record(_ i: Int, dir: Bool = false, tag: UInt32 = 0) -> SpoolRecord {
+        SpoolRecord(ContentHash(Digest(bytes: SHA256Hasher.hexBytes(Array("\(i)".utf8))), isDirectory: dir), tag: tag)
+    }
+
+    @Test(arguments: [1, 7, 1000]) func recordsComeBackSortedAndOnceFromRuns(_ runRecords: Int) throws {
+        let dir = try TemporaryDirectory()
+        let spool = SortedSpool(in: dir.path, runRecords: runRecords, readRecords: 3)
+        var appended: [SpoolRecord] = []
+        for i in 0..<200 {
+            let r = record(i % 150, dir: i % 7 == 0, tag: UInt32(i % 3))
+            appended.append(r)
+            try spool.append(r)
+        }
+        var out: [SpoolRecord] = []
+        try spool.forEach { out.append($0) }
+        let expected = appended.sorted().reduce(into: [SpoolRecord]()) { if $0.last != $1 { $0.append($1) } }
+        #expect(out == expected && out.count < appended.count)
+        #expect(spool.spilledRuns == (runRecords == 1000 ? 0 : 200 / runRecords))
+        // Read twice, the same.
+        var again: [SpoolRecord] = []
+        try spool.forEach { again.append($0) }
+        #expect(again == out)
+    }
+
+    @Test func anEmptySpoolHasNothing() throws {
+        let dir = try TemporaryDirectory()
+        let spool = SortedSpool(in: dir.path)
+        #expect(try spool.reader().next() == nil)
     }
 }

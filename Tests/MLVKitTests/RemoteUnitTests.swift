@@ -1,6 +1,10 @@
 @testable import MLVKit
 import MLVSupport
+import MLVTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct RemoteUnitTests {
     @Test func multipartLayout() {
@@ -68,5 +72,51 @@ import Testing
         let twice = Array(good[0..<45]) + Array(good[12..<45])
         #expect(refused(twice))                                                   // a duplicate
         #expect(refused(Array("mlv-index 2\n".utf8)))                             // another version
+    }
+
+    /// A saved copy is checked as a download is, then read in order a buffer at a time: the
+    /// hint's questions, asked in order, merge with it.
+    @Test func aCopyIsCheckedAndReadInOrder() throws {
+        let dir = try TemporaryDirectory()
+        let objects = (0..<5000).map { Self.hash("\($0)", dir: $0 % 10 == 0) }
+        let index = RemoteIndex(objects)
+        let bytes = index.serialized()
+        let path = dir.path + "/" + index.name
+        try FS.writeFile(path, bytes)
+        #expect(RemoteIndex.count(ofFile: path, name: index.name) == 5000)
+        #expect(RemoteIndex.count(of: bytes, name: index.name) == 5000)
+        let other = RemoteIndex([Self.hash("y"), Self.hash("1", dir: true)])
+        try FS.writeFile(dir.path + "/" + other.name, other.serialized())
+
+        var hint = RemoteHint(folder: dir.path)
+        hint.indexes = [index.name: 5000, other.name: 2]
+        let asked = (objects + [Self.hash("x"), Self.hash("y"), Self.hash("1", dir: true)]).sorted(by: RemoteIndex.precedes)
+        let cursor = hint.cursor()
+        #expect(asked.filter { cursor.contains($0) }.count == 5002)
+        #expect(hint.naming([Self.hash("y"), Self.hash("x")]) == [other.name])
+        #expect(hint.naming([Self.hash("1", dir: true), Self.hash("1")]).sorted() == [index.name, other.name].sorted())
+        #expect(hint.load(other.name) == other)
+        // One held in memory (downloaded by a fetch, which saves no copies) answers the same.
+        var held = RemoteHint(folder: dir.path + "/none")
+        held.indexes = [other.name: 2]
+        held.unsaved = [other.name: other.serialized()]
+        #expect(held.naming([Self.hash("y")]) == [other.name] && held.load(other.name) == other)
+        let heldCursor = held.cursor()
+        let questions = [Self.hash("1", dir: true), Self.hash("x"), Self.hash("y")].sorted(by: RemoteIndex.precedes)
+        #expect(Set(questions.filter { heldCursor.contains($0) }) == [Self.hash("1", dir: true), Self.hash("y")])
+
+        // A copy tampered with, torn, linked or misnamed names nothing.
+        var flipped = bytes
+        flipped[100] ^= 1
+        try FS.writeFile(path, flipped)
+        #expect(RemoteIndex.count(ofFile: path, name: index.name) == nil)
+        try FS.writeFile(path, Array(bytes.dropLast(5)))
+        #expect(RemoteIndex.count(ofFile: path, name: index.name) == nil)
+        try FS.remove(path)
+        try FS.writeFile(dir.path + "/real", bytes)
+        #expect(symlink(dir.path + "/real", path) == 0)
+        #expect(RemoteIndex.count(ofFile: path, name: index.name) == nil)
+        #expect(RemoteIndex.count(ofFile: dir.path + "/real", name: other.name) == nil)
+        #expect(RemoteIndex.count(ofFile: dir.path + "/missing", name: index.name) == nil)
     }
 }

@@ -24,8 +24,10 @@ import Testing
         let (ws, w) = try workspace()
         defer { withExtendedLifetime(ws) {} }
         let store = InMemoryObjectStore(usesIndex: usesIndex)
-        let set = try ReachableObjects(OutputSelection.workspace(at: w.root).outputs(in: w), cache: w.cache)
-        #expect(set.files.count == 6 && set.manifests.count == 1)
+        let set = try SpooledObjects(OutputSelection.workspace(at: w.root).outputs(in: w), cache: w.cache)
+        var manifests: [Bool] = []
+        try set.forEachObject { h, _ in manifests.append(h.isDirectory) }
+        #expect(manifests.filter { !$0 }.count == 6 && manifests.filter { $0 }.count == 1)
         let first = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(set, verify: false)
         #expect(first.transferred == 7 && store.uploads == 7 && store.objects.count == 7)
         let queriesBefore = store.existenceQueries
@@ -39,7 +41,7 @@ import Testing
         let (ws, w) = try workspace()
         let store = InMemoryObjectStore()
         let tracked = try OutputSelection.workspace(at: w.root).outputs(in: w)
-        _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(try ReachableObjects(tracked, cache: w.cache), verify: false)
+        _ = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).push(try SpooledObjects(tracked, cache: w.cache), verify: false)
         try FS.removeTree(ws.path(".mlv/cache"))
         try FS.makeDirectories(ws.path(".mlv/cache/sha256"))
         let fetched = try RemoteSession(w, settings: Self.settings, store: store, jobs: 4).fetchObjects(tracked).get()

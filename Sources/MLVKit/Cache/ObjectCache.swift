@@ -100,15 +100,15 @@ package struct ObjectCache: Sendable {
         return out
     }
 
-    /// The same, one at a time: memory holds one prefix folder's names, not the cache's.
+    /// The same, one at a time, in order (digest, then a file before a manifest: the order of
+    /// `SortedSpool` and of index objects): memory holds one prefix folder's names, not the cache's.
     package func forEachObject(_ body: (ContentHash) throws -> Void) throws {
         guard FS.isDirectory(objectsRoot) else { return }
-        for prefix in try FS.list(objectsRoot) where prefix.name.utf8.count == 2 {
-            let dir = Path.join(objectsRoot, prefix.name)
+        for prefix in try FS.list(objectsRoot).map(\.name).filter({ $0.utf8.count == 2 }).sorted() {
+            let dir = Path.join(objectsRoot, prefix)
             guard FS.isDirectory(dir) else { continue }
-            for entry in try FS.list(dir) {
-                if let h = ContentHash(string: prefix.name + entry.name) { try body(h) }
-            }
+            let objects = try FS.list(dir).compactMap { ContentHash(string: prefix + $0.name) }
+            for h in objects.sorted(by: { SpoolRecord($0) < SpoolRecord($1) }) { try body(h) }
         }
     }
 }

@@ -54,12 +54,4 @@ struct ObjectSizes {
         precondition(sealed, "ObjectSizes read before seal()")
         return items.lazy.map { ContentHash($0.digest) }
     }
-
-    /// Adds the objects of `other` (sizes already here win).
-    mutating func merge(_ other: ObjectSizes) {
-        let base = items.count
-        for item in other.items { items.append(Item(digest: item.digest, size: item.size, order: base + item.order)) }
-        sealed = other.items.isEmpty
-        seal()
-    }
 }

@@ -194,7 +194,7 @@ enum CommittedRecords {
 /// the files they list. Each manifest is read once, entry by entry from the cache (never held
 /// whole); one the cache lacks is `unknown` (a fetch gets it first; gc refuses to guess), one the
 /// cache holds but cannot read is an error. The one reachability every transfer, `status -c` and
-/// gc use. What a folder lists is read again when asked (`members`, `shown`), not kept.
+/// gc use. What a folder lists is read again when a message asks (`shown`), not kept.
 struct ReachableObjects {
     var files = ObjectSizes()
     var manifests: [ContentHash: Int64] = [:]
@@ -209,14 +209,6 @@ struct ReachableObjects {
     private let names = NameIndex()
 
     init() {}
-
-    /// The files a manifest read lists (read again from the cache).
-    func members(_ h: ContentHash) throws -> [ContentHash]? {
-        guard manifests[h] != nil, let reader = try cache?.manifestReader(h) else { return nil }
-        var out: [ContentHash] = []
-        while try reader.next() { out.append(ContentHash(reader.digest)) }
-        return out
-    }
 
     /// The tracked path an object belongs to (the first output or folder entry naming it), for
     /// messages; the table of folder entries is built at the first such question.
@@ -241,18 +233,27 @@ struct ReachableObjects {
     /// `complete` (gc): a manifest absent or unreadable makes the set unknowable, so that is an
     /// error naming every such folder, never a smaller set.
     init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false) throws {
+        try self.init(outputs, cache: cache, complete: complete, spool: nil)
+    }
+
+    /// `spool`: every object reached goes there instead of into `files` (which stays empty),
+    /// tagged with the index of the output that reaches it: files, manifests read, and manifests
+    /// unknown. A folder whose manifest an earlier output reached adds nothing again.
+    init(_ outputs: [Output], cache: ObjectCache, complete: Bool, spool: SortedSpool?) throws {
         self.cache = cache
         var unreadable: [String] = []
         var reason = ""
-        for t in outputs {
+        for (i, t) in outputs.enumerated() {
             let h = t.hash
+            let tag = UInt32(truncatingIfNeeded: i)
             if !h.isDirectory {
-                files.insert(h.digest, size: t.size)
+                if let spool { try spool.append(SpoolRecord(h, tag: tag)) } else { files.insert(h.digest, size: t.size) }
                 if shownAs[h] == nil { shownAs[h] = t.path }
                 continue
             }
             if manifests[h] != nil || unknownManifests.contains(h) { continue }
             shownAs[h] = t.path
+            try spool?.append(SpoolRecord(h, tag: tag))
             do {
                 guard let reader = try cache.manifestReader(h) else {
                     unknownManifests.append(h)
@@ -264,7 +265,13 @@ struct ReachableObjects {
                 }
                 // A manifest that proves corrupt at its end fails the whole set (rethrown, or
                 // thrown below with the others when `complete`): what it added never counts.
-                while try reader.next() { files.insert(reader.digest, size: reader.size) }
+                while try reader.next() {
+                    if let spool {
+                        try spool.append(SpoolRecord(ContentHash(reader.digest), tag: tag))
+                    } else {
+                        files.insert(reader.digest, size: reader.size)
+                    }
+                }
             } catch let e as UserFacingError where complete {
                 unreadable.append(t.path)
                 if reason.isEmpty { reason = e.message }
@@ -277,27 +284,46 @@ struct ReachableObjects {
         if !unreadable.isEmpty { throw WorkspaceError.unreadableManifests(paths: unreadable, reason: reason) }
     }
 
-    /// True when `h` is one of the objects named (without building `all`).
+    /// True when `h` is one of the objects named.
     func contains(_ h: ContentHash) -> Bool { files.contains(h) || manifests[h] != nil || unknownManifests.contains(h) }
-
-    /// Every object named once, manifests included (unknown ones too): the three are disjoint,
-    /// so they are gone through in turn, never copied into one collection.
-    var allObjects: FlattenSequence<[AnySequence<ContentHash>]> {
-        [AnySequence(files.keys), AnySequence(manifests.keys), AnySequence(unknownManifests)].joined()
-    }
 
     /// The tracked paths whose manifest the cache lacks, for messages.
     var unknownPaths: [String] { unknownManifests.map { shown($0) }.sorted() }
+}
 
-    /// Adds the objects of `other`.
-    mutating func formUnion(_ other: ReachableObjects) {
-        for h in other.readManifests where manifests[h] == nil { readManifests.append(h) }
-        files.merge(other.files)
-        manifests.merge(other.manifests) { a, _ in a }
-        for h in other.unknownManifests where !unknownManifests.contains(h) && manifests[h] == nil { unknownManifests.append(h) }
-        shownAs.merge(other.shownAs) { a, _ in a }
-        if cache == nil { cache = other.cache }
-        names.forget()  // built from fewer manifests
+/// The objects a set of outputs reaches, as `ReachableObjects` finds them, but sorted on disk
+/// (a `SortedSpool`) instead of held: gc, push and `status -c` go through them in digest order,
+/// merged with other sorted lists (the cache's, the remote's index objects), in memory that does
+/// not grow with their number. `folders` holds the manifests and the names for messages.
+struct SpooledObjects {
+    let folders: ReachableObjects
+    let spool: SortedSpool
+    /// For each output, the output whose records stand for it: itself, or the first output
+    /// with the same folder (whose manifest was read once, under that output's tag).
+    let tagOf: [Int]
+
+    init(_ outputs: [Output], cache: ObjectCache, complete: Bool = false) throws {
+        spool = SortedSpool(in: cache.tmp)
+        folders = try ReachableObjects(outputs, cache: cache, complete: complete, spool: spool)
+        var first: [ContentHash: Int] = [:]
+        tagOf = outputs.enumerated().map { i, o in o.hash.isDirectory ? (first[o.hash] ?? { first[o.hash] = i; return i }()) : i }
+    }
+
+    /// Every object reached once, in order, with the tags of the outputs reaching it (in order).
+    func forEachObject(_ body: (ContentHash, [UInt32]) throws -> Void) throws {
+        let reader = spool.reader()
+        var current: SpoolRecord?
+        var tags: [UInt32] = []
+        while let r = try reader.next() {
+            if let c = current, c.digest == r.digest, c.kind == r.kind {
+                tags.append(r.tag)
+                continue
+            }
+            if let c = current { try body(c.hash, tags) }
+            current = r
+            tags = [r.tag]
+        }
+        if let c = current { try body(c.hash, tags) }
     }
 }
 
@@ -305,10 +331,4 @@ struct ReachableObjects {
 final class NameIndex: @unchecked Sendable {
     let lock = Lock()
     var table: [ContentHash: String]?
-
-    func forget() {
-        lock.lock()
-        table = nil
-        lock.unlock()
-    }
 }

@@ -1,4 +1,7 @@
 import MLVSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An index object: a set of objects that a push confirmed present on a remote (uploaded, or
 /// found there), stored at `PREFIX/index/<sha256 of the body>`. Readers take the union of a
@@ -62,24 +65,148 @@ struct RemoteIndex: Equatable, Sendable {
 
     /// The index `bytes` hold, if they are one and hash to `name`; nil for anything else.
     static func parse(_ bytes: [UInt8], name: String) -> RemoteIndex? {
-        guard isName(name), bytes.count <= maxBytes, bytes.count >= header.count,
-              bytes[0..<header.count].elementsEqual(header),
-              (bytes.count - header.count) % recordSize == 0,
-              SHA256Hasher.hex(bytes) == name else { return nil }
+        guard count(of: bytes, name: name) != nil else { return nil }
         let n = (bytes.count - header.count) / recordSize
-        var objects: [ContentHash] = []
-        objects.reserveCapacity(n)
-        let ok = bytes.withUnsafeBytes { raw -> Bool in
-            for i in 0..<n {
-                let at = header.count + i * recordSize
-                let kind = raw[at + 32]
-                guard kind <= 1 else { return false }
-                let h = ContentHash(Digest(raw: raw.baseAddress! + at), isDirectory: kind == 1)
-                if let last = objects.last, !precedes(last, h) { return false }
-                objects.append(h)
-            }
-            return true
+        let objects = bytes.withUnsafeBytes { raw in
+            (0..<n).map { i in record(raw.baseAddress! + header.count + i * recordSize)! }
         }
-        return ok ? RemoteIndex(sorted: objects) : nil
+        return RemoteIndex(sorted: objects)
+    }
+
+    /// How many objects the index `bytes` name, if they are one and hash to `name` (nothing is
+    /// built: a download is checked before its copy is saved).
+    static func count(of bytes: [UInt8], name: String) -> Int? {
+        guard isName(name), bytes.count <= maxBytes, shapeFits(bytes.count) else { return nil }
+        var check = Check()
+        bytes.withUnsafeBytes { check.feed($0) }
+        return check.finish(name: name)
+    }
+
+    /// How many objects a copy saved at `path` names, checked as a download is (regular file,
+    /// size, shape, order, hash), read a buffer at a time; nil when it is not one.
+    static func count(ofFile path: String, name: String) -> Int? {
+        guard isName(name), let (fd, size) = try? UntrustedFile.openRegular(path, shownAs: name, followSymlinks: false) else { return nil }
+        defer { close(fd) }
+        guard size <= maxBytes, shapeFits(size) else { return nil }
+        var check = Check()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = 0
+        while offset < size {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            buffer.withUnsafeBytes { check.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            offset += n
+        }
+        return check.finish(name: name)
+    }
+
+    private static func shapeFits(_ size: Int) -> Bool { size >= header.count && (size - header.count) % recordSize == 0 }
+
+    fileprivate static func record(_ at: UnsafeRawPointer) -> ContentHash? {
+        let kind = at.load(fromByteOffset: 32, as: UInt8.self)
+        return kind <= 1 ? ContentHash(Digest(raw: at), isDirectory: kind == 1) : nil
+    }
+
+    /// The checks of an index body fed in pieces: header, kinds, strict order, and its hash.
+    private struct Check {
+        let hasher = SHA256Hasher()
+        var pending: [UInt8] = []   // the header, or a record split between pieces
+        var headerSeen = false
+        var last: ContentHash?
+        var count = 0
+        var ok = true
+
+        mutating func feed(_ piece: UnsafeRawBufferPointer) {
+            hasher.update(piece)
+            var rest = piece
+            while ok && !rest.isEmpty {
+                let want = headerSeen ? recordSize : header.count
+                if pending.isEmpty && rest.count >= want {
+                    take(UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<rest.startIndex + want]))
+                    rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + want)...])
+                    continue
+                }
+                let n = min(want - pending.count, rest.count)
+                pending += rest[rest.startIndex..<rest.startIndex + n]
+                rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + n)...])
+                if pending.count == want {
+                    let whole = pending
+                    pending = []
+                    whole.withUnsafeBytes { take($0) }
+                }
+            }
+        }
+
+        private mutating func take(_ unit: UnsafeRawBufferPointer) {
+            guard headerSeen else {
+                headerSeen = true
+                ok = unit.elementsEqual(header)
+                return
+            }
+            guard let h = record(unit.baseAddress!), last.map({ precedes($0, h) }) ?? true else { ok = false; return }
+            last = h
+            count += 1
+        }
+
+        func finish(name: String) -> Int? {
+            ok && headerSeen && pending.isEmpty && hasher.finalizeHex() == name ? count : nil
+        }
+    }
+}
+
+/// Reads a checked copy of an index object in order, a buffer at a time, for questions asked in
+/// order (`skip(to:)`). A copy that turns out short or out of order meanwhile names nothing more.
+final class IndexFileReader {
+    private let fd: Int32
+    private var buffer: [UInt8]
+    private var filled = 0, at = 0
+    private var offset = RemoteIndex.header.count
+    private(set) var current: ContentHash?
+    private var ended = false
+
+    init?(path: String) {
+        guard let (fd, _) = try? UntrustedFile.openRegular(path, shownAs: path, followSymlinks: false) else { return nil }
+        self.fd = fd
+        buffer = [UInt8](repeating: 0, count: RemoteIndex.recordSize * 2048)
+    }
+
+    /// The same over a checked body held in memory (one downloaded and not saved).
+    init(body: [UInt8]) {
+        fd = -1
+        buffer = Array(body.dropFirst(RemoteIndex.header.count))
+        filled = buffer.count - buffer.count % RemoteIndex.recordSize
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Moves to the first object not before `h`; true when that is `h`.
+    func skip(to h: ContentHash) -> Bool {
+        while !ended {
+            if let c = current, !RemoteIndex.precedes(c, h) { return c == h }
+            advance()
+        }
+        return false
+    }
+
+    private func advance() {
+        if at + RemoteIndex.recordSize > filled {
+            guard fd >= 0 else { ended = true; return }
+            let n = buffer.withUnsafeMutableBytes { b -> Int in
+                while true {
+                    let r = pread(fd, b.baseAddress, b.count, off_t(offset))
+                    if r < 0 && errno == EINTR { continue }
+                    return r
+                }
+            }
+            guard n >= RemoteIndex.recordSize else { ended = true; return }
+            filled = n - n % RemoteIndex.recordSize
+            offset += filled
+            at = 0
+        }
+        let next = buffer.withUnsafeBytes { RemoteIndex.record($0.baseAddress! + at) }
+        at += RemoteIndex.recordSize
+        guard let next, current.map({ RemoteIndex.precedes($0, next) }) ?? true else { ended = true; return }
+        current = next
     }
 }

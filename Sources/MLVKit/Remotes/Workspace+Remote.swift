@@ -37,9 +37,8 @@ extension Workspace {
                       progress: ((ProgressCounter.Snapshot) -> Void)? = nil) throws -> TransferResult {
         try withLock {
             let session = try RemoteSession(self, remote: name, jobs: jobs, progress: progress)
-            var set = try ReachableObjects(try selection.outputs(in: self), cache: cache)
             let runs = selection.runCache ? try runCache.entries().filter { try $0.outs.allSatisfy { try isCached($0.hash) } } : []
-            if !runs.isEmpty { set.formUnion(try ReachableObjects(runs.flatMap(\.outputs), cache: cache)) }
+            let set = try SpooledObjects(try selection.outputs(in: self) + runs.flatMap(\.outputs), cache: cache)
             var result = try session.push(set, verify: verify)
             if selection.runCache { result.runEntries = try session.pushRunEntries(runs) }
             return result
@@ -165,31 +164,42 @@ extension Workspace {
         throws -> (remote: String, paths: [CloudStatus], fromIndex: Int) {
         let session = try RemoteSession(self, remote: name, jobs: jobs)
         let tracked = try selection.outputs(in: self)
-        let set = try ReachableObjects(tracked, cache: cache)
+        let set = try SpooledObjects(tracked, cache: cache)
         var hint = try session.readHint()
         if !session.store.usesIndex { try session.store.check(forWriting: false) }
-        let (onRemote, fromIndex) = try session.presentOnRemote(set.allObjects, hint: &hint, verify: verify)
-        var out: [CloudStatus] = []
-        var inCache: [ContentHash: Bool] = [:]
-        for t in tracked {
-            var s = CloudStatus(target: t.path)
-            // A folder whose objects were all seen in the cache needs no look at each of them.
-            let complete = t.hash.isDirectory && state.isComplete(t.hash.description) && cache.contains(t.hash)
-            // Each object once (a folder may list one content under many names): sorted, not hashed.
-            var objects = try set.members(t.hash) ?? []
-            objects.append(t.hash)
-            objects.sort { ($0.digest, $0.isDirectory ? 1 : 0) < ($1.digest, $1.isDirectory ? 1 : 0) }
-            for (k, h) in objects.enumerated() where k == 0 || objects[k - 1] != h {
-                let cached = complete || (inCache[h] ?? cache.contains(h))
-                if !complete { inCache[h] = cached }
-                switch (cached, onRemote.contains(h)) {
-                case (true, false): s.notOnRemote += 1
-                case (false, true): s.notInCache += 1
-                case (false, false): s.missingEverywhere += 1
+        // A folder whose objects were all seen in the cache needs no look at each of them.
+        let complete = tracked.map { $0.hash.isDirectory && state.isComplete($0.hash.description) && cache.contains($0.hash) }
+        var out = tracked.map { CloudStatus(target: $0.path) }
+        func count(_ tags: [UInt32], cached: Bool, onRemote: Bool) {
+            for t in tags {
+                switch (cached, onRemote) {
+                case (true, false): out[Int(t)].notOnRemote += 1
+                case (false, true): out[Int(t)].notInCache += 1
+                case (false, false): out[Int(t)].missingEverywhere += 1
                 case (true, true): break
                 }
             }
-            out.append(s)
+        }
+        // Each object once, in order, merged with the index objects (read in order too); those
+        // they do not name (every one, with `verify`) are asked of the remote after.
+        let named = hint.cursor()
+        var asked: [(hash: ContentHash, tags: [UInt32], cached: Bool)] = []
+        var fromIndex = 0
+        try set.forEachObject { h, tags in
+            let cached = tags.contains { complete[Int($0)] } || cache.contains(h)
+            if !verify && named.contains(h) {
+                fromIndex += 1
+                count(tags, cached: cached, onRemote: true)
+            } else {
+                asked.append((h, tags, cached))
+            }
+        }
+        let found = try session.askRemote(asked.map(\.hash), hint: &hint, verify: verify)
+        for a in asked { count(a.tags, cached: a.cached, onRemote: found.contains(a.hash)) }
+        // An output whose folder an earlier one reached counts as that one.
+        for (i, first) in set.tagOf.enumerated() where first != i {
+            out[i] = out[first]
+            out[i].target = tracked[i].path
         }
         return (session.settings.name, out, fromIndex)
     }
@@ -199,23 +209,31 @@ extension RemoteSession {
     typealias FetchOutcome = Workspace.FetchOutcome
 
     /// Uploads the objects of `set` that the remote lacks (see `push`); the caller holds the lock.
-    func push(_ set: ReachableObjects, verify: Bool) throws -> TransferResult {
+    func push(_ set: SpooledObjects, verify: Bool) throws -> TransferResult {
         let start = MonotonicClock.monotonicSeconds()
         var result = TransferResult(remote: settings.name)
         // The index listing proves the bucket and the credentials as `check` would.
         var hint = try readHint()
         if !store.usesIndex { try store.check(forWriting: true) }
-        // What the index records is not looked for in the cache either: one stat saved an object.
-        let recorded = { (h: ContentHash) in !verify && hint.contains(h) }
-        var files: [ContentHash] = []
-        var notCached: [ContentHash] = set.unknownManifests.filter { !recorded($0) && !cache.contains($0) }
-        for h in set.files.keys where !recorded(h) {
-            if cache.contains(h) { files.append(h) } else { notCached.append(h) }
+        // Each object once, in order, merged with the index objects (read in order too): what
+        // they name is not looked for in the cache either (one stat saved an object).
+        let named = hint.cursor()
+        var files: [ContentHash] = [], manifests: [ContentHash] = [], notCached: [ContentHash] = []
+        var total = 0
+        try set.forEachObject { h, _ in
+            total += 1
+            if !verify && named.contains(h) { return }
+            if h.isDirectory {
+                // A manifest read is in the cache; one unknown may have arrived since.
+                if set.folders.manifests[h] != nil { manifests.append(h) } else if !cache.contains(h) { notCached.append(h) }
+            } else if cache.contains(h) {
+                files.append(h)
+            } else {
+                notCached.append(h)
+            }
         }
-        files.sort { $0.digest < $1.digest }
-        let manifests = set.manifests.keys.filter { !recorded($0) }.sorted { $0.digest < $1.digest }
-        result.skipped = set.files.count + set.manifests.count + set.unknownManifests.count - files.count - manifests.count - notCached.count
-        let present = try presentOnRemote(files + manifests, hint: &hint, verify: verify).present
+        result.skipped = total - files.count - manifests.count - notCached.count
+        let present = try askRemote(files + manifests, hint: &hint, verify: verify)
         for phase in [files, manifests] {
             let todo = phase.filter { !present.contains($0) }
             result.skipped += phase.count - todo.count
@@ -240,7 +258,7 @@ extension RemoteSession {
         try recordPushed(files + manifests, hint: hint)
         result.seconds = MonotonicClock.monotonicSeconds() - start
         if !notCached.isEmpty {
-            throw RemoteError.missingFromCache(objects: notCached.map { set.shown($0) }.sorted())
+            throw RemoteError.missingFromCache(objects: notCached.map { set.folders.shown($0) }.sorted())
         }
         return result
     }

@@ -3,29 +3,69 @@ import MLVSupport
 import Glibc
 #endif
 
-/// What a remote's index objects say it holds (see RemoteIndex): a hint, never proof.
-/// Looked up in each index object read (each sorted: a bisection in each), never copied into
-/// one set of everything they name (a million objects).
-struct RemoteHint: Sendable {
-    /// The index objects read, by name.
-    var indexes: [String: RemoteIndex] = [:] { didSet { searched = Array(indexes.values) } }
-    private var searched: [RemoteIndex] = []
+/// What a remote's index objects say it holds (see RemoteIndex): a hint, never proof. Each
+/// index object usable has a checked copy in `folder`; questions asked in order are answered by
+/// reading the copies in order (`cursor`), a buffer each, never by holding what they name (a
+/// million objects).
+struct RemoteHint {
+    /// The index objects usable, by name, with how many objects each names.
+    var indexes: [String: Int] = [:]
     /// Every index object the listing showed (read or not).
     var listed: Set<String> = []
+    /// Where their checked copies are.
+    var folder = ""
+    /// Bodies checked and held in memory instead (downloaded by a reader that saves no copies).
+    var unsaved: [String: [UInt8]] = [:]
 
-    init(listed: Set<String> = []) { self.listed = listed }
+    init(listed: Set<String> = [], folder: String = "") {
+        self.listed = listed
+        self.folder = folder
+    }
 
-    /// Whether an index object read names `h`.
-    func contains(_ h: ContentHash) -> Bool { searched.contains { $0.contains(h) } }
+    /// Answers "is it named?" for objects asked in order (`RemoteIndex.precedes`), each index
+    /// object read once from its copy.
+    func cursor() -> Cursor { Cursor(readers: indexes.keys.sorted().compactMap(reader)) }
+
+    private func reader(_ name: String) -> IndexFileReader? {
+        if let body = unsaved[name] { return IndexFileReader(body: body) }
+        return IndexFileReader(path: Path.join(folder, name))
+    }
+
+    struct Cursor {
+        fileprivate let readers: [IndexFileReader]
+        /// Whether an index object names `h`; `h` may not come before an earlier question.
+        func contains(_ h: ContentHash) -> Bool {
+            var named = false
+            for r in readers where r.skip(to: h) { named = true }
+            return named
+        }
+    }
+
+    /// The index objects that name any of `hashes`.
+    func naming<C: Collection<ContentHash>>(_ hashes: C) -> [String] {
+        guard !hashes.isEmpty else { return [] }
+        let sorted = hashes.sorted(by: RemoteIndex.precedes)
+        return indexes.keys.sorted().filter { name in
+            guard let r = reader(name) else { return false }
+            return sorted.contains { r.skip(to: $0) }
+        }
+    }
+
+    /// The index object `name` read whole from its copy (checked again), for a merge.
+    func load(_ name: String) -> RemoteIndex? {
+        guard indexes[name] != nil,
+              let bytes = unsaved[name] ?? (try? UntrustedFile.bytes(Path.join(folder, name), shownAs: name, limit: RemoteIndex.maxBytes, followSymlinks: false))
+        else { return nil }
+        return RemoteIndex.parse(bytes, name: name)
+    }
 }
 
 extension RemoteSession {
     /// Index objects a listing returns at most (one ListObjectsV2 page).
     static let indexListLimit = 1000
-    /// Index objects read at most, and objects they may name in all (bounding memory); any
-    /// subset of the index objects is still a true hint.
+    /// Index objects read at most (each is read through a buffer of its own); any subset of
+    /// the index objects is still a true hint.
     static let indexReadLimit = 64
-    static let hintLimit = 4_000_000
     /// After a push, index objects beyond this many are merged (the smallest first).
     static let indexKeep = 8
 
@@ -43,38 +83,32 @@ extension RemoteSession {
         return Path.join(cache.root, "remote-index/" + SHA256Hasher.hex(id).prefix(32))
     }
 
-    /// The remote's hint: its index objects listed (one request), each read from the local copy
-    /// or downloaded, checked (hash and shape) and copied. Index objects that fail the checks,
-    /// cannot be downloaded, or are marked stale here are left out. Empty for a store that
-    /// keeps no index. `saveCopies`: keep copies of what was downloaded.
+    /// The remote's hint: its index objects listed (one request), each checked (hash and
+    /// shape) from the local copy, or downloaded, checked and copied there (held in memory
+    /// instead when not `saveCopies`). Index objects that fail the checks, cannot be downloaded
+    /// or copied, or are marked stale here are left out. Empty for a store that keeps no index.
     func readHint(saveCopies: Bool = true) throws -> RemoteHint {
-        var hint = RemoteHint()
+        let folder = indexFolder
+        var hint = RemoteHint(folder: folder)
         guard store.usesIndex else { return hint }
         let listedNames = try store.listSide("index", limit: Self.indexListLimit).filter(RemoteIndex.isName)
         hint.listed = Set(listedNames)
-        let folder = indexFolder
         let local = Set(((try? FS.list(folder)) ?? []).map(\.name))
         let names = listedNames.filter { !local.contains($0 + ".stale") }.sorted().prefix(Self.indexReadLimit)
         let lock = Lock()
-        var budget = Self.hintLimit
         // Four at a time: an index object may be 33 MB.
         try Parallel.forEachOnThreads(count: names.count, workers: max(1, min(jobs, 4))) { i in
             let name = names[i]
-            let copy = Path.join(folder, name)
-            var index: RemoteIndex?
-            if local.contains(name), let bytes = try? UntrustedFile.bytes(copy, shownAs: name, limit: RemoteIndex.maxBytes, followSymlinks: false) {
-                index = RemoteIndex.parse(bytes, name: name)
+            var count: Int?, held: [UInt8]?
+            if local.contains(name) { count = RemoteIndex.count(ofFile: Path.join(folder, name), name: name) }
+            if count == nil, let bytes = try? store.getSide("index/" + name, limit: RemoteIndex.maxBytes),
+               let n = RemoteIndex.count(of: bytes, name: name) {
+                if !saveCopies { (count, held) = (n, bytes) } else if (try? saveIndexCopy(bytes, name: name, folder: folder)) != nil { count = n }
             }
-            if index == nil, let bytes = try? store.getSide("index/" + name, limit: RemoteIndex.maxBytes) {
-                index = RemoteIndex.parse(bytes, name: name)
-                if index != nil && saveCopies { try? saveIndexCopy(bytes, name: name, folder: folder) }
-            }
-            guard let index else { return }
+            guard let count else { return }
             lock.lock()
-            if index.objects.count <= budget {
-                budget -= index.objects.count
-                hint.indexes[name] = index
-            }
+            hint.indexes[name] = count
+            hint.unsaved[name] = held
             lock.unlock()
         }
         // Copies and marks of index objects the remote no longer lists go (when the listing was whole).
@@ -104,32 +138,40 @@ extension RemoteSession {
     func recordPushed(_ confirmed: [ContentHash], hint: RemoteHint) throws {
         guard store.usesIndex else { return }
         let folder = indexFolder
-        var indexes = hint.indexes
-        let new = confirmed.filter { !hint.contains($0) }
+        var counts = hint.indexes
+        var written: [String: RemoteIndex] = [:]
+        let cursor = hint.cursor()
+        let new = confirmed.sorted(by: RemoteIndex.precedes).filter { !cursor.contains($0) }
         for start in stride(from: 0, to: new.count, by: RemoteIndex.maxObjects) {
             let index = RemoteIndex(new[start..<min(start + RemoteIndex.maxObjects, new.count)])
             let bytes = index.serialized()
             let name = SHA256Hasher.hex(bytes)
             try store.putSide("index/" + name, bytes)
             try? saveIndexCopy(bytes, name: name, folder: folder)
-            indexes[name] = index
+            counts[name] = index.objects.count
+            written[name] = index
         }
-        let listedCount = hint.listed.union(indexes.keys).count
-        guard listedCount > Self.indexKeep, indexes.count >= 2 else { return }
-        let bySize = indexes.sorted { ($0.value.objects.count, $0.key) < ($1.value.objects.count, $1.key) }
-        let sources = bySize.prefix(max(2, min(indexes.count, listedCount - Self.indexKeep + 1)))
-        let merged = RemoteIndex(sources.flatMap(\.value.objects))
-        guard merged.objects.count <= RemoteIndex.maxObjects else { return }
+        let listedCount = hint.listed.union(counts.keys).count
+        guard listedCount > Self.indexKeep, counts.count >= 2 else { return }
+        let bySize = counts.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        let chosen = bySize.prefix(max(2, min(counts.count, listedCount - Self.indexKeep + 1)))
+        guard chosen.map(\.value).reduce(0, +) <= RemoteIndex.maxObjects else { return }
+        var objects: [ContentHash] = []
+        for (name, _) in chosen {
+            guard let index = written[name] ?? hint.load(name) else { return }
+            objects += index.objects
+        }
+        let merged = RemoteIndex(objects)
         let bytes = merged.serialized()
         let name = SHA256Hasher.hex(bytes)
-        let doomed = sources.map(\.key).filter { $0 != name }
+        let doomed = chosen.map(\.key).filter { $0 != name }
         try store.putSide("index/" + name, bytes)
         try? saveIndexCopy(bytes, name: name, folder: folder)
         let now = Set(try store.listSide("index", limit: Self.indexListLimit))
         if doomed.allSatisfy(now.contains) {
             try store.deleteSide(doomed.map { "index/" + $0 })
             for d in doomed { try? FS.remove(Path.join(folder, d)) }
-        } else if !indexes.keys.contains(name) {
+        } else if counts[name] == nil {
             try store.deleteSide(["index/" + name])
             try? FS.remove(Path.join(folder, name))
         }
@@ -138,18 +180,18 @@ extension RemoteSession {
     /// Objects the hint named turned out missing: every index object naming one is deleted from
     /// the remote and its copy here removed (if the remote refuses the delete, a stale mark here
     /// keeps this workspace from using it), so the next push asks the remote about those
-    /// objects and re-sends them. Returns how many index objects were dropped.
+    /// objects and re-sends them. Returns the names of the index objects dropped.
     @discardableResult
-    func dropIndexes(naming missing: Set<ContentHash>, hint: RemoteHint) -> Int {
-        guard store.usesIndex, !missing.isEmpty else { return 0 }
+    func dropIndexes<C: Collection<ContentHash>>(naming missing: C, hint: RemoteHint) -> [String] {
+        guard store.usesIndex, !missing.isEmpty else { return [] }
         let folder = indexFolder
-        let stale = hint.indexes.filter { !missing.isDisjoint(with: $0.value.objects) }.map(\.key).sorted()
-        guard !stale.isEmpty else { return 0 }
+        let stale = hint.naming(missing)
+        guard !stale.isEmpty else { return [] }
         for name in stale { try? FS.remove(Path.join(folder, name)) }
         if (try? store.deleteSide(stale.map { "index/" + $0 })) == nil {
             for name in stale { try? saveIndexCopy([], name: name + ".stale", folder: folder) }
         }
-        return stale.count
+        return stale
     }
 
     /// After `gc --cloud` removed `removed` from the remote: each index object naming one is
@@ -189,38 +231,23 @@ extension RemoteHint {
     /// The hint without the index objects `names`.
     func removing(_ names: [String]) -> RemoteHint {
         guard !names.isEmpty else { return self }
-        var h = RemoteHint(listed: listed.subtracting(names))
+        var h = RemoteHint(listed: listed.subtracting(names), folder: folder)
         h.indexes = indexes.filter { !names.contains($0.key) }
+        h.unsaved = unsaved.filter { !names.contains($0.key) }
         return h
     }
 }
 
 extension RemoteSession {
-    /// Which of `hashes` the remote holds: those the hint names (unless `verify`), and those the
-    /// remote answers for when asked. With `verify` every hash is asked about, and the index
-    /// objects naming one that is missing are dropped (and taken out of `hint`).
-    func presentOnRemote<S: Sequence<ContentHash>>(_ hashes: S, hint: inout RemoteHint, verify: Bool) throws -> (present: RemotePresence, fromIndex: Int) {
-        var asked: [ContentHash] = [], count = 0
-        for h in hashes {
-            count += 1
-            if verify || !hint.contains(h) { asked.append(h) }
-        }
+    /// Asks the remote which of `asked` it holds. With `verify` the objects asked include those
+    /// the hint names: the index objects naming one found missing are dropped (and taken out of
+    /// `hint`).
+    func askRemote(_ asked: [ContentHash], hint: inout RemoteHint, verify: Bool) throws -> Set<ContentHash> {
         let found = try store.existing(asked, jobs: jobs)
         if verify {
-            let lost = Set(asked.filter { hint.contains($0) && !found.contains($0) })
-            let stale = hint.indexes.filter { !lost.isDisjoint(with: $0.value.objects) }.map(\.key)
-            dropIndexes(naming: lost, hint: hint)
+            let stale = dropIndexes(naming: asked.filter { !found.contains($0) }, hint: hint)
             hint = hint.removing(stale)
         }
-        return (RemotePresence(found: found, hinted: verify ? nil : hint), count - asked.count)
+        return found
     }
-}
-
-/// Which of the objects asked about the remote holds: those it answered for, and (unless
-/// verifying) those its index objects name. Looked up in both, never merged into a copy (a
-/// million objects each).
-struct RemotePresence {
-    let found: Set<ContentHash>
-    let hinted: RemoteHint?
-    func contains(_ h: ContentHash) -> Bool { found.contains(h) || hinted?.contains(h) == true }
 }

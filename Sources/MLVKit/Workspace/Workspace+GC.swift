@@ -17,10 +17,14 @@ extension Workspace {
     /// missing or cannot be read makes the set unknowable: an error, never a smaller set.
     package func gc(_ selection: OutputSelection, force: Bool) throws -> GCResult {
         try withLock {
-            let keep = try ReachableObjects(try selection.keptOutputs(in: self), cache: cache, complete: true)
+            // Both in order: the cache's listing is merged with the objects kept (sorted on disk).
+            let keep = try SpooledObjects(try selection.keptOutputs(in: self), cache: cache, complete: true).spool.reader()
+            var next = try keep.next()
             var result = GCResult(dryRun: !force)
             try cache.forEachObject { h in
-                if keep.contains(h) { result.kept += 1; return }
+                let here = SpoolRecord(h)
+                while let k = next, k < here { next = try keep.next() }
+                if let k = next, k.hash == h { result.kept += 1; return }
                 let path = cache.path(h)
                 result.removed += 1
                 result.removedBytes += (try FS.status(path))?.size ?? 0
