@@ -49,16 +49,18 @@ final class SortedSpool {
     /// How many runs went to the file (for tests).
     var spilledRuns: Int { runs.count }
 
+    private var inMemoryOnly = false
+
     func append(_ record: SpoolRecord) throws {
         buffer.append(record)
-        if buffer.count >= runRecords { try spill() }
+        if buffer.count >= runRecords && !inMemoryOnly { try spill() }
     }
 
     /// Sorts the buffer (dropping repeats) and writes it as a run.
     private func spill() throws {
         if file < 0 {
             try FS.makeDirectories(directory)
-            guard let fd = try FS.openTemporary(in: directory, mode: 0o600, readable: true) else { return }
+            guard let fd = try FS.openTemporary(in: directory, mode: 0o600, readable: true) else { inMemoryOnly = true; return }
             file = fd
         }
         sortBuffer()

@@ -29,7 +29,11 @@ struct RemoteIndex: Equatable, Sendable {
         self.objects = Array(Set(objects)).sorted(by: Self.precedes)
     }
 
-    private init(sorted: [ContentHash]) { objects = sorted }
+    /// From objects already in order (`precedes`), each once: no set of them is built.
+    init(sorted: [ContentHash]) {
+        precondition(zip(sorted, sorted.dropFirst()).allSatisfy { Self.precedes($0, $1) }, "RemoteIndex(sorted:) given objects out of order")
+        objects = sorted
+    }
 
     static func precedes(_ a: ContentHash, _ b: ContentHash) -> Bool {
         a.digest != b.digest ? a.digest < b.digest : (!a.isDirectory && b.isDirectory)

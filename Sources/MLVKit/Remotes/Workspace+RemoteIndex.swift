@@ -141,9 +141,9 @@ extension RemoteSession {
         var counts = hint.indexes
         var written: [String: RemoteIndex] = [:]
         let cursor = hint.cursor()
-        let new = confirmed.sorted(by: RemoteIndex.precedes).filter { !cursor.contains($0) }
+        let new = confirmed.sorted(by: RemoteIndex.precedes).filter { !cursor.contains($0) }   // asked in order
         for start in stride(from: 0, to: new.count, by: RemoteIndex.maxObjects) {
-            let index = RemoteIndex(new[start..<min(start + RemoteIndex.maxObjects, new.count)])
+            let index = RemoteIndex(sorted: Array(new[start..<min(start + RemoteIndex.maxObjects, new.count)]))
             let bytes = index.serialized()
             let name = SHA256Hasher.hex(bytes)
             try store.putSide("index/" + name, bytes)
