@@ -2,6 +2,9 @@
 import MLVSupport
 import MLVTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One selection, one reachability, one checkout plan: what `OutputSelection` resolves to at
 /// the workspace and at git revisions, which objects `ReachableObjects` finds (and refuses to
@@ -210,6 +213,24 @@ import Testing
         var again: [SpoolRecord] = []
         try spool.forEach { again.append($0) }
         #expect(again == out)
+    }
+
+    /// A disk that fills while runs are written: one clear error (gc, push and `status -c` build
+    /// their spool before they touch anything). A tmpfs needs root and mount rights (CI has them).
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root")) func aFullDiskIsOneClearError() throws {
+        let dir = try TemporaryDirectory()
+        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.path], cwd: "/")
+        try #require(mount.status == 0, "\(mount)")
+        defer { _ = try? runProcess("/bin/umount", ["-l", dir.path], cwd: "/") }
+        try FS.writeFile(dir.path + "/filler", [UInt8](repeating: 1, count: 60 << 10))
+        let spool = SortedSpool(in: dir.path, runRecords: 4096)
+        do {
+            for i in 0..<3 * 4096 { try spool.append(record(i)) }
+            Issue.record("a full disk was not reported")
+        } catch let e as FileSystemError {
+            #expect(e.message.hasPrefix("cannot write '\(dir.path)/(sorted runs)': No space left on device"), "\(e.message)")
+            #expect(e.hint == "the disk is full; free some space and run the command again (nothing was lost)")
+        }
     }
 
     @Test func anEmptySpoolHasNothing() throws {

@@ -64,20 +64,9 @@ final class SortedSpool {
             file = fd
         }
         sortBuffer()
-        let bytes = buffer.count * Self.stride
-        let done = buffer.withUnsafeBytes { b -> Int in
-            var at = 0
-            while at < bytes {
-                let n = pwrite(file, b.baseAddress! + at, bytes - at, off_t(written) + off_t(at))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return -Int(errno) }
-                at += n
-            }
-            return at
-        }
-        if done < 0 { throw FileSystemError.posix("write a sorted run in", directory, errno: Int32(-done)) }
+        try buffer.withUnsafeBytes { try FS.writeAll(file, $0, at: written, path: Path.join(directory, "(sorted runs)")) }
         runs.append((written, buffer.count))
-        written += Int64(bytes)
+        written += Int64(buffer.count * Self.stride)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -208,20 +197,10 @@ final class SortedSpool {
             }
             guard !inMemory, remaining > 0 else { head = nil; chunk = []; return }
             let n = min(remaining, spool.readRecords)
-            chunk = [SpoolRecord](unsafeUninitializedCapacity: n) { b, count in
-                let raw = UnsafeMutableRawBufferPointer(b)
-                var got = 0
-                let want = n * SortedSpool.stride
-                while got < want {
-                    let r = pread(spool.file, raw.baseAddress! + got, want - got, off_t(offset) + off_t(got))
-                    if r < 0 && errno == EINTR { continue }
-                    guard r > 0 else { break }
-                    got += r
-                }
-                count = got / SortedSpool.stride
-            }
-            guard chunk.count == n else {
-                throw FileSystemError.posix("read a sorted run in", spool.directory, errno: errno == 0 ? EIO : errno)
+            chunk = try [SpoolRecord](unsafeUninitializedCapacity: n) { b, count in
+                try FS.readFully(spool.file, into: UnsafeMutableRawBufferPointer(b), offset: offset,
+                                 path: Path.join(spool.directory, "(sorted runs)"), short: "ended early")
+                count = n
             }
             offset += Int64(n * SortedSpool.stride)
             remaining -= n

@@ -306,7 +306,8 @@ struct SpooledObjects {
         spool = SortedSpool(in: cache.tmp)
         folders = try ReachableObjects(outputs, cache: cache, complete: complete, spool: spool)
         var first: [ContentHash: Int] = [:]
-        tagOf = outputs.enumerated().map { i, o in o.hash.isDirectory ? (first[o.hash] ?? { first[o.hash] = i; return i }()) : i }
+        for (i, o) in outputs.enumerated() where o.hash.isDirectory && first[o.hash] == nil { first[o.hash] = i }
+        tagOf = outputs.enumerated().map { i, o in o.hash.isDirectory ? first[o.hash]! : i }
     }
 
     /// Every object reached once, in order, with the tags of the outputs reaching it (in order).

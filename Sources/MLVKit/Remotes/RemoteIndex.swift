@@ -49,16 +49,6 @@ struct RemoteIndex: Equatable, Sendable {
         return out
     }
 
-    /// Whether it names `h` (a bisection).
-    func contains(_ h: ContentHash) -> Bool {
-        var lo = 0, hi = objects.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if Self.precedes(objects[mid], h) { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < objects.count && objects[lo] == h
-    }
-
     /// The index object's name: the SHA-256 of its body, in hex.
     var name: String { SHA256Hasher.hex(serialized()) }
 
@@ -96,9 +86,10 @@ struct RemoteIndex: Equatable, Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var offset = 0
         while offset < size {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
+            let n = min(buffer.count, size - offset)
+            do {
+                try buffer.withUnsafeMutableBytes { try FS.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n]), offset: Int64(offset), path: path, short: "ended early") }
+            } catch { return nil }
             buffer.withUnsafeBytes { check.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             offset += n
         }
@@ -163,21 +154,26 @@ struct RemoteIndex: Equatable, Sendable {
 /// order (`skip(to:)`). A copy that turns out short or out of order meanwhile names nothing more.
 final class IndexFileReader {
     private let fd: Int32
+    private let path: String
     private var buffer: [UInt8]
     private var filled = 0, at = 0
     private var offset = RemoteIndex.header.count
+    private var size = 0   // the file's, when opened
     private(set) var current: ContentHash?
     private var ended = false
 
     init?(path: String) {
-        guard let (fd, _) = try? UntrustedFile.openRegular(path, shownAs: path, followSymlinks: false) else { return nil }
+        guard let (fd, size) = try? UntrustedFile.openRegular(path, shownAs: path, followSymlinks: false) else { return nil }
         self.fd = fd
+        self.path = path
+        self.size = size
         buffer = [UInt8](repeating: 0, count: RemoteIndex.recordSize * 2048)
     }
 
     /// The same over a checked body held in memory (one downloaded and not saved).
     init(body: [UInt8]) {
         fd = -1
+        path = ""
         buffer = Array(body.dropFirst(RemoteIndex.header.count))
         filled = buffer.count - buffer.count % RemoteIndex.recordSize
     }
@@ -195,17 +191,13 @@ final class IndexFileReader {
 
     private func advance() {
         if at + RemoteIndex.recordSize > filled {
-            guard fd >= 0 else { ended = true; return }
-            let n = buffer.withUnsafeMutableBytes { b -> Int in
-                while true {
-                    let r = pread(fd, b.baseAddress, b.count, off_t(offset))
-                    if r < 0 && errno == EINTR { continue }
-                    return r
-                }
-            }
-            guard n >= RemoteIndex.recordSize else { ended = true; return }
-            filled = n - n % RemoteIndex.recordSize
-            offset += filled
+            let left = size - offset
+            let n = min(buffer.count, left - left % RemoteIndex.recordSize)
+            guard fd >= 0, n > 0, (try? buffer.withUnsafeMutableBytes {
+                try FS.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n]), offset: Int64(offset), path: path, short: "ended early")
+            }) != nil else { ended = true; return }
+            filled = n
+            offset += n
             at = 0
         }
         let next = buffer.withUnsafeBytes { RemoteIndex.record($0.baseAddress! + at) }
