@@ -4,7 +4,8 @@ default 1,000,000, about 2.5 GB), mlv against the floor in the same run: `cp -r`
 and sha256sum over the same tree; DVC beside it when N <= 100,000 (at a million DVC takes hours);
 push, no-op push and `status -c` on a local SeaweedFS at any N, against s5cmd (and pull) when
 N <= 100,000 and s5cmd is installed. MLV_BENCH_SCALE_ROWS=memory runs only the rows whose memory
-must not grow with N (add, gc, push, no-op push, status -c), without the floors.
+must not grow with N (add, gc, push, no-op push, status -c), without the floors, and DVC's same
+rows on the same tree and server when N <= 100,000.
 For each command: wall time, CPU time (user+sys, all threads), peak RSS (the same run, from wait4)
 and time per file. Standard library only; nothing here is a timed test.
 
@@ -172,6 +173,8 @@ def main():
             record("mlv push", [MLV, "push"], ws, env=env)
             record("mlv push (nothing to push)", [MLV, "push"], ws, env=env)
             record("mlv status -c (in sync)", [MLV, "status", "-c"], ws, env=env)
+            if ONLY_MEMORY:
+                dvc_remote_rows(env, conf["S3_ENDPOINT"])
             if not s5 or ONLY_MEMORY:
                 return
             record("s5cmd cp (download the folder)", s5cmd + ["cp", "s3://bench/s5/*", os.path.join(work, "s5get") + "/"], ws, env=env)
@@ -180,6 +183,25 @@ def main():
             run([MLV, "remote", "add", "-f", "-d", "s3", "s3://bench/mlv"], pl, env)
             run([MLV, "remote", "modify", "s3", "endpoint_url", conf["S3_ENDPOINT"]], pl, env)
             record("mlv pull (into an empty clone)", [MLV, "pull"], pl, env=env)
+
+    def dvc_remote_rows(env, endpoint):
+        """DVC on the same tree and server: the rows whose memory must not grow (N <= 100,000)."""
+        if N > 100_000 or not os.access(DVC, os.X_OK):
+            return
+        dv = os.path.join(work, "dvc-remote")
+        os.makedirs(dv)
+        run(["git", "init", "-q"], dv)
+        run([DVC, "init", "-q"], dv)
+        run(["cp", "-r", os.path.join(ws, "data"), os.path.join(dv, "data")], dv)
+        record("dvc add data (cold)", [DVC, "add", "-q", "data"], dv, cold=True)
+        run(["git", "add", "-A"], dv)
+        run(["git", "commit", "-qm", "v1"], dv)
+        record("dvc gc -w (nothing to remove)", [DVC, "gc", "-w", "-f", "-q"], dv)
+        run([DVC, "remote", "add", "-d", "s3", "s3://bench/dvc"], dv, env)
+        run([DVC, "remote", "modify", "s3", "endpointurl", endpoint], dv, env)
+        record("dvc push", [DVC, "push", "-q"], dv, env=env)
+        record("dvc push (nothing to push)", [DVC, "push", "-q"], dv, env=env)
+        record("dvc status -c (in sync)", [DVC, "status", "-c", "-q"], dv, env=env)
 
     def dvc_rows():
         if N <= 100_000 and os.access(DVC, os.X_OK):
