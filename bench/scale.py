@@ -184,11 +184,12 @@ def main():
             run([MLV, "remote", "modify", "s3", "endpoint_url", conf["S3_ENDPOINT"]], pl, env)
             record("mlv pull (into an empty clone)", [MLV, "pull"], pl, env=env)
 
-    def dvc_remote_rows(env, endpoint):
-        """DVC on the same tree and server: the rows whose memory must not grow (N <= 100,000)."""
+    def dvc_added(name):
+        """A DVC project beside the workspace, with a copy of its tree added (timed) and committed;
+        None where DVC is not installed or N > 100,000 (DVC at a million takes hours)."""
         if N > 100_000 or not os.access(DVC, os.X_OK):
-            return
-        dv = os.path.join(work, "dvc-remote")
+            return None
+        dv = os.path.join(work, name)
         os.makedirs(dv)
         run(["git", "init", "-q"], dv)
         run([DVC, "init", "-q"], dv)
@@ -196,6 +197,13 @@ def main():
         record("dvc add data (cold)", [DVC, "add", "-q", "data"], dv, cold=True)
         run(["git", "add", "-A"], dv)
         run(["git", "commit", "-qm", "v1"], dv)
+        return dv
+
+    def dvc_remote_rows(env, endpoint):
+        """DVC on the same tree and server: the rows whose memory must not grow."""
+        dv = dvc_added("dvc-remote")
+        if not dv:
+            return
         record("dvc gc -w (nothing to remove)", [DVC, "gc", "-w", "-f", "-q"], dv)
         run([DVC, "remote", "add", "-d", "s3", "s3://bench/dvc"], dv, env)
         run([DVC, "remote", "modify", "s3", "endpointurl", endpoint], dv, env)
@@ -204,19 +212,13 @@ def main():
         record("dvc status -c (in sync)", [DVC, "status", "-c", "-q"], dv, env=env)
 
     def dvc_rows():
-        if N <= 100_000 and os.access(DVC, os.X_OK):
-            dv = os.path.join(work, "dvc")
-            os.makedirs(dv)
-            run(["git", "init", "-q"], dv)
-            run([DVC, "init", "-q"], dv)
-            run(["cp", "-r", os.path.join(ws, "data"), os.path.join(dv, "data")], dv)
-            record("dvc add data (cold)", [DVC, "add", "-q", "data"], dv, cold=True)
-            run(["git", "add", "-A"], dv)
-            run(["git", "commit", "-qm", "v1"], dv)
-            record("dvc status (nothing changed)", [DVC, "status"], dv)
-            dco = os.path.join(work, "dvc-co")
-            clone(dv, dco, [".dvc/cache"])
-            record("dvc checkout (into an empty clone, cold)", [DVC, "checkout", "-q"], dco, cold=True)
+        dv = dvc_added("dvc")
+        if not dv:
+            return
+        record("dvc status (nothing changed)", [DVC, "status"], dv)
+        dco = os.path.join(work, "dvc-co")
+        clone(dv, dco, [".dvc/cache"])
+        record("dvc checkout (into an empty clone, cold)", [DVC, "checkout", "-q"], dco, cold=True)
 
     try:
         main_rows()
